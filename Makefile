@@ -1,0 +1,35 @@
+# credit-claims — `make run` starts the suite, `make test` runs the tests.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+DB     ?= sqlite
+
+.PHONY: run test test-postgres lint migrate clean
+
+$(STAMP): pyproject.toml constraints.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
+	touch $(STAMP)
+
+## run: install if needed, migrate the SQLite databases under var/, start the four processes
+run: $(STAMP)
+	$(BIN)/python -m deploy.local
+
+## test: the whole suite on SQLite (DB=postgresql for PostgreSQL at TEST_POSTGRES_URL)
+test: $(STAMP)
+	TEST_DB=$(DB) $(BIN)/python -m pytest -q
+
+test-postgres:
+	$(MAKE) test DB=postgresql
+
+migrate: $(STAMP)
+	for s in policies debtors claims; do $(BIN)/alembic -n $$s upgrade head; done
+
+lint: $(STAMP)
+	$(BIN)/ruff check services gateway deploy tests
+	$(BIN)/ruff format --check services gateway deploy tests
+
+clean:
+	rm -rf var .pytest_cache

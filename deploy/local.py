@@ -1,0 +1,179 @@
+"""Run the whole suite on this machine: migrate the SQLite databases, start the four processes.
+
+`make run` calls `python -m deploy.local`; tests and benchmarks use `Suite` to start
+real processes on ports and databases of their own.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from deploy.keys import ensure_keys
+from services.kit.settings import PROJECT_ROOT
+
+SERVICES = ("policies", "debtors", "claims")
+DEV_CLIENTS = PROJECT_ROOT / "deploy" / "dev-clients.json"
+DEMO_CREDENTIALS = {
+    "demo-insured": "insured of INS-ACME",
+    "demo-insured-beta": "insured of INS-BETA",
+    "demo-underwriter": "underwriter",
+    "demo-handler": "claims_handler",
+    "demo-admin": "admin",
+}
+
+
+@dataclass
+class Suite:
+    """The four processes of the suite, on loopback ports."""
+
+    host: str = "127.0.0.1"
+    ports: Mapping[str, int] = field(
+        default_factory=lambda: {"gateway": 8000, "policies": 8001, "debtors": 8002, "claims": 8003}
+    )
+    database_urls: Mapping[str, str] = field(default_factory=dict)
+    keys_dir: Path = PROJECT_ROOT / "var" / "keys"
+    clients_file: Path = DEV_CLIENTS
+    extra_env: Mapping[str, str] = field(default_factory=dict)
+    log_dir: Path | None = None
+    processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+
+    def url(self, name: str) -> str:
+        return f"http://{self.host}:{self.ports[name]}"
+
+    def environment(self) -> dict[str, str]:
+        private, public = ensure_keys(self.keys_dir)
+        env = dict(os.environ)
+        for service in SERVICES:
+            prefix = service.upper()
+            env[f"{prefix}_JWT_PUBLIC_KEY_FILE"] = str(public)
+            if service in self.database_urls:
+                env[f"{prefix}_DATABASE_URL"] = self.database_urls[service]
+            env[f"GATEWAY_{prefix}_URL"] = self.url(service)
+        env["GATEWAY_JWT_PRIVATE_KEY_FILE"] = str(private)
+        env["GATEWAY_CLIENTS_FILE"] = str(self.clients_file)
+        env.update(self.extra_env)
+        return env
+
+    def migrate(self) -> None:
+        env = self.environment()
+        (PROJECT_ROOT / "var").mkdir(exist_ok=True)
+        for service in SERVICES:
+            subprocess.run(
+                [sys.executable, "-m", "alembic", "-n", service, "upgrade", "head"],
+                cwd=PROJECT_ROOT,
+                env=env,
+                check=True,
+                capture_output=True,
+            )
+
+    def start(self, *names: str) -> None:
+        env = self.environment()
+        for name in names or (*SERVICES, "gateway"):
+            target = "gateway.main:create_app" if name == "gateway" else f"services.{name}.main:create_app"
+            output = open(self.log_dir / f"{name}.log", "ab") if self.log_dir else None  # noqa: SIM115
+            self.processes[name] = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "uvicorn",
+                    target,
+                    "--factory",
+                    "--host",
+                    self.host,
+                    "--port",
+                    str(self.ports[name]),
+                    "--no-access-log",
+                    "--log-level",
+                    "warning",
+                ],
+                cwd=PROJECT_ROOT,
+                env=env,
+                stdout=output,
+                stderr=subprocess.STDOUT if output else None,
+            )
+
+    def wait_ready(self, timeout: float = 20.0) -> float:
+        """Seconds until the gateway's /readyz says every service is ready."""
+        started = time.monotonic()
+        while time.monotonic() - started < timeout:
+            for name, process in self.processes.items():
+                if process.poll() is not None:
+                    raise RuntimeError(f"{name} exited with code {process.returncode}")
+            try:
+                if httpx.get(f"{self.url('gateway')}/readyz", timeout=1.0).status_code == 200:
+                    return time.monotonic() - started
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.1)
+        raise TimeoutError(f"the suite was not ready within {timeout} s")
+
+    def stop(self, *names: str, sig: int = signal.SIGTERM) -> None:
+        for name in names or list(self.processes):
+            process = self.processes.pop(name, None)
+            if process is None:
+                continue
+            if process.poll() is None:
+                process.send_signal(sig)
+                try:
+                    process.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait()
+
+
+def main() -> int:
+    suite = Suite()
+    print("Migrating the SQLite databases under var/ ...", flush=True)
+    suite.migrate()
+    suite.start()
+    try:
+        seconds = suite.wait_ready()
+    except (RuntimeError, TimeoutError) as exc:
+        print(f"The suite did not start: {exc}", file=sys.stderr)
+        suite.stop()
+        return 1
+    gateway = suite.url("gateway")
+    print(f"\ncredit-claims is ready in {seconds:.1f} s")
+    print(f"  gateway   {gateway}")
+    print(f"  API docs  {gateway}/docs")
+    print("  services  " + "  ".join(f"{name} {suite.url(name)}" for name in SERVICES))
+    print("\nDemo clients (client_credentials at POST /oauth/token; secret = <client id>-secret):")
+    for client, role in DEMO_CREDENTIALS.items():
+        print(f"  {client:<20} {role}")
+    print(
+        f"\n  curl -s -d grant_type=client_credentials -d client_id=demo-underwriter "
+        f"-d client_secret=demo-underwriter-secret {gateway}/oauth/token\n\nCtrl-C stops all four processes.",
+        flush=True,
+    )
+    stopping = False
+
+    def _stop(signum: int, _frame: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, _stop)
+    signal.signal(signal.SIGTERM, _stop)
+    code = 0
+    while not stopping:
+        for name, process in suite.processes.items():
+            if process.poll() is not None:
+                print(f"{name} exited with code {process.returncode}; stopping the suite.", file=sys.stderr)
+                stopping, code = True, 1
+                break
+        time.sleep(0.2)
+    suite.stop()
+    print("Stopped.")
+    return code
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

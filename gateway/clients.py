@@ -1,0 +1,71 @@
+"""Registered OAuth clients: who may ask for a token, with which roles, and their hashed secrets."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from services.kit.auth import Principal, Role
+
+_N, _R, _P = 2**14, 8, 1
+
+
+def hash_secret(secret: str) -> str:
+    """A salted scrypt hash, as stored in the clients file."""
+    salt = os.urandom(16)
+    digest = hashlib.scrypt(secret.encode(), salt=salt, n=_N, r=_R, p=_P, dklen=32)
+    encode = base64.urlsafe_b64encode
+    return f"scrypt${_N}${_R}${_P}${encode(salt).decode()}${encode(digest).decode()}"
+
+
+def secret_matches(secret: str, stored: str) -> bool:
+    try:
+        scheme, n, r, p, salt, digest = stored.split("$")
+        if scheme != "scrypt":
+            return False
+        expected = base64.urlsafe_b64decode(digest)
+        actual = hashlib.scrypt(
+            secret.encode(), salt=base64.urlsafe_b64decode(salt), n=int(n), r=int(r), p=int(p), dklen=len(expected)
+        )
+    except ValueError:
+        return False
+    return hmac.compare_digest(actual, expected)
+
+
+@dataclass(frozen=True, slots=True)
+class RegisteredClient:
+    client_id: str
+    secret_hash: str
+    roles: frozenset[Role]
+    insured_id: str | None = None
+
+    def principal(self) -> Principal:
+        return Principal(client_id=self.client_id, roles=self.roles, insured_id=self.insured_id)
+
+
+def load_clients(path: Path | None) -> dict[str, RegisteredClient]:
+    if path is None:
+        return {}
+    clients: dict[str, RegisteredClient] = {}
+    for entry in json.loads(path.read_text()):
+        roles = frozenset(Role(role) for role in entry["roles"])
+        if Role.INSURED in roles and not entry.get("insured_id"):
+            raise ValueError(f"client {entry['client_id']} has the insured role but no insured_id")
+        clients[entry["client_id"]] = RegisteredClient(
+            client_id=entry["client_id"],
+            secret_hash=entry["secret_hash"],
+            roles=roles,
+            insured_id=entry.get("insured_id"),
+        )
+    return clients
+
+
+if __name__ == "__main__":
+    # python -m gateway.clients SECRET  → the hash to put in the clients file
+    print(hash_secret(sys.argv[1]))

@@ -1,0 +1,38 @@
+"""Gateway settings (env prefix GATEWAY_)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from services.kit.settings import PROJECT_ROOT
+
+
+class GatewaySettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="GATEWAY_", extra="ignore")
+
+    policies_url: str = "http://127.0.0.1:8001"
+    debtors_url: str = "http://127.0.0.1:8002"
+    claims_url: str = "http://127.0.0.1:8003"
+    jwt_private_key: str | None = None
+    jwt_private_key_file: Path = PROJECT_ROOT / "var" / "keys" / "jwt-private.pem"
+    jwt_issuer: str = "credit-claims"
+    jwt_audience: str = "credit-claims"
+    token_ttl_seconds: int = 900
+    clients_file: Path | None = None
+    """JSON list of registered clients; none registered means no token is issued."""
+    connect_timeout: float = 2.0
+    upstream_timeout: float = 15.0
+    max_body_bytes: int = 1024 * 1024
+    max_upstream_connections: int = 100
+    retry_after_seconds: int = 5
+    docs_enabled: bool = True
+
+    def private_key_pem(self) -> str:
+        if self.jwt_private_key:
+            return self.jwt_private_key
+        return self.jwt_private_key_file.read_text()
+
+    def upstreams(self) -> dict[str, str]:
+        return {"policies": self.policies_url, "debtors": self.debtors_url, "claims": self.claims_url}

@@ -1,0 +1,187 @@
+"""The gateway: the only public entry point. Tokens, routing, one OpenAPI; no business rules."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from datetime import timedelta
+from typing import Any
+
+import httpx
+from fastapi import FastAPI, Request, Response
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.openapi.utils import get_openapi
+from fastapi.responses import HTMLResponse, JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from gateway import openapi
+from gateway.clients import load_clients
+from gateway.config import GatewaySettings
+from gateway.proxy import Proxy, Upstreams
+from gateway.token import router as token_router
+from services.kit.auth import TokenIssuer, TokenVerifier
+from services.kit.clock import Clock, SystemClock
+from services.kit.errors import UpstreamUnavailable
+from services.kit.observability import Metrics, MetricsMiddleware, RequestIdMiddleware
+from services.kit.problems import install_problem_handlers
+
+
+def _public_key_of(private_pem: str) -> str:
+    from cryptography.hazmat.primitives import serialization
+
+    key = serialization.load_pem_private_key(private_pem.encode(), password=None)
+    return (
+        key.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )
+
+
+def _upstream_client(
+    base_url: str, settings: GatewaySettings, transport: httpx.AsyncBaseTransport | None
+) -> httpx.AsyncClient:
+    limits = httpx.Limits(
+        max_connections=settings.max_upstream_connections,
+        max_keepalive_connections=settings.max_upstream_connections,
+        keepalive_expiry=30,
+    )
+    timeout = httpx.Timeout(settings.upstream_timeout, connect=settings.connect_timeout)
+    return httpx.AsyncClient(
+        base_url=base_url, limits=limits, timeout=timeout, transport=transport, follow_redirects=False
+    )
+
+
+class _ProxiedRoute:
+    """What the metrics see for a proxied request: its first path segment."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+
+
+class Dispatcher:
+    """/v1/* goes straight to the proxy; everything else (token, probes, docs) to the FastAPI app."""
+
+    def __init__(self, api: FastAPI, proxy: Proxy) -> None:
+        self.api = api
+        self.proxy = proxy
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"].startswith("/v1/"):
+            segment = scope["path"][4:].split("/", 1)[0]
+            scope["route"] = _ProxiedRoute(f"/v1/{segment}")
+            await self.proxy(scope, receive, send)
+            return
+        await self.api(scope, receive, send)
+
+
+def create_app(
+    settings: GatewaySettings | None = None,
+    clock: Clock | None = None,
+    transports: Mapping[str, httpx.AsyncBaseTransport] | None = None,
+) -> ASGIApp:
+    """The gateway ASGI app; `transports` lets tests route upstream calls in process."""
+    settings = settings or GatewaySettings()
+    clock = clock or SystemClock()
+    transports = transports or {}
+    private_pem = settings.private_key_pem()
+    verifier = TokenVerifier(_public_key_of(private_pem), issuer=settings.jwt_issuer, audience=settings.jwt_audience)
+    upstreams = Upstreams(clients={})
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        for name, url in settings.upstreams().items():
+            upstreams.clients[name] = _upstream_client(url, settings, transports.get(name))
+        try:
+            yield
+        finally:
+            await asyncio.gather(*(client.aclose() for client in upstreams.clients.values()))
+            upstreams.clients.clear()
+
+    api = FastAPI(
+        title="credit-claims gateway",
+        version="0.1.0",
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+    )
+    api.state.settings = settings
+    api.state.clock = clock
+    api.state.clients = load_clients(settings.clients_file)
+    api.state.token_issuer = TokenIssuer(
+        private_pem,
+        issuer=settings.jwt_issuer,
+        audience=settings.jwt_audience,
+        ttl=timedelta(seconds=settings.token_ttl_seconds),
+    )
+    api.state.upstreams = upstreams
+    api.state.metrics = Metrics("gateway")
+    api.state.merged_openapi = None
+    install_problem_handlers(api)
+    api.include_router(token_router)
+    _add_operations_routes(api, settings, upstreams)
+
+    proxy = Proxy(
+        upstreams=upstreams,
+        verifier=verifier,
+        clock=clock,
+        max_body=settings.max_body_bytes,
+        retry_after=settings.retry_after_seconds,
+    )
+    return RequestIdMiddleware(MetricsMiddleware(Dispatcher(api, proxy), api.state.metrics))
+
+
+def _add_operations_routes(api: FastAPI, settings: GatewaySettings, upstreams: Upstreams) -> None:
+    @api.get("/healthz", include_in_schema=False)
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @api.get("/readyz", include_in_schema=False)
+    async def readyz() -> JSONResponse:
+        async def probe(name: str, client: httpx.AsyncClient) -> tuple[str, str]:
+            try:
+                response = await client.get("/readyz", timeout=2.0)
+            except httpx.HTTPError as exc:
+                return name, f"unreachable ({type(exc).__name__})"
+            return name, "ready" if response.status_code == 200 else f"not ready ({response.status_code})"
+
+        results = dict(await asyncio.gather(*(probe(name, client) for name, client in upstreams.clients.items())))
+        ready = all(state == "ready" for state in results.values())
+        return JSONResponse(
+            {"status": "ready" if ready else "not ready", "services": results}, status_code=200 if ready else 503
+        )
+
+    @api.get("/metrics", include_in_schema=False)
+    async def metrics(request: Request) -> Response:
+        return Response(request.app.state.metrics.render(), media_type=CONTENT_TYPE_LATEST)
+
+    if not settings.docs_enabled:
+        return
+
+    @api.get("/openapi.json", include_in_schema=False)
+    async def openapi_document(request: Request) -> JSONResponse:
+        cached = request.app.state.merged_openapi
+        if cached is None:
+            cached = await _merged_document(request.app, upstreams)
+            request.app.state.merged_openapi = cached
+        return JSONResponse(cached)
+
+    @api.get("/docs", include_in_schema=False)
+    async def docs() -> HTMLResponse:
+        return get_swagger_ui_html(openapi_url="/openapi.json", title="credit-claims API")
+
+
+async def _merged_document(api: FastAPI, upstreams: Upstreams) -> dict[str, Any]:
+    async def fetch(name: str, client: httpx.AsyncClient) -> tuple[str, dict[str, Any]]:
+        try:
+            response = await client.get("/openapi.json", timeout=5.0)
+            response.raise_for_status()
+            return name, response.json()
+        except (httpx.HTTPError, ValueError) as exc:
+            raise UpstreamUnavailable(f"The {name} service's API description is unavailable.") from exc
+
+    documents = dict(await asyncio.gather(*(fetch(name, client) for name, client in upstreams.clients.items())))
+    own = get_openapi(title=api.title, version=api.version, routes=api.routes)
+    return openapi.merge(own, documents)

@@ -1,0 +1,186 @@
+"""The /v1 reverse proxy: authenticate, route to the owning service, relay (pure ASGI)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+import httpx
+from starlette.types import Receive, Scope, Send
+
+from services.kit.auth import TokenVerifier, bearer_token
+from services.kit.clock import Clock
+from services.kit.errors import (
+    AppError,
+    NotFound,
+    PayloadTooLarge,
+    UpstreamInvalid,
+    UpstreamTimeout,
+    UpstreamUnavailable,
+)
+from services.kit.problems import PROBLEM_MEDIA_TYPE, problem_body, problem_headers, status_for
+
+# Which service owns each first path segment under /v1.
+ROUTES: dict[str, str] = {
+    "policies": "policies",
+    "debtors": "debtors",
+    "credit-limits": "debtors",
+    "exposures": "debtors",
+    "procedure-announcements": "debtors",
+    "claims": "claims",
+    "worklist": "claims",
+}
+
+HOP_BY_HOP = frozenset(
+    {
+        b"connection",
+        b"keep-alive",
+        b"proxy-authenticate",
+        b"proxy-authorization",
+        b"te",
+        b"trailer",
+        b"trailers",
+        b"transfer-encoding",
+        b"upgrade",
+        b"host",
+        b"content-length",
+    }
+)
+# The gateway's server writes its own.
+UPSTREAM_ONLY = frozenset({b"date", b"server"})
+
+
+def owner_of(path: str) -> str:
+    segment = path[len("/v1/") :].split("/", 1)[0]
+    service = ROUTES.get(segment)
+    if service is None:
+        raise NotFound(f"No resource at {path}.")
+    return service
+
+
+def _connection_listed(headers: list[tuple[bytes, bytes]]) -> frozenset[bytes]:
+    named = set()
+    for name, value in headers:
+        if name == b"connection":
+            named.update(token.strip().lower() for token in value.split(b","))
+    return frozenset(named)
+
+
+def forwardable(headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
+    """Drop hop-by-hop headers, including those the Connection header names."""
+    dropped = HOP_BY_HOP | _connection_listed(headers)
+    return [(name, value) for name, value in headers if name not in dropped]
+
+
+@dataclass
+class Upstreams:
+    clients: dict[str, httpx.AsyncClient]
+
+
+class Proxy:
+    """Relays /v1 requests; every failure of ours or upstream's reaches the caller as problem+json."""
+
+    def __init__(
+        self, *, upstreams: Upstreams, verifier: TokenVerifier, clock: Clock, max_body: int, retry_after: int
+    ) -> None:
+        self.upstreams = upstreams
+        self.verifier = verifier
+        self.clock = clock
+        self.max_body = max_body
+        self.retry_after = retry_after
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        request_id = scope["state"]["request_id"]
+        try:
+            service = owner_of(scope["path"])
+            headers = scope["headers"]
+            authorization = next((value for name, value in headers if name == b"authorization"), b"")
+            self.verifier.verify(bearer_token(authorization.decode("latin-1")), now=self.clock.now())
+            body = await self._body(headers, receive)
+            status, response_headers, content = await self._relay(service, scope, body, request_id)
+        except AppError as error:
+            await _send_problem(send, error, instance=scope["path"], request_id=request_id)
+            return
+        await send({"type": "http.response.start", "status": status, "headers": response_headers})
+        await send({"type": "http.response.body", "body": content})
+
+    async def _body(self, headers: list[tuple[bytes, bytes]], receive: Receive) -> bytes:
+        declared = next((value for name, value in headers if name == b"content-length"), None)
+        if declared is not None and declared.isdigit() and int(declared) > self.max_body:
+            raise PayloadTooLarge(f"Request bodies are limited to {self.max_body} bytes.")
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                break
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.max_body:
+                raise PayloadTooLarge(f"Request bodies are limited to {self.max_body} bytes.")
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        return b"".join(chunks)
+
+    async def _relay(
+        self, service: str, scope: Scope, body: bytes, request_id: str
+    ) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
+        client = self.upstreams.clients[service]
+        headers = forwardable(scope["headers"])
+        headers = [(name, value) for name, value in headers if name != b"x-request-id"]
+        headers.append((b"x-request-id", request_id.encode()))
+        peer = scope.get("client")
+        if peer:
+            headers.append((b"x-forwarded-for", peer[0].encode()))
+        headers.append((b"x-forwarded-proto", scope.get("scheme", "http").encode()))
+        query = scope.get("query_string", b"")
+        target = scope["raw_path"] if scope.get("raw_path") else scope["path"].encode()
+        url = target.decode("latin-1") + (f"?{query.decode('latin-1')}" if query else "")
+        request = client.build_request(scope["method"], url, headers=headers, content=body)
+        try:
+            response = await client.send(request, stream=True)
+            try:
+                content = await response.aread()
+            finally:
+                await response.aclose()
+        except httpx.TimeoutException as exc:
+            if isinstance(exc, httpx.ConnectTimeout):
+                raise UpstreamUnavailable(
+                    f"The {service} service is unreachable.", retry_after=self.retry_after
+                ) from exc
+            raise UpstreamTimeout(f"The {service} service did not answer in time.") from exc
+        except (httpx.ConnectError, httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError) as exc:
+            raise UpstreamUnavailable(f"The {service} service is unavailable.", retry_after=self.retry_after) from exc
+        except httpx.HTTPError as exc:
+            raise UpstreamInvalid(f"The {service} service answered badly.") from exc
+        response_headers = forwardable([(name.lower(), value) for name, value in response.headers.raw])
+        # aread() decoded any content encoding; what we send is the decoded body.
+        response_headers = [
+            (name, value)
+            for name, value in response_headers
+            if name != b"content-encoding" and name not in UPSTREAM_ONLY
+        ]
+        response_headers.append((b"content-length", str(len(content)).encode()))
+        return response.status_code, response_headers, content
+
+
+async def _send_problem(send: Send, error: AppError, *, instance: str, request_id: str) -> None:
+    status = status_for(error)
+    body = problem_body(
+        status=status,
+        code=error.code,
+        title=error.title,
+        detail=error.detail,
+        instance=instance,
+        request_id=request_id,
+        **error.extra,
+    )
+    payload = json.dumps(body).encode()
+    headers = [
+        (b"content-type", PROBLEM_MEDIA_TYPE.encode()),
+        (b"content-length", str(len(payload)).encode()),
+    ]
+    headers += [(name.lower().encode(), value.encode()) for name, value in problem_headers(error).items()]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": payload})

@@ -1,0 +1,110 @@
+"""POST /oauth/token: the OAuth2 client-credentials grant (RFC 6749 §4.4)."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from typing import Any
+from urllib.parse import parse_qs, unquote
+
+import anyio
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+
+from gateway.clients import RegisteredClient, secret_matches
+from services.kit.errors import InvalidInput, MalformedRequest, Unauthenticated
+from services.kit.problems import problem_responses
+
+router = APIRouter(tags=["authentication"])
+
+
+class TokenOut(BaseModel):
+    access_token: str
+    token_type: str = "Bearer"
+    expires_in: int
+    scope: str
+
+
+class InvalidClient(Unauthenticated):
+    code = "INVALID_CLIENT"
+    title = "Client authentication failed"
+
+
+class UnsupportedGrant(InvalidInput):
+    code = "UNSUPPORTED_GRANT_TYPE"
+    title = "Only the client_credentials grant is supported"
+
+
+_FORM_SCHEMA: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/x-www-form-urlencoded": {
+                "schema": {
+                    "type": "object",
+                    "required": ["grant_type"],
+                    "properties": {
+                        "grant_type": {"type": "string", "enum": ["client_credentials"]},
+                        "client_id": {"type": "string"},
+                        "client_secret": {"type": "string"},
+                        "scope": {"type": "string"},
+                    },
+                }
+            }
+        },
+    }
+}
+
+
+def _basic_credentials(authorization: str | None) -> tuple[str, str] | None:
+    if not authorization or not authorization.lower().startswith("basic "):
+        return None
+    try:
+        decoded = base64.b64decode(authorization[6:].strip(), validate=True).decode()
+    except (binascii.Error, UnicodeDecodeError) as exc:
+        raise InvalidClient("The Basic credentials cannot be read.") from exc
+    client_id, sep, secret = decoded.partition(":")
+    if not sep:
+        raise InvalidClient("The Basic credentials cannot be read.")
+    return unquote(client_id), unquote(secret)
+
+
+async def _form(request: Request) -> dict[str, str]:
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type != "application/x-www-form-urlencoded":
+        raise MalformedRequest("Send the token request as application/x-www-form-urlencoded.")
+    try:
+        fields = parse_qs((await request.body()).decode(), strict_parsing=False, max_num_fields=20)
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise MalformedRequest("The form cannot be read.") from exc
+    return {name: values[0] for name, values in fields.items()}
+
+
+@router.post(
+    "/oauth/token",
+    response_model=TokenOut,
+    openapi_extra=_FORM_SCHEMA,
+    responses=problem_responses(400, 401, 422),
+    summary="Get a bearer token (client credentials)",
+)
+async def issue_token(request: Request) -> JSONResponse:
+    form = await _form(request)
+    if form.get("grant_type") != "client_credentials":
+        raise UnsupportedGrant("grant_type must be client_credentials.", error="unsupported_grant_type")
+    credentials = _basic_credentials(request.headers.get("authorization")) or (
+        form.get("client_id", ""),
+        form.get("client_secret", ""),
+    )
+    clients: dict[str, RegisteredClient] = request.app.state.clients
+    client = clients.get(credentials[0])
+    # scrypt is deliberately slow: keep it off the event loop.
+    matches = client is not None and await anyio.to_thread.run_sync(secret_matches, credentials[1], client.secret_hash)
+    if client is None or not matches:
+        raise InvalidClient("Unknown client or wrong secret.", error="invalid_client")
+    state = request.app.state
+    token = state.token_issuer.issue(client.principal(), now=state.clock.now())
+    body = TokenOut(
+        access_token=token, expires_in=int(state.token_issuer.ttl.total_seconds()), scope=" ".join(sorted(client.roles))
+    )
+    return JSONResponse(body.model_dump(), headers={"Cache-Control": "no-store", "Pragma": "no-cache"})

@@ -1,0 +1,11 @@
+"""Claims service settings (env prefix CLAIMS_)."""
+
+from pydantic_settings import SettingsConfigDict
+
+from services.kit.settings import ServiceSettings, sqlite_url
+
+
+class ClaimsSettings(ServiceSettings):
+    model_config = SettingsConfigDict(env_prefix="CLAIMS_", extra="ignore")
+
+    database_url: str = sqlite_url("claims")

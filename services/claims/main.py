@@ -1,0 +1,20 @@
+"""Claims service: declarations, the claim lifecycle, indemnities and recoveries."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from services.claims.config import ClaimsSettings
+from services.kit.app import build_service_app
+from services.kit.clock import Clock
+
+
+def create_app(settings: ClaimsSettings | None = None, clock: Clock | None = None) -> FastAPI:
+    return build_service_app(
+        service="claims",
+        title="credit-claims claims",
+        description="Declarations of default, the claim lifecycle, indemnities paid once, recoveries shared.",
+        settings=settings or ClaimsSettings(),
+        routers=[],
+        clock=clock,
+    )

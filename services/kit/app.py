@@ -1,0 +1,110 @@
+"""The app factory every service uses: database, auth, errors, probes, metrics."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from alembic.config import Config
+from alembic.script import ScriptDirectory
+from fastapi import APIRouter, FastAPI
+from fastapi.openapi.utils import get_openapi
+from sqlalchemy import text
+
+from services.kit.auth import TokenVerifier
+from services.kit.clock import Clock, SystemClock
+from services.kit.db import Database
+from services.kit.observability import Metrics, MetricsMiddleware, RequestIdMiddleware, health_router
+from services.kit.problems import PROBLEM_SCHEMA, install_problem_handlers
+from services.kit.settings import PROJECT_ROOT, ServiceSettings
+
+
+def migration_head(service: str) -> str | None:
+    """The head revision of a service's Alembic history."""
+    config = Config()
+    config.set_main_option("script_location", str(PROJECT_ROOT / "migrations" / service))
+    return ScriptDirectory.from_config(config).get_current_head()
+
+
+def version_table(service: str) -> str:
+    return f"alembic_version_{service}"
+
+
+def build_service_app(
+    *,
+    service: str,
+    title: str,
+    description: str,
+    settings: ServiceSettings,
+    routers: Sequence[APIRouter],
+    clock: Clock | None = None,
+) -> FastAPI:
+    """A service app whose database is opened at start-up and checked by /readyz."""
+    head = migration_head(service)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.db = Database(settings.database_url, pool_size=settings.db_pool_size, echo=settings.sql_echo)
+        try:
+            yield
+        finally:
+            await app.state.db.dispose()
+
+    async def ready(app: FastAPI) -> None:
+        async with app.state.db.engine.connect() as conn:
+            current = (await conn.execute(text(f"SELECT version_num FROM {version_table(service)}"))).scalar()
+        if current != head:
+            raise RuntimeError(f"database at revision {current}, code expects {head}")
+
+    app = FastAPI(
+        title=title,
+        description=description,
+        version="0.1.0",
+        lifespan=lifespan,
+        docs_url="/docs" if settings.docs_enabled else None,
+        redoc_url=None,
+        openapi_url="/openapi.json" if settings.docs_enabled else None,
+    )
+    app.state.settings = settings
+    app.state.clock = clock or SystemClock()
+    app.state.token_verifier = TokenVerifier(
+        settings.public_key_pem(), issuer=settings.jwt_issuer, audience=settings.jwt_audience
+    )
+    app.state.metrics = Metrics(service)
+    install_problem_handlers(app)
+    app.include_router(health_router(ready))
+    for router in routers:
+        app.include_router(router)
+    app.openapi = lambda: _openapi_with_problems(app)  # type: ignore[method-assign]
+    app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
+    app.add_middleware(RequestIdMiddleware)
+    return app
+
+
+def _openapi_with_problems(app: FastAPI) -> dict[str, Any]:
+    if app.openapi_schema:
+        return app.openapi_schema
+    schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
+    components = schema.setdefault("components", {})
+    components.setdefault("schemas", {})["Problem"] = PROBLEM_SCHEMA
+    components["securitySchemes"] = {"bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}
+    for path_item in schema.get("paths", {}).values():
+        for operation in path_item.values():
+            operation.setdefault("security", [{"bearer": []}])
+            responses = operation.get("responses", {})
+            # FastAPI's default 422 schema is not what we send: point it at Problem.
+            if "422" in responses:
+                responses["422"] = {
+                    "description": "Validation failed or a business rule refuses the request",
+                    "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}},
+                }
+    for unused in ("HTTPValidationError", "ValidationError"):
+        components["schemas"].pop(unused, None)
+    app.openapi_schema = schema
+    return schema
+
+
+def project_path(*parts: str) -> Path:
+    return PROJECT_ROOT.joinpath(*parts)

@@ -1,0 +1,176 @@
+"""Bearer tokens (EdDSA JWT): issued by the gateway, verified again by every service."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+import jwt
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from fastapi import Request
+
+from services.kit.errors import Forbidden, NotFound, Unauthenticated
+
+ALGORITHM = "EdDSA"
+
+
+class Role(StrEnum):
+    INSURED = "insured"
+    UNDERWRITER = "underwriter"
+    CLAIMS_HANDLER = "claims_handler"
+    ADMIN = "admin"
+
+
+BACK_OFFICE = (Role.UNDERWRITER, Role.CLAIMS_HANDLER, Role.ADMIN)
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """Who is calling: a registered client, its roles, and for an insured its insured id."""
+
+    client_id: str
+    roles: frozenset[Role]
+    insured_id: str | None = None
+
+    @property
+    def is_back_office(self) -> bool:
+        return any(role in self.roles for role in BACK_OFFICE)
+
+    @property
+    def scope_insured_id(self) -> str | None:
+        """The insured id every read and write is confined to; None for the back office."""
+        return None if self.is_back_office else self.insured_id
+
+    def may_see(self, insured_id: str) -> bool:
+        return self.is_back_office or insured_id == self.insured_id
+
+    def ensure_sees(self, insured_id: str, not_found: NotFound) -> None:
+        """Another insured's resource does not exist for this caller."""
+        if not self.may_see(insured_id):
+            raise not_found
+
+
+def key_id(public_key: Ed25519PublicKey) -> str:
+    raw = public_key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    return hashlib.sha256(raw).hexdigest()[:16]
+
+
+def generate_key_pair() -> tuple[str, str]:
+    """A new Ed25519 key pair as (private PEM, public PEM)."""
+    private = Ed25519PrivateKey.generate()
+    private_pem = private.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
+    public_pem = (
+        private.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )
+    return private_pem, public_pem
+
+
+class TokenIssuer:
+    """Signs short-lived access tokens."""
+
+    def __init__(self, private_key_pem: str, *, issuer: str, audience: str, ttl: timedelta) -> None:
+        key = serialization.load_pem_private_key(private_key_pem.encode(), password=None)
+        if not isinstance(key, Ed25519PrivateKey):
+            raise ValueError("the signing key must be an Ed25519 private key")
+        self._key = key
+        self._kid = key_id(key.public_key())
+        self.issuer, self.audience, self.ttl = issuer, audience, ttl
+
+    def issue(self, principal: Principal, *, now: datetime) -> str:
+        claims: dict[str, Any] = {
+            "iss": self.issuer,
+            "aud": self.audience,
+            "sub": principal.client_id,
+            "iat": int(now.timestamp()),
+            "nbf": int(now.timestamp()),
+            "exp": int((now + self.ttl).timestamp()),
+            "jti": uuid.uuid4().hex,
+            "roles": sorted(principal.roles),
+        }
+        if principal.insured_id is not None:
+            claims["insured_id"] = principal.insured_id
+        return jwt.encode(claims, self._key, algorithm=ALGORITHM, headers={"kid": self._kid})
+
+
+class TokenVerifier:
+    """Checks signature, key id, algorithm, issuer, audience and expiry; returns the principal."""
+
+    def __init__(self, public_key_pem: str, *, issuer: str, audience: str, leeway: int = 5) -> None:
+        key = serialization.load_pem_public_key(public_key_pem.encode())
+        if not isinstance(key, Ed25519PublicKey):
+            raise ValueError("the verifying key must be an Ed25519 public key")
+        self._key = key
+        self._kid = key_id(key)
+        self.issuer, self.audience, self.leeway = issuer, audience, leeway
+
+    def verify(self, token: str, *, now: datetime) -> Principal:
+        try:
+            header = jwt.get_unverified_header(token)
+        except jwt.PyJWTError as exc:
+            raise Unauthenticated("The token cannot be read.") from exc
+        if header.get("alg") != ALGORITHM:
+            raise Unauthenticated("The token is not signed with the expected algorithm.")
+        if header.get("kid") != self._kid:
+            raise Unauthenticated("The token is signed with an unknown key.")
+        try:
+            claims = jwt.decode(
+                token,
+                self._key,
+                algorithms=[ALGORITHM],
+                audience=self.audience,
+                issuer=self.issuer,
+                leeway=self.leeway,
+                options={"require": ["exp", "iat", "sub", "iss", "aud"], "verify_exp": False},
+            )
+        except jwt.PyJWTError as exc:
+            raise Unauthenticated(f"The token is not valid: {exc}.") from exc
+        # Expiry is checked against the injected clock, not the wall clock.
+        if int(claims["exp"]) + self.leeway < now.timestamp():
+            raise Unauthenticated("The token has expired.")
+        try:
+            roles = frozenset(Role(role) for role in claims.get("roles", []))
+        except ValueError as exc:
+            raise Unauthenticated("The token names an unknown role.") from exc
+        insured_id = claims.get("insured_id")
+        if not roles or (roles == {Role.INSURED} and not insured_id):
+            raise Unauthenticated("The token grants no usable role.")
+        return Principal(client_id=str(claims["sub"]), roles=roles, insured_id=insured_id)
+
+
+def bearer_token(authorization: str | None) -> str:
+    if not authorization:
+        raise Unauthenticated("Send an Authorization: Bearer <token> header.")
+    scheme, _, token = authorization.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthenticated("Send an Authorization: Bearer <token> header.")
+    return token.strip()
+
+
+class Allow:
+    """FastAPI dependency: authenticate the caller and require one of these roles.
+
+    Every route declares one; its `roles` are the route's declared policy.
+    """
+
+    def __init__(self, *roles: Role) -> None:
+        if not roles:
+            raise ValueError("a route must allow at least one role")
+        self.roles = frozenset(roles)
+
+    async def __call__(self, request: Request) -> Principal:
+        verifier: TokenVerifier = request.app.state.token_verifier
+        principal = verifier.verify(
+            bearer_token(request.headers.get("authorization")), now=request.app.state.clock.now()
+        )
+        if not (principal.roles & self.roles):
+            raise Forbidden(f"This operation is for: {', '.join(sorted(self.roles))}.")
+        return principal

@@ -1,0 +1,127 @@
+"""Money: Decimal amounts with an ISO 4217 currency, rounded half-up to the cent."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+from functools import lru_cache
+from typing import Annotated
+
+import pycountry
+from pydantic import AfterValidator, Field, PlainSerializer, WithJsonSchema
+
+CENT = Decimal("0.01")
+
+
+def to_cents(value: Decimal) -> Decimal:
+    """Round half-up to the cent."""
+    return value.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+@lru_cache(maxsize=1)
+def _currencies() -> frozenset[str]:
+    return frozenset(currency.alpha_3 for currency in pycountry.currencies)
+
+
+@lru_cache(maxsize=1)
+def _countries() -> frozenset[str]:
+    return frozenset(country.alpha_2 for country in pycountry.countries)
+
+
+def is_currency(code: str) -> bool:
+    return code in _currencies()
+
+
+def is_country(code: str) -> bool:
+    return code in _countries()
+
+
+def _check_currency(code: str) -> str:
+    if not is_currency(code):
+        raise ValueError(f"{code!r} is not an ISO 4217 currency code")
+    return code
+
+
+def _check_country(code: str) -> str:
+    if not is_country(code):
+        raise ValueError(f"{code!r} is not an ISO 3166-1 alpha-2 country code")
+    return code
+
+
+@dataclass(frozen=True, slots=True)
+class Money:
+    amount: Decimal
+    currency: str
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "amount", to_cents(Decimal(self.amount)))
+
+    @classmethod
+    def zero(cls, currency: str) -> Money:
+        return cls(Decimal(0), currency)
+
+    def _same(self, other: Money) -> None:
+        if other.currency != self.currency:
+            raise ValueError(f"cannot mix {self.currency} and {other.currency}")
+
+    def __add__(self, other: Money) -> Money:
+        self._same(other)
+        return Money(self.amount + other.amount, self.currency)
+
+    def __sub__(self, other: Money) -> Money:
+        self._same(other)
+        return Money(self.amount - other.amount, self.currency)
+
+    def times(self, factor: Decimal) -> Money:
+        return Money(self.amount * factor, self.currency)
+
+    def min(self, other: Money) -> Money:
+        self._same(other)
+        return self if self.amount <= other.amount else other
+
+    def floor_zero(self) -> Money:
+        return self if self.amount >= 0 else Money.zero(self.currency)
+
+    def __str__(self) -> str:
+        return f"{self.amount:.2f} {self.currency}"
+
+
+def _two_places(value: Decimal) -> str:
+    return f"{to_cents(value):.2f}"
+
+
+_AMOUNT_JSON = WithJsonSchema(
+    {"type": "string", "pattern": r"^\d{1,13}(\.\d{1,2})?$", "examples": ["12500.00"]}, mode="serialization"
+)
+
+Amount = Annotated[
+    Decimal,
+    Field(ge=0, max_digits=15, decimal_places=2, examples=["12500.00"]),
+    PlainSerializer(_two_places, return_type=str, when_used="json"),
+    _AMOUNT_JSON,
+]
+"""A non-negative amount of money in JSON: a decimal string with at most 2 places."""
+
+CurrencyCode = Annotated[
+    str, Field(min_length=3, max_length=3, pattern=r"^[A-Z]{3}$", examples=["EUR"]), AfterValidator(_check_currency)
+]
+CountryCode = Annotated[
+    str, Field(min_length=2, max_length=2, pattern=r"^[A-Z]{2}$", examples=["FR"]), AfterValidator(_check_country)
+]
+
+PositiveAmount = Annotated[Amount, Field(gt=0)]
+"""An amount of money strictly above zero."""
+
+
+def _rate_text(value: Decimal) -> str:
+    text = f"{value:.4f}".rstrip("0")
+    return text + "0" * max(0, 2 - len(text.split(".")[1]))
+
+
+Rate = Annotated[
+    Decimal,
+    Field(ge=0, le=1, max_digits=5, decimal_places=4, examples=["0.90"]),
+    PlainSerializer(_rate_text, return_type=str, when_used="json"),
+    WithJsonSchema({"type": "string", "pattern": r"^[01](\.\d{1,4})?$", "examples": ["0.90"]}, mode="serialization"),
+]
+"""A ratio between 0 and 1 with at most 4 decimal places, a decimal string in JSON."""

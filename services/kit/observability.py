@@ -1,0 +1,122 @@
+"""Request ids, Prometheus metrics and health probes (pure ASGI, no BaseHTTPMiddleware)."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+REQUEST_ID_HEADER = b"x-request-id"
+
+
+def _valid_request_id(raw: bytes) -> bool:
+    return 0 < len(raw) <= 128 and all(32 < byte < 127 for byte in raw)
+
+
+class RequestIdMiddleware:
+    """Take X-Request-ID from the caller (or make one), expose it in scope state and echo it back."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        raw = next((value for name, value in scope["headers"] if name == REQUEST_ID_HEADER), b"")
+        request_id = raw.decode() if _valid_request_id(raw) else uuid.uuid4().hex
+        scope.setdefault("state", {})["request_id"] = request_id
+        encoded = request_id.encode()
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = [(k, v) for k, v in message.get("headers", []) if k != REQUEST_ID_HEADER]
+                headers.append((REQUEST_ID_HEADER, encoded))
+                message["headers"] = headers
+            await send(message)
+
+        await self.app(scope, receive, send_with_id)
+
+
+class Metrics:
+    """The Prometheus collectors of one app (its own registry, so apps can share a process)."""
+
+    def __init__(self, service: str) -> None:
+        self.registry = CollectorRegistry()
+        self.requests = Counter(
+            "http_requests_total", "HTTP requests", ["service", "method", "route", "status"], registry=self.registry
+        )
+        self.latency = Histogram(
+            "http_request_duration_seconds",
+            "HTTP request latency",
+            ["service", "method", "route"],
+            registry=self.registry,
+            buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
+        )
+        self.service = service
+
+    def render(self) -> bytes:
+        return generate_latest(self.registry)
+
+
+class MetricsMiddleware:
+    """Count requests and time them by route template."""
+
+    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+
+        async def send_and_note(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_and_note)
+        finally:
+            route = scope.get("route")
+            template = getattr(route, "path", "unmatched")
+            self.metrics.requests.labels(self.metrics.service, scope["method"], template, str(status)).inc()
+            self.metrics.latency.labels(self.metrics.service, scope["method"], template).observe(
+                time.perf_counter() - started
+            )
+
+
+ReadinessCheck = Callable[[Any], Awaitable[None]]
+
+
+def health_router(readiness: ReadinessCheck) -> APIRouter:
+    """/healthz (process alive), /readyz (dependencies usable), /metrics (Prometheus)."""
+    router = APIRouter(tags=["operations"])
+
+    @router.get("/healthz", include_in_schema=False)
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @router.get("/readyz", include_in_schema=False)
+    async def readyz(request: Request, response: Response) -> dict[str, str]:
+        try:
+            await readiness(request.app)
+        except Exception as exc:  # any failure means not ready; say which
+            response.status_code = 503
+            return {"status": "not ready", "reason": f"{type(exc).__name__}: {exc}"[:300]}
+        return {"status": "ready"}
+
+    @router.get("/metrics", include_in_schema=False)
+    async def metrics(request: Request) -> Response:
+        return Response(request.app.state.metrics.render(), media_type=CONTENT_TYPE_LATEST)
+
+    return router

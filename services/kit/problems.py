@@ -1,0 +1,203 @@
+"""RFC 9457 problem+json: the one table from error kinds to HTTP statuses."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from services.kit import errors
+
+log = logging.getLogger("credit_claims.errors")
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+
+STATUS_BY_KIND: dict[type[errors.AppError], int] = {
+    errors.MalformedRequest: 400,
+    errors.Unauthenticated: 401,
+    errors.Forbidden: 403,
+    errors.NotFound: 404,
+    errors.Conflict: 409,
+    errors.PreconditionFailed: 412,
+    errors.PayloadTooLarge: 413,
+    errors.InvalidInput: 422,
+    errors.RuleBroken: 422,
+    errors.PreconditionRequired: 428,
+    errors.UpstreamInvalid: 502,
+    errors.UpstreamUnavailable: 503,
+    errors.UpstreamTimeout: 504,
+}
+
+_CODE_BY_HTTP_STATUS = {
+    400: "MALFORMED_REQUEST",
+    401: "UNAUTHENTICATED",
+    403: "FORBIDDEN",
+    404: "NOT_FOUND",
+    405: "METHOD_NOT_ALLOWED",
+    406: "NOT_ACCEPTABLE",
+    413: "PAYLOAD_TOO_LARGE",
+    415: "UNSUPPORTED_MEDIA_TYPE",
+}
+
+
+class ProblemResponse(JSONResponse):
+    media_type = PROBLEM_MEDIA_TYPE
+
+
+def status_for(error: errors.AppError) -> int:
+    for kind in type(error).__mro__:
+        if kind in STATUS_BY_KIND:
+            return STATUS_BY_KIND[kind]
+    return 500
+
+
+def problem_body(
+    *, status: int, code: str, title: str, detail: str, instance: str | None, request_id: str | None, **extra: Any
+) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "type": f"urn:credit-claims:problem:{code.lower().replace('_', '-')}",
+        "title": title,
+        "status": status,
+        "code": code,
+        "detail": detail,
+    }
+    if instance:
+        body["instance"] = instance
+    if request_id:
+        body["request_id"] = request_id
+    body.update(extra)
+    return body
+
+
+def problem_headers(error: errors.AppError) -> dict[str, str]:
+    headers: dict[str, str] = {}
+    if isinstance(error, errors.UpstreamUnavailable):
+        headers["Retry-After"] = str(error.retry_after)
+    if isinstance(error, errors.Unauthenticated):
+        headers["WWW-Authenticate"] = (
+            f'Bearer realm="credit-claims", error="invalid_token", error_description="{error.detail}"'
+        )
+    return headers
+
+
+def problem_for(error: errors.AppError, *, instance: str | None, request_id: str | None) -> ProblemResponse:
+    status = status_for(error)
+    body = problem_body(
+        status=status,
+        code=error.code,
+        title=error.title,
+        detail=error.detail,
+        instance=instance,
+        request_id=request_id,
+        **error.extra,
+    )
+    return ProblemResponse(body, status_code=status, headers=problem_headers(error))
+
+
+def _request_id(request: Request) -> str | None:
+    return request.scope.get("state", {}).get("request_id")
+
+
+async def _on_app_error(request: Request, exc: Exception) -> ProblemResponse:
+    assert isinstance(exc, errors.AppError)
+    return problem_for(exc, instance=request.url.path, request_id=_request_id(request))
+
+
+async def _on_validation_error(request: Request, exc: Exception) -> ProblemResponse:
+    assert isinstance(exc, RequestValidationError)
+    raw = list(exc.errors())
+    if any(item.get("type") == "json_invalid" for item in raw):
+        return problem_for(
+            errors.MalformedRequest("The body is not valid JSON."),
+            instance=request.url.path,
+            request_id=_request_id(request),
+        )
+    details = [
+        {"loc": [str(part) for part in item.get("loc", ())], "msg": item.get("msg", ""), "type": item.get("type", "")}
+        for item in raw
+    ]
+    error = errors.InvalidInput(f"{len(details)} field(s) are not valid.", errors=details)
+    return problem_for(error, instance=request.url.path, request_id=_request_id(request))
+
+
+async def _on_http_error(request: Request, exc: Exception) -> ProblemResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    code = _CODE_BY_HTTP_STATUS.get(exc.status_code, "HTTP_ERROR")
+    body = problem_body(
+        status=exc.status_code,
+        code=code,
+        title=str(exc.detail),
+        detail=str(exc.detail),
+        instance=request.url.path,
+        request_id=_request_id(request),
+    )
+    return ProblemResponse(body, status_code=exc.status_code, headers=dict(exc.headers or {}))
+
+
+async def _on_unexpected(request: Request, exc: Exception) -> ProblemResponse:
+    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    body = problem_body(
+        status=500,
+        code="INTERNAL_ERROR",
+        title="Internal error",
+        detail="The request failed on our side; quote the request id when you report it.",
+        instance=request.url.path,
+        request_id=_request_id(request),
+    )
+    return ProblemResponse(body, status_code=500)
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    """Answer every error of the app as problem+json."""
+    app.add_exception_handler(errors.AppError, _on_app_error)
+    app.add_exception_handler(RequestValidationError, _on_validation_error)
+    app.add_exception_handler(StarletteHTTPException, _on_http_error)
+    app.add_exception_handler(Exception, _on_unexpected)
+
+
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "title": "Problem",
+    "description": "RFC 9457 problem details, with a stable machine-readable code.",
+    "required": ["type", "title", "status", "code", "detail"],
+    "properties": {
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "code": {"type": "string"},
+        "detail": {"type": "string"},
+        "instance": {"type": "string"},
+        "request_id": {"type": "string"},
+    },
+    "additionalProperties": True,
+}
+
+_DESCRIPTIONS = {
+    400: "Malformed request (body is not valid JSON)",
+    401: "Missing, expired or invalid bearer token",
+    403: "The caller's role does not allow this operation",
+    404: "Not found (or not visible to the caller)",
+    409: "Conflicts with the current state",
+    412: "If-Match does not match the current ETag",
+    413: "Request body over 1 MiB",
+    422: "Validation failed or a business rule refuses the request",
+    428: "If-Match header required",
+    502: "An upstream service answered badly",
+    503: "An upstream service is unavailable; retry after Retry-After seconds",
+    504: "An upstream service timed out",
+}
+
+
+def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses=` entries for these problem statuses."""
+    return {
+        status: {
+            "description": _DESCRIPTIONS.get(status, "Problem"),
+            "content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+        }
+        for status in statuses
+    }

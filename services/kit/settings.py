@@ -1,0 +1,34 @@
+"""Settings shared by the three services; each service subclasses with its env prefix."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+class ServiceSettings(BaseSettings):
+    """What every service reads from its environment (prefix set by the subclass)."""
+
+    model_config = SettingsConfigDict(extra="ignore")
+
+    database_url: str
+    jwt_public_key: str | None = None
+    jwt_public_key_file: Path = PROJECT_ROOT / "var" / "keys" / "jwt-public.pem"
+    jwt_issuer: str = "credit-claims"
+    jwt_audience: str = "credit-claims"
+    docs_enabled: bool = True
+    db_pool_size: int = 10
+    sql_echo: bool = False
+
+    def public_key_pem(self) -> str:
+        if self.jwt_public_key:
+            return self.jwt_public_key
+        return self.jwt_public_key_file.read_text()
+
+
+def sqlite_url(name: str) -> str:
+    """The embedded default: a SQLite file under var/."""
+    return f"sqlite+aiosqlite:///{PROJECT_ROOT / 'var' / f'{name}.db'}"

@@ -1,0 +1,162 @@
+"""HTTP routes of the policies service: parse, call one handler, shape the answer."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Header, Query, Response
+
+from services.kit.auth import Allow, Principal, Role
+from services.kit.dependencies import ClockDep, Reader, Writer
+from services.kit.http import etag_of
+from services.kit.pagination import Page, PageRequest, page_request
+from services.kit.problems import problem_responses
+from services.policies.adapters.tables import Policy
+from services.policies.api.schemas import (
+    CoverCheckOut,
+    CoverCheckRequest,
+    CoverTermsOut,
+    DeadlinesOut,
+    LiabilityOut,
+    PolicyCreate,
+    PolicyOut,
+    PolicyPatch,
+    ReasonOut,
+    ReservationOut,
+    ReservationRequest,
+    TermsOut,
+)
+from services.policies.domain.policy import PolicyStatus
+from services.policies.service_layer import handlers
+
+router = APIRouter(prefix="/v1/policies", tags=["policies"])
+
+Underwriting = Annotated[Principal, Depends(Allow(Role.UNDERWRITER, Role.ADMIN))]
+Readers = Annotated[Principal, Depends(Allow(Role.INSURED, Role.UNDERWRITER, Role.CLAIMS_HANDLER, Role.ADMIN))]
+ClaimsDesk = Annotated[Principal, Depends(Allow(Role.CLAIMS_HANDLER, Role.ADMIN))]
+
+
+def policy_out(policy: Policy) -> PolicyOut:
+    return PolicyOut.model_validate(
+        {**policy.model_dump(), "terms": TermsOut.model_validate(policy, from_attributes=True)}
+    )
+
+
+def _with_etag(response: Response, policy: Policy) -> PolicyOut:
+    response.headers["ETag"] = etag_of(policy.version)
+    return policy_out(policy)
+
+
+@router.post(
+    "",
+    status_code=201,
+    response_model=PolicyOut,
+    responses=problem_responses(409, 422),
+    summary="Create a policy (as a draft)",
+)
+async def create_policy(
+    body: PolicyCreate, response: Response, uow: Writer, clock: ClockDep, actor: Underwriting
+) -> PolicyOut:
+    policy = await handlers.create_policy(uow, data=body, actor=actor, now=clock.now())
+    response.headers["Location"] = f"/v1/policies/{policy.id}"
+    return _with_etag(response, policy)
+
+
+@router.get("", response_model=Page[PolicyOut], responses=problem_responses(422), summary="List policies")
+async def list_policies(
+    uow: Reader,
+    principal: Readers,
+    page: Annotated[PageRequest, Depends(page_request)],
+    insured_id: Annotated[str | None, Query(max_length=64)] = None,
+    status: PolicyStatus | None = None,
+    number: Annotated[str | None, Query(max_length=64)] = None,
+) -> Page[PolicyOut]:
+    result = await handlers.list_policies(
+        uow, principal=principal, page=page, insured_id=insured_id, status=status, number=number
+    )
+    return Page[PolicyOut](items=[policy_out(policy) for policy in result.items], next_cursor=result.next_cursor)
+
+
+@router.get("/{policy_id}", response_model=PolicyOut, responses=problem_responses(404, 422), summary="Read a policy")
+async def get_policy(policy_id: uuid.UUID, response: Response, uow: Reader, principal: Readers) -> PolicyOut:
+    return _with_etag(response, await handlers.get_policy(uow, policy_id=policy_id, principal=principal))
+
+
+@router.patch(
+    "/{policy_id}",
+    response_model=PolicyOut,
+    responses=problem_responses(404, 409, 412, 422, 428),
+    summary="Change a policy's status, or a draft's terms (needs If-Match)",
+)
+async def update_policy(
+    policy_id: uuid.UUID,
+    body: PolicyPatch,
+    response: Response,
+    uow: Writer,
+    clock: ClockDep,
+    actor: Underwriting,
+    if_match: Annotated[str | None, Header(max_length=200)] = None,
+) -> PolicyOut:
+    policy = await handlers.update_policy(
+        uow, policy_id=policy_id, patch=body, if_match=if_match, actor=actor, now=clock.now()
+    )
+    return _with_etag(response, policy)
+
+
+@router.post(
+    "/{policy_id}/cover-checks",
+    response_model=CoverCheckOut,
+    responses=problem_responses(404, 422),
+    summary="Would these unpaid invoices be covered? Every reason, and the deadlines",
+)
+async def check_cover(
+    policy_id: uuid.UUID, body: CoverCheckRequest, uow: Reader, clock: ClockDep, principal: Readers
+) -> CoverCheckOut:
+    policy, declaration_date, decision = await handlers.check_cover(
+        uow, policy_id=policy_id, request=body, principal=principal, today=clock.today()
+    )
+    return CoverCheckOut(
+        policy_id=policy.id,
+        declaration_date=declaration_date,
+        covered=decision.covered,
+        reasons=[ReasonOut.model_validate(reason, from_attributes=True) for reason in decision.reasons],
+        deadlines=DeadlinesOut.model_validate(decision.deadlines, from_attributes=True),
+        terms=CoverTermsOut.model_validate(policy, from_attributes=True),
+    )
+
+
+@router.get(
+    "/{policy_id}/liability",
+    response_model=LiabilityOut,
+    responses=problem_responses(404, 422),
+    summary="Maximum liability of the insurance year, consumed and remaining",
+)
+async def get_liability(
+    policy_id: uuid.UUID,
+    uow: Reader,
+    clock: ClockDep,
+    principal: Readers,
+    on: Annotated[date | None, Query(description="A day of the insurance year; defaults to today.")] = None,
+) -> LiabilityOut:
+    figures = await handlers.liability_of(uow, policy_id=policy_id, on=on or clock.today(), principal=principal)
+    return LiabilityOut.model_validate(figures)
+
+
+@router.post(
+    "/{policy_id}/liability/reservations",
+    status_code=201,
+    response_model=ReservationOut,
+    responses=problem_responses(404, 409, 422),
+    summary="Reserve a claim's indemnity against the year's maximum liability (idempotent by claim id)",
+)
+async def reserve_liability(
+    policy_id: uuid.UUID, body: ReservationRequest, response: Response, uow: Writer, clock: ClockDep, actor: ClaimsDesk
+) -> ReservationOut:
+    reservation, created = await handlers.reserve_liability(
+        uow, policy_id=policy_id, request=body, actor=actor, now=clock.now()
+    )
+    if not created:
+        response.status_code = 200
+    return ReservationOut.model_validate(reservation, from_attributes=True)

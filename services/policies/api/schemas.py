@@ -1,0 +1,198 @@
+"""Request and response bodies of the policies API."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Annotated
+
+from pydantic import Field, model_validator
+
+from services.kit.money import Amount, CountryCode, CurrencyCode, PositiveAmount, Rate
+from services.kit.schemas import Identifier, PatchBody, RequestBody, ResponseBody
+from services.policies.domain.policy import PolicyStatus
+
+CoverRate = Annotated[Rate, Field(ge=Decimal("0.50"), le=Decimal("0.95"))]
+DayCount = Annotated[int, Field(ge=1, le=3650)]
+Countries = Annotated[list[CountryCode], Field(min_length=1, max_length=250)]
+
+
+class Terms(RequestBody):
+    """The terms of DESIGN §6; defaults are the market defaults."""
+
+    percentage_of_cover: CoverRate = Decimal("0.90")
+    max_credit_period_days: DayCount = 120
+    max_extension_days: DayCount = 60
+    notification_deadline_days: DayCount = 90
+    waiting_period_days: DayCount = 180
+    claim_threshold: Amount = Decimal("0.00")
+    deductible: Amount = Decimal("0.00")
+    vat_covered: bool = False
+    discretionary_limit: Amount = Decimal("0.00")
+    max_liability: PositiveAmount
+    covered_countries: Countries
+
+    @model_validator(mode="after")
+    def _distinct_countries(self) -> Terms:
+        self.covered_countries = sorted(set(self.covered_countries))
+        return self
+
+
+class TermsPatch(PatchBody):
+    percentage_of_cover: CoverRate | None = None
+    max_credit_period_days: DayCount | None = None
+    max_extension_days: DayCount | None = None
+    notification_deadline_days: DayCount | None = None
+    waiting_period_days: DayCount | None = None
+    claim_threshold: Amount | None = None
+    deductible: Amount | None = None
+    vat_covered: bool | None = None
+    discretionary_limit: Amount | None = None
+    max_liability: PositiveAmount | None = None
+    covered_countries: Countries | None = None
+
+
+class PolicyCreate(RequestBody):
+    number: Identifier
+    insured_id: Identifier
+    insured_name: Annotated[str, Field(min_length=1, max_length=200)]
+    insured_country: CountryCode
+    currency: CurrencyCode
+    start_date: date
+    end_date: date
+    terms: Terms
+
+
+class PolicyPatch(PatchBody):
+    """Status changes follow the lifecycle; other fields change only on a draft."""
+
+    status: PolicyStatus | None = None
+    insured_name: Annotated[str, Field(min_length=1, max_length=200)] | None = None
+    start_date: date | None = None
+    end_date: date | None = None
+    terms: TermsPatch | None = None
+
+
+class TermsOut(ResponseBody):
+    percentage_of_cover: Rate
+    max_credit_period_days: int
+    max_extension_days: int
+    notification_deadline_days: int
+    waiting_period_days: int
+    claim_threshold: Amount
+    deductible: Amount
+    vat_covered: bool
+    discretionary_limit: Amount
+    max_liability: Amount
+    covered_countries: list[str]
+
+
+class PolicyOut(ResponseBody):
+    id: uuid.UUID
+    number: str
+    insured_id: str
+    insured_name: str
+    insured_country: str
+    currency: str
+    start_date: date
+    end_date: date
+    status: PolicyStatus
+    terms: TermsOut
+    created_at: datetime
+    updated_at: datetime
+
+
+class InvoiceIn(RequestBody):
+    number: Annotated[str, Field(min_length=1, max_length=64)]
+    invoice_date: date
+    due_date: date = Field(description="The original due date, before any extension.")
+    amount: PositiveAmount = Field(description="Unpaid amount, VAT included.")
+    vat_amount: Amount = Decimal("0.00")
+    currency: CurrencyCode
+
+    @model_validator(mode="after")
+    def _coherent(self) -> InvoiceIn:
+        if self.due_date < self.invoice_date:
+            raise ValueError("due_date is before invoice_date")
+        if self.vat_amount > self.amount:
+            raise ValueError("vat_amount is more than the amount")
+        return self
+
+
+class CoverCheckRequest(RequestBody):
+    debtor_country: CountryCode
+    declaration_date: date | None = Field(None, description="Defaults to today.")
+    invoices: Annotated[list[InvoiceIn], Field(min_length=1, max_length=1000)]
+
+    @model_validator(mode="after")
+    def _distinct_numbers(self) -> CoverCheckRequest:
+        numbers = [invoice.number for invoice in self.invoices]
+        if len(set(numbers)) != len(numbers):
+            raise ValueError("invoice numbers must be distinct")
+        return self
+
+
+class ReasonOut(ResponseBody):
+    code: str
+    detail: str
+    invoice_number: str | None = None
+
+
+class DeadlinesOut(ResponseBody):
+    oldest_due_date: date
+    declaration_deadline: date
+    max_extension_end: date
+    waiting_period_end: date
+
+
+class CoverTermsOut(ResponseBody):
+    """The terms a claim needs later, as they stood when cover was checked."""
+
+    currency: str
+    insured_country: str
+    percentage_of_cover: Rate
+    claim_threshold: Amount
+    deductible: Amount
+    vat_covered: bool
+    discretionary_limit: Amount
+    max_extension_days: int
+    waiting_period_days: int
+
+
+class CoverCheckOut(ResponseBody):
+    policy_id: uuid.UUID
+    declaration_date: date
+    covered: bool
+    reasons: list[ReasonOut]
+    deadlines: DeadlinesOut
+    terms: CoverTermsOut
+
+
+class ReservationRequest(RequestBody):
+    claim_id: Identifier
+    amount: Amount
+    currency: CurrencyCode
+    attributable_date: date = Field(description="The date whose insurance year bears the indemnity.")
+
+
+class ReservationOut(ResponseBody):
+    policy_id: uuid.UUID
+    claim_id: str
+    currency: str
+    requested: Amount
+    reserved: Amount
+    year_start: date
+    year_end: date
+    created_at: datetime
+
+
+class LiabilityOut(ResponseBody):
+    policy_id: uuid.UUID
+    currency: str
+    year_start: date
+    year_end: date
+    max_liability: Amount
+    consumed: Amount
+    remaining: Amount
+    reservations: int

@@ -1,0 +1,220 @@
+"""Policies commands and queries: one command, one transaction."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+
+from sqlalchemy.exc import IntegrityError
+
+from services.kit.auth import Principal
+from services.kit.http import expected_version
+from services.kit.pagination import Page, PageRequest, page_of
+from services.kit.uow import UnitOfWork
+from services.policies.adapters.repository import PolicyRepository
+from services.policies.adapters.tables import LiabilityReservation, Policy
+from services.policies.api.schemas import CoverCheckRequest, PolicyCreate, PolicyPatch, ReservationRequest
+from services.policies.domain.cover import CoverDecision, CoverTerms, UnpaidInvoice, cover_decision
+from services.policies.domain.errors import (
+    CurrencyMismatch,
+    PolicyNotFound,
+    PolicyNumberTaken,
+    ReservationDiffers,
+    TermsLocked,
+)
+from services.policies.domain.liability import remaining_liability, reservable_amount
+from services.policies.domain.policy import PolicyStatus, changed_status, check_period, insurance_year
+
+
+def _repo(uow: UnitOfWork) -> PolicyRepository:
+    return PolicyRepository(uow.session, dialect=uow.dialect)
+
+
+async def _visible_policy(
+    repo: PolicyRepository, policy_id: uuid.UUID, principal: Principal, *, for_update: bool = False
+) -> Policy:
+    policy = await repo.get(policy_id, for_update=for_update)
+    if policy is None or not principal.may_see(policy.insured_id):
+        raise PolicyNotFound(f"No policy {policy_id}.")
+    return policy
+
+
+async def create_policy(uow: UnitOfWork, *, data: PolicyCreate, actor: Principal, now: datetime) -> Policy:
+    check_period(data.start_date, data.end_date)
+    async with uow:
+        repo = _repo(uow)
+        if await repo.by_number(data.number) is not None:
+            raise PolicyNumberTaken(f"Policy number {data.number} is taken.")
+        policy = Policy(
+            **data.model_dump(exclude={"terms"}),
+            **data.terms.model_dump(),
+            status=PolicyStatus.DRAFT,
+            created_at=now,
+            created_by=actor.client_id,
+            updated_at=now,
+            updated_by=actor.client_id,
+        )
+        repo.add(policy)
+        try:
+            await uow.commit()
+        except IntegrityError as exc:  # the same number created concurrently
+            raise PolicyNumberTaken(f"Policy number {data.number} is taken.") from exc
+    return policy
+
+
+async def get_policy(uow: UnitOfWork, *, policy_id: uuid.UUID, principal: Principal) -> Policy:
+    async with uow:
+        return await _visible_policy(_repo(uow), policy_id, principal)
+
+
+async def list_policies(
+    uow: UnitOfWork,
+    *,
+    principal: Principal,
+    page: PageRequest,
+    insured_id: str | None,
+    status: PolicyStatus | None,
+    number: str | None,
+) -> Page[Policy]:
+    scope = principal.scope_insured_id
+    if scope is not None and insured_id not in (None, scope):
+        return Page[Policy](items=[])
+    async with uow:
+        rows = await _repo(uow).page(
+            insured_id=scope or insured_id,
+            status=status.value if status else None,
+            number=number,
+            after=uuid.UUID(str(page.after[0])) if page.after else None,
+            limit=page.limit,
+        )
+    return page_of(rows, limit=page.limit, key=lambda policy: [str(policy.id)])
+
+
+async def update_policy(
+    uow: UnitOfWork,
+    *,
+    policy_id: uuid.UUID,
+    patch: PolicyPatch,
+    if_match: str | None,
+    actor: Principal,
+    now: datetime,
+) -> Policy:
+    changes = patch.changes()
+    async with uow:
+        policy = await _visible_policy(_repo(uow), policy_id, actor, for_update=True)
+        expected_version(if_match, current=policy.version)
+        status = changes.pop("status", None)
+        if changes and policy.status != PolicyStatus.DRAFT:
+            raise TermsLocked(
+                f"The policy is {policy.status}; only its status can change.", current_status=policy.status
+            )
+        for field, value in changes.pop("terms", {}).items():
+            setattr(policy, field, sorted(set(value)) if field == "covered_countries" else value)
+        for field, value in changes.items():
+            setattr(policy, field, value)
+        check_period(policy.start_date, policy.end_date)
+        if status is not None:
+            policy.status = changed_status(PolicyStatus(policy.status), PolicyStatus(status))
+        # The row is locked (PostgreSQL) or the database write-locked (SQLite) since
+        # the read, so the version compared above is still current here.
+        policy.version += 1
+        policy.updated_at = now
+        policy.updated_by = actor.client_id
+        await uow.commit()
+    return policy
+
+
+def _cover_terms(policy: Policy) -> CoverTerms:
+    return CoverTerms(
+        status=PolicyStatus(policy.status),
+        start_date=policy.start_date,
+        end_date=policy.end_date,
+        currency=policy.currency,
+        covered_countries=frozenset(policy.covered_countries),
+        max_credit_period_days=policy.max_credit_period_days,
+        max_extension_days=policy.max_extension_days,
+        notification_deadline_days=policy.notification_deadline_days,
+        waiting_period_days=policy.waiting_period_days,
+    )
+
+
+async def check_cover(
+    uow: UnitOfWork, *, policy_id: uuid.UUID, request: CoverCheckRequest, principal: Principal, today: date
+) -> tuple[Policy, date, CoverDecision]:
+    async with uow:
+        policy = await _visible_policy(_repo(uow), policy_id, principal)
+    declaration_date = request.declaration_date or today
+    invoices = [
+        UnpaidInvoice(
+            number=invoice.number,
+            invoice_date=invoice.invoice_date,
+            due_date=invoice.due_date,
+            amount=invoice.amount,
+            currency=invoice.currency,
+        )
+        for invoice in request.invoices
+    ]
+    decision = cover_decision(
+        _cover_terms(policy),
+        debtor_country=request.debtor_country,
+        invoices=invoices,
+        declaration_date=declaration_date,
+    )
+    return policy, declaration_date, decision
+
+
+async def reserve_liability(
+    uow: UnitOfWork, *, policy_id: uuid.UUID, request: ReservationRequest, actor: Principal, now: datetime
+) -> tuple[LiabilityReservation, bool]:
+    """Reserve up to the requested amount for one claim; (reservation, created). Idempotent by claim id."""
+    async with uow:
+        repo = _repo(uow)
+        # The policy row lock serialises reservations of one policy on PostgreSQL;
+        # SQLite writers are serialised by BEGIN IMMEDIATE.
+        policy = await _visible_policy(repo, policy_id, actor, for_update=True)
+        existing = await repo.reservation(policy.id, request.claim_id)
+        if existing is not None:
+            if existing.requested != request.amount or existing.currency != request.currency:
+                raise ReservationDiffers(
+                    f"Claim {request.claim_id} already reserved {existing.reserved} of {existing.requested} requested."
+                )
+            return existing, False
+        if request.currency != policy.currency:
+            raise CurrencyMismatch(f"The policy is in {policy.currency}.")
+        year_start, year_end = insurance_year(
+            start=policy.start_date, end=policy.end_date, on=request.attributable_date
+        )
+        consumed = await repo.consumed(policy.id, year_start)
+        reservation = LiabilityReservation(
+            policy_id=policy.id,
+            claim_id=request.claim_id,
+            year_start=year_start,
+            year_end=year_end,
+            currency=policy.currency,
+            requested=request.amount,
+            reserved=reservable_amount(requested=request.amount, max_liability=policy.max_liability, consumed=consumed),
+            created_at=now,
+            created_by=actor.client_id,
+        )
+        repo.add(reservation)
+        await uow.commit()
+    return reservation, True
+
+
+async def liability_of(uow: UnitOfWork, *, policy_id: uuid.UUID, on: date, principal: Principal) -> dict[str, object]:
+    async with uow:
+        repo = _repo(uow)
+        policy = await _visible_policy(repo, policy_id, principal)
+        year_start, year_end = insurance_year(start=policy.start_date, end=policy.end_date, on=on)
+        consumed = await repo.consumed(policy.id, year_start)
+        count = await repo.reservations_count(policy.id, year_start)
+    return {
+        "policy_id": policy.id,
+        "currency": policy.currency,
+        "year_start": year_start,
+        "year_end": year_end,
+        "max_liability": policy.max_liability,
+        "consumed": consumed,
+        "remaining": remaining_liability(max_liability=policy.max_liability, consumed=consumed),
+        "reservations": count,
+    }

@@ -1,0 +1,64 @@
+"""Fixtures shared by every test: clock, keys, tokens, databases and in-process apps."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+import pytest
+
+from services.kit.auth import generate_key_pair
+from services.kit.clock import FixedClock
+from services.policies.config import PoliciesSettings
+from services.policies.main import create_app as create_policies_app
+from tests.support import Databases, Tokens, running
+
+NOW = datetime(2026, 6, 15, 10, 0, tzinfo=UTC)
+
+
+@pytest.fixture(scope="session")
+def key_pair() -> tuple[str, str]:
+    return generate_key_pair()
+
+
+@pytest.fixture(scope="session")
+def databases(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Databases]:
+    factory = Databases(tmp_path_factory.mktemp("databases"))
+    yield factory
+    factory.drop_all()
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock(NOW)
+
+
+@pytest.fixture
+def tokens(key_pair: tuple[str, str], clock: FixedClock) -> Tokens:
+    return Tokens(key_pair[0], clock)
+
+
+@pytest.fixture
+def policies_settings(databases: Databases, key_pair: tuple[str, str]) -> PoliciesSettings:
+    return PoliciesSettings(database_url=databases.fresh("policies"), jwt_public_key=key_pair[1])
+
+
+@pytest.fixture
+async def policies_app(policies_settings: PoliciesSettings, clock: FixedClock) -> AsyncIterator[object]:
+    async with running(create_policies_app(policies_settings, clock)) as app:
+        yield app
+
+
+@pytest.fixture
+async def policies(policies_app: object) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client of the policies service, in process."""
+    transport = httpx.ASGITransport(app=policies_app)  # type: ignore[arg-type]
+    async with httpx.AsyncClient(transport=transport, base_url="http://policies") as client:
+        yield client
+
+
+@pytest.fixture
+def project_root() -> Path:
+    return Path(__file__).resolve().parents[1]

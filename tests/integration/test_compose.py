@@ -1,0 +1,69 @@
+"""docker-compose.yml agrees with the settings the code reads (Docker does not run here)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from sqlalchemy.engine import make_url
+
+from gateway.config import GatewaySettings
+from services.claims.config import ClaimsSettings
+from services.debtors.config import DebtorsSettings
+from services.policies.config import PoliciesSettings
+
+SETTINGS = {"policies": PoliciesSettings, "debtors": DebtorsSettings, "claims": ClaimsSettings}
+
+
+@pytest.fixture(scope="module")
+def compose() -> dict[str, Any]:
+    return yaml.safe_load((Path(__file__).resolve().parents[2] / "docker-compose.yml").read_text())
+
+
+def port_of(command: list[str]) -> int:
+    return int(command[command.index("--port") + 1])
+
+
+def env_names(settings: type) -> set[str]:
+    prefix = settings.model_config["env_prefix"]
+    return {f"{prefix}{name}".upper() for name in settings.model_fields}
+
+
+def test_every_service_has_its_own_database_and_known_settings(compose: dict[str, Any]) -> None:
+    services = compose["services"]
+    init_sql = (Path(__file__).resolve().parents[2] / "deploy" / "postgres" / "init.sql").read_text()
+    created = set(re.findall(r"CREATE DATABASE (\w+);", init_sql))
+    for name, settings in SETTINGS.items():
+        environment = services[name]["environment"]
+        assert set(environment) <= env_names(settings), f"{name} sets variables its settings do not read"
+        url = make_url(environment[f"{name.upper()}_DATABASE_URL"])
+        assert url.host == "postgres" and url.database == name and url.database in created
+        assert (
+            services["migrate"]["environment"][f"{name.upper()}_DATABASE_URL"]
+            == environment[f"{name.upper()}_DATABASE_URL"]
+        )
+        assert f"alembic -n {name} upgrade head" in services["migrate"]["command"][-1]
+        assert services[name]["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
+        assert str(port_of(services[name]["command"])) in services[name]["healthcheck"]["test"][-1]
+
+
+def test_gateway_points_at_each_service_port_and_waits_for_it(compose: dict[str, Any]) -> None:
+    services = compose["services"]
+    gateway = services["gateway"]
+    assert set(gateway["environment"]) <= env_names(GatewaySettings)
+    assert gateway["ports"] == ["8000:8000"] and port_of(gateway["command"]) == 8000
+    for name in SETTINGS:
+        url = make_url(gateway["environment"][f"GATEWAY_{name.upper()}_URL"])
+        assert (url.host, url.port) == (name, port_of(services[name]["command"]))
+        assert gateway["depends_on"][name]["condition"] == "service_healthy"
+
+
+def test_one_image_runs_every_process(compose: dict[str, Any]) -> None:
+    images = {service.get("image") for name, service in compose["services"].items() if name != "postgres"}
+    assert images == {"credit-claims:dev"}
+    dockerfile = (Path(__file__).resolve().parents[2] / "deploy" / "Dockerfile").read_text()
+    for needed in ("services", "gateway", "migrations", "alembic.ini", "constraints.txt"):
+        assert needed in dockerfile

@@ -1,0 +1,233 @@
+"""The gateway in process, in front of the real service apps (upstream calls over ASGI)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from gateway.clients import hash_secret
+from gateway.config import GatewaySettings
+from gateway.main import create_app as create_gateway
+from services.claims.config import ClaimsSettings
+from services.claims.main import create_app as create_claims
+from services.debtors.config import DebtorsSettings
+from services.debtors.main import create_app as create_debtors
+from services.kit.clock import FixedClock
+from tests.builders import cover_check, policy_body
+from tests.support import Databases, running
+
+CLIENTS = [
+    {"client_id": "acme-erp", "roles": ["insured"], "insured_id": "INS-ACME"},
+    {"client_id": "beta-erp", "roles": ["insured"], "insured_id": "INS-BETA"},
+    {"client_id": "underwriting", "roles": ["underwriter"]},
+]
+
+
+@pytest.fixture(scope="module")
+def clients_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("gateway") / "clients.json"
+    entries = [{**client, "secret_hash": hash_secret(f"{client['client_id']}-pw")} for client in CLIENTS]
+    path.write_text(json.dumps(entries))
+    return path
+
+
+def gateway_settings(key_pair: tuple[str, str], clients_file: Path, **overrides: Any) -> GatewaySettings:
+    return GatewaySettings(jwt_private_key=key_pair[0], clients_file=clients_file, **overrides)
+
+
+@pytest.fixture
+async def gateway(
+    policies_app: Any, databases: Databases, key_pair: tuple[str, str], clients_file: Path, clock: FixedClock
+) -> AsyncIterator[httpx.AsyncClient]:
+    debtors = create_debtors(
+        DebtorsSettings(database_url=databases.fresh("debtors"), jwt_public_key=key_pair[1]), clock
+    )
+    claims = create_claims(ClaimsSettings(database_url=databases.fresh("claims"), jwt_public_key=key_pair[1]), clock)
+    async with running(debtors), running(claims):
+        transports = {
+            "policies": httpx.ASGITransport(app=policies_app),
+            "debtors": httpx.ASGITransport(app=debtors),
+            "claims": httpx.ASGITransport(app=claims),
+        }
+        app = create_gateway(gateway_settings(key_pair, clients_file), clock, transports)
+        async with (
+            running(app),
+            httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gateway") as client,
+        ):
+            yield client
+
+
+async def token(gateway: httpx.AsyncClient, client_id: str) -> dict[str, str]:
+    response = await gateway.post(
+        "/oauth/token",
+        data={"grant_type": "client_credentials", "client_id": client_id, "client_secret": f"{client_id}-pw"},
+    )
+    assert response.status_code == 200, response.text
+    assert response.headers["Cache-Control"] == "no-store"
+    return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+
+async def test_token_then_policy_then_cover_check_through_the_gateway(gateway: httpx.AsyncClient) -> None:
+    underwriter = await token(gateway, "underwriting")
+    created = await gateway.post("/v1/policies", json=policy_body(), headers=underwriter)
+    assert created.status_code == 201
+    policy_id = created.json()["id"]
+    activated = await gateway.patch(
+        f"/v1/policies/{policy_id}",
+        json={"status": "active"},
+        headers={**underwriter, "If-Match": created.headers["ETag"]},
+    )
+    assert activated.status_code == 200 and activated.json()["status"] == "active"
+    acme = await token(gateway, "acme-erp")
+    check = await gateway.post(f"/v1/policies/{policy_id}/cover-checks", json=cover_check(), headers=acme)
+    assert check.status_code == 200 and check.json()["covered"] is True
+    beta = await token(gateway, "beta-erp")
+    hidden = await gateway.get(f"/v1/policies/{policy_id}", headers=beta)
+    assert hidden.status_code == 404 and hidden.json()["code"] == "POLICY_NOT_FOUND"
+
+
+async def test_token_with_basic_credentials(gateway: httpx.AsyncClient) -> None:
+    response = await gateway.post(
+        "/oauth/token", data={"grant_type": "client_credentials"}, auth=("acme-erp", "acme-erp-pw")
+    )
+    assert response.status_code == 200
+    assert response.json()["token_type"] == "Bearer" and response.json()["scope"] == "insured"
+
+
+@pytest.mark.parametrize(
+    ("form", "status", "code"),
+    [
+        (
+            {"grant_type": "client_credentials", "client_id": "acme-erp", "client_secret": "wrong"},
+            401,
+            "INVALID_CLIENT",
+        ),
+        ({"grant_type": "client_credentials", "client_id": "nobody", "client_secret": "x"}, 401, "INVALID_CLIENT"),
+        (
+            {"grant_type": "password", "client_id": "acme-erp", "client_secret": "acme-erp-pw"},
+            422,
+            "UNSUPPORTED_GRANT_TYPE",
+        ),
+    ],
+)
+async def test_token_refusals(gateway: httpx.AsyncClient, form: dict[str, str], status: int, code: str) -> None:
+    response = await gateway.post("/oauth/token", data=form)
+    assert response.status_code == status and response.json()["code"] == code
+
+
+@pytest.mark.parametrize(
+    "authorization",
+    [None, "Bearer", "Basic abc", "Bearer not.a.jwt", "Bearer eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0."],
+)
+async def test_gateway_refuses_requests_without_a_valid_token(
+    gateway: httpx.AsyncClient, authorization: str | None
+) -> None:
+    headers = {"Authorization": authorization} if authorization else {}
+    response = await gateway.get("/v1/policies", headers=headers)
+    assert response.status_code == 401
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.headers["WWW-Authenticate"].startswith('Bearer realm="credit-claims"')
+
+
+async def test_request_id_is_kept_or_made_and_passed_on(gateway: httpx.AsyncClient) -> None:
+    headers = await token(gateway, "underwriting")
+    given = await gateway.get("/v1/policies", headers={**headers, "X-Request-ID": "trace-123"})
+    assert given.headers["X-Request-ID"] == "trace-123"
+    made = await gateway.get("/v1/policies/not-a-uuid", headers=headers)
+    assert len(made.headers["X-Request-ID"]) == 32 and made.json()["request_id"] == made.headers["X-Request-ID"]
+
+
+async def test_body_over_one_mebibyte_is_refused_before_any_upstream_call(gateway: httpx.AsyncClient) -> None:
+    headers = {**(await token(gateway, "underwriting")), "content-type": "application/json"}
+    response = await gateway.post("/v1/policies", content=b"{" + b" " * (1024 * 1024) + b"}", headers=headers)
+    assert response.status_code == 413 and response.json()["code"] == "PAYLOAD_TOO_LARGE"
+    assert (await gateway.get("/v1/policies", headers=headers)).json()["items"] == []
+
+
+async def test_unknown_public_path_is_a_404_problem(gateway: httpx.AsyncClient) -> None:
+    response = await gateway.get("/v1/nothing-here", headers=await token(gateway, "underwriting"))
+    assert response.status_code == 404 and response.headers["content-type"] == "application/problem+json"
+
+
+async def test_readyz_reports_every_service(gateway: httpx.AsyncClient) -> None:
+    response = await gateway.get("/readyz")
+    assert response.status_code == 200
+    assert response.json()["services"] == {"policies": "ready", "debtors": "ready", "claims": "ready"}
+
+
+async def test_merged_openapi_lists_each_public_operation_once_with_problem_answers(gateway: httpx.AsyncClient) -> None:
+    document = (await gateway.get("/openapi.json")).json()
+    assert document["openapi"].startswith("3.1")
+    paths = document["paths"]
+    assert "/oauth/token" in paths and "/healthz" not in paths
+    create = paths["/v1/policies"]["post"]["responses"]
+    for status in ("400", "401", "403", "409", "413", "422", "503", "504"):
+        assert create[status]["content"]["application/problem+json"]["schema"] == {
+            "$ref": "#/components/schemas/Problem"
+        }
+    patch = paths["/v1/policies/{policy_id}"]["patch"]["responses"]
+    assert {"404", "412", "428"} <= set(patch)
+    operation_ids = [op["operationId"] for item in paths.values() for op in item.values()]
+    assert len(operation_ids) == len(set(operation_ids))
+    assert "HTTPValidationError" not in document["components"]["schemas"]
+
+
+async def test_upstream_down_is_503_with_retry_after(
+    key_pair: tuple[str, str], clients_file: Path, clock: FixedClock
+) -> None:
+    # Nothing listens on port 9 (discard) of loopback: the connection is refused.
+    settings = gateway_settings(key_pair, clients_file, policies_url="http://127.0.0.1:9")
+    app = create_gateway(settings, clock)
+    async with (
+        running(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gateway") as client,
+    ):
+        response = await client.get("/v1/policies", headers=await token(client, "underwriting"))
+        assert response.status_code == 503
+        assert response.headers["Retry-After"] == "5"
+        assert response.json()["code"] == "UPSTREAM_UNAVAILABLE"
+        ready = await client.get("/readyz")
+        assert ready.status_code == 503 and ready.json()["services"]["policies"].startswith("unreachable")
+
+
+async def test_upstream_timeout_is_504(key_pair: tuple[str, str], clients_file: Path, clock: FixedClock) -> None:
+    async def slow(request: httpx.Request) -> httpx.Response:
+        raise httpx.ReadTimeout("no answer", request=request)
+
+    app = create_gateway(gateway_settings(key_pair, clients_file), clock, {"policies": httpx.MockTransport(slow)})
+    async with (
+        running(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gateway") as client,
+    ):
+        response = await client.get("/v1/policies", headers=await token(client, "underwriting"))
+        assert response.status_code == 504 and response.json()["code"] == "UPSTREAM_TIMEOUT"
+
+
+async def test_hop_by_hop_headers_are_not_forwarded(
+    key_pair: tuple[str, str], clients_file: Path, clock: FixedClock
+) -> None:
+    seen: list[httpx.Headers] = []
+
+    async def echo(request: httpx.Request) -> httpx.Response:
+        seen.append(request.headers)
+        return httpx.Response(
+            200, json={"ok": True}, headers={"Connection": "close", "X-Upstream": "yes", "Keep-Alive": "5"}
+        )
+
+    app = create_gateway(gateway_settings(key_pair, clients_file), clock, {"policies": httpx.MockTransport(echo)})
+    async with (
+        running(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gateway") as client,
+    ):
+        headers = {**(await token(client, "underwriting")), "Connection": "X-Secret", "X-Secret": "1", "TE": "trailers"}
+        response = await client.get("/v1/policies?x=1", headers=headers)
+    assert response.status_code == 200 and response.headers["X-Upstream"] == "yes"
+    assert "keep-alive" not in response.headers
+    forwarded = seen[0]
+    assert "x-secret" not in forwarded and "te" not in forwarded
+    assert forwarded["authorization"].startswith("Bearer ") and forwarded["x-request-id"]

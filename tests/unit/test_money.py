@@ -1,0 +1,53 @@
+from decimal import Decimal
+
+import pytest
+from pydantic import BaseModel, ValidationError
+
+from services.kit.money import Amount, CurrencyCode, Money, Rate, to_cents
+from services.kit.types import ExactDecimal
+
+
+class Priced(BaseModel):
+    amount: Amount
+    currency: CurrencyCode
+    rate: Rate = Decimal("0.9")
+
+
+def test_rounding_is_half_up_to_the_cent() -> None:
+    assert to_cents(Decimal("0.005")) == Decimal("0.01")
+    assert to_cents(Decimal("2.675")) == Decimal("2.68")
+    assert to_cents(Decimal("-0.005")) == Decimal("-0.01")
+
+
+def test_money_arithmetic_keeps_cents_and_refuses_mixed_currencies() -> None:
+    total = Money(Decimal("10.10"), "EUR") + Money(Decimal("0.205"), "EUR")
+    assert total == Money(Decimal("10.31"), "EUR")
+    assert Money(Decimal("100"), "EUR").times(Decimal("0.9")).amount == Decimal("90.00")
+    with pytest.raises(ValueError, match="cannot mix"):
+        Money(Decimal(1), "EUR") + Money(Decimal(1), "USD")
+
+
+def test_amounts_travel_as_decimal_strings() -> None:
+    priced = Priced(amount="12500", currency="EUR")
+    assert priced.model_dump(mode="json") == {"amount": "12500.00", "currency": "EUR", "rate": "0.90"}
+
+
+@pytest.mark.parametrize("amount", ["-1.00", "1.001", "abc", "1e400"])
+def test_bad_amounts_are_refused(amount: str) -> None:
+    with pytest.raises(ValidationError):
+        Priced(amount=amount, currency="EUR")
+
+
+@pytest.mark.parametrize("currency", ["EURO", "eur", "XYZ", ""])
+def test_unknown_currencies_are_refused(currency: str) -> None:
+    with pytest.raises(ValidationError):
+        Priced(amount="1", currency=currency)
+
+
+def test_exact_decimal_column_round_trips_without_float() -> None:
+    column = ExactDecimal(2)
+    stored = column.process_bind_param(Decimal("1234567890.12"), None)
+    assert stored == 123456789012
+    assert column.process_result_value(stored, None) == Decimal("1234567890.12")
+    with pytest.raises(ValueError, match="decimal places"):
+        column.process_bind_param(Decimal("0.001"), None)

@@ -1,0 +1,59 @@
+from datetime import UTC, datetime, timedelta
+
+import jwt
+import pytest
+
+from services.kit.auth import Principal, Role, TokenIssuer, TokenVerifier, generate_key_pair
+from services.kit.errors import Unauthenticated
+
+NOW = datetime(2026, 6, 15, 10, 0, tzinfo=UTC)
+PRIVATE, PUBLIC = generate_key_pair()
+ISSUER = TokenIssuer(PRIVATE, issuer="credit-claims", audience="credit-claims", ttl=timedelta(minutes=15))
+VERIFIER = TokenVerifier(PUBLIC, issuer="credit-claims", audience="credit-claims")
+INSURED = Principal(client_id="acme-erp", roles=frozenset({Role.INSURED}), insured_id="INS-ACME")
+
+
+def test_issued_token_gives_back_the_principal() -> None:
+    assert VERIFIER.verify(ISSUER.issue(INSURED, now=NOW), now=NOW) == INSURED
+
+
+def test_expired_token_is_refused() -> None:
+    token = ISSUER.issue(INSURED, now=NOW)
+    with pytest.raises(Unauthenticated, match="expired"):
+        VERIFIER.verify(token, now=NOW + timedelta(minutes=16))
+
+
+def test_token_signed_by_another_key_is_refused() -> None:
+    other = TokenIssuer(
+        generate_key_pair()[0], issuer="credit-claims", audience="credit-claims", ttl=timedelta(minutes=5)
+    )
+    with pytest.raises(Unauthenticated, match="unknown key"):
+        VERIFIER.verify(other.issue(INSURED, now=NOW), now=NOW)
+
+
+def test_unsigned_token_is_refused() -> None:
+    token = jwt.encode(
+        {"sub": "x", "roles": ["admin"], "iss": "credit-claims", "aud": "credit-claims"}, None, algorithm="none"
+    )
+    with pytest.raises(Unauthenticated, match="algorithm"):
+        VERIFIER.verify(token, now=NOW)
+
+
+def test_hmac_token_using_the_public_key_as_secret_is_refused() -> None:
+    claims = {"sub": "x", "roles": ["admin"], "iss": "credit-claims", "aud": "credit-claims", "iat": 0, "exp": 2**40}
+    token = jwt.encode(claims, "a-secret-anyone-could-guess-if-public", algorithm="HS256")
+    with pytest.raises(Unauthenticated):
+        VERIFIER.verify(token, now=NOW)
+
+
+def test_wrong_audience_is_refused() -> None:
+    issuer = TokenIssuer(PRIVATE, issuer="credit-claims", audience="someone-else", ttl=timedelta(minutes=5))
+    with pytest.raises(Unauthenticated):
+        VERIFIER.verify(issuer.issue(INSURED, now=NOW), now=NOW)
+
+
+def test_insured_principal_is_confined_to_its_insured_id() -> None:
+    assert INSURED.may_see("INS-ACME") and not INSURED.may_see("INS-BETA")
+    assert INSURED.scope_insured_id == "INS-ACME"
+    handler = Principal(client_id="desk", roles=frozenset({Role.CLAIMS_HANDLER}))
+    assert handler.may_see("INS-BETA") and handler.scope_insured_id is None
