@@ -301,3 +301,25 @@ class TestCoverCheck:
         response = await self.check(policies, tokens, policy["id"], **bad)
         assert response.status_code == 422
         assert response.json()["code"] == "VALIDATION_FAILED" and response.json()["errors"]
+
+
+async def test_probes_and_metrics(policies: httpx.AsyncClient, tokens: Tokens) -> None:
+    assert (await policies.get("/healthz")).json() == {"status": "ok"}
+    assert (await policies.get("/readyz")).json() == {"status": "ready"}
+    await policies.get("/v1/policies", headers=tokens.underwriter())
+    metrics = (await policies.get("/metrics")).text
+    assert 'http_requests_total{method="GET",route="/v1/policies",service="policies",status="200"} 1.0' in metrics
+    assert "http_request_duration_seconds_bucket" in metrics
+
+
+async def test_unexpected_failure_is_a_problem_without_internals(policies_app: Any, tokens: Tokens) -> None:
+    async def broken() -> None:
+        raise RuntimeError("secret connection string in a message")
+
+    policies_app.add_api_route("/v1/policies-broken", broken)  # type: ignore[attr-defined]
+    transport = httpx.ASGITransport(app=policies_app, raise_app_exceptions=False)  # type: ignore[arg-type]
+    async with httpx.AsyncClient(transport=transport, base_url="http://policies") as client:
+        response = await client.get("/v1/policies-broken")
+    assert response.status_code == 500
+    assert response.json()["code"] == "INTERNAL_ERROR" and response.json()["request_id"]
+    assert "secret" not in response.text and "Traceback" not in response.text
