@@ -9,6 +9,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from services.debtors.config import DebtorsSettings
+from services.debtors.main import create_app as create_debtors_app
 from services.kit.auth import generate_key_pair
 from services.kit.clock import FixedClock
 from services.policies.config import PoliciesSettings
@@ -62,3 +64,34 @@ async def policies(policies_app: object) -> AsyncIterator[httpx.AsyncClient]:
 @pytest.fixture
 def project_root() -> Path:
     return Path(__file__).resolve().parents[1]
+
+
+INTERNAL_TOKEN = "test-internal-token"
+
+
+@pytest.fixture
+def debtors_settings(databases: Databases, key_pair: tuple[str, str]) -> DebtorsSettings:
+    return DebtorsSettings(
+        database_url=databases.fresh("debtors"),
+        jwt_public_key=key_pair[1],
+        internal_token=INTERNAL_TOKEN,
+        subscribers={"debtor.procedure_changed.v1": ["http://claims/internal/events"]},
+        relay_enabled=False,
+    )
+
+
+@pytest.fixture
+async def debtors_app(
+    debtors_settings: DebtorsSettings, clock: FixedClock, policies_app: object
+) -> AsyncIterator[object]:
+    transports = {"policies": httpx.ASGITransport(app=policies_app)}  # type: ignore[arg-type]
+    async with running(create_debtors_app(debtors_settings, clock, transports)) as app:
+        yield app
+
+
+@pytest.fixture
+async def debtors(debtors_app: object) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client of the debtors service, in process (its policies calls go to the in-process policies app)."""
+    transport = httpx.ASGITransport(app=debtors_app)  # type: ignore[arg-type]
+    async with httpx.AsyncClient(transport=transport, base_url="http://debtors") as client:
+        yield client

@@ -9,3 +9,4 @@ class DebtorsSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="DEBTORS_", extra="ignore")
 
     database_url: str = sqlite_url("debtors")
+    policies_url: str = "http://127.0.0.1:8001"

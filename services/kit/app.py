@@ -2,23 +2,28 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+import httpx
 from alembic.config import Config
 from alembic.script import ScriptDirectory
 from fastapi import APIRouter, FastAPI
 from fastapi.openapi.utils import get_openapi
-from sqlalchemy import text
+from sqlalchemy import Table, text
 
 from services.kit.auth import TokenVerifier
 from services.kit.clock import Clock, SystemClock
 from services.kit.db import Database
 from services.kit.observability import Metrics, MetricsMiddleware, RequestIdMiddleware, health_router
+from services.kit.outbox import Outbox, Relay, Subscriptions
 from services.kit.problems import PROBLEM_SCHEMA, install_problem_handlers
 from services.kit.settings import PROJECT_ROOT, ServiceSettings
+from services.kit.upstream import Upstream, upstream_client
 
 
 def migration_head(service: str) -> str | None:
@@ -40,16 +45,46 @@ def build_service_app(
     settings: ServiceSettings,
     routers: Sequence[APIRouter],
     clock: Clock | None = None,
+    upstreams: Mapping[str, str] | None = None,
+    transports: Mapping[str, httpx.AsyncBaseTransport] | None = None,
+    outbox: Table | None = None,
 ) -> FastAPI:
-    """A service app whose database is opened at start-up and checked by /readyz."""
+    """A service app whose database, upstream clients and outbox relay live as long as the process.
+
+    `transports` lets tests route upstream calls ("events" for the relay) in process.
+    """
     head = migration_head(service)
+    transports = transports or {}
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.db = Database(settings.database_url, pool_size=settings.db_pool_size, echo=settings.sql_echo)
+        clients = {
+            name: upstream_client(url, transport=transports.get(name)) for name, url in (upstreams or {}).items()
+        }
+        app.state.upstreams = {name: Upstream(name, client) for name, client in clients.items()}
+        relay_task = None
+        if outbox is not None:
+            events_client = upstream_client("http://events.invalid", transport=transports.get("events"), timeout=5.0)
+            clients["events"] = events_client
+            app.state.relay = Relay(
+                database=app.state.db,
+                table=outbox,
+                client=events_client,
+                clock=app.state.clock,
+                internal_token=settings.internal_token,
+            )
+            if settings.relay_enabled and settings.subscribers:
+                relay_task = asyncio.create_task(app.state.relay.run_forever(settings.relay_poll_seconds))
         try:
             yield
         finally:
+            if relay_task is not None:
+                relay_task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await relay_task
+            for client in clients.values():
+                await client.aclose()
             await app.state.db.dispose()
 
     async def ready(app: FastAPI) -> None:
@@ -73,6 +108,8 @@ def build_service_app(
         settings.public_key_pem(), issuer=settings.jwt_issuer, audience=settings.jwt_audience
     )
     app.state.metrics = Metrics(service)
+    if outbox is not None:
+        app.state.outbox = Outbox(outbox, Subscriptions(settings.subscribers))
     install_problem_handlers(app)
     app.include_router(health_router(ready))
     for router in routers:

@@ -11,10 +11,13 @@ class AppError(Exception):
     code = "ERROR"
     title = "Error"
 
-    def __init__(self, detail: str | None = None, *, code: str | None = None, **extra: Any) -> None:
+    def __init__(
+        self, detail: str | None = None, *, code: str | None = None, headers: dict[str, str] | None = None, **extra: Any
+    ) -> None:
         self.detail = detail or self.title
         if code is not None:
             self.code = code
+        self.headers = headers or {}
         self.extra = extra
         super().__init__(self.detail)
 

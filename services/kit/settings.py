@@ -22,6 +22,12 @@ class ServiceSettings(BaseSettings):
     docs_enabled: bool = True
     db_pool_size: int = 10
     sql_echo: bool = False
+    internal_token: str | None = None
+    """Shared secret of the suite's internal endpoints (events); unset refuses them all."""
+    subscribers: dict[str, list[str]] = {}
+    """Event type → internal URLs that receive it, e.g. {"debtor.procedure_changed.v1": ["http://claims:8003/internal/events"]}."""
+    relay_enabled: bool = True
+    relay_poll_seconds: float = 0.5
 
     def public_key_pem(self) -> str:
         if self.jwt_public_key:

@@ -1,0 +1,231 @@
+"""Reads and writes of the debtors database; no commits here (the unit of work commits)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Sequence
+from datetime import date
+from typing import Any
+
+from sqlalchemy import and_, insert, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.debtors.adapters.tables import (
+    CoverStop,
+    CreditLimit,
+    CreditLimitRequest,
+    CreditLimitVersion,
+    Debtor,
+    Exposure,
+    ProcedureEventRow,
+)
+
+CHUNK = 500
+
+
+def chunks(values: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+class Repository:
+    def __init__(self, session: AsyncSession, *, dialect: str) -> None:
+        self.session = session
+        self.dialect = dialect
+
+    def add(self, row: Any) -> None:
+        self.session.add(row)
+
+    async def _one(self, statement: Any) -> Any:
+        return (await self.session.execute(statement)).scalar_one_or_none()
+
+    async def _all(self, statement: Any) -> list[Any]:
+        return list((await self.session.execute(statement)).scalars())
+
+    def _locked(self, statement: Any) -> Any:
+        return statement.with_for_update() if self.dialect == "postgresql" else statement
+
+    # debtors
+
+    async def debtor(self, debtor_id: uuid.UUID) -> Debtor | None:
+        return await self._one(select(Debtor).where(Debtor.id == debtor_id))
+
+    async def debtor_by_national_id(self, country: str, national_id: str) -> Debtor | None:
+        return await self._one(select(Debtor).where(Debtor.country == country, Debtor.national_id == national_id))
+
+    async def debtors_page(
+        self,
+        *,
+        siren: str | None,
+        vat_number: str | None,
+        name_prefix: str | None,
+        country: str | None,
+        after: uuid.UUID | None,
+        limit: int,
+    ) -> list[Debtor]:
+        statement = select(Debtor).order_by(Debtor.id).limit(limit + 1)
+        if siren:
+            statement = statement.where(Debtor.siren == siren)
+        if vat_number:
+            statement = statement.where(Debtor.vat_number == vat_number)
+        if name_prefix:
+            escaped = name_prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            statement = statement.where(Debtor.name_key.like(f"{escaped}%", escape="\\"))
+        if country:
+            statement = statement.where(Debtor.country == country)
+        if after is not None:
+            statement = statement.where(Debtor.id > after)
+        return await self._all(statement)
+
+    async def debtor_ids_by_siren(self, sirens: Sequence[str]) -> dict[str, uuid.UUID]:
+        found: dict[str, uuid.UUID] = {}
+        for part in chunks(sorted(set(sirens))):
+            rows = await self.session.execute(select(Debtor.siren, Debtor.id).where(Debtor.siren.in_(part)))
+            found.update({siren: debtor_id for siren, debtor_id in rows})
+        return found
+
+    # credit limits
+
+    async def credit_limit(self, limit_id: uuid.UUID, *, for_update: bool = False) -> CreditLimit | None:
+        statement = select(CreditLimit).where(CreditLimit.id == limit_id)
+        return await self._one(self._locked(statement) if for_update else statement)
+
+    async def credit_limit_of(
+        self, policy_id: uuid.UUID, debtor_id: uuid.UUID, *, for_update: bool = False
+    ) -> CreditLimit | None:
+        statement = select(CreditLimit).where(CreditLimit.policy_id == policy_id, CreditLimit.debtor_id == debtor_id)
+        return await self._one(self._locked(statement) if for_update else statement)
+
+    async def credit_limits_page(
+        self,
+        *,
+        insured_id: str | None,
+        policy_id: uuid.UUID | None,
+        debtor_id: uuid.UUID | None,
+        after: uuid.UUID | None,
+        limit: int,
+    ) -> list[CreditLimit]:
+        statement = select(CreditLimit).order_by(CreditLimit.id).limit(limit + 1)
+        if insured_id is not None:
+            statement = statement.where(CreditLimit.insured_id == insured_id)
+        if policy_id is not None:
+            statement = statement.where(CreditLimit.policy_id == policy_id)
+        if debtor_id is not None:
+            statement = statement.where(CreditLimit.debtor_id == debtor_id)
+        if after is not None:
+            statement = statement.where(CreditLimit.id > after)
+        return await self._all(statement)
+
+    async def requests_of(self, limit_ids: Sequence[uuid.UUID]) -> list[CreditLimitRequest]:
+        statement = (
+            select(CreditLimitRequest)
+            .where(CreditLimitRequest.credit_limit_id.in_(limit_ids))
+            .order_by(CreditLimitRequest.requested_at, CreditLimitRequest.id)
+        )
+        return await self._all(statement)
+
+    async def pending_request(self, limit_id: uuid.UUID) -> CreditLimitRequest | None:
+        statement = select(CreditLimitRequest).where(
+            CreditLimitRequest.credit_limit_id == limit_id, CreditLimitRequest.status == "pending"
+        )
+        return await self._one(statement)
+
+    async def versions_of(self, limit_ids: Sequence[uuid.UUID]) -> list[CreditLimitVersion]:
+        statement = (
+            select(CreditLimitVersion)
+            .where(CreditLimitVersion.credit_limit_id.in_(limit_ids))
+            .order_by(CreditLimitVersion.effective_date, CreditLimitVersion.recorded_at)
+        )
+        return await self._all(statement)
+
+    async def version_in_force(self, limit_id: uuid.UUID, on: date) -> CreditLimitVersion | None:
+        """The limit in force on a date: one indexed query."""
+        statement = (
+            select(CreditLimitVersion)
+            .where(CreditLimitVersion.credit_limit_id == limit_id, CreditLimitVersion.effective_date <= on)
+            .order_by(CreditLimitVersion.effective_date.desc(), CreditLimitVersion.recorded_at.desc())
+            .limit(1)
+        )
+        return await self._one(statement)
+
+    async def claim_cover_stop(self, policy_id: uuid.UUID, debtor_id: uuid.UUID, on: date) -> date | None:
+        """The earliest day cover stopped for a claim still open on `on`."""
+        statement = (
+            select(CoverStop.stopped_on)
+            .where(
+                CoverStop.policy_id == policy_id,
+                CoverStop.debtor_id == debtor_id,
+                CoverStop.stopped_on <= on,
+                or_(CoverStop.restored_on.is_(None), CoverStop.restored_on > on),
+            )
+            .order_by(CoverStop.stopped_on)
+            .limit(1)
+        )
+        return await self._one(statement)
+
+    async def cover_stop(self, claim_id: str) -> CoverStop | None:
+        return await self._one(select(CoverStop).where(CoverStop.claim_id == claim_id))
+
+    # exposure
+
+    async def exposure(self, policy_id: uuid.UUID, debtor_id: uuid.UUID) -> Exposure | None:
+        return await self._one(
+            self._locked(select(Exposure).where(Exposure.policy_id == policy_id, Exposure.debtor_id == debtor_id))
+        )
+
+    async def exposures_of(self, debtor_id: uuid.UUID, *, insured_id: str | None) -> list[Exposure]:
+        statement = select(Exposure).where(Exposure.debtor_id == debtor_id).order_by(Exposure.policy_id)
+        if insured_id is not None:
+            statement = statement.where(Exposure.insured_id == insured_id)
+        return await self._all(statement)
+
+    # procedures
+
+    async def history(self, debtor_id: uuid.UUID) -> list[ProcedureEventRow]:
+        statement = (
+            select(ProcedureEventRow)
+            .where(ProcedureEventRow.debtor_id == debtor_id)
+            .order_by(ProcedureEventRow.judgment_date, ProcedureEventRow.recorded_at)
+        )
+        return await self._all(statement)
+
+    async def histories(self, debtor_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, list[ProcedureEventRow]]:
+        found: dict[uuid.UUID, list[ProcedureEventRow]] = {debtor_id: [] for debtor_id in debtor_ids}
+        for part in chunks(list(debtor_ids)):
+            statement = (
+                select(ProcedureEventRow)
+                .where(ProcedureEventRow.debtor_id.in_(part))
+                .order_by(ProcedureEventRow.judgment_date, ProcedureEventRow.recorded_at)
+            )
+            for row in await self._all(statement):
+                found[row.debtor_id].append(row)
+        return found
+
+    async def known_announcements(self, announcement_ids: Sequence[str]) -> set[str]:
+        known: set[str] = set()
+        for part in chunks(list(announcement_ids)):
+            rows = await self.session.execute(
+                select(ProcedureEventRow.announcement_id).where(ProcedureEventRow.announcement_id.in_(part))
+            )
+            known.update(value for (value,) in rows)
+        return known
+
+    async def insert_events(self, rows: list[dict[str, Any]]) -> None:
+        """Batched insert; an announcement already recorded (a concurrent ingestion) is skipped."""
+        table = ProcedureEventRow.__table__
+        dialect_insert = pg_insert if self.dialect == "postgresql" else sqlite_insert
+        for part in chunks(rows, 1000):
+            statement = dialect_insert(table).on_conflict_do_nothing(index_elements=["announcement_id"])
+            await self.session.execute(statement, list(part))
+
+    async def insert_event(self, row: dict[str, Any]) -> None:
+        await self.session.execute(insert(ProcedureEventRow.__table__), [row])
+
+    async def link_pending_events(self, siren: str, debtor_id: uuid.UUID) -> None:
+        await self.session.execute(
+            update(ProcedureEventRow)
+            .where(and_(ProcedureEventRow.siren == siren, ProcedureEventRow.debtor_id.is_(None)))
+            .values(debtor_id=debtor_id)
+        )

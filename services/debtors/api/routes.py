@@ -1,0 +1,379 @@
+"""HTTP routes of the debtors service: parse, call one handler, shape the answer."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Header, Query, Request, Response
+
+from services.debtors.adapters.tables import Debtor, Exposure, ProcedureEventRow
+from services.debtors.api.schemas import (
+    BodaccRecords,
+    CreditLimitOut,
+    CreditLimitRequestIn,
+    DebtorCreate,
+    DebtorExposureOut,
+    DebtorOut,
+    DecisionIn,
+    ExposureIn,
+    ExposureOut,
+    ExposureTotal,
+    IgnoredOut,
+    IngestionOut,
+    LimitInForceOut,
+    LimitsInForceOut,
+    ProcedureEventIn,
+    ProcedureEventOut,
+    ProcedureStateOut,
+    RequestOut,
+    VersionOut,
+)
+from services.debtors.domain.procedures import ProcedureEvent, ProcedureState
+from services.debtors.service_layer import claim_events, credit_limits, exposures, procedures, registry
+from services.kit.auth import Allow, Principal, Role
+from services.kit.dependencies import ClockDep, Reader, Writer
+from services.kit.http import etag_of
+from services.kit.money import CountryCode
+from services.kit.outbox import EventEnvelope, Outbox, check_internal_token
+from services.kit.pagination import Page, PageRequest, page_request
+from services.kit.problems import problem_responses
+from services.kit.upstream import Upstream
+
+Everyone = Annotated[Principal, Depends(Allow(Role.INSURED, Role.UNDERWRITER, Role.CLAIMS_HANDLER, Role.ADMIN))]
+Requesters = Annotated[Principal, Depends(Allow(Role.INSURED, Role.UNDERWRITER, Role.ADMIN))]
+Underwriting = Annotated[Principal, Depends(Allow(Role.UNDERWRITER, Role.ADMIN))]
+ClaimsDesk = Annotated[Principal, Depends(Allow(Role.CLAIMS_HANDLER, Role.ADMIN))]
+
+
+def _outbox(request: Request) -> Outbox:
+    return request.app.state.outbox
+
+
+def _policies(request: Request) -> Upstream:
+    return request.app.state.upstreams["policies"]
+
+
+def _authorization(request: Request) -> str | None:
+    return request.headers.get("authorization")
+
+
+OutboxDep = Annotated[Outbox, Depends(_outbox)]
+Policies = Annotated[Upstream, Depends(_policies)]
+Authorization = Annotated[str | None, Depends(_authorization)]
+Page_ = Annotated[PageRequest, Depends(page_request)]
+
+debtors = APIRouter(prefix="/v1/debtors", tags=["debtors"])
+limits = APIRouter(prefix="/v1/credit-limits", tags=["credit limits"])
+exposure = APIRouter(prefix="/v1/exposures", tags=["exposure"])
+announcements = APIRouter(prefix="/v1/procedure-announcements", tags=["collective procedures"])
+internal = APIRouter(prefix="/internal", include_in_schema=False)
+
+
+# registry
+
+
+@debtors.post(
+    "", status_code=201, response_model=DebtorOut, responses=problem_responses(409, 422), summary="Register a debtor"
+)
+async def create_debtor(
+    body: DebtorCreate, response: Response, uow: Writer, clock: ClockDep, outbox: OutboxDep, actor: Everyone
+) -> Debtor:
+    debtor = await registry.create_debtor(uow, outbox, data=body, actor=actor, now=clock.now())
+    response.headers["Location"] = f"/v1/debtors/{debtor.id}"
+    return debtor
+
+
+@debtors.get("", response_model=Page[DebtorOut], responses=problem_responses(422), summary="Find debtors")
+async def search_debtors(
+    uow: Reader,
+    principal: Everyone,
+    page: Page_,
+    siren: Annotated[str | None, Query(max_length=11)] = None,
+    siret: Annotated[str | None, Query(max_length=17)] = None,
+    vat: Annotated[str | None, Query(max_length=20)] = None,
+    name: Annotated[str | None, Query(min_length=1, max_length=200, description="Prefix of the legal name")] = None,
+    country: CountryCode | None = None,
+) -> Page[Debtor]:
+    return await registry.search_debtors(
+        uow, page=page, siren=siren, siret=siret, vat_number=vat, name=name, country=country
+    )
+
+
+@debtors.get("/{debtor_id}", response_model=DebtorOut, responses=problem_responses(404, 422), summary="Read a debtor")
+async def get_debtor(debtor_id: uuid.UUID, uow: Reader, principal: Everyone) -> Debtor:
+    return await registry.get_debtor(uow, debtor_id=debtor_id)
+
+
+# exposure
+
+
+def _exposure_out(line: Exposure) -> ExposureOut:
+    return ExposureOut.model_validate(line, from_attributes=True)
+
+
+@debtors.get(
+    "/{debtor_id}/exposure",
+    response_model=DebtorExposureOut,
+    responses=problem_responses(404, 422),
+    summary="Declared exposure on a debtor (own lines for an insured, every policy for the back office)",
+)
+async def get_exposure(debtor_id: uuid.UUID, uow: Reader, principal: Everyone) -> DebtorExposureOut:
+    lines, totals = await exposures.debtor_exposure(uow, debtor_id=debtor_id, principal=principal)
+    return DebtorExposureOut(
+        debtor_id=debtor_id,
+        totals=[ExposureTotal(currency=currency, amount=amount) for currency, amount in totals.items()],
+        lines=[_exposure_out(line) for line in lines],
+    )
+
+
+@exposure.put(
+    "/{policy_id}/{debtor_id}",
+    response_model=ExposureOut,
+    responses={201: {"description": "Created", "model": ExposureOut}, **problem_responses(404, 422)},
+    summary="Declare the outstanding amount on a debtor under a policy (idempotent)",
+)
+async def put_exposure(
+    policy_id: uuid.UUID,
+    debtor_id: uuid.UUID,
+    body: ExposureIn,
+    response: Response,
+    uow: Writer,
+    clock: ClockDep,
+    policies: Policies,
+    authorization: Authorization,
+    actor: Requesters,
+) -> ExposureOut:
+    line, created = await exposures.declare_exposure(
+        uow,
+        policies,
+        policy_id=policy_id,
+        debtor_id=debtor_id,
+        data=body,
+        principal=actor,
+        authorization=authorization,
+        now=clock.now(),
+    )
+    response.status_code = 201 if created else 200
+    return _exposure_out(line)
+
+
+# collective procedures
+
+
+def _procedure_out(debtor_id: uuid.UUID, state: ProcedureState, history: list[ProcedureEventRow]) -> ProcedureStateOut:
+    return ProcedureStateOut(
+        debtor_id=debtor_id,
+        procedure=state.procedure,
+        open=state.open,
+        insolvent=state.insolvent,
+        opened_on=state.opened_on,
+        opening_publication_date=state.opening_publication_date,
+        creance_deadline=state.creance_deadline,
+        opening_missing=state.opening_missing,
+        history=[ProcedureEventOut.model_validate(row, from_attributes=True) for row in history],
+    )
+
+
+@debtors.get(
+    "/{debtor_id}/procedure",
+    response_model=ProcedureStateOut,
+    responses=problem_responses(404, 422),
+    summary="The debtor's collective procedure: where it stands, its deadlines and history",
+)
+async def get_procedure(debtor_id: uuid.UUID, uow: Reader, principal: Everyone) -> ProcedureStateOut:
+    state, history = await procedures.procedure_of(uow, debtor_id=debtor_id)
+    return _procedure_out(debtor_id, state, history)
+
+
+@debtors.post(
+    "/{debtor_id}/procedure-events",
+    status_code=201,
+    response_model=ProcedureStateOut,
+    responses=problem_responses(404, 422),
+    summary="Record a judgment on the debtor's collective procedure",
+)
+async def post_procedure_event(
+    debtor_id: uuid.UUID,
+    body: ProcedureEventIn,
+    response: Response,
+    uow: Writer,
+    clock: ClockDep,
+    outbox: OutboxDep,
+    actor: ClaimsDesk,
+) -> ProcedureStateOut:
+    event = ProcedureEvent(
+        procedure=body.procedure,
+        event=body.event,
+        judgment_date=body.judgment_date,
+        publication_date=body.publication_date,
+        court=body.court,
+        closure_reason=body.closure_reason,
+    )
+    state, history = await procedures.record_event(
+        uow, outbox, debtor_id=debtor_id, event=event, actor=actor, now=clock.now()
+    )
+    response.headers["Location"] = f"/v1/debtors/{debtor_id}/procedure"
+    return _procedure_out(debtor_id, state, history)
+
+
+@announcements.post(
+    "",
+    response_model=IngestionOut,
+    responses=problem_responses(422),
+    summary="Ingest BODACC records (one, or a batch of up to 10,000), exactly as the open-data set publishes them",
+)
+async def ingest_announcements(
+    body: BodaccRecords, uow: Writer, clock: ClockDep, outbox: OutboxDep, actor: ClaimsDesk
+) -> IngestionOut:
+    records = body if isinstance(body, list) else [body]
+    report = await procedures.ingest(uow, outbox, records=records, actor=actor, now=clock.now())
+    return IngestionOut(
+        received=report.received,
+        recorded=report.recorded,
+        duplicates=report.duplicates,
+        unknown_debtor=report.unknown_debtor,
+        ignored=report.ignored,
+        ignored_details=[
+            IgnoredOut(announcement_id=item.announcement_id, reason=item.reason) for item in report.ignored_details
+        ],
+    )
+
+
+# credit limits
+
+
+def _limit_out(view: credit_limits.CreditLimitView) -> CreditLimitOut:
+    pending = view.pending
+    return CreditLimitOut(
+        id=view.line.id,
+        policy_id=view.line.policy_id,
+        debtor_id=view.line.debtor_id,
+        insured_id=view.line.insured_id,
+        currency=view.line.currency,
+        amount_in_force=view.amount_in_force,
+        pending_request=RequestOut.model_validate(pending, from_attributes=True) if pending else None,
+        requests=[RequestOut.model_validate(item, from_attributes=True) for item in view.requests],
+        versions=[VersionOut.model_validate(item, from_attributes=True) for item in view.versions],
+    )
+
+
+def _with_etag(response: Response, view: credit_limits.CreditLimitView) -> CreditLimitOut:
+    response.headers["ETag"] = etag_of(view.line.version)
+    return _limit_out(view)
+
+
+@limits.post(
+    "",
+    status_code=201,
+    response_model=CreditLimitOut,
+    responses=problem_responses(404, 409, 422),
+    summary="Request a credit limit on a debtor under a policy",
+)
+async def request_limit(
+    body: CreditLimitRequestIn,
+    response: Response,
+    uow: Writer,
+    clock: ClockDep,
+    policies: Policies,
+    authorization: Authorization,
+    actor: Requesters,
+) -> CreditLimitOut:
+    view = await credit_limits.request_limit(
+        uow, policies, data=body, principal=actor, authorization=authorization, now=clock.now()
+    )
+    response.headers["Location"] = f"/v1/credit-limits/{view.line.id}"
+    return _with_etag(response, view)
+
+
+@limits.get("", response_model=Page[CreditLimitOut], responses=problem_responses(422), summary="List credit limits")
+async def list_limits(
+    uow: Reader,
+    clock: ClockDep,
+    principal: Everyone,
+    page: Page_,
+    policy_id: uuid.UUID | None = None,
+    debtor_id: uuid.UUID | None = None,
+) -> Page[CreditLimitOut]:
+    result = await credit_limits.list_limits(
+        uow, principal=principal, page=page, policy_id=policy_id, debtor_id=debtor_id, today=clock.today()
+    )
+    return Page[CreditLimitOut](items=[_limit_out(view) for view in result.items], next_cursor=result.next_cursor)
+
+
+@limits.get(
+    "/in-force",
+    response_model=LimitsInForceOut,
+    responses=problem_responses(404, 422),
+    summary="The limit covering deliveries on each given date (named, else discretionary, unless cover stopped)",
+)
+async def get_limits_in_force(
+    uow: Reader,
+    policies: Policies,
+    authorization: Authorization,
+    principal: Everyone,
+    policy_id: uuid.UUID,
+    debtor_id: uuid.UUID,
+    on: Annotated[list[date], Query(min_length=1, max_length=1000, description="Delivery dates")],
+) -> LimitsInForceOut:
+    currency, answers = await credit_limits.limits_in_force(
+        uow,
+        policies,
+        policy_id=policy_id,
+        debtor_id=debtor_id,
+        dates=on,
+        principal=principal,
+        authorization=authorization,
+    )
+    return LimitsInForceOut(
+        policy_id=policy_id,
+        debtor_id=debtor_id,
+        currency=currency,
+        limits=[LimitInForceOut.model_validate(answer, from_attributes=True) for answer in answers],
+    )
+
+
+@limits.get(
+    "/{limit_id}", response_model=CreditLimitOut, responses=problem_responses(404, 422), summary="Read a credit limit"
+)
+async def get_limit(
+    limit_id: uuid.UUID, response: Response, uow: Reader, clock: ClockDep, principal: Everyone
+) -> CreditLimitOut:
+    return _with_etag(
+        response, await credit_limits.get_limit(uow, limit_id=limit_id, principal=principal, today=clock.today())
+    )
+
+
+@limits.post(
+    "/{limit_id}/decision",
+    response_model=CreditLimitOut,
+    responses=problem_responses(404, 409, 412, 422, 428),
+    summary="Decide a request, or reduce or withdraw the limit (a new dated version; needs If-Match)",
+)
+async def decide_limit(
+    limit_id: uuid.UUID,
+    body: DecisionIn,
+    response: Response,
+    uow: Writer,
+    clock: ClockDep,
+    outbox: OutboxDep,
+    actor: Underwriting,
+    if_match: Annotated[str | None, Header(max_length=200)] = None,
+) -> CreditLimitOut:
+    view = await credit_limits.decide(
+        uow, outbox, limit_id=limit_id, data=body, if_match=if_match, principal=actor, now=clock.now()
+    )
+    return _with_etag(response, view)
+
+
+# events from the other services
+
+
+@internal.post("/events", dependencies=[Depends(check_internal_token)])
+async def receive_event(envelope: EventEnvelope, uow: Writer, clock: ClockDep) -> dict[str, bool]:
+    applied = await claim_events.handle(uow, envelope=envelope, now=clock.now())
+    return {"applied": applied}
+
+
+routers = [debtors, limits, exposure, announcements, internal]

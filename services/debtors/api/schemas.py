@@ -1,0 +1,199 @@
+"""Request and response bodies of the debtors API."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Annotated, Any
+
+from pydantic import Field, model_validator
+
+from services.debtors.domain.limits import CoverStopReason, Decision, LimitSource, RequestStatus
+from services.debtors.domain.procedures import ClosureReason, ProcedureEventKind, ProcedureType
+from services.kit.money import Amount, CountryCode, CurrencyCode, PositiveAmount
+from services.kit.schemas import RequestBody, ResponseBody
+
+Text200 = Annotated[str, Field(min_length=1, max_length=200)]
+MAX_ANNOUNCEMENTS = 10_000
+
+
+class DebtorCreate(RequestBody):
+    legal_name: Text200
+    country: CountryCode
+    siren: Annotated[str, Field(max_length=11)] | None = None
+    siret: Annotated[str, Field(max_length=17)] | None = None
+    vat_number: Annotated[str, Field(max_length=20)] | None = None
+    lei: Annotated[str, Field(max_length=20)] | None = None
+    national_id: Annotated[str, Field(max_length=64)] | None = None
+    address_line: Annotated[str, Field(max_length=200)] | None = None
+    postcode: Annotated[str, Field(max_length=20)] | None = None
+    city: Annotated[str, Field(max_length=100)] | None = None
+
+
+class DebtorOut(ResponseBody):
+    id: uuid.UUID
+    legal_name: str
+    country: str
+    national_id: str
+    siren: str | None
+    siret: str | None
+    vat_number: str | None
+    lei: str | None
+    address_line: str | None
+    postcode: str | None
+    city: str | None
+    created_at: datetime
+
+
+class CreditLimitRequestIn(RequestBody):
+    policy_id: uuid.UUID
+    debtor_id: uuid.UUID
+    amount: PositiveAmount
+    currency: CurrencyCode
+
+
+class DecisionIn(RequestBody):
+    decision: Decision
+    amount: PositiveAmount | None = Field(None, description="For partially_granted and reduced.")
+    reason: Annotated[str, Field(min_length=1, max_length=500)]
+    effective_date: date | None = Field(
+        None, description="First delivery date the decision applies to; today by default."
+    )
+
+
+class RequestOut(ResponseBody):
+    id: uuid.UUID
+    amount: Amount
+    status: RequestStatus
+    requested_at: datetime
+    requested_by: str
+    decided_amount: Amount | None
+    decided_at: datetime | None
+    reason: str | None
+
+
+class VersionOut(ResponseBody):
+    kind: Decision
+    amount: Amount
+    effective_date: date
+    reason: str | None
+    recorded_at: datetime
+    recorded_by: str
+
+
+class CreditLimitOut(ResponseBody):
+    id: uuid.UUID
+    policy_id: uuid.UUID
+    debtor_id: uuid.UUID
+    insured_id: str
+    currency: str
+    amount_in_force: Amount
+    pending_request: RequestOut | None
+    requests: list[RequestOut]
+    versions: list[VersionOut]
+
+
+class LimitInForceOut(ResponseBody):
+    on: date
+    amount: Amount
+    source: LimitSource
+    stopped: CoverStopReason | None
+
+
+class LimitsInForceOut(ResponseBody):
+    policy_id: uuid.UUID
+    debtor_id: uuid.UUID
+    currency: str
+    limits: list[LimitInForceOut]
+
+
+class ExposureIn(RequestBody):
+    amount: Amount
+    currency: CurrencyCode
+    as_of_date: date
+
+
+class ExposureOut(ResponseBody):
+    policy_id: uuid.UUID
+    debtor_id: uuid.UUID
+    insured_id: str
+    amount: Amount
+    currency: str
+    as_of_date: date
+    updated_at: datetime
+
+
+class ExposureTotal(ResponseBody):
+    currency: str
+    amount: Amount
+
+
+class DebtorExposureOut(ResponseBody):
+    debtor_id: uuid.UUID
+    totals: list[ExposureTotal]
+    lines: list[ExposureOut]
+
+
+class ProcedureEventIn(RequestBody):
+    procedure: ProcedureType
+    event: ProcedureEventKind
+    judgment_date: date
+    publication_date: date | None = None
+    court: Annotated[str, Field(max_length=200)] | None = None
+    closure_reason: ClosureReason | None = None
+
+    @model_validator(mode="after")
+    def _coherent(self) -> ProcedureEventIn:
+        if self.publication_date and self.publication_date < self.judgment_date:
+            raise ValueError("publication_date is before judgment_date")
+        if self.closure_reason and self.event != ProcedureEventKind.CLOSURE:
+            raise ValueError("closure_reason is only for a closure")
+        return self
+
+
+class ProcedureEventOut(ResponseBody):
+    id: uuid.UUID
+    announcement_id: str | None
+    source: str
+    procedure: ProcedureType
+    event: ProcedureEventKind
+    judgment_date: date
+    publication_date: date | None
+    court: str | None
+    closure_reason: ClosureReason | None
+    creance_deadline: date | None
+    recorded_at: datetime
+
+
+class ProcedureStateOut(ResponseBody):
+    debtor_id: uuid.UUID
+    procedure: ProcedureType | None
+    open: bool
+    insolvent: bool
+    opened_on: date | None
+    opening_publication_date: date | None
+    creance_deadline: date | None
+    opening_missing: bool = Field(
+        description="Open procedure seen without its opening judgment: the deadline is unknown."
+    )
+    history: list[ProcedureEventOut]
+
+
+class IgnoredOut(ResponseBody):
+    announcement_id: str | None
+    reason: str
+
+
+class IngestionOut(ResponseBody):
+    received: int
+    recorded: int
+    duplicates: int
+    unknown_debtor: int = Field(description="Recorded for a SIREN not registered yet; applied when it is.")
+    ignored: int
+    ignored_details: list[IgnoredOut]
+
+
+BodaccRecords = Annotated[
+    dict[str, Any] | Annotated[list[dict[str, Any]], Field(min_length=1, max_length=MAX_ANNOUNCEMENTS)],
+    Field(description="One BODACC annonces-commerciales record, or a list of up to 10,000."),
+]

@@ -1,0 +1,102 @@
+"""Credit limits: decisions on requests, dated versions, and the limit in force on a date."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from enum import StrEnum
+
+from services.debtors.domain.errors import DecisionRefused
+
+
+class RequestStatus(StrEnum):
+    PENDING = "pending"
+    GRANTED = "granted"
+    PARTIALLY_GRANTED = "partially_granted"
+    REFUSED = "refused"
+
+
+class Decision(StrEnum):
+    GRANTED = "granted"
+    PARTIALLY_GRANTED = "partially_granted"
+    REFUSED = "refused"
+    REDUCED = "reduced"
+    WITHDRAWN = "withdrawn"
+
+
+ON_REQUEST = frozenset({Decision.GRANTED, Decision.PARTIALLY_GRANTED, Decision.REFUSED})
+
+
+class LimitSource(StrEnum):
+    NAMED = "named"
+    DISCRETIONARY = "discretionary"
+    NONE = "none"
+
+
+class CoverStopReason(StrEnum):
+    CLAIM_OPEN = "claim_open"
+    PROCEDURE_OPENED = "procedure_opened"
+    LIMIT_WITHDRAWN = "limit_withdrawn"
+
+
+@dataclass(frozen=True, slots=True)
+class LimitVersion:
+    kind: Decision
+    amount: Decimal
+    effective_date: date
+
+
+def decided_amount(
+    decision: Decision, *, requested: Decimal | None, current: Decimal | None, amount: Decimal | None
+) -> Decimal:
+    """The amount a decision puts in force, if the decision is coherent."""
+    if decision == Decision.GRANTED:
+        if amount is not None and amount != requested:
+            raise DecisionRefused("A full grant is the requested amount; use partially_granted for less.")
+        assert requested is not None
+        return requested
+    if decision == Decision.PARTIALLY_GRANTED:
+        if amount is None or requested is None or not Decimal(0) < amount < requested:
+            raise DecisionRefused("A partial grant is an amount above zero and below the requested amount.")
+        return amount
+    if decision == Decision.REFUSED:
+        return Decimal("0.00")
+    if decision == Decision.REDUCED:
+        if current is None or amount is None or not Decimal(0) < amount < current:
+            raise DecisionRefused("A reduction is an amount above zero and below the limit in force.")
+        return amount
+    if current is None or current == 0:
+        raise DecisionRefused("There is no limit in force to withdraw.")
+    return Decimal("0.00")
+
+
+@dataclass(frozen=True, slots=True)
+class LimitInForce:
+    on: date
+    amount: Decimal
+    source: LimitSource
+    stopped: CoverStopReason | None = None
+
+
+def limit_in_force(
+    *,
+    on: date,
+    named: LimitVersion | None,
+    discretionary: Decimal,
+    procedure_opened_on: date | None,
+    claim_opened_on: date | None,
+) -> LimitInForce:
+    """What covers a delivery made on `on`: the named limit, else the discretionary limit, unless cover stopped."""
+    if procedure_opened_on is not None and on >= procedure_opened_on:
+        return LimitInForce(on, Decimal("0.00"), LimitSource.NONE, CoverStopReason.PROCEDURE_OPENED)
+    if claim_opened_on is not None and on >= claim_opened_on:
+        return LimitInForce(on, Decimal("0.00"), LimitSource.NONE, CoverStopReason.CLAIM_OPEN)
+    if named is not None:
+        if named.kind == Decision.WITHDRAWN:
+            return LimitInForce(on, Decimal("0.00"), LimitSource.NAMED, CoverStopReason.LIMIT_WITHDRAWN)
+        # A refusal on a debtor without a limit also bars the discretionary limit.
+        return LimitInForce(on, named.amount, LimitSource.NAMED)
+    if discretionary > 0:
+        return LimitInForce(on, discretionary, LimitSource.DISCRETIONARY)
+    return LimitInForce(on, Decimal("0.00"), LimitSource.NONE)

@@ -1,0 +1,278 @@
+"""Credit limits: requests, decisions as dated versions, and the limit in force on given dates."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy.exc import IntegrityError
+
+from services.debtors.adapters.policies import policy_facts
+from services.debtors.adapters.repository import Repository
+from services.debtors.adapters.tables import CreditLimit, CreditLimitRequest, CreditLimitVersion
+from services.debtors.api.schemas import CreditLimitRequestIn, DecisionIn
+from services.debtors.domain.errors import (
+    CreditLimitNotFound,
+    CurrencyMismatch,
+    DebtorNotFound,
+    NothingToDecide,
+    RequestPending,
+)
+from services.debtors.domain.limits import (
+    ON_REQUEST,
+    Decision,
+    LimitInForce,
+    LimitVersion,
+    RequestStatus,
+    decided_amount,
+    limit_in_force,
+)
+from services.debtors.domain.procedures import state_of
+from services.debtors.service_layer.procedures import event_of
+from services.kit.auth import Principal
+from services.kit.http import expected_version
+from services.kit.outbox import Outbox
+from services.kit.pagination import Page, PageRequest, encode_cursor
+from services.kit.uow import UnitOfWork
+from services.kit.upstream import Upstream
+
+LIMIT_DECIDED = "credit_limit.decided.v1"
+
+
+@dataclass(frozen=True)
+class CreditLimitView:
+    line: CreditLimit
+    requests: list[CreditLimitRequest]
+    versions: list[CreditLimitVersion]
+    amount_in_force: Decimal
+
+    @property
+    def pending(self) -> CreditLimitRequest | None:
+        return next((request for request in self.requests if request.status == RequestStatus.PENDING), None)
+
+
+def _version(row: CreditLimitVersion | None) -> LimitVersion | None:
+    return LimitVersion(Decision(row.kind), row.amount, row.effective_date) if row else None
+
+
+def _named_on(versions: Sequence[CreditLimitVersion], on: date) -> CreditLimitVersion | None:
+    dated = [version for version in versions if version.effective_date <= on]
+    return max(dated, key=lambda version: (version.effective_date, version.recorded_at), default=None)
+
+
+def _amount_on(versions: Sequence[CreditLimitVersion], on: date) -> Decimal:
+    current = _named_on(versions, on)
+    return current.amount if current is not None else Decimal("0.00")
+
+
+async def _views(repo: Repository, lines: Sequence[CreditLimit], today: date) -> list[CreditLimitView]:
+    ids = [line.id for line in lines]
+    requests = await repo.requests_of(ids) if ids else []
+    versions = await repo.versions_of(ids) if ids else []
+    views = []
+    for line in lines:
+        own_versions = [version for version in versions if version.credit_limit_id == line.id]
+        views.append(
+            CreditLimitView(
+                line=line,
+                requests=[request for request in requests if request.credit_limit_id == line.id],
+                versions=own_versions,
+                amount_in_force=_amount_on(own_versions, today),
+            )
+        )
+    return views
+
+
+async def _visible_line(
+    repo: Repository, limit_id: uuid.UUID, principal: Principal, *, for_update: bool = False
+) -> CreditLimit:
+    line = await repo.credit_limit(limit_id, for_update=for_update)
+    if line is None or not principal.may_see(line.insured_id):
+        raise CreditLimitNotFound(f"No credit limit {limit_id}.")
+    return line
+
+
+async def request_limit(
+    uow: UnitOfWork,
+    policies: Upstream,
+    *,
+    data: CreditLimitRequestIn,
+    principal: Principal,
+    authorization: str | None,
+    now: datetime,
+) -> CreditLimitView:
+    """The insured asks for an amount on a debtor; at most one request is pending per line."""
+    policy = await policy_facts(policies, data.policy_id, authorization=authorization)
+    if data.currency != policy.currency:
+        raise CurrencyMismatch(f"The policy is in {policy.currency}.")
+    async with uow:
+        repo = Repository(uow.session, dialect=uow.dialect)
+        if await repo.debtor(data.debtor_id) is None:
+            raise DebtorNotFound(f"No debtor {data.debtor_id}.")
+        line = await repo.credit_limit_of(data.policy_id, data.debtor_id, for_update=True)
+        if line is None:
+            line = CreditLimit(
+                policy_id=data.policy_id,
+                debtor_id=data.debtor_id,
+                insured_id=policy.insured_id,
+                currency=policy.currency,
+                created_at=now,
+            )
+            repo.add(line)
+            await uow.flush()
+        elif await repo.pending_request(line.id) is not None:
+            raise RequestPending(
+                "Wait for the decision on the pending request.", headers={"Location": f"/v1/credit-limits/{line.id}"}
+            )
+        repo.add(
+            CreditLimitRequest(
+                credit_limit_id=line.id,
+                amount=data.amount,
+                status=RequestStatus.PENDING,
+                requested_at=now,
+                requested_by=principal.client_id,
+            )
+        )
+        line.version += 1
+        try:
+            await uow.flush()
+        except IntegrityError as exc:  # a concurrent request on the same line won
+            raise RequestPending("Wait for the decision on the pending request.") from exc
+        [view] = await _views(repo, [line], now.date())
+        await uow.commit()
+    return view
+
+
+async def decide(
+    uow: UnitOfWork,
+    outbox: Outbox,
+    *,
+    limit_id: uuid.UUID,
+    data: DecisionIn,
+    if_match: str | None,
+    principal: Principal,
+    now: datetime,
+) -> CreditLimitView:
+    """An underwriter decides a request, or reduces or withdraws the limit, from a date on."""
+    effective = data.effective_date or now.date()
+    async with uow:
+        repo = Repository(uow.session, dialect=uow.dialect)
+        line = await _visible_line(repo, limit_id, principal, for_update=True)
+        expected_version(if_match, current=line.version)
+        versions = await repo.versions_of([line.id])
+        current = _named_on(versions, effective)
+        current_amount = current.amount if current is not None and current.kind != Decision.WITHDRAWN else None
+        pending = await repo.pending_request(line.id)
+        if data.decision in ON_REQUEST and pending is None:
+            raise NothingToDecide("No request is pending on this credit limit.")
+        amount = decided_amount(
+            data.decision, requested=pending.amount if pending else None, current=current_amount, amount=data.amount
+        )
+        if pending is not None and data.decision in ON_REQUEST:
+            pending.status = RequestStatus(data.decision.value)
+            pending.decided_amount = amount
+            pending.decided_at = now
+            pending.decided_by = principal.client_id
+            pending.reason = data.reason
+        # Refusing an increase leaves the limit in force as it is.
+        if not (data.decision == Decision.REFUSED and current_amount):
+            repo.add(
+                CreditLimitVersion(
+                    credit_limit_id=line.id,
+                    kind=data.decision,
+                    amount=amount,
+                    effective_date=effective,
+                    reason=data.reason,
+                    request_id=pending.id if pending and data.decision in ON_REQUEST else None,
+                    recorded_at=now,
+                    recorded_by=principal.client_id,
+                )
+            )
+        line.version += 1
+        await uow.flush()
+        [view] = await _views(repo, [line], now.date())
+        await outbox.add(
+            uow.session,
+            LIMIT_DECIDED,
+            [
+                {
+                    "credit_limit_id": str(line.id),
+                    "policy_id": str(line.policy_id),
+                    "debtor_id": str(line.debtor_id),
+                    "insured_id": line.insured_id,
+                    "decision": data.decision.value,
+                    "amount": f"{amount:.2f}",
+                    "currency": line.currency,
+                    "effective_date": effective.isoformat(),
+                }
+            ],
+            now=now,
+        )
+        await uow.commit()
+    return view
+
+
+async def get_limit(uow: UnitOfWork, *, limit_id: uuid.UUID, principal: Principal, today: date) -> CreditLimitView:
+    async with uow:
+        repo = Repository(uow.session, dialect=uow.dialect)
+        [view] = await _views(repo, [await _visible_line(repo, limit_id, principal)], today)
+    return view
+
+
+async def list_limits(
+    uow: UnitOfWork,
+    *,
+    principal: Principal,
+    page: PageRequest,
+    policy_id: uuid.UUID | None,
+    debtor_id: uuid.UUID | None,
+    today: date,
+) -> Page[CreditLimitView]:
+    async with uow:
+        repo = Repository(uow.session, dialect=uow.dialect)
+        lines = await repo.credit_limits_page(
+            insured_id=principal.scope_insured_id,
+            policy_id=policy_id,
+            debtor_id=debtor_id,
+            after=uuid.UUID(str(page.after[0])) if page.after else None,
+            limit=page.limit,
+        )
+        views = await _views(repo, lines[: page.limit], today)
+    more = len(lines) > page.limit
+    return Page[CreditLimitView](items=views, next_cursor=encode_cursor([str(views[-1].line.id)]) if more else None)
+
+
+async def limits_in_force(
+    uow: UnitOfWork,
+    policies: Upstream,
+    *,
+    policy_id: uuid.UUID,
+    debtor_id: uuid.UUID,
+    dates: Sequence[date],
+    principal: Principal,
+    authorization: str | None,
+) -> tuple[str, list[LimitInForce]]:
+    """For each delivery date: the named limit, else the discretionary limit, unless cover stopped."""
+    policy = await policy_facts(policies, policy_id, authorization=authorization)
+    async with uow:
+        repo = Repository(uow.session, dialect=uow.dialect)
+        if await repo.debtor(debtor_id) is None:
+            raise DebtorNotFound(f"No debtor {debtor_id}.")
+        line = await repo.credit_limit_of(policy_id, debtor_id)
+        procedure = state_of([event_of(row) for row in await repo.history(debtor_id)])
+        answers = []
+        for on in dates:
+            named = await repo.version_in_force(line.id, on) if line is not None else None
+            answers.append(
+                limit_in_force(
+                    on=on,
+                    named=_version(named),
+                    discretionary=policy.discretionary_limit,
+                    procedure_opened_on=procedure.opened_on,
+                    claim_opened_on=await repo.claim_cover_stop(policy_id, debtor_id, on),
+                )
+            )
+    return policy.currency, answers

@@ -1,0 +1,65 @@
+"""Declared exposure: the insured's outstanding amount on a debtor, and the accumulation per debtor."""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from datetime import datetime
+from decimal import Decimal
+
+from services.debtors.adapters.policies import policy_facts
+from services.debtors.adapters.repository import Repository
+from services.debtors.adapters.tables import Exposure
+from services.debtors.api.schemas import ExposureIn
+from services.debtors.domain.errors import CurrencyMismatch, DebtorNotFound
+from services.kit.auth import Principal
+from services.kit.uow import UnitOfWork
+from services.kit.upstream import Upstream
+
+
+async def declare_exposure(
+    uow: UnitOfWork,
+    policies: Upstream,
+    *,
+    policy_id: uuid.UUID,
+    debtor_id: uuid.UUID,
+    data: ExposureIn,
+    principal: Principal,
+    authorization: str | None,
+    now: datetime,
+) -> tuple[Exposure, bool]:
+    """Set (not add) the outstanding amount: the same PUT twice leaves the same state. (exposure, created)."""
+    policy = await policy_facts(policies, policy_id, authorization=authorization)
+    if data.currency != policy.currency:
+        raise CurrencyMismatch(f"The policy is in {policy.currency}.")
+    async with uow:
+        repo = Repository(uow.session, dialect=uow.dialect)
+        if await repo.debtor(debtor_id) is None:
+            raise DebtorNotFound(f"No debtor {debtor_id}.")
+        exposure = await repo.exposure(policy_id, debtor_id)
+        created = exposure is None
+        if exposure is None:
+            exposure = Exposure(policy_id=policy_id, debtor_id=debtor_id, insured_id=policy.insured_id)
+            repo.add(exposure)
+        exposure.amount = data.amount
+        exposure.currency = data.currency
+        exposure.as_of_date = data.as_of_date
+        exposure.updated_at = now
+        exposure.updated_by = principal.client_id
+        await uow.commit()
+    return exposure, created
+
+
+async def debtor_exposure(
+    uow: UnitOfWork, *, debtor_id: uuid.UUID, principal: Principal
+) -> tuple[list[Exposure], dict[str, Decimal]]:
+    """An insured sees its own lines; the back office sees every policy's (the insurer's accumulation)."""
+    async with uow:
+        repo = Repository(uow.session, dialect=uow.dialect)
+        if await repo.debtor(debtor_id) is None:
+            raise DebtorNotFound(f"No debtor {debtor_id}.")
+        lines = await repo.exposures_of(debtor_id, insured_id=principal.scope_insured_id)
+    totals: dict[str, Decimal] = defaultdict(lambda: Decimal("0.00"))
+    for line in lines:
+        totals[line.currency] += line.amount
+    return lines, dict(sorted(totals.items()))

@@ -1,0 +1,243 @@
+"""Transactional outbox and inbox: events leave only after commit, and take effect once.
+
+The outbox row is written in the same transaction as the change; a relay delivers it
+over HTTP (at least once, with backoff, surviving restarts); the consumer records the
+event id in its inbox in the same transaction as its effect, so a redelivery is a no-op.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import httpx
+from fastapi import Request
+from pydantic import BaseModel, Field
+from sqlalchemy import JSON, BigInteger, Column, Index, Integer, MetaData, String, Table, insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.kit.clock import Clock
+from services.kit.db import Database
+from services.kit.errors import Unauthenticated
+from services.kit.types import UTCDateTime, new_id
+
+log = logging.getLogger("credit_claims.outbox")
+
+INTERNAL_TOKEN_HEADER = "X-Internal-Token"
+
+
+def outbox_table(metadata: MetaData) -> Table:
+    table = Table(
+        "outbox",
+        metadata,
+        Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+        Column("event_id", String(36), nullable=False),
+        Column("event_type", String(100), nullable=False),
+        Column("destination", String(500), nullable=False),
+        Column("payload", JSON, nullable=False),
+        Column("occurred_at", UTCDateTime(), nullable=False),
+        Column("attempts", Integer, nullable=False, default=0),
+        Column("next_attempt_at", UTCDateTime(), nullable=False),
+        Column("delivered_at", UTCDateTime(), nullable=True),
+        Column("last_error", String(500), nullable=True),
+    )
+    Index("ix_outbox_pending", table.c.delivered_at, table.c.next_attempt_at)
+    return table
+
+
+def inbox_table(metadata: MetaData) -> Table:
+    return Table(
+        "inbox",
+        metadata,
+        Column("event_id", String(36), primary_key=True),
+        Column("event_type", String(100), nullable=False),
+        Column("received_at", UTCDateTime(), nullable=False),
+    )
+
+
+class EventEnvelope(BaseModel):
+    """What travels between services."""
+
+    event_id: str = Field(min_length=1, max_length=36)
+    type: str = Field(min_length=1, max_length=100)
+    occurred_at: datetime
+    data: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Subscriptions:
+    """Which destinations receive which event types (from settings)."""
+
+    by_type: Mapping[str, Sequence[str]]
+
+    def destinations(self, event_type: str) -> Sequence[str]:
+        return self.by_type.get(event_type, ())
+
+
+class Outbox:
+    """Writes events in the caller's transaction, one row per destination."""
+
+    def __init__(self, table: Table, subscriptions: Subscriptions) -> None:
+        self.table = table
+        self.subscriptions = subscriptions
+
+    def rows(self, event_type: str, payloads: Sequence[dict[str, Any]], *, now: datetime) -> list[dict[str, Any]]:
+        rows = []
+        for payload in payloads:
+            event_id = str(new_id())
+            for destination in self.subscriptions.destinations(event_type):
+                rows.append(
+                    {
+                        "event_id": event_id,
+                        "event_type": event_type,
+                        "destination": destination,
+                        "payload": payload,
+                        "occurred_at": now,
+                        "attempts": 0,
+                        "next_attempt_at": now,
+                    }
+                )
+        return rows
+
+    async def add(
+        self, session: AsyncSession, event_type: str, payloads: Sequence[dict[str, Any]], *, now: datetime
+    ) -> int:
+        """Queue events; nothing is sent before the transaction commits."""
+        rows = self.rows(event_type, payloads, now=now)
+        if rows:
+            await session.execute(insert(self.table), rows)
+        return len(rows)
+
+
+async def accept_once(session: AsyncSession, inbox: Table, envelope: EventEnvelope, *, now: datetime) -> bool:
+    """Record the event in the inbox; False when it was already taken (its effect must be skipped)."""
+    seen = await session.execute(select(inbox.c.event_id).where(inbox.c.event_id == envelope.event_id))
+    if seen.first() is not None:
+        return False
+    try:
+        async with session.begin_nested():
+            await session.execute(
+                insert(inbox).values(event_id=envelope.event_id, event_type=envelope.type, received_at=now)
+            )
+    except IntegrityError:  # the same event delivered concurrently
+        return False
+    return True
+
+
+def check_internal_token(request: Request) -> None:
+    """Internal endpoints (events between services) need the shared internal token."""
+    expected: str | None = request.app.state.settings.internal_token
+    given = request.headers.get(INTERNAL_TOKEN_HEADER, "")
+    if not expected or not hmac.compare_digest(given.encode(), expected.encode()):
+        raise Unauthenticated("This endpoint is for the suite's own services.")
+
+
+class Relay:
+    """Delivers pending outbox rows; several relays (replicas) can run at once."""
+
+    def __init__(
+        self,
+        *,
+        database: Database,
+        table: Table,
+        client: httpx.AsyncClient,
+        clock: Clock,
+        internal_token: str | None,
+        batch_size: int = 200,
+        lease: timedelta = timedelta(seconds=30),
+        max_backoff: timedelta = timedelta(minutes=5),
+    ) -> None:
+        self.database = database
+        self.table = table
+        self.client = client
+        self.clock = clock
+        self.internal_token = internal_token or ""
+        self.batch_size = batch_size
+        self.lease = lease
+        self.max_backoff = max_backoff
+        self.wake = asyncio.Event()
+
+    async def claim(self) -> list[dict[str, Any]]:
+        """Lease a batch of due rows so that no other relay sends them meanwhile."""
+        now = self.clock.now()
+        t = self.table
+        async with self.database.writers() as session, session.begin():
+            query = (
+                select(t)
+                .where(t.c.delivered_at.is_(None), t.c.next_attempt_at <= now)
+                .order_by(t.c.id)
+                .limit(self.batch_size)
+            )
+            if self.database.dialect == "postgresql":
+                query = query.with_for_update(skip_locked=True)
+            rows = [dict(row._mapping) for row in await session.execute(query)]
+            if rows:
+                await session.execute(
+                    update(t)
+                    .where(t.c.id.in_([row["id"] for row in rows]))
+                    .values(next_attempt_at=now + self.lease, attempts=t.c.attempts + 1)
+                )
+        return rows
+
+    async def deliver(self, row: dict[str, Any]) -> str | None:
+        """POST one event; None when the destination took it, else the error."""
+        envelope = EventEnvelope(
+            event_id=row["event_id"], type=row["event_type"], occurred_at=row["occurred_at"], data=row["payload"]
+        )
+        try:
+            response = await self.client.post(
+                row["destination"],
+                content=envelope.model_dump_json(),
+                headers={"content-type": "application/json", INTERNAL_TOKEN_HEADER: self.internal_token},
+            )
+        except httpx.HTTPError as exc:
+            return f"{type(exc).__name__}: {exc}"[:500]
+        if 200 <= response.status_code < 300:
+            return None
+        return f"HTTP {response.status_code}: {response.text[:400]}"
+
+    async def settle(self, outcomes: list[tuple[dict[str, Any], str | None]]) -> None:
+        now = self.clock.now()
+        t = self.table
+        async with self.database.writers() as session, session.begin():
+            delivered = [row["id"] for row, error in outcomes if error is None]
+            if delivered:
+                await session.execute(update(t).where(t.c.id.in_(delivered)).values(delivered_at=now, last_error=None))
+            for row, error in outcomes:
+                if error is not None:
+                    attempts = row["attempts"] + 1
+                    backoff = min(timedelta(seconds=2 ** min(attempts, 16)), self.max_backoff)
+                    await session.execute(
+                        update(t).where(t.c.id == row["id"]).values(next_attempt_at=now + backoff, last_error=error)
+                    )
+
+    async def run_once(self) -> int:
+        """Deliver one batch, in outbox order; the number of rows delivered."""
+        rows = await self.claim()
+        outcomes = [(row, await self.deliver(row)) for row in rows]
+        if outcomes:
+            await self.settle(outcomes)
+        return sum(1 for _, error in outcomes if error is None)
+
+    async def run_forever(self, poll_interval: float = 0.5) -> None:
+        while True:
+            try:
+                delivered = await self.run_once()
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # the relay must outlive a database hiccup
+                log.exception("outbox relay batch failed")
+                delivered = 0
+            if delivered:
+                continue
+            self.wake.clear()
+            try:
+                await asyncio.wait_for(self.wake.wait(), timeout=poll_interval)
+            except TimeoutError:
+                pass

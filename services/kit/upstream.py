@@ -1,0 +1,60 @@
+"""Calling another service over HTTP: one shared client per upstream, failures mapped to problems."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from services.kit.errors import UpstreamInvalid, UpstreamTimeout, UpstreamUnavailable
+
+MAX_UPSTREAM_BODY = 4 * 1024 * 1024
+
+
+def upstream_client(
+    base_url: str, *, transport: httpx.AsyncBaseTransport | None = None, timeout: float = 10.0
+) -> httpx.AsyncClient:
+    """A keep-alive client for one upstream, created once at start-up."""
+    return httpx.AsyncClient(
+        base_url=base_url,
+        transport=transport,
+        timeout=httpx.Timeout(timeout, connect=2.0),
+        limits=httpx.Limits(max_connections=50, max_keepalive_connections=50),
+    )
+
+
+class Upstream:
+    """A named upstream service; answers are JSON or a problem raised as ours."""
+
+    def __init__(self, name: str, client: httpx.AsyncClient) -> None:
+        self.name = name
+        self.client = client
+
+    async def request(
+        self, method: str, path: str, *, headers: dict[str, str] | None = None, **kwargs: Any
+    ) -> httpx.Response:
+        try:
+            response = await self.client.request(method, path, headers=headers, **kwargs)
+        except httpx.TimeoutException as exc:
+            if isinstance(exc, httpx.ConnectTimeout):
+                raise UpstreamUnavailable(f"The {self.name} service is unreachable.") from exc
+            raise UpstreamTimeout(f"The {self.name} service did not answer in time.") from exc
+        except httpx.TransportError as exc:
+            raise UpstreamUnavailable(f"The {self.name} service is unavailable.") from exc
+        if response.status_code >= 500:
+            raise UpstreamUnavailable(f"The {self.name} service failed ({response.status_code}).")
+        if len(response.content) > MAX_UPSTREAM_BODY:
+            raise UpstreamInvalid(f"The {self.name} service answered with an oversized body.")
+        return response
+
+    @staticmethod
+    def json_of(response: httpx.Response, name: str) -> Any:
+        try:
+            return response.json()
+        except ValueError as exc:
+            raise UpstreamInvalid(f"The {name} service answered with invalid JSON.") from exc
+
+
+def forwarded_auth(authorization: str | None) -> dict[str, str]:
+    """Calls made on behalf of a caller carry the caller's own token."""
+    return {"Authorization": authorization} if authorization else {}
