@@ -1,0 +1,203 @@
+"""Credit limits as dated versions, the limit in force per delivery date, and cover stops."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.builders import policy_body
+from tests.conftest import INTERNAL_TOKEN
+from tests.support import Tokens
+
+SIREN = "732829320"
+
+
+@pytest.fixture
+async def policy_id(policies: httpx.AsyncClient, tokens: Tokens) -> str:
+    created = await policies.post("/v1/policies", json=policy_body(), headers=tokens.underwriter())
+    return created.json()["id"]
+
+
+@pytest.fixture
+async def debtor_id(debtors: httpx.AsyncClient, tokens: Tokens) -> str:
+    body = {"legal_name": "Dupont Distribution SA", "country": "FR", "siren": SIREN}
+    return (await debtors.post("/v1/debtors", json=body, headers=tokens.insured())).json()["id"]
+
+
+async def request(
+    debtors: httpx.AsyncClient, tokens: Tokens, policy_id: str, debtor_id: str, amount: str = "50000.00"
+) -> httpx.Response:
+    body = {"policy_id": policy_id, "debtor_id": debtor_id, "amount": amount, "currency": "EUR"}
+    return await debtors.post("/v1/credit-limits", json=body, headers=tokens.insured())
+
+
+async def decide(debtors: httpx.AsyncClient, tokens: Tokens, limit_id: str, **body: Any) -> httpx.Response:
+    current = await debtors.get(f"/v1/credit-limits/{limit_id}", headers=tokens.underwriter())
+    return await debtors.post(
+        f"/v1/credit-limits/{limit_id}/decision",
+        json={"reason": "Financials reviewed", **body},
+        headers={**tokens.underwriter(), "If-Match": current.headers["ETag"]},
+    )
+
+
+async def in_force(
+    debtors: httpx.AsyncClient, tokens: Tokens, policy_id: str, debtor_id: str, *dates: str
+) -> list[tuple[str, str, Any]]:
+    query = "&".join(f"on={day}" for day in dates)
+    response = await debtors.get(
+        f"/v1/credit-limits/in-force?policy_id={policy_id}&debtor_id={debtor_id}&{query}", headers=tokens.insured()
+    )
+    assert response.status_code == 200, response.text
+    return [(item["amount"], item["source"], item["stopped"]) for item in response.json()["limits"]]
+
+
+async def test_request_then_partial_grant_then_reduction_are_dated_versions(
+    debtors: httpx.AsyncClient, tokens: Tokens, policy_id: str, debtor_id: str, clock: Any
+) -> None:
+    requested = await request(debtors, tokens, policy_id, debtor_id)
+    assert requested.status_code == 201, requested.text
+    limit = requested.json()
+    assert limit["pending_request"]["amount"] == "50000.00" and limit["amount_in_force"] == "0.00"
+    granted = await decide(
+        debtors, tokens, limit["id"], decision="partially_granted", amount="30000", effective_date="2026-02-01"
+    )
+    assert granted.status_code == 200, granted.text
+    assert granted.json()["amount_in_force"] == "30000.00" and granted.json()["pending_request"] is None
+    assert granted.json()["requests"][0]["status"] == "partially_granted"
+    reduced = await decide(
+        debtors, tokens, limit["id"], decision="reduced", amount="10000", effective_date="2026-05-01"
+    )
+    assert reduced.status_code == 200, reduced.text
+    assert [v["amount"] for v in reduced.json()["versions"]] == ["30000.00", "10000.00"]
+    # Before the grant the discretionary limit of the policy (20,000) covers; then the named limit.
+    assert await in_force(
+        debtors, tokens, policy_id, debtor_id, "2026-01-15", "2026-03-01", "2026-04-30", "2026-05-01"
+    ) == [
+        ("20000.00", "discretionary", None),
+        ("30000.00", "named", None),
+        ("30000.00", "named", None),
+        ("10000.00", "named", None),
+    ]
+    withdrawn = await decide(debtors, tokens, limit["id"], decision="withdrawn", effective_date="2026-06-01")
+    assert withdrawn.status_code == 200
+    assert await in_force(debtors, tokens, policy_id, debtor_id, "2026-06-01") == [("0.00", "named", "limit_withdrawn")]
+
+
+async def test_only_one_request_pending_per_line(
+    debtors: httpx.AsyncClient, tokens: Tokens, policy_id: str, debtor_id: str
+) -> None:
+    assert (await request(debtors, tokens, policy_id, debtor_id)).status_code == 201
+    again = await request(debtors, tokens, policy_id, debtor_id, "60000.00")
+    assert again.status_code == 409 and again.json()["code"] == "CREDIT_LIMIT_REQUEST_PENDING"
+
+
+async def test_refusal_without_a_limit_bars_the_discretionary_limit(
+    debtors: httpx.AsyncClient, tokens: Tokens, policy_id: str, debtor_id: str
+) -> None:
+    limit = (await request(debtors, tokens, policy_id, debtor_id)).json()
+    refused = await decide(debtors, tokens, limit["id"], decision="refused", effective_date="2026-03-01")
+    assert refused.json()["requests"][0]["status"] == "refused"
+    assert await in_force(debtors, tokens, policy_id, debtor_id, "2026-02-01", "2026-03-01") == [
+        ("20000.00", "discretionary", None),
+        ("0.00", "named", None),
+    ]
+
+
+async def test_decisions_need_if_match_and_a_coherent_amount(
+    debtors: httpx.AsyncClient, tokens: Tokens, policy_id: str, debtor_id: str
+) -> None:
+    limit = (await request(debtors, tokens, policy_id, debtor_id)).json()
+    url = f"/v1/credit-limits/{limit['id']}/decision"
+    body = {"decision": "granted", "reason": "ok"}
+    assert (await debtors.post(url, json=body, headers=tokens.underwriter())).status_code == 428
+    stale = await debtors.post(url, json=body, headers={**tokens.underwriter(), "If-Match": '"1"'})
+    assert stale.status_code == 412
+    too_much = await decide(debtors, tokens, limit["id"], decision="partially_granted", amount="60000")
+    assert too_much.status_code == 422 and too_much.json()["code"] == "INVALID_DECISION"
+    no_limit = await decide(debtors, tokens, limit["id"], decision="reduced", amount="1000")
+    assert no_limit.status_code == 422
+    as_insured = await debtors.post(url, json=body, headers={**tokens.insured(), "If-Match": '"2"'})
+    assert as_insured.status_code == 403
+    unchanged = await debtors.get(f"/v1/credit-limits/{limit['id']}", headers=tokens.underwriter())
+    assert unchanged.json()["versions"] == [] and unchanged.json()["pending_request"] is not None
+
+
+async def test_another_insured_never_sees_limits_or_requests_on_a_foreign_policy(
+    debtors: httpx.AsyncClient, tokens: Tokens, policy_id: str, debtor_id: str
+) -> None:
+    limit = (await request(debtors, tokens, policy_id, debtor_id)).json()
+    stranger = tokens.insured("INS-BETA")
+    assert (await debtors.get(f"/v1/credit-limits/{limit['id']}", headers=stranger)).status_code == 404
+    assert (await debtors.get("/v1/credit-limits", headers=stranger)).json()["items"] == []
+    body = {"policy_id": policy_id, "debtor_id": debtor_id, "amount": "1.00", "currency": "EUR"}
+    foreign = await debtors.post("/v1/credit-limits", json=body, headers=stranger)
+    assert foreign.status_code == 404 and foreign.json()["code"] == "POLICY_NOT_FOUND"
+    query = f"/v1/credit-limits/in-force?policy_id={policy_id}&debtor_id={debtor_id}&on=2026-03-01"
+    assert (await debtors.get(query, headers=stranger)).status_code == 404
+
+
+async def test_request_in_another_currency_is_refused(
+    debtors: httpx.AsyncClient, tokens: Tokens, policy_id: str, debtor_id: str
+) -> None:
+    body = {"policy_id": policy_id, "debtor_id": debtor_id, "amount": "1.00", "currency": "USD"}
+    response = await debtors.post("/v1/credit-limits", json=body, headers=tokens.insured())
+    assert response.status_code == 422 and response.json()["code"] == "CURRENCY_MISMATCH"
+    assert (await debtors.get("/v1/credit-limits", headers=tokens.underwriter())).json()["items"] == []
+
+
+async def test_open_claim_stops_cover_for_later_deliveries_once(
+    debtors: httpx.AsyncClient, tokens: Tokens, policy_id: str, debtor_id: str, clock: Any
+) -> None:
+    event = {
+        "event_id": "evt-1",
+        "type": "claim.opened.v1",
+        "occurred_at": datetime(2026, 5, 10).isoformat() + "Z",
+        "data": {"claim_id": "C-1", "policy_id": policy_id, "debtor_id": debtor_id, "opened_on": "2026-05-10"},
+    }
+    headers = {"X-Internal-Token": INTERNAL_TOKEN}
+    first = await debtors.post("/internal/events", json=event, headers=headers)
+    again = await debtors.post("/internal/events", json=event, headers=headers)
+    assert (first.json(), again.json()) == ({"applied": True}, {"applied": False})
+    assert (
+        await debtors.post("/internal/events", json=event, headers={"X-Internal-Token": "guess"})
+    ).status_code == 401
+    assert await in_force(debtors, tokens, policy_id, debtor_id, "2026-05-09", "2026-05-10") == [
+        ("20000.00", "discretionary", None),
+        ("0.00", "none", "claim_open"),
+    ]
+    closed = {
+        **event,
+        "event_id": "evt-2",
+        "type": "claim.closed.v1",
+        "data": {"claim_id": "C-1", "closed_on": "2026-08-01"},
+    }
+    assert (await debtors.post("/internal/events", json=closed, headers=headers)).json() == {"applied": True}
+    assert await in_force(debtors, tokens, policy_id, debtor_id, "2026-08-01") == [("20000.00", "discretionary", None)]
+
+
+async def test_exposure_is_declared_idempotently_and_aggregated(
+    debtors: httpx.AsyncClient, policies: httpx.AsyncClient, tokens: Tokens, policy_id: str, debtor_id: str
+) -> None:
+    url = f"/v1/exposures/{policy_id}/{debtor_id}"
+    body = {"amount": "42000.50", "currency": "EUR", "as_of_date": "2026-06-01"}
+    first = await debtors.put(url, json=body, headers=tokens.insured())
+    again = await debtors.put(url, json=body, headers=tokens.insured())
+    assert (first.status_code, again.status_code) == (201, 200)
+    other = await policies.post(
+        "/v1/policies", json=policy_body(number="POL-BETA", insured_id="INS-BETA"), headers=tokens.underwriter()
+    )
+    beta_url = f"/v1/exposures/{other.json()['id']}/{debtor_id}"
+    beta = await debtors.put(beta_url, json={**body, "amount": "1000.00"}, headers=tokens.insured("INS-BETA"))
+    assert beta.status_code == 201
+    own = (await debtors.get(f"/v1/debtors/{debtor_id}/exposure", headers=tokens.insured())).json()
+    assert own["totals"] == [{"currency": "EUR", "amount": "42000.50"}] and len(own["lines"]) == 1
+    insurer = (await debtors.get(f"/v1/debtors/{debtor_id}/exposure", headers=tokens.underwriter())).json()
+    assert insurer["totals"] == [{"currency": "EUR", "amount": "43000.50"}] and len(insurer["lines"]) == 2
+    foreign = await debtors.put(beta_url, json=body, headers=tokens.insured())
+    assert foreign.status_code == 404
+    negative = await debtors.put(url, json={**body, "amount": "-1"}, headers=tokens.insured())
+    assert negative.status_code == 422
+    assert (await debtors.get(f"/v1/debtors/{debtor_id}/exposure", headers=tokens.insured())).json() == own
