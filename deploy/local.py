@@ -6,7 +6,9 @@ real processes on ports and databases of their own.
 
 from __future__ import annotations
 
+import json
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -44,6 +46,7 @@ class Suite:
     clients_file: Path = DEV_CLIENTS
     extra_env: Mapping[str, str] = field(default_factory=dict)
     log_dir: Path | None = None
+    internal_token: str = field(default_factory=lambda: secrets.token_urlsafe(32))
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
 
     def url(self, name: str) -> str:
@@ -58,6 +61,11 @@ class Suite:
             if service in self.database_urls:
                 env[f"{prefix}_DATABASE_URL"] = self.database_urls[service]
             env[f"GATEWAY_{prefix}_URL"] = self.url(service)
+            env[f"{prefix}_INTERNAL_TOKEN"] = self.internal_token
+        env["DEBTORS_POLICIES_URL"] = self.url("policies")
+        env["DEBTORS_SUBSCRIBERS"] = json.dumps(
+            {"debtor.procedure_changed.v1": [f"{self.url('claims')}/internal/events"]}
+        )
         env["GATEWAY_JWT_PRIVATE_KEY_FILE"] = str(private)
         env["GATEWAY_CLIENTS_FILE"] = str(self.clients_file)
         env.update(self.extra_env)

@@ -9,6 +9,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from services.claims.config import ClaimsSettings
+from services.claims.main import create_app as create_claims_app
 from services.debtors.config import DebtorsSettings
 from services.debtors.main import create_app as create_debtors_app
 from services.kit.auth import generate_key_pair
@@ -95,3 +97,19 @@ async def debtors(debtors_app: object) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=debtors_app)  # type: ignore[arg-type]
     async with httpx.AsyncClient(transport=transport, base_url="http://debtors") as client:
         yield client
+
+
+@pytest.fixture
+def claims_settings(databases: Databases, key_pair: tuple[str, str]) -> ClaimsSettings:
+    return ClaimsSettings(
+        database_url=databases.fresh("claims"),
+        jwt_public_key=key_pair[1],
+        internal_token=INTERNAL_TOKEN,
+        relay_enabled=False,
+    )
+
+
+@pytest.fixture
+async def claims_app(claims_settings: ClaimsSettings, clock: FixedClock) -> AsyncIterator[object]:
+    async with running(create_claims_app(claims_settings, clock)) as app:
+        yield app

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from services.claims.adapters.tables import outbox
+from services.claims.api.routes import routers
 from services.claims.config import ClaimsSettings
 from services.kit.app import build_service_app
 from services.kit.clock import Clock
@@ -15,6 +17,7 @@ def create_app(settings: ClaimsSettings | None = None, clock: Clock | None = Non
         title="credit-claims claims",
         description="Declarations of default, the claim lifecycle, indemnities paid once, recoveries shared.",
         settings=settings or ClaimsSettings(),
-        routers=[],
+        routers=routers,
         clock=clock,
+        outbox=outbox,
     )

@@ -8,6 +8,7 @@ event id in its inbox in the same transaction as its effect, so a redelivery is 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hmac
 import logging
 from collections.abc import Mapping, Sequence
@@ -237,7 +238,5 @@ class Relay:
             if delivered:
                 continue
             self.wake.clear()
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.wake.wait(), timeout=poll_interval)
-            except TimeoutError:
-                pass

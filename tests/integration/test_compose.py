@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 from typing import Any
@@ -59,6 +60,18 @@ def test_gateway_points_at_each_service_port_and_waits_for_it(compose: dict[str,
         url = make_url(gateway["environment"][f"GATEWAY_{name.upper()}_URL"])
         assert (url.host, url.port) == (name, port_of(services[name]["command"]))
         assert gateway["depends_on"][name]["condition"] == "service_healthy"
+
+
+def test_events_flow_to_a_service_that_listens_with_the_same_token(compose: dict[str, Any]) -> None:
+    services = compose["services"]
+    debtors = services["debtors"]["environment"]
+    assert make_url(debtors["DEBTORS_POLICIES_URL"]).port == port_of(services["policies"]["command"])
+    for destinations in json.loads(debtors["DEBTORS_SUBSCRIBERS"]).values():
+        for destination in destinations:
+            url = make_url(destination)
+            assert port_of(services[url.host]["command"]) == url.port
+            receiver = services[url.host]["environment"]
+            assert receiver[f"{url.host.upper()}_INTERNAL_TOKEN"] == debtors["DEBTORS_INTERNAL_TOKEN"]
 
 
 def test_one_image_runs_every_process(compose: dict[str, Any]) -> None:

@@ -1,0 +1,52 @@
+"""Events from the debtors service: each debtor's procedure state, applied once and never rolled back by an older one."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import select
+
+from services.claims.adapters.tables import DebtorProcedure, inbox
+from services.kit.outbox import EventEnvelope, accept_once
+from services.kit.uow import UnitOfWork
+
+PROCEDURE_CHANGED = "debtor.procedure_changed.v1"
+
+
+def _day(value: Any) -> date | None:
+    return date.fromisoformat(value) if value else None
+
+
+async def handle(uow: UnitOfWork, *, envelope: EventEnvelope, now: datetime) -> bool:
+    """Apply one event once; False when it was already applied or is not ours."""
+    if envelope.type != PROCEDURE_CHANGED:
+        return False
+    async with uow:
+        if not await accept_once(uow.session, inbox, envelope, now=now):
+            return False
+        debtor_id = uuid.UUID(str(envelope.data["debtor_id"]))
+        state = envelope.data["state"]
+        row = (
+            await uow.session.execute(select(DebtorProcedure).where(DebtorProcedure.debtor_id == debtor_id))
+        ).scalar_one_or_none()
+        if row is None:
+            row = DebtorProcedure(debtor_id=debtor_id, as_of=envelope.occurred_at, last_event_id=envelope.event_id)
+            uow.session.add(row)
+        elif row.as_of > envelope.occurred_at:
+            # An older event delivered late: it is recorded as received but changes nothing.
+            await uow.commit()
+            return True
+        row.siren = envelope.data.get("siren")
+        row.procedure = state.get("procedure")
+        row.open = bool(state.get("open"))
+        row.insolvent = bool(state.get("insolvent"))
+        row.opened_on = _day(state.get("opened_on"))
+        row.opening_publication_date = _day(state.get("opening_publication_date"))
+        row.creance_deadline = _day(state.get("creance_deadline"))
+        row.opening_missing = bool(state.get("opening_missing"))
+        row.as_of = envelope.occurred_at
+        row.last_event_id = envelope.event_id
+        await uow.commit()
+    return True

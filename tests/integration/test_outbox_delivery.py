@@ -1,0 +1,187 @@
+"""debtor.procedure_changed from the debtors outbox to the claims inbox: no loss, no double effect.
+
+The consumer is down, its answers are lost, or the relay dies mid-batch; every event still
+takes effect exactly once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import func, select
+
+from services.claims.adapters.tables import DebtorProcedure
+from services.claims.adapters.tables import inbox as claims_inbox
+from services.debtors.adapters.tables import outbox
+from services.debtors.config import DebtorsSettings
+from services.debtors.main import create_app as create_debtors_app
+from services.kit.clock import FixedClock
+from services.kit.outbox import Relay
+from tests.support import Tokens, running
+
+SAMPLES = json.loads((Path(__file__).resolve().parents[1] / "data" / "bodacc" / "samples.json").read_text())
+SIRENS = ["482309382", "853479236", "534640974", "302466339", "629923129", "973669468", "164808941", "819248659"]
+
+
+class Consumer(httpx.AsyncBaseTransport):
+    """The claims app behind a link that can be down, lose answers, or hang."""
+
+    def __init__(self, app: Any) -> None:
+        self.inner = httpx.ASGITransport(app=app)
+        self.mode = "up"
+        self.served = 0
+        self.hang_after: int | None = None
+        self.hung = asyncio.Event()
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if self.mode == "down":
+            raise httpx.ConnectError("connection refused", request=request)
+        if self.hang_after is not None and self.served >= self.hang_after:
+            self.hung.set()
+            await asyncio.Event().wait()  # until the relay is killed
+        response = await self.inner.handle_async_request(request)
+        self.served += 1
+        if self.mode == "lose_answers":
+            raise httpx.ReadError("connection reset after the request was taken", request=request)
+        return response
+
+
+@pytest.fixture
+def consumer(claims_app: Any) -> Consumer:
+    return Consumer(claims_app)
+
+
+@pytest.fixture
+async def debtors_with_consumer(
+    debtors_settings: DebtorsSettings, clock: FixedClock, policies_app: Any, consumer: Consumer
+) -> AsyncIterator[Any]:
+    transports = {"policies": httpx.ASGITransport(app=policies_app), "events": consumer}
+    async with running(create_debtors_app(debtors_settings, clock, transports)) as app:
+        yield app
+
+
+@pytest.fixture
+async def ten_events(debtors_with_consumer: Any, tokens: Tokens) -> Any:
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=debtors_with_consumer), base_url="http://debtors"
+    ) as client:
+        for siren in SIRENS:
+            body = {"legal_name": f"Company {siren}", "country": "FR", "siren": siren}
+            assert (await client.post("/v1/debtors", json=body, headers=tokens.underwriter())).status_code == 201
+        report = await client.post("/v1/procedure-announcements", json=SAMPLES, headers=tokens.handler())
+        assert report.json()["recorded"] == 10
+    return debtors_with_consumer
+
+
+async def pending(app: Any) -> int:
+    async with app.state.db.readers() as session:
+        return (await session.execute(select(func.count()).where(outbox.c.delivered_at.is_(None)))).scalar_one()
+
+
+async def effects(claims_app: Any) -> tuple[int, dict[str, tuple[Any, ...]]]:
+    async with claims_app.state.db.readers() as session:
+        taken = (await session.execute(select(func.count()).select_from(claims_inbox))).scalar_one()
+        rows = (await session.execute(select(DebtorProcedure))).scalars().all()
+    return taken, {row.siren: (row.procedure, row.insolvent, row.creance_deadline) for row in rows}
+
+
+def expected_replica() -> dict[str, tuple[Any, ...]]:
+    from datetime import date
+
+    return {
+        "482309382": ("liquidation_judiciaire", True, None),
+        "853479236": ("liquidation_judiciaire", True, date(2026, 11, 9)),
+        "534640974": ("sauvegarde", False, date(2026, 5, 12)),
+        "302466339": ("liquidation_judiciaire", True, date(2026, 6, 2)),
+        "629923129": ("redressement_judiciaire", True, date(2026, 7, 20)),
+        "973669468": ("liquidation_judiciaire", False, None),
+        "164808941": ("liquidation_judiciaire", True, date(2026, 8, 10)),
+        "819248659": ("redressement_judiciaire", True, date(2026, 9, 1)),
+    }
+
+
+async def test_consumer_down_then_up_gets_every_event_once(
+    ten_events: Any, consumer: Consumer, claims_app: Any, clock: FixedClock
+) -> None:
+    relay: Relay = ten_events.state.relay
+    consumer.mode = "down"
+    assert await relay.run_once() == 0
+    assert await pending(ten_events) == 10
+    assert await relay.run_once() == 0, "retries wait for their backoff"
+    consumer.mode = "up"
+    clock.advance(timedelta(seconds=3))
+    assert await relay.run_once() == 10
+    assert await pending(ten_events) == 0 and await relay.run_once() == 0
+    assert await effects(claims_app) == (10, expected_replica())
+
+
+async def test_lost_answers_are_redelivered_without_double_effect(
+    ten_events: Any, consumer: Consumer, claims_app: Any, clock: FixedClock
+) -> None:
+    relay: Relay = ten_events.state.relay
+    consumer.mode = "lose_answers"
+    assert await relay.run_once() == 0
+    assert consumer.served == 10 and await pending(ten_events) == 10
+    consumer.mode = "up"
+    clock.advance(timedelta(seconds=3))
+    assert await relay.run_once() == 10
+    assert consumer.served == 20
+    assert await effects(claims_app) == (10, expected_replica())
+
+
+async def test_relay_killed_mid_batch_resumes_after_restart(
+    ten_events: Any, consumer: Consumer, claims_app: Any, clock: FixedClock
+) -> None:
+    consumer.hang_after = 4
+    batch = asyncio.create_task(ten_events.state.relay.run_once())
+    await asyncio.wait_for(consumer.hung.wait(), timeout=10)
+    batch.cancel()  # the relay dies with four events taken and none marked delivered
+    with pytest.raises(asyncio.CancelledError):
+        await batch
+    assert await pending(ten_events) == 10
+    consumer.hang_after = None
+    restarted = Relay(
+        database=ten_events.state.db,
+        table=outbox,
+        client=ten_events.state.relay.client,
+        clock=clock,
+        internal_token=ten_events.state.settings.internal_token,
+    )
+    assert await restarted.run_once() == 0, "the dead relay's lease still holds"
+    clock.advance(timedelta(seconds=31))
+    assert await restarted.run_once() == 10
+    assert await effects(claims_app) == (10, expected_replica())
+
+
+async def test_older_event_delivered_late_does_not_roll_state_back(claims_app: Any, clock: FixedClock) -> None:
+    from tests.conftest import INTERNAL_TOKEN
+
+    debtor = "01a21902-ff26-779a-8251-1b6812fc3a1b"
+
+    def event(event_id: str, at: str, procedure: str) -> dict[str, Any]:
+        state = {"procedure": procedure, "open": True, "insolvent": True, "opened_on": "2026-03-25"}
+        return {
+            "event_id": event_id,
+            "type": "debtor.procedure_changed.v1",
+            "occurred_at": at,
+            "data": {"debtor_id": debtor, "state": state},
+        }
+
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=claims_app), base_url="http://claims") as client:
+        headers = {"X-Internal-Token": INTERNAL_TOKEN}
+        await client.post(
+            "/internal/events", json=event("e2", "2026-09-16T10:00:00Z", "liquidation_judiciaire"), headers=headers
+        )
+        late = await client.post(
+            "/internal/events", json=event("e1", "2026-04-02T10:00:00Z", "redressement_judiciaire"), headers=headers
+        )
+        assert late.json() == {"applied": True}
+    taken, replica = await effects(claims_app)
+    assert taken == 2 and replica == {None: ("liquidation_judiciaire", True, None)}
