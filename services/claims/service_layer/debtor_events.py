@@ -1,4 +1,4 @@
-"""Events from the debtors service: each debtor's procedure state, applied once and never rolled back by an older one."""
+"""Events from the debtors service: procedure states, applied once, never rolled back by an older one."""
 
 from __future__ import annotations
 
