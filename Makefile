@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 DB     ?= sqlite
 
-.PHONY: run test test-postgres lint migrate clean
+.PHONY: run test test-postgres lint migrate clean bench
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -28,8 +28,12 @@ migrate: $(STAMP)
 	for s in policies debtors claims; do $(BIN)/alembic -n $$s upgrade head; done
 
 lint: $(STAMP)
-	$(BIN)/ruff check services gateway deploy tests
-	$(BIN)/ruff format --check services gateway deploy tests
+	$(BIN)/ruff check services gateway deploy tests bench
+	$(BIN)/ruff format --check services gateway deploy tests bench
 
 clean:
 	rm -rf var .pytest_cache
+
+## bench: real processes on SQLite and PostgreSQL, figures beside targets (never part of make test)
+bench: $(STAMP)
+	$(BIN)/python -m bench.run --db $(or $(BENCH_DB),both)

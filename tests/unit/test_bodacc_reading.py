@@ -98,3 +98,21 @@ def test_sauvegarde_is_not_insolvency_and_closure_ends_the_procedure() -> None:
     assert state_of([sauvegarde]).open and not state_of([sauvegarde]).insolvent
     closure = ProcedureEvent(ProcedureType.LIQUIDATION_JUDICIAIRE, ProcedureEventKind.CLOSURE, date(2026, 10, 14), None)
     assert not state_of([sauvegarde, closure]).open
+
+
+def test_inlined_siren_check_agrees_with_python_stdnum() -> None:
+    import random
+
+    from stdnum.fr import siren as siren_number
+
+    from services.debtors.domain.bodacc import is_siren
+
+    rng = random.Random(5)
+    candidates = [f"{rng.randrange(10**9):09d}" for _ in range(20_000)] + [
+        "356000000",
+        "732829320",
+        "12345678",
+        "1234567890",
+        "73282932a",
+    ]
+    assert all(is_siren(candidate) == siren_number.is_valid(candidate) for candidate in candidates)

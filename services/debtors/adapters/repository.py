@@ -12,6 +12,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.debtors.domain.procedures import ClosureReason, ProcedureEvent, ProcedureEventKind, ProcedureType
 from services.debtors.adapters.tables import (
     CoverStop,
     CreditLimit,
@@ -22,7 +23,7 @@ from services.debtors.adapters.tables import (
     ProcedureEventRow,
 )
 
-CHUNK = 500
+CHUNK = 2000  # bound parameters per IN list: well under SQLite's and PostgreSQL's limits
 
 
 def chunks(values: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:
@@ -191,16 +192,34 @@ class Repository:
         )
         return await self._all(statement)
 
-    async def histories(self, debtor_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, list[ProcedureEventRow]]:
-        found: dict[uuid.UUID, list[ProcedureEventRow]] = {debtor_id: [] for debtor_id in debtor_ids}
+    async def histories(self, debtor_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, list[ProcedureEvent]]:
+        """Procedure histories of many debtors, read as plain events (no ORM objects: ingestion is batched)."""
+        t = ProcedureEventRow.__table__
+        columns = (
+            t.c.debtor_id,
+            t.c.procedure,
+            t.c.event,
+            t.c.judgment_date,
+            t.c.publication_date,
+            t.c.court,
+            t.c.closure_reason,
+            t.c.simplified,
+        )
+        found: dict[uuid.UUID, list[ProcedureEvent]] = {debtor_id: [] for debtor_id in debtor_ids}
         for part in chunks(list(debtor_ids)):
-            statement = (
-                select(ProcedureEventRow)
-                .where(ProcedureEventRow.debtor_id.in_(part))
-                .order_by(ProcedureEventRow.judgment_date, ProcedureEventRow.recorded_at)
-            )
-            for row in await self._all(statement):
-                found[row.debtor_id].append(row)
+            rows = await self.session.execute(select(*columns).where(t.c.debtor_id.in_(part)))
+            for debtor_id, procedure, event, judged, published, court, closure, simplified in rows:
+                found[debtor_id].append(
+                    ProcedureEvent(
+                        procedure=ProcedureType(procedure),
+                        event=ProcedureEventKind(event),
+                        judgment_date=judged,
+                        publication_date=published,
+                        court=court,
+                        closure_reason=ClosureReason(closure) if closure else None,
+                        simplified=simplified,
+                    )
+                )
         return found
 
     async def known_announcements(self, announcement_ids: Sequence[str]) -> set[str]:

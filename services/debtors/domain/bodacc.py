@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
+from functools import lru_cache
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from stdnum.fr import siren as siren_number
 
 from services.debtors.domain.procedures import ClosureReason, ProcedureEvent, ProcedureEventKind, ProcedureType
 
@@ -53,6 +53,7 @@ class Ignored:
     reason: str
 
 
+@lru_cache(maxsize=8192)
 def plain(text: str) -> str:
     """Lower case, no accents, straight apostrophes, single spaces."""
     decomposed = unicodedata.normalize("NFKD", text)
@@ -82,15 +83,48 @@ def _judgment(record: dict[str, Any]) -> dict[str, Any]:
     return raw
 
 
+def is_siren(candidate: str) -> bool:
+    """Nine digits passing the Luhn check (what python-stdnum checks, inlined for ingestion speed)."""
+    if len(candidate) != 9 or not candidate.isdigit():
+        return False
+    total = 0
+    for position, char in enumerate(reversed(candidate)):
+        value = (ord(char) - 48) * (2 if position % 2 else 1)
+        total += value - 9 if value > 9 else value
+    return total % 10 == 0
+
+
 def _siren(record: dict[str, Any]) -> str:
     registre = record.get("registre") or []
     if isinstance(registre, str):
         registre = [registre]
     for entry in registre:
-        candidate = re.sub(r"\s", "", str(entry))
-        if siren_number.is_valid(candidate):
+        candidate = "".join(str(entry).split())
+        if is_siren(candidate):
             return candidate
     raise ValueError("no valid SIREN in registre")
+
+
+@lru_cache(maxsize=8192)
+def classify(
+    nature: str, complement: str
+) -> tuple[ProcedureType, ProcedureEventKind, ClosureReason | None, bool] | str:
+    """What judgment a notice's wording names, or why it names none (cached: wordings repeat)."""
+    nature, complement = plain(nature), plain(complement)
+    # The generic nature says nothing: the real judgment is in the complement.
+    text = complement if (not nature or nature == GENERIC_NATURE) else nature
+    if any(marker in text for marker in NOT_A_JUDGMENT):
+        return "not a judgment on the procedure"
+    found = _event_in(text)
+    if found is None:
+        return f"no known judgment in {text[:80]!r}"
+    kind, closure_reason = found
+    procedure = _procedure_in(text)
+    if procedure is None:
+        if kind != ProcedureEventKind.CLOSURE:
+            return f"no known procedure in {text[:80]!r}"
+        procedure = ProcedureType.LIQUIDATION_JUDICIAIRE  # closures for lack of assets end a liquidation
+    return procedure, kind, closure_reason, "simplifiee" in text
 
 
 def _procedure_in(text: str) -> ProcedureType | None:
@@ -131,21 +165,10 @@ def read_record(record: dict[str, Any]) -> Announcement | Ignored:
     try:
         judgment = _judgment(record)
         siren = _siren(record)
-        nature = plain(str(judgment.get("nature") or ""))
-        complement = plain(str(judgment.get("complementJugement") or ""))
-        # The generic nature says nothing: the real judgment is in the complement.
-        text = complement if (not nature or nature == GENERIC_NATURE) else nature
-        if any(marker in text for marker in NOT_A_JUDGMENT):
-            return Ignored(announcement_id, "not a judgment on the procedure")
-        found = _event_in(text)
-        procedure = _procedure_in(text)
-        if found is None:
-            return Ignored(announcement_id, f"no known judgment in {text[:80]!r}")
-        kind, closure_reason = found
-        if procedure is None:
-            if kind != ProcedureEventKind.CLOSURE:
-                return Ignored(announcement_id, f"no known procedure in {text[:80]!r}")
-            procedure = ProcedureType.LIQUIDATION_JUDICIAIRE  # closures for lack of assets end a liquidation
+        found = classify(str(judgment.get("nature") or ""), str(judgment.get("complementJugement") or ""))
+        if isinstance(found, str):
+            return Ignored(announcement_id, found)
+        procedure, kind, closure_reason, simplified = found
         publication = record.get("dateparution")
         event = ProcedureEvent(
             procedure=procedure,
@@ -154,7 +177,7 @@ def read_record(record: dict[str, Any]) -> Announcement | Ignored:
             publication_date=date.fromisoformat(publication) if publication else None,
             court=record.get("tribunal"),
             closure_reason=closure_reason,
-            simplified="simplifiee" in text,
+            simplified=simplified,
         )
     except (ValueError, TypeError) as exc:
         return Ignored(announcement_id, f"unreadable record: {exc}")

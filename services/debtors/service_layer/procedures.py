@@ -116,7 +116,7 @@ async def _announce(
     if not linked:
         return
     histories = await repo.histories(sorted({row["debtor_id"] for row in linked}))
-    states = {debtor_id: state_of([event_of(item) for item in history]) for debtor_id, history in histories.items()}
+    states = {debtor_id: state_of(history) for debtor_id, history in histories.items()}
     payloads = [
         procedure_changed(row["debtor_id"], sirens.get(row["debtor_id"]), row, states[row["debtor_id"]])
         for row in linked

@@ -1,0 +1,205 @@
+"""Benchmark plumbing: databases, processes, load, percentiles, the results table."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import platform
+import subprocess
+import sys
+import statistics
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import asyncpg
+import httpx
+from sqlalchemy.engine import make_url
+
+from services.kit.settings import PROJECT_ROOT
+
+RESULTS = PROJECT_ROOT / "bench" / "results"
+POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
+
+
+@dataclass
+class Figure:
+    scenario: str
+    database: str
+    metric: str
+    value: float
+    unit: str
+    target: str
+    passed: bool | None
+    note: str = ""
+
+
+@dataclass
+class Report:
+    figures: list[Figure] = field(default_factory=list)
+
+    def add(self, figure: Figure) -> None:
+        self.figures.append(figure)
+        verdict = {True: "PASS", False: "FAIL", None: "info"}[figure.passed]
+        print(
+            f"  {figure.scenario} [{figure.database}] {figure.metric}: {figure.value:,.3f} {figure.unit} (target {figure.target}) {verdict}",
+            flush=True,
+        )
+
+    @property
+    def failed(self) -> list[Figure]:
+        return [figure for figure in self.figures if figure.passed is False]
+
+    def write(self) -> Path:
+        RESULTS.mkdir(parents=True, exist_ok=True)
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+        machine = f"{platform.machine()}, {_cores()} cores, Python {platform.python_version()}"
+        lines = [
+            f"# credit-claims benchmark {stamp}",
+            "",
+            f"Machine: {machine}",
+            "",
+            "| scenario | db | metric | value | target | result |",
+            "|---|---|---|---|---|---|",
+        ]
+        for f in self.figures:
+            verdict = {True: "PASS", False: "FAIL", None: "—"}[f.passed]
+            lines.append(
+                f"| {f.scenario} | {f.database} | {f.metric} | {f.value:,.3f} {f.unit} | {f.target} | {verdict} |"
+            )
+        markdown = RESULTS / f"{stamp}.md"
+        markdown.write_text("\n".join(lines) + "\n")
+        (RESULTS / f"{stamp}.json").write_text(
+            json.dumps({"machine": machine, "figures": [asdict(f) for f in self.figures]}, indent=1)
+        )
+        print("\n" + "\n".join(lines[4:]))
+        return markdown
+
+
+def _cores() -> int:
+    return os.cpu_count() or 0
+
+
+class BenchDatabases:
+    """Fresh databases for one run, dropped at the end."""
+
+    def __init__(self, backend: str, workdir: Path) -> None:
+        self.backend = backend
+        self.workdir = workdir
+        self.created: list[str] = []
+        self.run_id = uuid.uuid4().hex[:6]
+
+    async def new(self, label: str) -> str:
+        name = f"ccbench_{self.run_id}_{label}"
+        if self.backend == "sqlite":
+            return f"sqlite+aiosqlite:///{self.workdir / (name + '.db')}"
+        conn = await asyncpg.connect(POSTGRES_URL)
+        try:
+            await conn.execute(f'CREATE DATABASE "{name}"')
+        finally:
+            await conn.close()
+        self.created.append(name)
+        return make_url(POSTGRES_URL).set(drivername="postgresql+asyncpg", database=name).render_as_string(False)
+
+    async def drop(self) -> None:
+        if not self.created:
+            return
+        conn = await asyncpg.connect(POSTGRES_URL)
+        try:
+            for name in self.created:
+                await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        finally:
+            await conn.close()
+
+
+def percentile(samples: Sequence[float], fraction: float) -> float:
+    ordered = sorted(samples)
+    index = min(len(ordered) - 1, max(0, round(fraction * (len(ordered) - 1))))
+    return ordered[index]
+
+
+async def latencies(
+    call: Callable[[int], Awaitable[httpx.Response]], *, requests: int, concurrency: int
+) -> tuple[list[float], int]:
+    """Latency of each call (seconds) with `concurrency` in flight; and how many did not answer 2xx."""
+    samples: list[float] = []
+    errors = 0
+    counter = iter(range(requests))
+
+    async def worker() -> None:
+        nonlocal errors
+        for index in counter:
+            started = time.perf_counter()
+            response = await call(index)
+            samples.append(time.perf_counter() - started)
+            if response.status_code >= 300:
+                errors += 1
+
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    return samples, errors
+
+
+def median(values: Sequence[float]) -> float:
+    return statistics.median(values)
+
+
+def start_process(target: str, *, port: int, env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    """One single-worker uvicorn process, access log off."""
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            target,
+            "--factory",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--no-access-log",
+            "--log-level",
+            "warning",
+        ],
+        cwd=PROJECT_ROOT,
+        env={**os.environ, **env},
+        stdout=log.open("ab"),
+        stderr=subprocess.STDOUT,
+    )
+
+
+def wait_ready(url: str, process: subprocess.Popen[bytes], timeout: float = 30) -> None:
+    started = time.monotonic()
+    while time.monotonic() - started < timeout:
+        if process.poll() is not None:
+            raise RuntimeError(f"{url} exited with {process.returncode}")
+        try:
+            if httpx.get(f"{url}/readyz", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    raise TimeoutError(f"{url} not ready")
+
+
+def stop(processes: Sequence[subprocess.Popen[bytes]]) -> None:
+    for process in processes:
+        if process.poll() is None:
+            process.terminate()
+    for process in processes:
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def migrate(service: str, url: str) -> None:
+    subprocess.run(
+        [sys.executable, "-m", "alembic", "-n", service, "-x", f"url={url}", "upgrade", "head"],
+        cwd=PROJECT_ROOT,
+        check=True,
+        capture_output=True,
+    )
