@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from sqlalchemy import insert, select
+from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from bench.harness import (
@@ -30,7 +30,7 @@ from bench.harness import (
 from deploy.keys import ensure_keys
 from services.debtors.adapters.tables import CreditLimit, CreditLimitVersion, Debtor
 from services.kit.auth import Principal, Role, TokenIssuer
-from services.kit.db import async_url, is_sqlite
+from services.kit.db import async_url
 from services.kit.types import new_id
 from tests.builders import policy_body
 from tests.support import free_port
@@ -166,9 +166,8 @@ async def run(report: Report, *, backend: str, workdir: Path) -> None:
         )
         processes.append(policies)
         wait_ready(f"http://127.0.0.1:{policies_port}", policies)
-        created = httpx.post(
-            f"http://127.0.0.1:{policies_port}/v1/policies", json=policy_body(number="BENCH-1"), headers=headers
-        )
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{policies_port}", headers=headers) as setup:
+            created = await setup.post("/v1/policies", json=policy_body(number="BENCH-1"))
         policy_id = uuid.UUID(created.json()["id"])
 
         urls: dict[str, str] = {}

@@ -6,9 +6,9 @@ import asyncio
 import json
 import os
 import platform
+import statistics
 import subprocess
 import sys
-import statistics
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
@@ -45,10 +45,8 @@ class Report:
     def add(self, figure: Figure) -> None:
         self.figures.append(figure)
         verdict = {True: "PASS", False: "FAIL", None: "info"}[figure.passed]
-        print(
-            f"  {figure.scenario} [{figure.database}] {figure.metric}: {figure.value:,.3f} {figure.unit} (target {figure.target}) {verdict}",
-            flush=True,
-        )
+        line = f"{figure.scenario} [{figure.database}] {figure.metric}: {figure.value:,.3f} {figure.unit}"
+        print(f"  {line} (target {figure.target}) {verdict}", flush=True)
 
     @property
     def failed(self) -> list[Figure]:

@@ -12,7 +12,6 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.debtors.domain.procedures import ClosureReason, ProcedureEvent, ProcedureEventKind, ProcedureType
 from services.debtors.adapters.tables import (
     CoverStop,
     CreditLimit,
@@ -22,6 +21,7 @@ from services.debtors.adapters.tables import (
     Exposure,
     ProcedureEventRow,
 )
+from services.debtors.domain.procedures import ClosureReason, ProcedureEvent, ProcedureEventKind, ProcedureType
 
 CHUNK = 2000  # bound parameters per IN list: well under SQLite's and PostgreSQL's limits
 
