@@ -62,7 +62,10 @@ class Suite:
                 env[f"{prefix}_DATABASE_URL"] = self.database_urls[service]
             env[f"GATEWAY_{prefix}_URL"] = self.url(service)
             env[f"{prefix}_INTERNAL_TOKEN"] = self.internal_token
-        env["DEBTORS_POLICIES_URL"] = self.url("policies")
+        env["DEBTORS_POLICIES_URL"] = env["CLAIMS_POLICIES_URL"] = self.url("policies")
+        env["CLAIMS_DEBTORS_URL"] = self.url("debtors")
+        claim_events = [f"{self.url('debtors')}/internal/events"]
+        env["CLAIMS_SUBSCRIBERS"] = json.dumps({"claim.opened.v1": claim_events, "claim.closed.v1": claim_events})
         env["DEBTORS_SUBSCRIBERS"] = json.dumps(
             {"debtor.procedure_changed.v1": [f"{self.url('claims')}/internal/events"]}
         )

@@ -113,3 +113,19 @@ def claims_settings(databases: Databases, key_pair: tuple[str, str]) -> ClaimsSe
 async def claims_app(claims_settings: ClaimsSettings, clock: FixedClock) -> AsyncIterator[object]:
     async with running(create_claims_app(claims_settings, clock)) as app:
         yield app
+
+
+@pytest.fixture
+async def claims_service(
+    claims_settings: ClaimsSettings, clock: FixedClock, policies_app: object, debtors_app: object
+) -> AsyncIterator[httpx.AsyncClient]:
+    """The claims service in process, calling the in-process policies and debtors apps."""
+    transports = {
+        "policies": httpx.ASGITransport(app=policies_app),  # type: ignore[arg-type]
+        "debtors": httpx.ASGITransport(app=debtors_app),  # type: ignore[arg-type]
+    }
+    async with running(create_claims_app(claims_settings, clock, transports)) as app:
+        transport = httpx.ASGITransport(app=app)  # type: ignore[arg-type]
+        async with httpx.AsyncClient(transport=transport, base_url="http://claims") as client:
+            client.app = app  # type: ignore[attr-defined]
+            yield client

@@ -9,3 +9,5 @@ class ClaimsSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="CLAIMS_", extra="ignore")
 
     database_url: str = sqlite_url("claims")
+    policies_url: str = "http://127.0.0.1:8001"
+    debtors_url: str = "http://127.0.0.1:8002"

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
+import httpx
 from fastapi import FastAPI
 
 from services.claims.adapters.tables import outbox
@@ -11,13 +14,20 @@ from services.kit.app import build_service_app
 from services.kit.clock import Clock
 
 
-def create_app(settings: ClaimsSettings | None = None, clock: Clock | None = None) -> FastAPI:
+def create_app(
+    settings: ClaimsSettings | None = None,
+    clock: Clock | None = None,
+    transports: Mapping[str, httpx.AsyncBaseTransport] | None = None,
+) -> FastAPI:
+    settings = settings or ClaimsSettings()
     return build_service_app(
         service="claims",
         title="credit-claims claims",
         description="Declarations of default, the claim lifecycle, indemnities paid once, recoveries shared.",
-        settings=settings or ClaimsSettings(),
+        settings=settings,
         routers=routers,
         clock=clock,
+        upstreams={"policies": settings.policies_url, "debtors": settings.debtors_url},
+        transports=transports,
         outbox=outbox,
     )

@@ -64,14 +64,16 @@ def test_gateway_points_at_each_service_port_and_waits_for_it(compose: dict[str,
 
 def test_events_flow_to_a_service_that_listens_with_the_same_token(compose: dict[str, Any]) -> None:
     services = compose["services"]
-    debtors = services["debtors"]["environment"]
-    assert make_url(debtors["DEBTORS_POLICIES_URL"]).port == port_of(services["policies"]["command"])
-    for destinations in json.loads(debtors["DEBTORS_SUBSCRIBERS"]).values():
-        for destination in destinations:
-            url = make_url(destination)
-            assert port_of(services[url.host]["command"]) == url.port
-            receiver = services[url.host]["environment"]
-            assert receiver[f"{url.host.upper()}_INTERNAL_TOKEN"] == debtors["DEBTORS_INTERNAL_TOKEN"]
+    for sender in ("debtors", "claims"):
+        environment = services[sender]["environment"]
+        prefix = sender.upper()
+        assert make_url(environment[f"{prefix}_POLICIES_URL"]).port == port_of(services["policies"]["command"])
+        for destinations in json.loads(environment[f"{prefix}_SUBSCRIBERS"]).values():
+            for destination in destinations:
+                url = make_url(destination)
+                assert port_of(services[url.host]["command"]) == url.port
+                receiver = services[url.host]["environment"]
+                assert receiver[f"{url.host.upper()}_INTERNAL_TOKEN"] == environment[f"{prefix}_INTERNAL_TOKEN"]
 
 
 def test_one_image_runs_every_process(compose: dict[str, Any]) -> None:

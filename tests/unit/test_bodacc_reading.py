@@ -14,10 +14,10 @@ from services.debtors.domain.procedures import (
     ProcedureEvent,
     ProcedureEventKind,
     ProcedureType,
-    add_months,
     creance_deadline,
     state_of,
 )
+from services.kit.dates import add_months
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "bodacc"
 SAMPLES = {record["id"]: record for record in json.loads((DATA / "samples.json").read_text())}

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
 
+from sqlalchemy import JSON, Column, ForeignKey, Index, text
 from sqlalchemy.orm import registry
 from sqlmodel import Field, SQLModel
 
 from services.kit.db import service_metadata
 from services.kit.outbox import inbox_table, outbox_table
-from services.kit.types import UTCDateTime
+from services.kit.types import ExactDecimal, UTCDateTime, new_id
 
 metadata = service_metadata()
 outbox = outbox_table(metadata)
@@ -37,3 +40,78 @@ class DebtorProcedure(Table, table=True):
     opening_missing: bool = False
     as_of: datetime = Field(sa_type=UTCDateTime())
     last_event_id: str = Field(max_length=36)
+
+
+class Claim(Table, table=True):
+    """A declared default on one debtor under one policy, with the answers it was opened on."""
+
+    __tablename__ = "claims"
+
+    id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
+    insured_id: str = Field(max_length=64, index=True)
+    policy_id: uuid.UUID = Field(index=True)
+    debtor_id: uuid.UUID = Field(index=True)
+    currency: str = Field(max_length=3)
+    status: str = Field(max_length=20, index=True)
+    frozen: bool = False  # a sauvegarde suspends the claim without establishing insolvency
+    declaration_date: date
+    oldest_due_date: date
+    declaration_deadline: date
+    max_extension_end: date
+    waiting_period_end: date
+    creance_deadline: date | None = None
+    creance_filed_on: date | None = None
+    insured_in_metropolitan_france: bool = True
+    terms: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    cover_snapshot: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    limits_snapshot: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    procedure_snapshot: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    rejection_reasons: list[dict[str, Any]] = Field(sa_column=Column(JSON, nullable=False))
+    version: int = 1
+    created_at: datetime = Field(sa_type=UTCDateTime())
+    updated_at: datetime = Field(sa_type=UTCDateTime())
+
+
+class ClaimInvoice(Table, table=True):
+    """An unpaid invoice of a claim; while the claim is live no other claim may hold it."""
+
+    __tablename__ = "claim_invoices"
+    __table_args__ = (
+        Index(
+            "uq_claim_invoices_live",
+            "policy_id",
+            "debtor_id",
+            "number",
+            unique=True,
+            sqlite_where=text("live"),
+            postgresql_where=text("live"),
+        ),
+    )
+
+    id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
+    claim_id: uuid.UUID = Field(sa_column=Column(ForeignKey("claims.id"), nullable=False, index=True))
+    policy_id: uuid.UUID
+    debtor_id: uuid.UUID
+    number: str = Field(max_length=64)
+    invoice_date: date
+    due_date: date
+    extended_due_date: date | None = None
+    amount: Decimal = Field(sa_type=ExactDecimal(2))
+    vat_amount: Decimal = Field(sa_type=ExactDecimal(2))
+    live: bool = True
+
+
+class TimelineEntry(Table, table=True):
+    """Every state change and fact of a claim: what, who, when, and from which request or event."""
+
+    __tablename__ = "claim_timeline"
+
+    id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
+    claim_id: uuid.UUID = Field(sa_column=Column(ForeignKey("claims.id"), nullable=False, index=True))
+    at: datetime = Field(sa_type=UTCDateTime())
+    actor: str = Field(max_length=128)
+    kind: str = Field(max_length=40)
+    status_from: str | None = Field(default=None, max_length=20)
+    status_to: str | None = Field(default=None, max_length=20)
+    source: str | None = Field(default=None, max_length=128)
+    detail: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))

@@ -121,7 +121,7 @@ def indemnity_for(
 def recovery_split(
     *, amount: Decimal, indemnity: Decimal, eligible_loss: Decimal, insurer_so_far: Decimal
 ) -> tuple[Decimal, Decimal]:
-    """(insurer, insured) shares of a recovery: insurer share = indemnity ÷ eligible loss, never beyond the indemnity."""
+    """(insurer, insured) shares of a recovery: insurer share = indemnity ÷ eligible loss, capped by the indemnity."""
     if eligible_loss <= 0 or indemnity <= 0:
         return ZERO, amount
     insurer = min(to_cents(amount * indemnity / eligible_loss), max(indemnity - insurer_so_far, ZERO))

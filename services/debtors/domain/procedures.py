@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import calendar
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
+
+from services.kit.dates import add_months
 
 
 class ProcedureType(StrEnum):
@@ -33,13 +34,6 @@ INSOLVENCY = frozenset({ProcedureType.REDRESSEMENT_JUDICIAIRE, ProcedureType.LIQ
 
 CREANCE_MONTHS_METROPOLITAN = 2
 CREANCE_MONTHS_OUTSIDE_METROPOLE = 4
-
-
-def add_months(day: date, months: int) -> date:
-    """Same day of month `months` later, or the month's last day where that day does not exist."""
-    month_index = day.month - 1 + months
-    year, month = day.year + month_index // 12, month_index % 12 + 1
-    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
 def creance_deadline(publication_date: date, *, creditor_in_metropolitan_france: bool = True) -> date:

@@ -1,0 +1,75 @@
+"""Reads and writes of the claims database; no commits here (the unit of work commits)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.claims.adapters.tables import Claim, ClaimInvoice, TimelineEntry
+
+
+class ClaimRepository:
+    def __init__(self, session: AsyncSession, *, dialect: str) -> None:
+        self.session = session
+        self.dialect = dialect
+
+    def add(self, row: Any) -> None:
+        self.session.add(row)
+
+    async def claim(self, claim_id: uuid.UUID, *, for_update: bool = False) -> Claim | None:
+        statement = select(Claim).where(Claim.id == claim_id)
+        if for_update and self.dialect == "postgresql":
+            statement = statement.with_for_update()
+        return (await self.session.execute(statement)).scalar_one_or_none()
+
+    async def invoices(self, claim_ids: Sequence[uuid.UUID]) -> list[ClaimInvoice]:
+        statement = (
+            select(ClaimInvoice)
+            .where(ClaimInvoice.claim_id.in_(claim_ids))
+            .order_by(ClaimInvoice.due_date, ClaimInvoice.invoice_date, ClaimInvoice.number)
+        )
+        return list((await self.session.execute(statement)).scalars())
+
+    async def live_invoice_numbers(
+        self, policy_id: uuid.UUID, debtor_id: uuid.UUID, numbers: Sequence[str]
+    ) -> list[str]:
+        statement = select(ClaimInvoice.number).where(
+            ClaimInvoice.policy_id == policy_id,
+            ClaimInvoice.debtor_id == debtor_id,
+            ClaimInvoice.number.in_(numbers),
+            ClaimInvoice.live.is_(True),
+        )
+        return sorted(number for (number,) in await self.session.execute(statement))
+
+    async def page(
+        self,
+        *,
+        insured_id: str | None,
+        status: str | None,
+        debtor_id: uuid.UUID | None,
+        policy_id: uuid.UUID | None,
+        after: uuid.UUID | None,
+        limit: int,
+    ) -> list[Claim]:
+        statement = select(Claim).order_by(Claim.id).limit(limit + 1)
+        for column, value in (
+            (Claim.insured_id, insured_id),
+            (Claim.status, status),
+            (Claim.debtor_id, debtor_id),
+            (Claim.policy_id, policy_id),
+        ):
+            if value is not None:
+                statement = statement.where(column == value)
+        if after is not None:
+            statement = statement.where(Claim.id > after)
+        return list((await self.session.execute(statement)).scalars())
+
+    async def timeline(self, claim_id: uuid.UUID) -> list[TimelineEntry]:
+        statement = (
+            select(TimelineEntry).where(TimelineEntry.claim_id == claim_id).order_by(TimelineEntry.at, TimelineEntry.id)
+        )
+        return list((await self.session.execute(statement)).scalars())

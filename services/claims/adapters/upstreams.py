@@ -1,0 +1,52 @@
+"""What a declaration asks of the policies and debtors services, on the caller's behalf."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from typing import Any
+
+from services.claims.domain.errors import DebtorNotFound, PolicyNotFound
+from services.kit.errors import UpstreamInvalid
+from services.kit.upstream import Upstream, forwarded_auth
+
+
+def _json(upstream: Upstream, response: Any, not_found: Exception) -> dict[str, Any]:
+    if response.status_code == 404:
+        raise not_found
+    if response.status_code != 200:
+        raise UpstreamInvalid(f"The {upstream.name} service answered {response.status_code}.")
+    body = Upstream.json_of(response, upstream.name)
+    if not isinstance(body, dict):
+        raise UpstreamInvalid(f"The {upstream.name} service answered with an unexpected body.")
+    return body
+
+
+async def debtor(debtors: Upstream, debtor_id: uuid.UUID, *, authorization: str | None) -> dict[str, Any]:
+    response = await debtors.request("GET", f"/v1/debtors/{debtor_id}", headers=forwarded_auth(authorization))
+    return _json(debtors, response, DebtorNotFound(f"No debtor {debtor_id}."))
+
+
+async def procedure(debtors: Upstream, debtor_id: uuid.UUID, *, authorization: str | None) -> dict[str, Any]:
+    response = await debtors.request("GET", f"/v1/debtors/{debtor_id}/procedure", headers=forwarded_auth(authorization))
+    return _json(debtors, response, DebtorNotFound(f"No debtor {debtor_id}."))
+
+
+async def limits_in_force(
+    debtors: Upstream, policy_id: uuid.UUID, debtor_id: uuid.UUID, dates: list[date], *, authorization: str | None
+) -> dict[str, Any]:
+    params: list[tuple[str, str]] = [("policy_id", str(policy_id)), ("debtor_id", str(debtor_id))]
+    params += [("on", day.isoformat()) for day in sorted(set(dates))]
+    response = await debtors.request(
+        "GET", "/v1/credit-limits/in-force", params=params, headers=forwarded_auth(authorization)
+    )
+    return _json(debtors, response, PolicyNotFound(f"No policy {policy_id}."))
+
+
+async def cover_check(
+    policies: Upstream, policy_id: uuid.UUID, body: dict[str, Any], *, authorization: str | None
+) -> dict[str, Any]:
+    response = await policies.request(
+        "POST", f"/v1/policies/{policy_id}/cover-checks", json=body, headers=forwarded_auth(authorization)
+    )
+    return _json(policies, response, PolicyNotFound(f"No policy {policy_id}."))

@@ -1,0 +1,91 @@
+"""Request and response bodies of the claims API."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Annotated, Any
+
+from pydantic import Field, model_validator
+
+from services.claims.domain.status import ClaimStatus
+from services.kit.money import Amount, CurrencyCode, PositiveAmount
+from services.kit.schemas import RequestBody, ResponseBody
+
+
+class InvoiceIn(RequestBody):
+    number: Annotated[str, Field(min_length=1, max_length=64)]
+    invoice_date: date
+    due_date: date = Field(description="The original due date, before any extension.")
+    amount: PositiveAmount = Field(description="Unpaid amount, VAT included.")
+    vat_amount: Amount = Field(default=0)
+    currency: CurrencyCode
+
+    @model_validator(mode="after")
+    def _coherent(self) -> InvoiceIn:
+        if self.due_date < self.invoice_date:
+            raise ValueError("due_date is before invoice_date")
+        if self.vat_amount > self.amount:
+            raise ValueError("vat_amount is more than the amount")
+        return self
+
+
+class ClaimDeclaration(RequestBody):
+    policy_id: uuid.UUID
+    debtor_id: uuid.UUID
+    declaration_date: date | None = Field(None, description="Defaults to today.")
+    invoices: Annotated[list[InvoiceIn], Field(min_length=1, max_length=500)]
+
+    @model_validator(mode="after")
+    def _distinct_numbers(self) -> ClaimDeclaration:
+        numbers = [invoice.number for invoice in self.invoices]
+        if len(set(numbers)) != len(numbers):
+            raise ValueError("invoice numbers must be distinct")
+        if len({invoice.currency for invoice in self.invoices}) != 1:
+            raise ValueError("all invoices must be in one currency")
+        return self
+
+
+class InvoiceOut(ResponseBody):
+    number: str
+    invoice_date: date
+    due_date: date
+    extended_due_date: date | None
+    amount: Amount
+    vat_amount: Amount
+
+
+class DeadlinesOut(ResponseBody):
+    oldest_due_date: date
+    declaration_deadline: date
+    max_extension_end: date
+    waiting_period_end: date
+    creance_deadline: date | None
+
+
+class ClaimOut(ResponseBody):
+    id: uuid.UUID
+    status: ClaimStatus
+    frozen: bool
+    insured_id: str
+    policy_id: uuid.UUID
+    debtor_id: uuid.UUID
+    currency: str
+    declaration_date: date
+    deadlines: DeadlinesOut
+    creance_filed_on: date | None
+    invoices: list[InvoiceOut]
+    terms: dict[str, Any]
+    rejection_reasons: list[dict[str, Any]]
+    created_at: datetime
+    updated_at: datetime
+
+
+class TimelineEntryOut(ResponseBody):
+    at: datetime
+    actor: str
+    kind: str
+    status_from: ClaimStatus | None
+    status_to: ClaimStatus | None
+    source: str | None
+    detail: dict[str, Any]

@@ -1,0 +1,242 @@
+"""Declaring a default: check the cover with policies and debtors, then open the claim or reject it."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import asdict, dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+
+from services.claims.adapters import upstreams
+from services.claims.adapters.repository import ClaimRepository
+from services.claims.adapters.tables import Claim, ClaimInvoice, TimelineEntry
+from services.claims.api.schemas import ClaimDeclaration
+from services.claims.domain.declaration import Reason, limit_reasons, opening_for
+from services.claims.domain.errors import ClaimNotFound, DeclarationRejected, InvoiceAlreadyClaimed
+from services.claims.domain.status import ClaimStatus
+from services.kit.auth import Principal
+from services.kit.outbox import Outbox
+from services.kit.pagination import Page, PageRequest, page_of
+from services.kit.uow import UnitOfWork
+from services.kit.upstream import Upstream
+
+CLAIM_OPENED = "claim.opened.v1"
+
+
+@dataclass(frozen=True)
+class ClaimView:
+    claim: Claim
+    invoices: list[ClaimInvoice]
+
+
+def _entry(
+    claim_id: uuid.UUID,
+    *,
+    at: datetime,
+    actor: str,
+    kind: str,
+    source: str | None,
+    status_from: str | None = None,
+    status_to: str | None = None,
+    **detail: Any,
+) -> TimelineEntry:
+    return TimelineEntry(
+        claim_id=claim_id,
+        at=at,
+        actor=actor,
+        kind=kind,
+        status_from=status_from,
+        status_to=status_to,
+        source=source,
+        detail=detail,
+    )
+
+
+async def declare(
+    uow: UnitOfWork,
+    outbox: Outbox,
+    *,
+    policies: Upstream,
+    debtors: Upstream,
+    data: ClaimDeclaration,
+    principal: Principal,
+    authorization: str | None,
+    request_id: str | None,
+    now: datetime,
+) -> ClaimView:
+    """201 with the open claim, or a rejection (kept, with every reason) raised as 422."""
+    declaration_date = data.declaration_date or now.date()
+    # Everything the decision needs is asked first: nothing is written if a service is down.
+    debtor = await upstreams.debtor(debtors, data.debtor_id, authorization=authorization)
+    cover = await upstreams.cover_check(
+        policies,
+        data.policy_id,
+        {
+            "debtor_country": debtor["country"],
+            "declaration_date": declaration_date.isoformat(),
+            "invoices": [invoice.model_dump(mode="json") for invoice in data.invoices],
+        },
+        authorization=authorization,
+    )
+    limits = await upstreams.limits_in_force(
+        debtors,
+        data.policy_id,
+        data.debtor_id,
+        [invoice.invoice_date for invoice in data.invoices],
+        authorization=authorization,
+    )
+    procedure = await upstreams.procedure(debtors, data.debtor_id, authorization=authorization)
+    procedure.pop("history", None)
+    terms = cover["terms"]
+    in_metropole = terms["insured_country"] == "FR"
+    reasons = [Reason(item["code"], item["detail"], item.get("invoice_number")) for item in cover["reasons"]]
+    reasons += limit_reasons(limits["limits"], {invoice.number: invoice.invoice_date for invoice in data.invoices})
+    opening = opening_for(procedure, insured_in_metropolitan_france=in_metropole)
+    deadlines = cover["deadlines"]
+    async with uow:
+        repo = ClaimRepository(uow.session, dialect=uow.dialect)
+        taken = await repo.live_invoice_numbers(
+            data.policy_id, data.debtor_id, [invoice.number for invoice in data.invoices]
+        )
+        if taken:
+            raise InvoiceAlreadyClaimed(f"Already in a live claim: {', '.join(taken)}.", invoice_numbers=taken)
+        status = ClaimStatus.REJECTED if reasons else opening.status
+        claim = Claim(
+            insured_id=principal.insured_id or "",
+            policy_id=data.policy_id,
+            debtor_id=data.debtor_id,
+            currency=data.invoices[0].currency,
+            status=status,
+            frozen=opening.frozen and not reasons,
+            declaration_date=declaration_date,
+            oldest_due_date=date.fromisoformat(deadlines["oldest_due_date"]),
+            declaration_deadline=date.fromisoformat(deadlines["declaration_deadline"]),
+            max_extension_end=date.fromisoformat(deadlines["max_extension_end"]),
+            waiting_period_end=date.fromisoformat(deadlines["waiting_period_end"]),
+            creance_deadline=None if reasons else opening.creance_deadline,
+            insured_in_metropolitan_france=in_metropole,
+            terms=terms,
+            cover_snapshot=cover,
+            limits_snapshot=limits,
+            procedure_snapshot=procedure,
+            rejection_reasons=[asdict(reason) for reason in reasons],
+            created_at=now,
+            updated_at=now,
+        )
+        repo.add(claim)
+        await uow.flush()
+        invoices = [
+            ClaimInvoice(
+                claim_id=claim.id,
+                policy_id=data.policy_id,
+                debtor_id=data.debtor_id,
+                number=invoice.number,
+                invoice_date=invoice.invoice_date,
+                due_date=invoice.due_date,
+                amount=invoice.amount,
+                vat_amount=invoice.vat_amount,
+                live=not reasons,
+            )
+            for invoice in data.invoices
+        ]
+        for invoice in invoices:
+            repo.add(invoice)
+        actor = principal.client_id
+        repo.add(
+            _entry(
+                claim.id,
+                at=now,
+                actor=actor,
+                kind="declared",
+                source=request_id,
+                status_to=ClaimStatus.DECLARED,
+                invoices=len(invoices),
+            )
+        )
+        repo.add(
+            _entry(
+                claim.id,
+                at=now,
+                actor="cover-check",
+                kind="rejected" if reasons else "opened",
+                source=request_id,
+                status_from=ClaimStatus.DECLARED,
+                status_to=status,
+                reasons=[reason.code for reason in reasons],
+                frozen=claim.frozen,
+                creance_deadline=claim.creance_deadline.isoformat() if claim.creance_deadline else None,
+            )
+        )
+        if not reasons:
+            await outbox.add(
+                uow.session,
+                CLAIM_OPENED,
+                [
+                    {
+                        "claim_id": str(claim.id),
+                        "policy_id": str(claim.policy_id),
+                        "debtor_id": str(claim.debtor_id),
+                        "opened_on": declaration_date.isoformat(),
+                    }
+                ],
+                now=now,
+            )
+        try:
+            await uow.commit()
+        except IntegrityError as exc:  # the same invoice declared concurrently
+            raise InvoiceAlreadyClaimed("An invoice was declared in another claim at the same time.") from exc
+    if reasons:
+        raise DeclarationRejected(
+            f"Not covered: {', '.join(reason.code for reason in reasons)}.",
+            headers={"Location": f"/v1/claims/{claim.id}"},
+            claim_id=str(claim.id),
+            reasons=[asdict(reason) for reason in reasons],
+        )
+    return ClaimView(claim, invoices)
+
+
+async def _visible(repo: ClaimRepository, claim_id: uuid.UUID, principal: Principal) -> Claim:
+    claim = await repo.claim(claim_id)
+    if claim is None or not principal.may_see(claim.insured_id):
+        raise ClaimNotFound(f"No claim {claim_id}.")
+    return claim
+
+
+async def get_claim(uow: UnitOfWork, *, claim_id: uuid.UUID, principal: Principal) -> ClaimView:
+    async with uow:
+        repo = ClaimRepository(uow.session, dialect=uow.dialect)
+        claim = await _visible(repo, claim_id, principal)
+        return ClaimView(claim, await repo.invoices([claim.id]))
+
+
+async def list_claims(
+    uow: UnitOfWork,
+    *,
+    principal: Principal,
+    page: PageRequest,
+    status: ClaimStatus | None,
+    debtor_id: uuid.UUID | None,
+    policy_id: uuid.UUID | None,
+) -> Page[ClaimView]:
+    async with uow:
+        repo = ClaimRepository(uow.session, dialect=uow.dialect)
+        claims = await repo.page(
+            insured_id=principal.scope_insured_id,
+            status=status.value if status else None,
+            debtor_id=debtor_id,
+            policy_id=policy_id,
+            after=uuid.UUID(str(page.after[0])) if page.after else None,
+            limit=page.limit,
+        )
+        invoices = await repo.invoices([claim.id for claim in claims]) if claims else []
+    views = [ClaimView(claim, [item for item in invoices if item.claim_id == claim.id]) for claim in claims]
+    return page_of(views, limit=page.limit, key=lambda view: [str(view.claim.id)])
+
+
+async def timeline(uow: UnitOfWork, *, claim_id: uuid.UUID, principal: Principal) -> list[TimelineEntry]:
+    async with uow:
+        repo = ClaimRepository(uow.session, dialect=uow.dialect)
+        await _visible(repo, claim_id, principal)
+        return await repo.timeline(claim_id)
