@@ -60,10 +60,16 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 def new_id() -> uuid.UUID:
     """A time-ordered UUID (version 7), so that ids sort in creation order for cursors."""
-    # 48 bits of milliseconds, version 7, 74 random bits (the generator is reseeded in forked children).
+    # 48 bits of milliseconds, version 7, then random bits; within one millisecond the
+    # value only grows (RFC 9562 §6.2), so ids made by one process sort in creation order.
+    global _last
     millis = time.time_ns() // 1_000_000
     value = (millis << 80) | (0x7 << 76) | (_random.getrandbits(12) << 64) | (0b10 << 62) | _random.getrandbits(62)
+    if value <= _last and value >> 80 == _last >> 80:
+        value = _last + 1
+    _last = value
     return uuid.UUID(int=value)
 
 
 _random = random.Random()
+_last = 0

@@ -51,3 +51,10 @@ def test_exact_decimal_column_round_trips_without_float() -> None:
     assert column.process_result_value(stored, None) == Decimal("1234567890.12")
     with pytest.raises(ValueError, match="decimal places"):
         column.process_bind_param(Decimal("0.001"), None)
+
+
+def test_ids_sort_in_creation_order_even_within_a_millisecond() -> None:
+    from services.kit.types import new_id
+
+    ids = [new_id() for _ in range(10_000)]
+    assert ids == sorted(ids) and len(set(ids)) == len(ids) and {item.version for item in ids} == {7}

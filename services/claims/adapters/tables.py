@@ -61,6 +61,9 @@ class Claim(Table, table=True):
     waiting_period_end: date
     creance_deadline: date | None = None
     creance_filed_on: date | None = None
+    creance_amount: Decimal | None = Field(default=None, sa_type=ExactDecimal(2))
+    court_officer: str | None = Field(default=None, max_length=200)
+    forclusion_relief_on: date | None = None
     insured_in_metropolitan_france: bool = True
     terms: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
     cover_snapshot: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
@@ -115,3 +118,47 @@ class TimelineEntry(Table, table=True):
     status_to: str | None = Field(default=None, max_length=20)
     source: str | None = Field(default=None, max_length=128)
     detail: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+
+
+class PaymentReceived(Table, table=True):
+    """A payment the insured received from the debtor after declaring."""
+
+    __tablename__ = "payments_received"
+
+    id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
+    claim_id: uuid.UUID = Field(sa_column=Column(ForeignKey("claims.id"), nullable=False, index=True))
+    amount: Decimal = Field(sa_type=ExactDecimal(2))
+    received_on: date
+    recorded_at: datetime = Field(sa_type=UTCDateTime())
+    recorded_by: str = Field(max_length=128)
+
+
+class Indemnity(Table, table=True):
+    """The one indemnity of a claim: its primary key is the claim, so it can only be paid once."""
+
+    __tablename__ = "indemnities"
+
+    claim_id: uuid.UUID = Field(sa_column=Column(ForeignKey("claims.id"), primary_key=True))
+    currency: str = Field(max_length=3)
+    eligible_loss: Decimal = Field(sa_type=ExactDecimal(2))
+    before_maximum_liability: Decimal = Field(sa_type=ExactDecimal(2))
+    amount: Decimal = Field(sa_type=ExactDecimal(2))
+    breakdown: list[dict[str, Any]] = Field(sa_column=Column(JSON, nullable=False))
+    paid_at: datetime = Field(sa_type=UTCDateTime())
+    paid_by: str = Field(max_length=128)
+
+
+class Recovery(Table, table=True):
+    """Money recovered after the indemnity, shared between insurer and insured."""
+
+    __tablename__ = "recoveries"
+
+    id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
+    claim_id: uuid.UUID = Field(sa_column=Column(ForeignKey("claims.id"), nullable=False, index=True))
+    amount: Decimal = Field(sa_type=ExactDecimal(2))
+    insurer_share: Decimal = Field(sa_type=ExactDecimal(2))
+    insured_share: Decimal = Field(sa_type=ExactDecimal(2))
+    received_on: date
+    origin: str = Field(max_length=40)
+    recorded_at: datetime = Field(sa_type=UTCDateTime())
+    recorded_by: str = Field(max_length=128)

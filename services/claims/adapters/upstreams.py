@@ -50,3 +50,28 @@ async def cover_check(
         "POST", f"/v1/policies/{policy_id}/cover-checks", json=body, headers=forwarded_auth(authorization)
     )
     return _json(policies, response, PolicyNotFound(f"No policy {policy_id}."))
+
+
+async def reserve_liability(
+    policies: Upstream,
+    policy_id: uuid.UUID,
+    *,
+    claim_id: uuid.UUID,
+    amount: str,
+    currency: str,
+    attributable_date: date,
+    authorization: str | None,
+) -> dict[str, Any]:
+    """Take the indemnity from the insurance year's maximum liability; idempotent by claim id."""
+    body = {
+        "claim_id": str(claim_id),
+        "amount": amount,
+        "currency": currency,
+        "attributable_date": attributable_date.isoformat(),
+    }
+    response = await policies.request(
+        "POST", f"/v1/policies/{policy_id}/liability/reservations", json=body, headers=forwarded_auth(authorization)
+    )
+    if response.status_code == 201:
+        response.status_code = 200
+    return _json(policies, response, PolicyNotFound(f"No policy {policy_id}."))

@@ -7,9 +7,24 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request, Response
 
-from services.claims.api.schemas import ClaimDeclaration, ClaimOut, DeadlinesOut, InvoiceOut, TimelineEntryOut
+from services.claims.api.schemas import (
+    ClaimDeclaration,
+    ClaimOut,
+    CreanceFilingIn,
+    DeadlinesOut,
+    ExtensionIn,
+    IndemnityOut,
+    InvoiceOut,
+    PaymentIn,
+    ReasonIn,
+    RecoveryIn,
+    RecoveryOut,
+    SweepIn,
+    SweepOut,
+    TimelineEntryOut,
+)
 from services.claims.domain.status import ClaimStatus
-from services.claims.service_layer import debtor_events, declarations
+from services.claims.service_layer import debtor_events, declarations, lifecycle, settlement
 from services.kit.auth import Allow, Principal, Role
 from services.kit.dependencies import ClockDep, Reader, RequestId, Writer
 from services.kit.outbox import EventEnvelope, Outbox, check_internal_token
@@ -116,6 +131,247 @@ async def get_claim(claim_id: uuid.UUID, uow: Reader, principal: Readers) -> Cla
 async def get_timeline(claim_id: uuid.UUID, uow: Reader, principal: Readers) -> list[TimelineEntryOut]:
     entries = await declarations.timeline(uow, claim_id=claim_id, principal=principal)
     return [TimelineEntryOut.model_validate(entry, from_attributes=True) for entry in entries]
+
+
+def _actor(principal: Principal, request_id: str | None) -> lifecycle.Actor:
+    return lifecycle.Actor(principal.client_id, f"request:{request_id}" if request_id else None)
+
+
+async def _claim_view(uow: Reader, claim_id: uuid.UUID, principal: Principal) -> ClaimOut:
+    return claim_out(await declarations.get_claim(uow, claim_id=claim_id, principal=principal))
+
+
+OutboxDep = Annotated[Outbox, Depends(_outbox)]
+Handlers = Annotated[Principal, Depends(Allow(Role.CLAIMS_HANDLER, Role.ADMIN))]
+FACT_ERRORS = problem_responses(404, 409, 422)
+
+
+@claims.post(
+    "/{claim_id}/payments-received",
+    status_code=201,
+    response_model=ClaimOut,
+    responses=FACT_ERRORS,
+    summary="A payment received from the debtor (paid in full: settled)",
+)
+async def payment_received(
+    claim_id: uuid.UUID,
+    body: PaymentIn,
+    uow: Writer,
+    reader: Reader,
+    clock: ClockDep,
+    request_id: RequestId,
+    outbox: OutboxDep,
+    principal: Insured,
+) -> ClaimOut:
+    await lifecycle.receive_payment(
+        uow,
+        outbox,
+        claim_id=claim_id,
+        amount=body.amount,
+        received_on=body.received_on,
+        principal=principal,
+        actor=_actor(principal, request_id),
+        now=clock.now(),
+    )
+    return await _claim_view(reader, claim_id, principal)
+
+
+@claims.post(
+    "/{claim_id}/due-date-extensions",
+    status_code=201,
+    response_model=ClaimOut,
+    responses=FACT_ERRORS,
+    summary="A due date extended within the maximum extension period",
+)
+async def due_date_extension(
+    claim_id: uuid.UUID,
+    body: ExtensionIn,
+    uow: Writer,
+    reader: Reader,
+    clock: ClockDep,
+    request_id: RequestId,
+    principal: Insured,
+) -> ClaimOut:
+    await lifecycle.extend_due_date(
+        uow,
+        claim_id=claim_id,
+        invoice_number=body.invoice_number,
+        new_due_date=body.new_due_date,
+        principal=principal,
+        actor=_actor(principal, request_id),
+        now=clock.now(),
+    )
+    return await _claim_view(reader, claim_id, principal)
+
+
+@claims.post(
+    "/{claim_id}/creance-filings",
+    status_code=201,
+    response_model=ClaimOut,
+    responses=FACT_ERRORS,
+    summary="The déclaration de créance filed with the court officer",
+)
+async def creance_filing(
+    claim_id: uuid.UUID,
+    body: CreanceFilingIn,
+    uow: Writer,
+    reader: Reader,
+    clock: ClockDep,
+    request_id: RequestId,
+    principal: Insured,
+) -> ClaimOut:
+    await lifecycle.file_creance(
+        uow,
+        claim_id=claim_id,
+        filed_on=body.filed_on,
+        amount=body.amount,
+        court_officer=body.court_officer,
+        principal=principal,
+        actor=_actor(principal, request_id),
+        now=clock.now(),
+    )
+    return await _claim_view(reader, claim_id, principal)
+
+
+@claims.post(
+    "/{claim_id}/withdrawal",
+    status_code=201,
+    response_model=ClaimOut,
+    responses=FACT_ERRORS,
+    summary="The insured withdraws the claim (before any indemnity)",
+)
+async def withdrawal(
+    claim_id: uuid.UUID,
+    body: ReasonIn,
+    uow: Writer,
+    reader: Reader,
+    clock: ClockDep,
+    request_id: RequestId,
+    outbox: OutboxDep,
+    principal: Insured,
+) -> ClaimOut:
+    await lifecycle.withdraw(
+        uow,
+        outbox,
+        claim_id=claim_id,
+        reason=body.reason,
+        principal=principal,
+        actor=_actor(principal, request_id),
+        now=clock.now(),
+    )
+    return await _claim_view(reader, claim_id, principal)
+
+
+@claims.post(
+    "/sweeps",
+    response_model=SweepOut,
+    responses=problem_responses(422),
+    summary="Apply the deadlines as of a date (also run on a schedule); safe to run twice",
+)
+async def run_sweep(
+    body: SweepIn, uow: Writer, clock: ClockDep, request_id: RequestId, principal: Handlers
+) -> SweepOut:
+    report = await lifecycle.sweep(
+        uow, on=body.on or clock.today(), actor=_actor(principal, request_id), now=clock.now()
+    )
+    return SweepOut.model_validate(report, from_attributes=True)
+
+
+@claims.post(
+    "/{claim_id}/indemnity",
+    status_code=201,
+    response_model=IndemnityOut,
+    responses=problem_responses(404, 409, 422, 503),
+    summary="Compute and pay the indemnity, once: a repeated call answers the same payment (200)",
+)
+async def indemnity(
+    claim_id: uuid.UUID,
+    request: Request,
+    response: Response,
+    uow: Writer,
+    clock: ClockDep,
+    request_id: RequestId,
+    outbox: OutboxDep,
+    services: Annotated[dict[str, Upstream], Depends(_upstreams)],
+    principal: Handlers,
+) -> IndemnityOut:
+    paid, created = await settlement.pay_indemnity(
+        uow,
+        outbox,
+        policies=services["policies"],
+        claim_id=claim_id,
+        principal=principal,
+        actor=_actor(principal, request_id),
+        authorization=request.headers.get("authorization"),
+        now=clock.now(),
+    )
+    response.status_code = 201 if created else 200
+    response.headers["Location"] = f"/v1/claims/{claim_id}/indemnity"
+    return IndemnityOut.model_validate(paid, from_attributes=True)
+
+
+@claims.get(
+    "/{claim_id}/indemnity",
+    response_model=IndemnityOut,
+    responses=problem_responses(404, 409, 422),
+    summary="The indemnity paid, with its breakdown line by line",
+)
+async def get_indemnity(claim_id: uuid.UUID, uow: Reader, principal: Readers) -> IndemnityOut:
+    return IndemnityOut.model_validate(
+        await settlement.indemnity_of(uow, claim_id=claim_id, principal=principal), from_attributes=True
+    )
+
+
+@claims.post(
+    "/{claim_id}/recoveries",
+    status_code=201,
+    response_model=RecoveryOut,
+    responses=FACT_ERRORS,
+    summary="A recovery after the indemnity, shared pro rata between insurer and insured",
+)
+async def recovery(
+    claim_id: uuid.UUID, body: RecoveryIn, uow: Writer, clock: ClockDep, request_id: RequestId, principal: Handlers
+) -> RecoveryOut:
+    recorded = await settlement.record_recovery(
+        uow,
+        claim_id=claim_id,
+        amount=body.amount,
+        received_on=body.received_on,
+        origin=body.origin,
+        principal=principal,
+        actor=_actor(principal, request_id),
+        now=clock.now(),
+    )
+    return RecoveryOut.model_validate(recorded, from_attributes=True)
+
+
+@claims.post(
+    "/{claim_id}/closure",
+    status_code=201,
+    response_model=ClaimOut,
+    responses=FACT_ERRORS,
+    summary="Close the claim (procedure closed, or by the handler)",
+)
+async def closure(
+    claim_id: uuid.UUID,
+    body: ReasonIn,
+    uow: Writer,
+    reader: Reader,
+    clock: ClockDep,
+    request_id: RequestId,
+    outbox: OutboxDep,
+    principal: Handlers,
+) -> ClaimOut:
+    await settlement.close(
+        uow,
+        outbox,
+        claim_id=claim_id,
+        reason=body.reason,
+        principal=principal,
+        actor=_actor(principal, request_id),
+        now=clock.now(),
+    )
+    return await _claim_view(reader, claim_id, principal)
 
 
 @internal.post("/events", dependencies=[Depends(check_internal_token)])

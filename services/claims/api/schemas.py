@@ -89,3 +89,68 @@ class TimelineEntryOut(ResponseBody):
     status_to: ClaimStatus | None
     source: str | None
     detail: dict[str, Any]
+
+
+class PaymentIn(RequestBody):
+    amount: PositiveAmount
+    received_on: date
+
+
+class ExtensionIn(RequestBody):
+    invoice_number: Annotated[str, Field(min_length=1, max_length=64)]
+    new_due_date: date
+
+
+class CreanceFilingIn(RequestBody):
+    filed_on: date
+    amount: PositiveAmount
+    court_officer: Annotated[str, Field(min_length=1, max_length=200)]
+
+
+class ReasonIn(RequestBody):
+    reason: Annotated[str, Field(min_length=1, max_length=500)]
+
+
+class RecoveryIn(RequestBody):
+    amount: PositiveAmount
+    received_on: date
+    origin: Annotated[str, Field(pattern="^(court_officer|debtor|other)$")] = "court_officer"
+
+
+class SweepIn(RequestBody):
+    on: date | None = Field(None, description="Deadlines as of this date; today by default.")
+
+
+class SweepOut(ResponseBody):
+    on: date
+    indemnifiable: int
+    forfeited: int
+
+
+class BreakdownLine(ResponseBody):
+    rule: str
+    amount: str
+    invoice_number: str | None
+    detail: str
+
+
+class IndemnityOut(ResponseBody):
+    claim_id: uuid.UUID
+    currency: str
+    eligible_loss: Amount
+    before_maximum_liability: Amount
+    amount: Amount
+    breakdown: list[BreakdownLine]
+    paid_at: datetime
+    paid_by: str
+
+
+class RecoveryOut(ResponseBody):
+    id: uuid.UUID
+    claim_id: uuid.UUID
+    amount: Amount
+    insurer_share: Amount
+    insured_share: Amount
+    received_on: date
+    origin: str
+    recorded_at: datetime

@@ -26,3 +26,28 @@ class DeclarationRejected(RuleBroken):
 class InvoiceAlreadyClaimed(Conflict):
     code = "INVOICE_ALREADY_CLAIMED"
     title = "An invoice is already in another live claim"
+
+
+class CreanceDeadlineMissed(RuleBroken):
+    code = "CREANCE_DEADLINE_MISSED"
+    title = "The déclaration de créance was due earlier"
+
+
+class NoCreanceDue(Conflict):
+    code = "NO_CREANCE_DUE"
+    title = "No collective procedure calls for a déclaration de créance on this claim"
+
+
+class ExtensionRefused(RuleBroken):
+    code = "EXTENSION_BEYOND_MAXIMUM"
+    title = "The new due date is past the maximum extension period"
+
+
+class OverPayment(RuleBroken):
+    code = "PAYMENT_EXCEEDS_UNPAID"
+    title = "The payment is more than what is unpaid"
+
+
+class NotIndemnified(Conflict):
+    code = "NOT_INDEMNIFIED"
+    title = "Recoveries are shared only after the indemnity"

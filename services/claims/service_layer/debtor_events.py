@@ -8,7 +8,9 @@ from typing import Any
 
 from sqlalchemy import select
 
+from services.claims.adapters.repository import ClaimRepository
 from services.claims.adapters.tables import DebtorProcedure, inbox
+from services.claims.service_layer.lifecycle import Actor, apply_procedure
 from services.kit.outbox import EventEnvelope, accept_once
 from services.kit.uow import UnitOfWork
 
@@ -48,5 +50,9 @@ async def handle(uow: UnitOfWork, *, envelope: EventEnvelope, now: datetime) -> 
         row.opening_missing = bool(state.get("opening_missing"))
         row.as_of = envelope.occurred_at
         row.last_event_id = envelope.event_id
+        repo = ClaimRepository(uow.session, dialect=uow.dialect)
+        await apply_procedure(
+            repo, debtor_id=debtor_id, state=state, actor=Actor("debtors", f"event:{envelope.event_id}"), at=now
+        )
         await uow.commit()
     return True

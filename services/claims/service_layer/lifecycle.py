@@ -1,0 +1,326 @@
+"""Facts that move a claim: payments, extensions, créance filings, withdrawal, procedures, deadlines."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import func, select, type_coerce, update
+
+from services.claims.adapters.repository import ClaimRepository
+from services.claims.adapters.tables import Claim, ClaimInvoice, PaymentReceived, TimelineEntry
+from services.claims.domain.declaration import creance_deadline_for
+from services.claims.domain.errors import (
+    ClaimNotFound,
+    CreanceDeadlineMissed,
+    ExtensionRefused,
+    NoCreanceDue,
+    OverPayment,
+)
+from services.claims.domain.status import ClaimStatus, moved
+from services.kit.auth import Principal
+from services.kit.errors import InvalidInput
+from services.kit.outbox import Outbox
+from services.kit.types import ExactDecimal
+from services.kit.uow import UnitOfWork
+
+PRE_INDEMNITY = frozenset({ClaimStatus.OPEN, ClaimStatus.INSOLVENCY, ClaimStatus.INDEMNIFIABLE})
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who made a change and from which request or event."""
+
+    name: str
+    source: str | None
+
+
+def record(repo: ClaimRepository, claim: Claim, *, kind: str, actor: Actor, at: datetime, **detail: Any) -> None:
+    repo.add(TimelineEntry(claim_id=claim.id, at=at, actor=actor.name, kind=kind, source=actor.source, detail=detail))
+
+
+def move(
+    repo: ClaimRepository, claim: Claim, target: ClaimStatus, *, kind: str, actor: Actor, at: datetime, **detail: Any
+) -> None:
+    """Change the status along a legal move, and say so in the timeline."""
+    current = ClaimStatus(claim.status)
+    claim.status = moved(current, target)
+    claim.version += 1
+    claim.updated_at = at
+    repo.add(
+        TimelineEntry(
+            claim_id=claim.id,
+            at=at,
+            actor=actor.name,
+            kind=kind,
+            status_from=current,
+            status_to=target,
+            source=actor.source,
+            detail=detail,
+        )
+    )
+
+
+CLAIM_CLOSED = "claim.closed.v1"
+
+
+async def release(repo: ClaimRepository, outbox: Outbox, claim: Claim, *, now: datetime) -> None:
+    """The claim is over: its invoices may be declared again and cover on the debtor is restored."""
+    await repo.session.execute(update(ClaimInvoice).where(ClaimInvoice.claim_id == claim.id).values(live=False))
+    await outbox.add(
+        repo.session, CLAIM_CLOSED, [{"claim_id": str(claim.id), "closed_on": now.date().isoformat()}], now=now
+    )
+
+
+async def visible_claim(repo: ClaimRepository, claim_id: uuid.UUID, principal: Principal) -> Claim:
+    claim = await repo.claim(claim_id, for_update=True)
+    if claim is None or not principal.may_see(claim.insured_id):
+        raise ClaimNotFound(f"No claim {claim_id}.")
+    return claim
+
+
+async def paid_so_far(repo: ClaimRepository, claim_id: uuid.UUID) -> Decimal:
+    total = type_coerce(func.coalesce(func.sum(PaymentReceived.amount), 0), ExactDecimal(2))
+    return (await repo.session.execute(select(total).where(PaymentReceived.claim_id == claim_id))).scalar_one()
+
+
+async def receive_payment(
+    uow: UnitOfWork,
+    outbox: Outbox,
+    *,
+    claim_id: uuid.UUID,
+    amount: Decimal,
+    received_on: date,
+    principal: Principal,
+    actor: Actor,
+    now: datetime,
+) -> Claim:
+    """A payment from the debtor; paid in full, the claim is settled."""
+    async with uow:
+        repo = ClaimRepository(uow.session, dialect=uow.dialect)
+        claim = await visible_claim(repo, claim_id, principal)
+        if ClaimStatus(claim.status) not in PRE_INDEMNITY:
+            moved(ClaimStatus(claim.status), ClaimStatus.SETTLED)  # raises with the current status
+        owed = sum((invoice.amount for invoice in await repo.invoices([claim.id])), Decimal(0))
+        paid = await paid_so_far(repo, claim.id)
+        if paid + amount > owed:
+            raise OverPayment(f"{owed - paid} is unpaid on this claim.", unpaid=f"{owed - paid:.2f}")
+        repo.add(
+            PaymentReceived(
+                claim_id=claim.id, amount=amount, received_on=received_on, recorded_at=now, recorded_by=actor.name
+            )
+        )
+        record(
+            repo,
+            claim,
+            kind="payment_received",
+            actor=actor,
+            at=now,
+            amount=f"{amount:.2f}",
+            received_on=received_on.isoformat(),
+            unpaid_after=f"{owed - paid - amount:.2f}",
+        )
+        if paid + amount == owed:
+            move(repo, claim, ClaimStatus.SETTLED, kind="settled", actor=actor, at=now)
+            await release(repo, outbox, claim, now=now)
+        claim.updated_at = now
+        await uow.commit()
+    return claim
+
+
+async def extend_due_date(
+    uow: UnitOfWork,
+    *,
+    claim_id: uuid.UUID,
+    invoice_number: str,
+    new_due_date: date,
+    principal: Principal,
+    actor: Actor,
+    now: datetime,
+) -> Claim:
+    """A due-date extension granted to the debtor, only within the maximum extension period."""
+    async with uow:
+        repo = ClaimRepository(uow.session, dialect=uow.dialect)
+        claim = await visible_claim(repo, claim_id, principal)
+        if ClaimStatus(claim.status) != ClaimStatus.OPEN:
+            moved(ClaimStatus(claim.status), ClaimStatus.OPEN)
+        invoice = next((item for item in await repo.invoices([claim.id]) if item.number == invoice_number), None)
+        if invoice is None:
+            raise InvalidInput(f"Invoice {invoice_number} is not in this claim.", code="UNKNOWN_INVOICE")
+        if new_due_date <= invoice.due_date:
+            raise InvalidInput("The new due date must be after the original one.", code="EXTENSION_NOT_LATER")
+        if new_due_date > claim.max_extension_end:
+            raise ExtensionRefused(f"The maximum extension period ends on {claim.max_extension_end}.")
+        invoice.extended_due_date = new_due_date
+        record(
+            repo,
+            claim,
+            kind="due_date_extended",
+            actor=actor,
+            at=now,
+            invoice=invoice_number,
+            new_due_date=new_due_date.isoformat(),
+        )
+        claim.version += 1
+        claim.updated_at = now
+        await uow.commit()
+    return claim
+
+
+async def file_creance(
+    uow: UnitOfWork,
+    *,
+    claim_id: uuid.UUID,
+    filed_on: date,
+    amount: Decimal,
+    court_officer: str,
+    principal: Principal,
+    actor: Actor,
+    now: datetime,
+) -> Claim:
+    """The déclaration de créance to the court officer; in time, the loss is established."""
+    async with uow:
+        repo = ClaimRepository(uow.session, dialect=uow.dialect)
+        claim = await visible_claim(repo, claim_id, principal)
+        if ClaimStatus(claim.status) != ClaimStatus.INSOLVENCY:
+            raise NoCreanceDue(f"The claim is {claim.status}.", current_status=claim.status)
+        if claim.creance_deadline is not None and filed_on > claim.creance_deadline:
+            raise CreanceDeadlineMissed(f"The déclaration de créance was due by {claim.creance_deadline}.")
+        claim.creance_filed_on, claim.creance_amount, claim.court_officer = filed_on, amount, court_officer
+        record(
+            repo,
+            claim,
+            kind="creance_filed",
+            actor=actor,
+            at=now,
+            filed_on=filed_on.isoformat(),
+            amount=f"{amount:.2f}",
+            court_officer=court_officer,
+        )
+        move(repo, claim, ClaimStatus.INDEMNIFIABLE, kind="loss_established", actor=actor, at=now, ground="insolvency")
+        await uow.commit()
+    return claim
+
+
+async def withdraw(
+    uow: UnitOfWork,
+    outbox: Outbox,
+    *,
+    claim_id: uuid.UUID,
+    reason: str,
+    principal: Principal,
+    actor: Actor,
+    now: datetime,
+) -> Claim:
+    async with uow:
+        repo = ClaimRepository(uow.session, dialect=uow.dialect)
+        claim = await visible_claim(repo, claim_id, principal)
+        move(repo, claim, ClaimStatus.WITHDRAWN, kind="withdrawn", actor=actor, at=now, reason=reason)
+        await release(repo, outbox, claim, now=now)
+        await uow.commit()
+    return claim
+
+
+async def apply_procedure(
+    repo: ClaimRepository, *, debtor_id: uuid.UUID, state: dict[str, Any], actor: Actor, at: datetime
+) -> int:
+    """A debtor's procedure changed: RJ/LJ puts its open claims into insolvency; a sauvegarde freezes them."""
+    claims = list(
+        (
+            await repo.session.execute(
+                select(Claim).where(
+                    Claim.debtor_id == debtor_id, Claim.status.in_([ClaimStatus.OPEN, ClaimStatus.INSOLVENCY])
+                )
+            )
+        ).scalars()
+    )
+    publication = state.get("opening_publication_date")
+    for claim in claims:
+        if state.get("open") and state.get("insolvent"):
+            deadline = creance_deadline_for(
+                date.fromisoformat(publication) if publication else None,
+                insured_in_metropolitan_france=claim.insured_in_metropolitan_france,
+            )
+            claim.frozen = False
+            if claim.status == ClaimStatus.OPEN:
+                move(
+                    repo,
+                    claim,
+                    ClaimStatus.INSOLVENCY,
+                    kind="insolvency",
+                    actor=actor,
+                    at=at,
+                    procedure=state.get("procedure"),
+                    creance_deadline=deadline.isoformat() if deadline else None,
+                    opening_missing=bool(state.get("opening_missing")),
+                )
+                claim.creance_deadline = deadline
+            else:
+                # A conversion keeps the deadline of the opening.
+                record(repo, claim, kind="procedure_changed", actor=actor, at=at, procedure=state.get("procedure"))
+        elif state.get("open"):
+            claim.frozen = True
+            record(repo, claim, kind="frozen", actor=actor, at=at, procedure=state.get("procedure"))
+        else:
+            claim.frozen = False
+            record(repo, claim, kind="procedure_closed", actor=actor, at=at, procedure=state.get("procedure"))
+        claim.updated_at = at
+    return len(claims)
+
+
+@dataclass
+class SweepReport:
+    on: date
+    indemnifiable: int = 0
+    forfeited: int = 0
+
+
+async def sweep(uow: UnitOfWork, *, on: date, actor: Actor, now: datetime) -> SweepReport:
+    """Deadlines as of `on`: waiting period over → indemnifiable; créance not filed in time → forfeited.
+
+    Each move is a guarded update (WHERE status = the old status), so two sweeps at once move a claim once.
+    """
+    report = SweepReport(on=on)
+    async with uow:
+        repo = ClaimRepository(uow.session, dialect=uow.dialect)
+        waiting = select(Claim.id).where(
+            Claim.status == ClaimStatus.OPEN, Claim.frozen.is_(False), Claim.waiting_period_end < on
+        )
+        late = select(Claim.id).where(
+            Claim.status == ClaimStatus.INSOLVENCY, Claim.creance_filed_on.is_(None), Claim.creance_deadline < on
+        )
+        for query, source, target, kind, attribute in (
+            (waiting, ClaimStatus.OPEN, ClaimStatus.INDEMNIFIABLE, "loss_established", "indemnifiable"),
+            (late, ClaimStatus.INSOLVENCY, ClaimStatus.FORFEITED, "forfeited", "forfeited"),
+        ):
+            for (claim_id,) in list(await uow.session.execute(query)):
+                result = await uow.session.execute(
+                    update(Claim)
+                    .where(Claim.id == claim_id, Claim.status == source)
+                    .values(status=target, version=Claim.version + 1, updated_at=now)
+                )
+                if result.rowcount != 1:
+                    continue
+                detail = (
+                    {"ground": "protracted_default"}
+                    if target == ClaimStatus.INDEMNIFIABLE
+                    else {"code": "CREANCE_DEADLINE_MISSED"}
+                )
+                repo.add(
+                    TimelineEntry(
+                        claim_id=claim_id,
+                        at=now,
+                        actor=actor.name,
+                        kind=kind,
+                        status_from=source,
+                        status_to=target,
+                        source=actor.source,
+                        detail={"as_of": on.isoformat(), **detail},
+                    )
+                )
+                setattr(report, attribute, getattr(report, attribute) + 1)
+        await uow.commit()
+    return report

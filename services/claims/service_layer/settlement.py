@@ -1,0 +1,224 @@
+"""The indemnity, paid exactly once; recoveries shared; closure."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import asdict
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import func, select, type_coerce
+
+from services.claims.adapters import upstreams
+from services.claims.adapters.repository import ClaimRepository
+from services.claims.adapters.tables import Claim, Indemnity, Recovery
+from services.claims.domain.errors import NotIndemnified
+from services.claims.domain.indemnity import Invoice, LimitOnDate, Terms, indemnity_for, recovery_split
+from services.claims.domain.status import ClaimStatus, moved
+from services.claims.service_layer.lifecycle import Actor, move, paid_so_far, record, release, visible_claim
+from services.kit.auth import Principal
+from services.kit.outbox import Outbox
+from services.kit.types import ExactDecimal
+from services.kit.uow import UnitOfWork
+from services.kit.upstream import Upstream
+
+CLAIM_INDEMNIFIED = "claim.indemnified.v1"
+
+
+def _limits(claim: Claim) -> dict[date, LimitOnDate]:
+    """The limits in force on each invoice date, as the debtors service answered at declaration."""
+    return {
+        date.fromisoformat(item["on"]): LimitOnDate(Decimal(item["amount"]), cover_stopped=item["stopped"] is not None)
+        for item in claim.limits_snapshot["limits"]
+    }
+
+
+def _terms(claim: Claim) -> Terms:
+    terms = claim.terms
+    return Terms(
+        percentage_of_cover=Decimal(terms["percentage_of_cover"]),
+        claim_threshold=Decimal(terms["claim_threshold"]),
+        deductible=Decimal(terms["deductible"]),
+        vat_covered=bool(terms["vat_covered"]),
+    )
+
+
+async def pay_indemnity(
+    uow: UnitOfWork,
+    outbox: Outbox,
+    *,
+    policies: Upstream,
+    claim_id: uuid.UUID,
+    principal: Principal,
+    actor: Actor,
+    authorization: str | None,
+    now: datetime,
+) -> tuple[Indemnity, bool]:
+    """Compute and pay once: (indemnity, created). Repeated or concurrent calls get the same payment."""
+    async with uow:
+        repo = ClaimRepository(uow.session, dialect=uow.dialect)
+        # The claim row is locked (PostgreSQL) or the database write-locked (SQLite) until commit,
+        # so a second call waits here and then finds the indemnity paid.
+        claim = await visible_claim(repo, claim_id, principal)
+        existing = (
+            await uow.session.execute(select(Indemnity).where(Indemnity.claim_id == claim.id))
+        ).scalar_one_or_none()
+        if existing is not None:
+            return existing, False
+        moved(ClaimStatus(claim.status), ClaimStatus.INDEMNIFIED)
+        invoices = await repo.invoices([claim.id])
+        breakdown = indemnity_for(
+            invoices=[
+                Invoice(item.number, item.invoice_date, item.due_date, item.amount, item.vat_amount)
+                for item in invoices
+            ],
+            paid=await paid_so_far(repo, claim.id),
+            limits=_limits(claim),
+            terms=_terms(claim),
+        )
+        lines = [asdict(line) | {"amount": f"{line.amount:.2f}"} for line in breakdown.lines]
+        amount = breakdown.indemnity_before_liability
+        if amount > 0:
+            reservation = await upstreams.reserve_liability(
+                policies,
+                claim.policy_id,
+                claim_id=claim.id,
+                amount=f"{amount:.2f}",
+                currency=claim.currency,
+                attributable_date=min(item.invoice_date for item in invoices),
+                authorization=authorization,
+            )
+            reserved = Decimal(reservation["reserved"])
+            if reserved < amount:
+                lines.append(
+                    {
+                        "rule": "maximum_liability",
+                        "amount": f"{reserved:.2f}",
+                        "invoice_number": None,
+                        "detail": f"capped by what remains of the insurance year from {reservation['year_start']}",
+                    }
+                )
+            amount = reserved
+        lines.append({"rule": "indemnity", "amount": f"{amount:.2f}", "invoice_number": None, "detail": ""})
+        indemnity = Indemnity(
+            claim_id=claim.id,
+            currency=claim.currency,
+            eligible_loss=breakdown.eligible_loss,
+            before_maximum_liability=breakdown.indemnity_before_liability,
+            amount=amount,
+            breakdown=lines,
+            paid_at=now,
+            paid_by=actor.name,
+        )
+        repo.add(indemnity)
+        move(
+            repo,
+            claim,
+            ClaimStatus.INDEMNIFIED,
+            kind="indemnified",
+            actor=actor,
+            at=now,
+            amount=f"{amount:.2f}",
+            eligible_loss=f"{breakdown.eligible_loss:.2f}",
+        )
+        await outbox.add(
+            uow.session,
+            CLAIM_INDEMNIFIED,
+            [
+                {
+                    "claim_id": str(claim.id),
+                    "policy_id": str(claim.policy_id),
+                    "debtor_id": str(claim.debtor_id),
+                    "amount": f"{amount:.2f}",
+                    "currency": claim.currency,
+                }
+            ],
+            now=now,
+        )
+        await uow.commit()
+    return indemnity, True
+
+
+async def indemnity_of(uow: UnitOfWork, *, claim_id: uuid.UUID, principal: Principal) -> Indemnity:
+    async with uow:
+        repo = ClaimRepository(uow.session, dialect=uow.dialect)
+        claim = await visible_claim(repo, claim_id, principal)
+        found = (
+            await uow.session.execute(select(Indemnity).where(Indemnity.claim_id == claim.id))
+        ).scalar_one_or_none()
+    if found is None:
+        raise NotIndemnified(f"The claim is {claim.status}.")
+    return found
+
+
+async def record_recovery(
+    uow: UnitOfWork,
+    *,
+    claim_id: uuid.UUID,
+    amount: Decimal,
+    received_on: date,
+    origin: str,
+    principal: Principal,
+    actor: Actor,
+    now: datetime,
+) -> Recovery:
+    """A recovery after the indemnity: insurer share = indemnity ÷ eligible loss, the rest to the insured."""
+    async with uow:
+        repo = ClaimRepository(uow.session, dialect=uow.dialect)
+        claim = await visible_claim(repo, claim_id, principal)
+        indemnity = (
+            await uow.session.execute(select(Indemnity).where(Indemnity.claim_id == claim.id))
+        ).scalar_one_or_none()
+        if indemnity is None:
+            raise NotIndemnified(f"The claim is {claim.status}.", current_status=claim.status)
+        so_far = type_coerce(func.coalesce(func.sum(Recovery.insurer_share), 0), ExactDecimal(2))
+        insurer_so_far = (await uow.session.execute(select(so_far).where(Recovery.claim_id == claim.id))).scalar_one()
+        insurer, insured = recovery_split(
+            amount=amount,
+            indemnity=indemnity.amount,
+            eligible_loss=indemnity.eligible_loss,
+            insurer_so_far=insurer_so_far,
+        )
+        recovery = Recovery(
+            claim_id=claim.id,
+            amount=amount,
+            insurer_share=insurer,
+            insured_share=insured,
+            received_on=received_on,
+            origin=origin,
+            recorded_at=now,
+            recorded_by=actor.name,
+        )
+        repo.add(recovery)
+        record(
+            repo,
+            claim,
+            kind="recovery",
+            actor=actor,
+            at=now,
+            amount=f"{amount:.2f}",
+            insurer_share=f"{insurer:.2f}",
+            insured_share=f"{insured:.2f}",
+            origin=origin,
+        )
+        await uow.commit()
+    return recovery
+
+
+async def close(
+    uow: UnitOfWork,
+    outbox: Outbox,
+    *,
+    claim_id: uuid.UUID,
+    reason: str,
+    principal: Principal,
+    actor: Actor,
+    now: datetime,
+) -> Claim:
+    async with uow:
+        repo = ClaimRepository(uow.session, dialect=uow.dialect)
+        claim = await visible_claim(repo, claim_id, principal)
+        move(repo, claim, ClaimStatus.CLOSED, kind="closed", actor=actor, at=now, reason=reason)
+        await release(repo, outbox, claim, now=now)
+        await uow.commit()
+    return claim

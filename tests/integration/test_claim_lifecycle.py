@@ -1,0 +1,240 @@
+"""A claim from opening to payment: procedure events, créance, deadlines, indemnity once, recoveries."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+import pytest
+
+from services.kit.clock import FixedClock
+from tests.builders import invoice, policy_body
+from tests.conftest import INTERNAL_TOKEN
+from tests.support import Tokens
+
+SIREN = "732829320"
+
+
+@pytest.fixture
+async def policy_id(policies: httpx.AsyncClient, tokens: Tokens) -> str:
+    body = policy_body(terms={"claim_threshold": "1000.00", "deductible": "500.00", "discretionary_limit": "0"})
+    policy = (await policies.post("/v1/policies", json=body, headers=tokens.underwriter())).json()
+    await policies.patch(
+        f"/v1/policies/{policy['id']}", json={"status": "active"}, headers={**tokens.underwriter(), "If-Match": '"1"'}
+    )
+    return policy["id"]
+
+
+@pytest.fixture
+async def debtor_id(debtors: httpx.AsyncClient, tokens: Tokens, policy_id: str) -> str:
+    body = {"legal_name": "Dupont Distribution SA", "country": "FR", "siren": SIREN}
+    debtor = (await debtors.post("/v1/debtors", json=body, headers=tokens.insured())).json()["id"]
+    requested = await debtors.post(
+        "/v1/credit-limits",
+        json={"policy_id": policy_id, "debtor_id": debtor, "amount": "10000.00", "currency": "EUR"},
+        headers=tokens.insured(),
+    )
+    decided = await debtors.post(
+        f"/v1/credit-limits/{requested.json()['id']}/decision",
+        json={"decision": "granted", "reason": "ok", "effective_date": "2026-01-01"},
+        headers={**tokens.underwriter(), "If-Match": requested.headers["ETag"]},
+    )
+    assert decided.status_code == 200, decided.text
+    return debtor
+
+
+@pytest.fixture
+async def claim(claims_service: httpx.AsyncClient, tokens: Tokens, policy_id: str, debtor_id: str) -> dict[str, Any]:
+    # A: 12,000 incl. 2,000 VAT; B: 6,000 incl. 1,000 VAT (the worked example of the unit tests).
+    body = {
+        "policy_id": policy_id,
+        "debtor_id": debtor_id,
+        "declaration_date": "2026-06-15",
+        "invoices": [
+            invoice("A", invoice_date="2026-03-01", due_date="2026-04-30", amount="12000.00", vat_amount="2000.00"),
+            invoice("B", invoice_date="2026-03-20", due_date="2026-05-19", amount="6000.00", vat_amount="1000.00"),
+        ],
+    }
+    response = await claims_service.post("/v1/claims", json=body, headers=tokens.insured())
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+async def procedure_event(
+    claims_service: httpx.AsyncClient, debtor_id: str, event_id: str, state: dict[str, Any]
+) -> None:
+    envelope = {
+        "event_id": event_id,
+        "type": "debtor.procedure_changed.v1",
+        "occurred_at": datetime.now(UTC).isoformat(),
+        "data": {"debtor_id": debtor_id, "siren": SIREN, "state": state},
+    }
+    response = await claims_service.post(
+        "/internal/events", json=envelope, headers={"X-Internal-Token": INTERNAL_TOKEN}
+    )
+    assert response.status_code == 200, response.text
+
+
+LJ = {
+    "procedure": "liquidation_judiciaire",
+    "open": True,
+    "insolvent": True,
+    "opened_on": "2026-07-01",
+    "opening_publication_date": "2026-07-09",
+    "creance_deadline": "2026-09-09",
+    "opening_missing": False,
+}
+
+
+async def test_insolvency_then_creance_in_time_then_indemnity_and_recovery(
+    claims_service: httpx.AsyncClient, tokens: Tokens, claim: dict[str, Any], debtor_id: str
+) -> None:
+    url = f"/v1/claims/{claim['id']}"
+    paid = await claims_service.post(
+        f"{url}/payments-received", json={"amount": "3000.00", "received_on": "2026-06-20"}, headers=tokens.insured()
+    )
+    assert paid.status_code == 201 and paid.json()["status"] == "open"
+    await procedure_event(claims_service, debtor_id, "evt-lj", LJ)
+    await procedure_event(claims_service, debtor_id, "evt-lj", LJ)  # redelivered: no second effect
+    insolvent = (await claims_service.get(url, headers=tokens.insured())).json()
+    assert insolvent["status"] == "insolvency" and insolvent["deadlines"]["creance_deadline"] == "2026-09-09"
+    late = await claims_service.post(
+        f"{url}/creance-filings",
+        json={"filed_on": "2026-09-10", "amount": "15000.00", "court_officer": "Me X"},
+        headers=tokens.insured(),
+    )
+    assert late.status_code == 422 and late.json()["code"] == "CREANCE_DEADLINE_MISSED"
+    filed = await claims_service.post(
+        f"{url}/creance-filings",
+        json={"filed_on": "2026-08-01", "amount": "15000.00", "court_officer": "Me X"},
+        headers=tokens.insured(),
+    )
+    assert filed.status_code == 201 and filed.json()["status"] == "indemnifiable"
+    assert (await claims_service.post(f"{url}/indemnity", headers=tokens.insured())).status_code == 403
+    # A: 9,000 unpaid -> 7,500 net; B: 6,000 -> 5,000 net; limit 10,000: 7,500 + 2,500; x 0.90 - 500 = 8,500.
+    paid_out = await claims_service.post(f"{url}/indemnity", headers=tokens.handler())
+    assert paid_out.status_code == 201, paid_out.text
+    indemnity = paid_out.json()
+    assert (indemnity["eligible_loss"], indemnity["amount"]) == ("10000.00", "8500.00")
+    assert [line["rule"] for line in indemnity["breakdown"]][-1] == "indemnity"
+    again = await claims_service.post(f"{url}/indemnity", headers=tokens.handler())
+    assert again.status_code == 200 and again.json() == indemnity
+    recovered = await claims_service.post(
+        f"{url}/recoveries", json={"amount": "1000.00", "received_on": "2026-12-01"}, headers=tokens.handler()
+    )
+    assert (recovered.json()["insurer_share"], recovered.json()["insured_share"]) == ("850.00", "150.00")
+    closed = await claims_service.post(f"{url}/closure", json={"reason": "Procedure closed"}, headers=tokens.handler())
+    assert closed.json()["status"] == "closed"
+    kinds = [entry["kind"] for entry in (await claims_service.get(f"{url}/timeline", headers=tokens.insured())).json()]
+    assert kinds == [
+        "declared",
+        "opened",
+        "payment_received",
+        "insolvency",
+        "creance_filed",
+        "loss_established",
+        "indemnified",
+        "recovery",
+        "closed",
+    ]
+
+
+async def test_protracted_default_becomes_indemnifiable_when_the_waiting_period_ends(
+    claims_service: httpx.AsyncClient, tokens: Tokens, claim: dict[str, Any]
+) -> None:
+    url = f"/v1/claims/{claim['id']}"
+    before = await claims_service.post("/v1/claims/sweeps", json={"on": "2026-10-27"}, headers=tokens.handler())
+    assert before.json() == {"on": "2026-10-27", "indemnifiable": 0, "forfeited": 0}
+    runs = await asyncio.gather(
+        *(
+            claims_service.post("/v1/claims/sweeps", json={"on": "2026-10-28"}, headers=tokens.handler())
+            for _ in range(3)
+        )
+    )
+    assert sum(run.json()["indemnifiable"] for run in runs) == 1
+    assert (await claims_service.get(url, headers=tokens.insured())).json()["status"] == "indemnifiable"
+    # No payment received: A 10,000 + B 5,000 net; limit 10,000 -> 10,000 eligible; 8,500 paid.
+    assert (await claims_service.post(f"{url}/indemnity", headers=tokens.handler())).json()["amount"] == "8500.00"
+
+
+async def test_missed_creance_deadline_forfeits_the_claim(
+    claims_service: httpx.AsyncClient, tokens: Tokens, claim: dict[str, Any], debtor_id: str
+) -> None:
+    await procedure_event(claims_service, debtor_id, "evt-lj-2", LJ)
+    swept = await claims_service.post("/v1/claims/sweeps", json={"on": "2026-09-10"}, headers=tokens.handler())
+    assert swept.json()["forfeited"] == 1
+    forfeited = (await claims_service.get(f"/v1/claims/{claim['id']}", headers=tokens.insured())).json()
+    assert forfeited["status"] == "forfeited"
+    refused = await claims_service.post(f"/v1/claims/{claim['id']}/indemnity", headers=tokens.handler())
+    assert refused.status_code == 409 and refused.json()["current_status"] == "forfeited"
+
+
+async def test_fifty_concurrent_payment_calls_pay_once(
+    claims_service: httpx.AsyncClient,
+    policies: httpx.AsyncClient,
+    tokens: Tokens,
+    claim: dict[str, Any],
+    policy_id: str,
+) -> None:
+    await claims_service.post("/v1/claims/sweeps", json={"on": "2026-12-01"}, headers=tokens.handler())
+    answers = await asyncio.gather(
+        *(claims_service.post(f"/v1/claims/{claim['id']}/indemnity", headers=tokens.handler()) for _ in range(50))
+    )
+    assert sorted(answer.status_code for answer in answers) == [200] * 49 + [201]
+    assert len({answer.text for answer in answers}) == 1
+    liability = (
+        await policies.get(f"/v1/policies/{policy_id}/liability?on=2026-03-01", headers=tokens.underwriter())
+    ).json()
+    assert (liability["consumed"], liability["reservations"]) == ("8500.00", 1)
+
+
+async def test_settlement_withdrawal_and_illegal_moves(
+    claims_service: httpx.AsyncClient, tokens: Tokens, claim: dict[str, Any]
+) -> None:
+    url = f"/v1/claims/{claim['id']}"
+    too_much = await claims_service.post(
+        f"{url}/payments-received", json={"amount": "18000.01", "received_on": "2026-06-20"}, headers=tokens.insured()
+    )
+    assert too_much.status_code == 422 and too_much.json()["code"] == "PAYMENT_EXCEEDS_UNPAID"
+    no_procedure = await claims_service.post(
+        f"{url}/creance-filings",
+        json={"filed_on": "2026-07-01", "amount": "1.00", "court_officer": "Me X"},
+        headers=tokens.insured(),
+    )
+    assert no_procedure.status_code == 409
+    beyond = await claims_service.post(
+        f"{url}/due-date-extensions",
+        json={"invoice_number": "A", "new_due_date": "2026-06-30"},
+        headers=tokens.insured(),
+    )
+    assert beyond.status_code == 422 and beyond.json()["code"] == "EXTENSION_BEYOND_MAXIMUM"
+    extended = await claims_service.post(
+        f"{url}/due-date-extensions",
+        json={"invoice_number": "A", "new_due_date": "2026-06-29"},
+        headers=tokens.insured(),
+    )
+    assert extended.status_code == 201
+    settled = await claims_service.post(
+        f"{url}/payments-received", json={"amount": "18000.00", "received_on": "2026-06-25"}, headers=tokens.insured()
+    )
+    assert settled.json()["status"] == "settled"
+    withdraw = await claims_service.post(f"{url}/withdrawal", json={"reason": "paid"}, headers=tokens.insured())
+    assert withdraw.status_code == 409 and withdraw.json()["current_status"] == "settled"
+    stranger = tokens.insured("INS-BETA")
+    for path in ("payments-received", "withdrawal", "creance-filings", "due-date-extensions"):
+        assert (await claims_service.post(f"{url}/{path}", json={}, headers=stranger)).status_code in (404, 422)
+    assert (await claims_service.post(f"{url}/withdrawal", json={"reason": "x"}, headers=stranger)).status_code == 404
+    assert (
+        await claims_service.post(f"{url}/closure", json={"reason": "x"}, headers=tokens.insured())
+    ).status_code == 403
+    assert (await claims_service.post("/v1/claims/sweeps", json={}, headers=tokens.insured())).status_code == 403
+
+
+async def test_clock_is_the_default_sweep_date(
+    claims_service: httpx.AsyncClient, tokens: Tokens, clock: FixedClock
+) -> None:
+    assert (await claims_service.post("/v1/claims/sweeps", json={}, headers=tokens.handler())).json()[
+        "on"
+    ] == clock.today().isoformat()
