@@ -238,3 +238,17 @@ async def test_clock_is_the_default_sweep_date(
     assert (await claims_service.post("/v1/claims/sweeps", json={}, headers=tokens.handler())).json()[
         "on"
     ] == clock.today().isoformat()
+
+
+async def test_worklist_orders_claims_by_nearest_deadline(
+    claims_service: httpx.AsyncClient, tokens: Tokens, claim: dict[str, Any], debtor_id: str, clock: FixedClock
+) -> None:
+    assert (await claims_service.get("/v1/worklist?within_days=200", headers=tokens.insured())).status_code == 403
+    far = (await claims_service.get("/v1/worklist", headers=tokens.handler())).json()
+    assert far == {"as_of": "2026-06-15", "items": []}
+    horizon = (await claims_service.get("/v1/worklist?within_days=200", headers=tokens.handler())).json()["items"]
+    assert [(item["action"], item["due"]) for item in horizon] == [("waiting_period_ends", "2026-10-27")]
+    await procedure_event(claims_service, debtor_id, "evt-lj-3", LJ)
+    items = (await claims_service.get("/v1/worklist?within_days=90", headers=tokens.handler())).json()["items"]
+    assert [(item["claim_id"], item["action"], item["due"]) for item in items] == [(claim["id"], "creance_to_file", "2026-09-09")]
+    assert (await claims_service.get("/v1/worklist?status=open&within_days=365", headers=tokens.handler())).json()["items"] == []

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 
 from services.claims.api.schemas import (
     ClaimDeclaration,
@@ -22,6 +22,8 @@ from services.claims.api.schemas import (
     SweepIn,
     SweepOut,
     TimelineEntryOut,
+    WorkItemOut,
+    WorklistOut,
 )
 from services.claims.domain.status import ClaimStatus
 from services.claims.service_layer import debtor_events, declarations, lifecycle, settlement
@@ -374,10 +376,36 @@ async def closure(
     return await _claim_view(reader, claim_id, principal)
 
 
+worklist = APIRouter(prefix="/v1/worklist", tags=["claims"])
+
+
+@worklist.get("", response_model=WorklistOut, responses=problem_responses(422),
+              summary="Claims needing action, nearest deadline first")
+async def get_worklist(
+    uow: Reader,
+    clock: ClockDep,
+    principal: Handlers,
+    within_days: Annotated[int, Query(ge=0, le=365, description="Horizon for deadlines")] = 30,
+    status: ClaimStatus | None = None,
+    debtor_id: uuid.UUID | None = None,
+    policy_id: uuid.UUID | None = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> WorklistOut:
+    today = clock.today()
+    items = await declarations.worklist(uow, today=today, within_days=within_days, status=status, debtor_id=debtor_id,
+                                        policy_id=policy_id, limit=limit)
+    return WorklistOut(as_of=today, items=[
+        WorkItemOut(claim_id=item.claim.id, status=ClaimStatus(item.claim.status), insured_id=item.claim.insured_id,
+                    policy_id=item.claim.policy_id, debtor_id=item.claim.debtor_id, action=item.action, due=item.due,
+                    detail=item.detail)
+        for item in items
+    ])
+
+
 @internal.post("/events", dependencies=[Depends(check_internal_token)])
 async def receive_event(envelope: EventEnvelope, uow: Writer, clock: ClockDep) -> dict[str, bool]:
     applied = await debtor_events.handle(uow, envelope=envelope, now=clock.now())
     return {"applied": applied}
 
 
-routers = [claims, internal]
+routers = [claims, worklist, internal]

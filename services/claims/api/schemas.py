@@ -154,3 +154,19 @@ class RecoveryOut(ResponseBody):
     received_on: date
     origin: str
     recorded_at: datetime
+
+
+class WorkItemOut(ResponseBody):
+    claim_id: uuid.UUID
+    status: ClaimStatus
+    insured_id: str
+    policy_id: uuid.UUID
+    debtor_id: uuid.UUID
+    action: str
+    due: date | None
+    detail: str
+
+
+class WorklistOut(ResponseBody):
+    as_of: date
+    items: list[WorkItemOut]

@@ -7,6 +7,7 @@ from dataclasses import asdict, dataclass
 from datetime import date, datetime
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from services.claims.adapters import upstreams
@@ -16,6 +17,7 @@ from services.claims.api.schemas import ClaimDeclaration
 from services.claims.domain.declaration import Reason, limit_reasons, opening_for
 from services.claims.domain.errors import ClaimNotFound, DeclarationRejected, InvoiceAlreadyClaimed
 from services.claims.domain.status import ClaimStatus
+from services.claims.domain.worklist import next_action
 from services.kit.auth import Principal
 from services.kit.outbox import Outbox
 from services.kit.pagination import Page, PageRequest, page_of
@@ -240,3 +242,49 @@ async def timeline(uow: UnitOfWork, *, claim_id: uuid.UUID, principal: Principal
         repo = ClaimRepository(uow.session, dialect=uow.dialect)
         await _visible(repo, claim_id, principal)
         return await repo.timeline(claim_id)
+
+
+@dataclass(frozen=True)
+class WorkItem:
+    claim: Claim
+    action: str
+    due: date | None
+    detail: str
+
+
+async def worklist(
+    uow: UnitOfWork,
+    *,
+    today: date,
+    within_days: int,
+    status: ClaimStatus | None,
+    debtor_id: uuid.UUID | None,
+    policy_id: uuid.UUID | None,
+    limit: int,
+) -> list[WorkItem]:
+    """Claims needing action, nearest deadline first (unknown deadlines first of all)."""
+    waiting = {ClaimStatus.OPEN, ClaimStatus.INSOLVENCY, ClaimStatus.INDEMNIFIABLE}
+    statuses = [status] if status in waiting else ([] if status else sorted(waiting))
+    async with uow:
+        query = select(Claim).where(Claim.status.in_(statuses))
+        if debtor_id is not None:
+            query = query.where(Claim.debtor_id == debtor_id)
+        if policy_id is not None:
+            query = query.where(Claim.policy_id == policy_id)
+        claims = list((await uow.session.execute(query)).scalars())
+    items = []
+    for claim in claims:
+        found = next_action(
+            status=ClaimStatus(claim.status),
+            frozen=claim.frozen,
+            creance_deadline=claim.creance_deadline,
+            creance_filed_on=claim.creance_filed_on,
+            waiting_period_end=claim.waiting_period_end,
+            indemnifiable_since=claim.updated_at.date(),
+            today=today,
+            within_days=within_days,
+        )
+        if found is not None:
+            items.append(WorkItem(claim, found.action, found.due, found.detail))
+    items.sort(key=lambda item: (item.due is not None, item.due or today, str(item.claim.id)))
+    return items[:limit]
