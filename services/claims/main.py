@@ -7,7 +7,7 @@ from collections.abc import Mapping
 import httpx
 from fastapi import FastAPI
 
-from services.claims.adapters.tables import outbox
+from services.claims.adapters.tables import idempotency_keys, outbox
 from services.claims.api.routes import routers
 from services.claims.config import ClaimsSettings
 from services.kit.app import build_service_app
@@ -30,4 +30,5 @@ def create_app(
         upstreams={"policies": settings.policies_url, "debtors": settings.debtors_url},
         transports=transports,
         outbox=outbox,
+        idempotency=idempotency_keys,
     )

@@ -19,6 +19,7 @@ from sqlalchemy import Table, text
 from services.kit.auth import TokenVerifier
 from services.kit.clock import Clock, SystemClock
 from services.kit.db import Database
+from services.kit.idempotency import IdempotencyMiddleware
 from services.kit.observability import Metrics, MetricsMiddleware, RequestIdMiddleware, health_router
 from services.kit.outbox import Outbox, Relay, Subscriptions
 from services.kit.problems import PROBLEM_SCHEMA, install_problem_handlers
@@ -48,6 +49,7 @@ def build_service_app(
     upstreams: Mapping[str, str] | None = None,
     transports: Mapping[str, httpx.AsyncBaseTransport] | None = None,
     outbox: Table | None = None,
+    idempotency: Table | None = None,
 ) -> FastAPI:
     """A service app whose database, upstream clients and outbox relay live as long as the process.
 
@@ -115,6 +117,8 @@ def build_service_app(
     for router in routers:
         app.include_router(router)
     app.openapi = lambda: _openapi_with_problems(app)  # type: ignore[method-assign]
+    if idempotency is not None:
+        app.add_middleware(IdempotencyMiddleware, table=idempotency)
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
     app.add_middleware(RequestIdMiddleware)
     return app

@@ -6,6 +6,7 @@ from fastapi import FastAPI
 
 from services.kit.app import build_service_app
 from services.kit.clock import Clock
+from services.policies.adapters.tables import idempotency_keys
 from services.policies.api.routes import router
 from services.policies.config import PoliciesSettings
 
@@ -18,4 +19,5 @@ def create_app(settings: PoliciesSettings | None = None, clock: Clock | None = N
         settings=settings or PoliciesSettings(),
         routers=[router],
         clock=clock,
+        idempotency=idempotency_keys,
     )

@@ -250,5 +250,9 @@ async def test_worklist_orders_claims_by_nearest_deadline(
     assert [(item["action"], item["due"]) for item in horizon] == [("waiting_period_ends", "2026-10-27")]
     await procedure_event(claims_service, debtor_id, "evt-lj-3", LJ)
     items = (await claims_service.get("/v1/worklist?within_days=90", headers=tokens.handler())).json()["items"]
-    assert [(item["claim_id"], item["action"], item["due"]) for item in items] == [(claim["id"], "creance_to_file", "2026-09-09")]
-    assert (await claims_service.get("/v1/worklist?status=open&within_days=365", headers=tokens.handler())).json()["items"] == []
+    assert [(item["claim_id"], item["action"], item["due"]) for item in items] == [
+        (claim["id"], "creance_to_file", "2026-09-09")
+    ]
+    assert (await claims_service.get("/v1/worklist?status=open&within_days=365", headers=tokens.handler())).json()[
+        "items"
+    ] == []

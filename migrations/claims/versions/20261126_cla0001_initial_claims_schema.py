@@ -2,7 +2,7 @@
 
 Revision ID: cla0001
 Revises: 
-Create Date: 2026-11-26 18:35:26.688246
+Create Date: 2026-11-26 18:40:45.354216
 """
 
 from collections.abc import Sequence
@@ -67,6 +67,16 @@ def upgrade() -> None:
     sa.Column('as_of', sa.DateTime(timezone=True), nullable=False),
     sa.Column('last_event_id', sa.String(length=36), nullable=False),
     sa.PrimaryKeyConstraint('debtor_id', name=op.f('pk_debtor_procedures'))
+    )
+    op.create_table('idempotency_keys',
+    sa.Column('client_id', sa.String(length=128), nullable=False),
+    sa.Column('key', sa.String(length=200), nullable=False),
+    sa.Column('request_hash', sa.String(length=64), nullable=False),
+    sa.Column('status_code', sa.Integer(), nullable=True),
+    sa.Column('headers', sa.JSON(), nullable=True),
+    sa.Column('body', sa.LargeBinary(), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('client_id', 'key', name=op.f('pk_idempotency_keys'))
     )
     op.create_table('inbox',
     sa.Column('event_id', sa.String(length=36), nullable=False),
@@ -194,6 +204,7 @@ def downgrade() -> None:
 
     op.drop_table('outbox')
     op.drop_table('inbox')
+    op.drop_table('idempotency_keys')
     op.drop_table('debtor_procedures')
     with op.batch_alter_table('claims', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_claims_status'))

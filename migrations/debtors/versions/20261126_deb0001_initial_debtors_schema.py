@@ -2,7 +2,7 @@
 
 Revision ID: deb0001
 Revises: 
-Create Date: 2026-11-26 18:11:58.507719
+Create Date: 2026-11-26 18:40:37.425004
 """
 
 from collections.abc import Sequence
@@ -56,6 +56,16 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_debtors_siren'), ['siren'], unique=False)
         batch_op.create_index(batch_op.f('ix_debtors_vat_number'), ['vat_number'], unique=False)
 
+    op.create_table('idempotency_keys',
+    sa.Column('client_id', sa.String(length=128), nullable=False),
+    sa.Column('key', sa.String(length=200), nullable=False),
+    sa.Column('request_hash', sa.String(length=64), nullable=False),
+    sa.Column('status_code', sa.Integer(), nullable=True),
+    sa.Column('headers', sa.JSON(), nullable=True),
+    sa.Column('body', sa.LargeBinary(), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('client_id', 'key', name=op.f('pk_idempotency_keys'))
+    )
     op.create_table('inbox',
     sa.Column('event_id', sa.String(length=36), nullable=False),
     sa.Column('event_type', sa.String(length=100), nullable=False),
@@ -206,6 +216,7 @@ def downgrade() -> None:
 
     op.drop_table('outbox')
     op.drop_table('inbox')
+    op.drop_table('idempotency_keys')
     with op.batch_alter_table('debtors', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_debtors_vat_number'))
         batch_op.drop_index(batch_op.f('ix_debtors_siren'))

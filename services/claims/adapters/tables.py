@@ -12,12 +12,14 @@ from sqlalchemy.orm import registry
 from sqlmodel import Field, SQLModel
 
 from services.kit.db import service_metadata
+from services.kit.idempotency import idempotency_table
 from services.kit.outbox import inbox_table, outbox_table
 from services.kit.types import ExactDecimal, UTCDateTime, new_id
 
 metadata = service_metadata()
 outbox = outbox_table(metadata)
 inbox = inbox_table(metadata)
+idempotency_keys = idempotency_table(metadata)
 
 
 class Table(SQLModel, registry=registry(metadata=metadata)):

@@ -379,8 +379,12 @@ async def closure(
 worklist = APIRouter(prefix="/v1/worklist", tags=["claims"])
 
 
-@worklist.get("", response_model=WorklistOut, responses=problem_responses(422),
-              summary="Claims needing action, nearest deadline first")
+@worklist.get(
+    "",
+    response_model=WorklistOut,
+    responses=problem_responses(422),
+    summary="Claims needing action, nearest deadline first",
+)
 async def get_worklist(
     uow: Reader,
     clock: ClockDep,
@@ -392,14 +396,25 @@ async def get_worklist(
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> WorklistOut:
     today = clock.today()
-    items = await declarations.worklist(uow, today=today, within_days=within_days, status=status, debtor_id=debtor_id,
-                                        policy_id=policy_id, limit=limit)
-    return WorklistOut(as_of=today, items=[
-        WorkItemOut(claim_id=item.claim.id, status=ClaimStatus(item.claim.status), insured_id=item.claim.insured_id,
-                    policy_id=item.claim.policy_id, debtor_id=item.claim.debtor_id, action=item.action, due=item.due,
-                    detail=item.detail)
-        for item in items
-    ])
+    items = await declarations.worklist(
+        uow, today=today, within_days=within_days, status=status, debtor_id=debtor_id, policy_id=policy_id, limit=limit
+    )
+    return WorklistOut(
+        as_of=today,
+        items=[
+            WorkItemOut(
+                claim_id=item.claim.id,
+                status=ClaimStatus(item.claim.status),
+                insured_id=item.claim.insured_id,
+                policy_id=item.claim.policy_id,
+                debtor_id=item.claim.debtor_id,
+                action=item.action,
+                due=item.due,
+                detail=item.detail,
+            )
+            for item in items
+        ],
+    )
 
 
 @internal.post("/events", dependencies=[Depends(check_internal_token)])

@@ -30,11 +30,17 @@ def next_action(
     horizon = today + timedelta(days=within_days)
     if status == ClaimStatus.INSOLVENCY and creance_filed_on is None:
         if creance_deadline is None:
-            return Action("creance_deadline_unknown", None, "Procedure seen without its opening judgment: find the deadline.")
+            return Action(
+                "creance_deadline_unknown", None, "Procedure seen without its opening judgment: find the deadline."
+            )
         if creance_deadline <= horizon:
             return Action("creance_to_file", creance_deadline, "Déclaration de créance not filed yet.")
     if status == ClaimStatus.OPEN and not frozen and waiting_period_end <= horizon:
-        return Action("waiting_period_ends", waiting_period_end, "Protracted default: the loss is established at the end.")
+        return Action(
+            "waiting_period_ends", waiting_period_end, "Protracted default: the loss is established at the end."
+        )
     if status == ClaimStatus.INDEMNIFIABLE:
-        return Action("indemnity_to_pay", indemnifiable_since, "The loss is established; compute and pay the indemnity.")
+        return Action(
+            "indemnity_to_pay", indemnifiable_since, "The loss is established; compute and pay the indemnity."
+        )
     return None

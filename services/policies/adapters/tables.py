@@ -11,9 +11,11 @@ from sqlalchemy.orm import registry
 from sqlmodel import Field, SQLModel
 
 from services.kit.db import service_metadata
+from services.kit.idempotency import idempotency_table
 from services.kit.types import ExactDecimal, UTCDateTime, new_id
 
 metadata = service_metadata()
+idempotency_keys = idempotency_table(metadata)
 
 
 class Table(SQLModel, registry=registry(metadata=metadata)):

@@ -1,0 +1,201 @@
+"""Idempotency-Key on creating POSTs (pure ASGI): the same key and body replay the first answer.
+
+Same key, same body → the stored response, byte for byte; same key, other body → 422;
+same key while the first request still runs → 409. Keys are kept per client for 24 hours.
+Answers of 500 and above are not kept, so a retry after a failure runs again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import JSON, Column, Integer, LargeBinary, MetaData, String, Table, delete, insert, select, update
+from sqlalchemy.exc import IntegrityError
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from services.kit.auth import bearer_token
+from services.kit.errors import AppError, Conflict, InvalidInput
+from services.kit.problems import PROBLEM_MEDIA_TYPE, problem_body, status_for
+from services.kit.types import UTCDateTime
+
+KEY_HEADER = b"idempotency-key"
+KEPT_FOR = timedelta(hours=24)
+REPLAYED_HEADERS = (b"content-type", b"location", b"etag")
+
+
+def idempotency_table(metadata: MetaData) -> Table:
+    return Table(
+        "idempotency_keys",
+        metadata,
+        Column("client_id", String(128), primary_key=True),
+        Column("key", String(200), primary_key=True),
+        Column("request_hash", String(64), nullable=False),
+        Column("status_code", Integer, nullable=True),
+        Column("headers", JSON, nullable=True),
+        Column("body", LargeBinary, nullable=True),
+        Column("created_at", UTCDateTime(), nullable=False),
+    )
+
+
+class KeyReused(InvalidInput):
+    code = "IDEMPOTENCY_KEY_REUSED"
+    title = "This Idempotency-Key was used with another request"
+
+
+class KeyInFlight(Conflict):
+    code = "IDEMPOTENCY_KEY_IN_FLIGHT"
+    title = "The first request with this Idempotency-Key is still running"
+
+
+class IdempotencyMiddleware:
+    def __init__(self, app: ASGIApp, table: Table) -> None:
+        self.app = app
+        self.table = table
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        key = _header(scope, KEY_HEADER) if scope["type"] == "http" and scope["method"] == "POST" else None
+        client_id = self._client(scope) if key else None
+        if not key or client_id is None or scope["path"].startswith("/internal/"):
+            await self.app(scope, receive, send)
+            return
+        body = await _read_body(receive)
+        digest = hashlib.sha256(
+            scope["method"].encode()
+            + b" "
+            + scope["path"].encode()
+            + b"?"
+            + scope.get("query_string", b"")
+            + b"\n"
+            + body
+        ).hexdigest()
+        state = scope["app"].state
+        try:
+            stored = await self._begin(state, client_id, key.decode("latin-1")[:200], digest)
+        except AppError as error:
+            await _problem(send, error, scope)
+            return
+        if stored is not None:
+            status, headers, content = stored
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": status,
+                    "headers": [(name.encode(), value.encode()) for name, value in headers]
+                    + [(b"idempotent-replayed", b"true")],
+                }
+            )
+            await send({"type": "http.response.body", "body": content})
+            return
+        captured: dict[str, Any] = {"status": 500, "headers": [], "body": b""}
+
+        async def replay_body() -> Message:
+            nonlocal body
+            chunk, body = body, b""
+            return {"type": "http.request", "body": chunk, "more_body": False}
+
+        async def capture(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                captured["status"] = message["status"]
+                captured["headers"] = [
+                    (n.decode("latin-1"), v.decode("latin-1"))
+                    for n, v in message.get("headers", [])
+                    if n in REPLAYED_HEADERS
+                ]
+            elif message["type"] == "http.response.body":
+                captured["body"] += message.get("body", b"")
+            await send(message)
+
+        try:
+            await self.app(scope, replay_body, capture)
+        finally:
+            await self._finish(state, client_id, key.decode("latin-1")[:200], captured)
+
+    def _client(self, scope: Scope) -> str | None:
+        authorization = _header(scope, b"authorization")
+        state = scope["app"].state
+        try:
+            principal = state.token_verifier.verify(
+                bearer_token((authorization or b"").decode("latin-1")), now=state.clock.now()
+            )
+        except AppError:
+            return None
+        return principal.client_id
+
+    async def _begin(
+        self, state: Any, client_id: str, key: str, digest: str
+    ) -> tuple[int, list[tuple[str, str]], bytes] | None:
+        t = self.table
+        now: datetime = state.clock.now()
+        async with state.db.writers() as session, session.begin():
+            await session.execute(
+                delete(t).where(t.c.client_id == client_id, t.c.key == key, t.c.created_at < now - KEPT_FOR)
+            )
+            row = (await session.execute(select(t).where(t.c.client_id == client_id, t.c.key == key))).first()
+            if row is None:
+                try:
+                    async with session.begin_nested():
+                        await session.execute(
+                            insert(t).values(client_id=client_id, key=key, request_hash=digest, created_at=now)
+                        )
+                    return None
+                except IntegrityError:
+                    row = (await session.execute(select(t).where(t.c.client_id == client_id, t.c.key == key))).first()
+        assert row is not None
+        if row.request_hash != digest:
+            raise KeyReused("Use a new Idempotency-Key for a different request.")
+        if row.status_code is None:
+            raise KeyInFlight("Retry when the first request has answered.")
+        return row.status_code, [tuple(pair) for pair in row.headers], row.body
+
+    async def _finish(self, state: Any, client_id: str, key: str, captured: dict[str, Any]) -> None:
+        t = self.table
+        where = (t.c.client_id == client_id, t.c.key == key)
+        async with state.db.writers() as session, session.begin():
+            if captured["status"] >= 500:
+                await session.execute(delete(t).where(*where))
+            else:
+                await session.execute(
+                    update(t)
+                    .where(*where)
+                    .values(status_code=captured["status"], headers=captured["headers"], body=captured["body"])
+                )
+
+
+def _header(scope: Scope, name: bytes) -> bytes | None:
+    return next((value for key, value in scope["headers"] if key == name), None)
+
+
+async def _read_body(receive: Receive) -> bytes:
+    chunks = []
+    while True:
+        message = await receive()
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            return b"".join(chunks)
+
+
+async def _problem(send: Send, error: AppError, scope: Scope) -> None:
+    status = status_for(error)
+    body = problem_body(
+        status=status,
+        code=error.code,
+        title=error.title,
+        detail=error.detail,
+        instance=scope["path"],
+        request_id=scope.get("state", {}).get("request_id"),
+    )
+    payload = json.dumps(body).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", PROBLEM_MEDIA_TYPE.encode()),
+                (b"content-length", str(len(payload)).encode()),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": payload})
