@@ -1,0 +1,195 @@
+"""Two claims walked through the gateway over the four real processes, every amount checked to the cent.
+
+Insolvency: declared, then an LJ announcement reaches the claim through the outboxes; créance filed in
+time; indemnity paid once; a recovery shared. Protracted default: the waiting period runs out.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from deploy.local import DEV_CLIENTS, SERVICES, Suite
+from tests.builders import invoice, policy_body
+from tests.support import Databases, free_port
+
+pytestmark = pytest.mark.e2e
+SAMPLES = {
+    item["id"]: item
+    for item in json.loads((Path(__file__).resolve().parents[1] / "data" / "bodacc" / "samples.json").read_text())
+}
+
+
+@pytest.fixture(scope="module")
+def gateway(databases: Databases, tmp_path_factory: pytest.TempPathFactory) -> Iterator[httpx.Client]:
+    workdir = tmp_path_factory.mktemp("suite-claims")
+    suite = Suite(
+        ports={name: free_port() for name in (*SERVICES, "gateway")},
+        database_urls={service: databases.fresh(service) for service in SERVICES},
+        keys_dir=workdir / "keys",
+        clients_file=DEV_CLIENTS,
+        log_dir=workdir,
+        extra_env={"DEBTORS_RELAY_POLL_SECONDS": "0.1", "CLAIMS_RELAY_POLL_SECONDS": "0.1"},
+    )
+    suite.start()
+    try:
+        suite.wait_ready(timeout=20)
+        with httpx.Client(base_url=suite.url("gateway"), timeout=15) as client:
+            yield client
+    finally:
+        suite.stop()
+
+
+def token(gateway: httpx.Client, client_id: str) -> dict[str, str]:
+    form = {"grant_type": "client_credentials", "client_id": client_id, "client_secret": f"{client_id}-secret"}
+    return {"Authorization": f"Bearer {gateway.post('/oauth/token', data=form).json()['access_token']}"}
+
+
+def ok(response: httpx.Response, status: int = 200) -> dict[str, Any]:
+    assert response.status_code == status, response.text
+    return response.json()
+
+
+@pytest.fixture(scope="module")
+def actors(gateway: httpx.Client) -> dict[str, dict[str, str]]:
+    return {name: token(gateway, f"demo-{name}") for name in ("insured", "insured-beta", "underwriter", "handler")}
+
+
+@pytest.fixture(scope="module")
+def policy(gateway: httpx.Client, actors: dict[str, dict[str, str]]) -> dict[str, Any]:
+    created = gateway.post("/v1/policies", json=policy_body(number="E2E-CLAIMS"), headers=actors["underwriter"])
+    ok(
+        gateway.patch(
+            created.headers["Location"],
+            json={"status": "active"},
+            headers={**actors["underwriter"], "If-Match": created.headers["ETag"]},
+        )
+    )
+    return created.json()
+
+
+def debtor(gateway: httpx.Client, actors: dict[str, dict[str, str]], siren: str) -> str:
+    return ok(
+        gateway.post(
+            "/v1/debtors",
+            json={"legal_name": f"Co {siren}", "country": "FR", "siren": siren},
+            headers=actors["insured"],
+        ),
+        201,
+    )["id"]
+
+
+def wait_for_status(gateway: httpx.Client, url: str, headers: dict[str, str], status: str) -> dict[str, Any]:
+    deadline = time.monotonic() + 20
+    while True:
+        claim = ok(gateway.get(url, headers=headers))
+        if claim["status"] == status or time.monotonic() > deadline:
+            return claim
+        time.sleep(0.2)
+
+
+def test_insolvency_case_from_declaration_to_shared_recovery(
+    gateway: httpx.Client, actors: dict[str, dict[str, str]], policy: dict[str, Any]
+) -> None:
+    insured, handler = actors["insured"], actors["handler"]
+    debtor_id = debtor(gateway, actors, "853479236")
+    requested = gateway.post(
+        "/v1/credit-limits",
+        json={"policy_id": policy["id"], "debtor_id": debtor_id, "amount": "10000.00", "currency": "EUR"},
+        headers=insured,
+    )
+    ok(
+        gateway.post(
+            f"{requested.headers['Location']}/decision",
+            json={"decision": "granted", "reason": "ok", "effective_date": "2026-01-01"},
+            headers={**actors["underwriter"], "If-Match": requested.headers["ETag"]},
+        )
+    )
+    declared = gateway.post(
+        "/v1/claims",
+        json={
+            "policy_id": policy["id"],
+            "debtor_id": debtor_id,
+            "declaration_date": "2026-06-15",
+            "invoices": [
+                invoice("A", invoice_date="2026-03-01", due_date="2026-04-30", amount="12000.00", vat_amount="2000.00"),
+                invoice("B", invoice_date="2026-03-20", due_date="2026-05-19", amount="6000.00", vat_amount="1000.00"),
+            ],
+        },
+        headers={**insured, "Idempotency-Key": "e2e-insolvency"},
+    )
+    url = ok(declared, 201) and declared.headers["Location"]
+    assert gateway.get(url, headers=actors["insured-beta"]).status_code == 404
+    ok(
+        gateway.post(
+            f"{url}/payments-received", json={"amount": "3000.00", "received_on": "2026-06-20"}, headers=insured
+        ),
+        201,
+    )
+    ok(gateway.post("/v1/procedure-announcements", json=SAMPLES["A202601721671"], headers=handler))
+    claim = wait_for_status(gateway, url, insured, "insolvency")
+    assert (claim["status"], claim["deadlines"]["creance_deadline"]) == ("insolvency", "2026-11-09")
+    filed = ok(
+        gateway.post(
+            f"{url}/creance-filings",
+            json={"filed_on": "2026-10-01", "amount": "15000.00", "court_officer": "Me Dupont"},
+            headers=insured,
+        ),
+        201,
+    )
+    assert filed["status"] == "indemnifiable"
+    assert gateway.post(f"{url}/indemnity", headers=insured).status_code == 403
+    paid = ok(gateway.post(f"{url}/indemnity", headers=handler), 201)
+    assert (paid["eligible_loss"], paid["amount"]) == ("10000.00", "8500.00")
+    assert ok(gateway.post(f"{url}/indemnity", headers=handler)) == paid
+    shared = ok(
+        gateway.post(f"{url}/recoveries", json={"amount": "1000.00", "received_on": "2026-12-01"}, headers=handler), 201
+    )
+    assert (shared["insurer_share"], shared["insured_share"]) == ("850.00", "150.00")
+    assert ok(gateway.post(f"{url}/closure", json={"reason": "LJ closed"}, headers=handler), 201)["status"] == "closed"
+    timeline = ok(gateway.get(f"{url}/timeline", headers=insured))
+    insolvency = next(entry for entry in timeline if entry["kind"] == "insolvency")
+    assert insolvency["actor"] == "debtors" and insolvency["source"].startswith("event:")
+
+
+def test_protracted_default_case(
+    gateway: httpx.Client, actors: dict[str, dict[str, str]], policy: dict[str, Any]
+) -> None:
+    insured, handler = actors["insured"], actors["handler"]
+    debtor_id = debtor(gateway, actors, "732829320")  # no named limit: the policy's discretionary 20,000 covers
+    url = gateway.post(
+        "/v1/claims",
+        json={
+            "policy_id": policy["id"],
+            "debtor_id": debtor_id,
+            "declaration_date": "2026-06-15",
+            "invoices": [
+                invoice("C", invoice_date="2026-03-01", due_date="2026-04-30", amount="24000.00", vat_amount="4000.00")
+            ],
+        },
+        headers=insured,
+    ).headers["Location"]
+    assert ok(gateway.post("/v1/claims/sweeps", json={"on": "2026-10-27"}, headers=handler))["indemnifiable"] == 0
+    assert ok(gateway.post("/v1/claims/sweeps", json={"on": "2026-10-28"}, headers=handler))["indemnifiable"] == 1
+    worklist = ok(gateway.get("/v1/worklist", headers=handler))["items"]
+    assert any(item["claim_id"] == url.rsplit("/", 1)[1] and item["action"] == "indemnity_to_pay" for item in worklist)
+    # 24,000 incl. VAT -> 20,000 net, within 20,000; x 0.90 = 18,000; - 500 deductible = 17,500.
+    paid = ok(gateway.post(f"{url}/indemnity", headers=handler), 201)
+    assert (paid["eligible_loss"], paid["amount"]) == ("20000.00", "17500.00")
+    shared = ok(
+        gateway.post(
+            f"{url}/recoveries",
+            json={"amount": "2000.00", "received_on": "2026-12-01", "origin": "debtor"},
+            headers=handler,
+        ),
+        201,
+    )
+    assert (shared["insurer_share"], shared["insured_share"]) == ("1750.00", "250.00")
+    liability = ok(gateway.get(f"/v1/policies/{policy['id']}/liability?on=2026-03-01", headers=insured))
+    assert liability["consumed"] == "26000.00"
