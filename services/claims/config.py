@@ -11,3 +11,5 @@ class ClaimsSettings(ServiceSettings):
     database_url: str = sqlite_url("claims")
     policies_url: str = "http://127.0.0.1:8001"
     debtors_url: str = "http://127.0.0.1:8002"
+    sweep_every_seconds: float = 3600.0
+    """How often the deadline sweep runs in the background (0 turns it off)."""

@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from services.claims.adapters.tables import idempotency_keys, outbox
 from services.claims.api.routes import routers
 from services.claims.config import ClaimsSettings
+from services.claims.service_layer.lifecycle import scheduled_sweep
 from services.kit.app import build_service_app
 from services.kit.clock import Clock
 
@@ -30,5 +31,6 @@ def create_app(
         upstreams={"policies": settings.policies_url, "debtors": settings.debtors_url},
         transports=transports,
         outbox=outbox,
+        background=[scheduled_sweep(settings.sweep_every_seconds)] if settings.sweep_every_seconds > 0 else [],
         idempotency=idempotency_keys,
     )

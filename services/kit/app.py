@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -50,6 +50,7 @@ def build_service_app(
     transports: Mapping[str, httpx.AsyncBaseTransport] | None = None,
     outbox: Table | None = None,
     idempotency: Table | None = None,
+    background: Sequence[Callable[[FastAPI], Awaitable[None]]] = (),
 ) -> FastAPI:
     """A service app whose database, upstream clients and outbox relay live as long as the process.
 
@@ -65,7 +66,7 @@ def build_service_app(
             name: upstream_client(url, transport=transports.get(name)) for name, url in (upstreams or {}).items()
         }
         app.state.upstreams = {name: Upstream(name, client) for name, client in clients.items()}
-        relay_task = None
+        tasks = [asyncio.create_task(job(app)) for job in background]
         if outbox is not None:
             events_client = upstream_client("http://events.invalid", transport=transports.get("events"), timeout=5.0)
             clients["events"] = events_client
@@ -77,14 +78,14 @@ def build_service_app(
                 internal_token=settings.internal_token,
             )
             if settings.relay_enabled and settings.subscribers:
-                relay_task = asyncio.create_task(app.state.relay.run_forever(settings.relay_poll_seconds))
+                tasks.append(asyncio.create_task(app.state.relay.run_forever(settings.relay_poll_seconds)))
         try:
             yield
         finally:
-            if relay_task is not None:
-                relay_task.cancel()
+            for task in tasks:
+                task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
-                    await relay_task
+                    await task
             for client in clients.values():
                 await client.aclose()
             await app.state.db.dispose()

@@ -169,6 +169,24 @@ async def test_missed_creance_deadline_forfeits_the_claim(
     assert forfeited["status"] == "forfeited"
     refused = await claims_service.post(f"/v1/claims/{claim['id']}/indemnity", headers=tokens.handler())
     assert refused.status_code == 409 and refused.json()["current_status"] == "forfeited"
+    relief = {
+        "requested_on": "2027-01-10",
+        "granted_on": "2027-02-01",
+        "creance_filed_on": "2027-02-05",
+        "amount": "15000.00",
+        "court_officer": "Me X",
+    }
+    too_late = await claims_service.post(
+        f"/v1/claims/{claim['id']}/forclusion-relief", json=relief, headers=tokens.handler()
+    )
+    assert (
+        too_late.status_code == 422 and too_late.json()["code"] == "RELIEF_TOO_LATE"
+    )  # published 2026-07-09: by 2027-01-09
+    relief["requested_on"] = "2027-01-09"
+    revived = await claims_service.post(
+        f"/v1/claims/{claim['id']}/forclusion-relief", json=relief, headers=tokens.handler()
+    )
+    assert revived.status_code == 201 and revived.json()["status"] == "indemnifiable"
 
 
 async def test_fifty_concurrent_payment_calls_pay_once(
@@ -256,3 +274,30 @@ async def test_worklist_orders_claims_by_nearest_deadline(
     assert (await claims_service.get("/v1/worklist?status=open&within_days=365", headers=tokens.handler())).json()[
         "items"
     ] == []
+
+
+async def test_scheduled_sweep_moves_claims_without_being_asked(
+    claims_settings: Any, clock: FixedClock, policies_app: Any, debtors_app: Any, tokens: Tokens, claim: dict[str, Any]
+) -> None:
+    from services.claims.main import create_app
+    from tests.support import running
+
+    clock.set(datetime(2026, 10, 28, 6, 0, tzinfo=UTC))
+    settings = claims_settings.model_copy(update={"sweep_every_seconds": 0.05})
+    app = create_app(
+        settings,
+        clock,
+        {"policies": httpx.ASGITransport(app=policies_app), "debtors": httpx.ASGITransport(app=debtors_app)},
+    )
+    async with (
+        running(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://claims") as client,
+    ):
+        for _ in range(100):
+            status = (await client.get(f"/v1/claims/{claim['id']}", headers=tokens.insured())).json()["status"]
+            if status == "indemnifiable":
+                break
+            await asyncio.sleep(0.05)
+        assert status == "indemnifiable"
+        timeline = (await client.get(f"/v1/claims/{claim['id']}/timeline", headers=tokens.insured())).json()
+        assert timeline[-1]["actor"] == "scheduler" and timeline[-1]["detail"]["ground"] == "protracted_default"

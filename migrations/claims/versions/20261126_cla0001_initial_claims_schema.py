@@ -2,7 +2,7 @@
 
 Revision ID: cla0001
 Revises: 
-Create Date: 2026-11-26 18:40:45.354216
+Create Date: 2026-11-26 18:44:19.054301
 """
 
 from collections.abc import Sequence

@@ -19,6 +19,7 @@ from services.claims.api.schemas import (
     ReasonIn,
     RecoveryIn,
     RecoveryOut,
+    ReliefIn,
     SweepIn,
     SweepOut,
     TimelineEntryOut,
@@ -226,6 +227,37 @@ async def creance_filing(
         uow,
         claim_id=claim_id,
         filed_on=body.filed_on,
+        amount=body.amount,
+        court_officer=body.court_officer,
+        principal=principal,
+        actor=_actor(principal, request_id),
+        now=clock.now(),
+    )
+    return await _claim_view(reader, claim_id, principal)
+
+
+@claims.post(
+    "/{claim_id}/forclusion-relief",
+    status_code=201,
+    response_model=ClaimOut,
+    responses=FACT_ERRORS,
+    summary="A relevé de forclusion granted: the late déclaration de créance counts",
+)
+async def forclusion_relief(
+    claim_id: uuid.UUID,
+    body: ReliefIn,
+    uow: Writer,
+    reader: Reader,
+    clock: ClockDep,
+    request_id: RequestId,
+    principal: Handlers,
+) -> ClaimOut:
+    await lifecycle.record_relief(
+        uow,
+        claim_id=claim_id,
+        requested_on=body.requested_on,
+        granted_on=body.granted_on,
+        filed_on=body.creance_filed_on,
         amount=body.amount,
         court_officer=body.court_officer,
         principal=principal,

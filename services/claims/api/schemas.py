@@ -170,3 +170,11 @@ class WorkItemOut(ResponseBody):
 class WorklistOut(ResponseBody):
     as_of: date
     items: list[WorkItemOut]
+
+
+class ReliefIn(RequestBody):
+    requested_on: date
+    granted_on: date
+    creance_filed_on: date
+    amount: PositiveAmount
+    court_officer: Annotated[str, Field(min_length=1, max_length=200)]

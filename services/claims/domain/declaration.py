@@ -71,3 +71,11 @@ def opening_for(procedure: dict[str, Any], *, insured_in_metropolitan_france: bo
         )
         return Opening(ClaimStatus.INSOLVENCY, False, deadline)
     return Opening(ClaimStatus.OPEN, bool(procedure.get("open")), None)
+
+
+RELIEF_MONTHS = 6
+
+
+def relief_in_time(*, requested_on: date, opening_publication_date: date | None) -> bool:
+    """A relevé de forclusion must be asked within 6 months of the opening judgment's publication."""
+    return opening_publication_date is not None and requested_on <= add_months(opening_publication_date, RELIEF_MONTHS)

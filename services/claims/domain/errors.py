@@ -51,3 +51,8 @@ class OverPayment(RuleBroken):
 class NotIndemnified(Conflict):
     code = "NOT_INDEMNIFIED"
     title = "Recoveries are shared only after the indemnity"
+
+
+class ReliefTooLate(RuleBroken):
+    code = "RELIEF_TOO_LATE"
+    title = "A relevé de forclusion must be asked within 6 months of the publication"

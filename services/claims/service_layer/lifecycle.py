@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -12,13 +15,14 @@ from sqlalchemy import func, select, type_coerce, update
 
 from services.claims.adapters.repository import ClaimRepository
 from services.claims.adapters.tables import Claim, ClaimInvoice, PaymentReceived, TimelineEntry
-from services.claims.domain.declaration import creance_deadline_for
+from services.claims.domain.declaration import creance_deadline_for, relief_in_time
 from services.claims.domain.errors import (
     ClaimNotFound,
     CreanceDeadlineMissed,
     ExtensionRefused,
     NoCreanceDue,
     OverPayment,
+    ReliefTooLate,
 )
 from services.claims.domain.status import ClaimStatus, moved
 from services.kit.auth import Principal
@@ -26,6 +30,8 @@ from services.kit.errors import InvalidInput
 from services.kit.outbox import Outbox
 from services.kit.types import ExactDecimal
 from services.kit.uow import UnitOfWork
+
+log = logging.getLogger("credit_claims.claims")
 
 PRE_INDEMNITY = frozenset({ClaimStatus.OPEN, ClaimStatus.INSOLVENCY, ClaimStatus.INDEMNIFIABLE})
 
@@ -239,6 +245,7 @@ async def apply_procedure(
     )
     publication = state.get("opening_publication_date")
     for claim in claims:
+        claim.procedure_snapshot = dict(state)
         if state.get("open") and state.get("insolvent"):
             deadline = creance_deadline_for(
                 date.fromisoformat(publication) if publication else None,
@@ -324,3 +331,67 @@ async def sweep(uow: UnitOfWork, *, on: date, actor: Actor, now: datetime) -> Sw
                 setattr(report, attribute, getattr(report, attribute) + 1)
         await uow.commit()
     return report
+
+
+def scheduled_sweep(every_seconds: float) -> Callable[[Any], Awaitable[None]]:
+    """The background job: sweep the deadlines as of today, every so often, for as long as the app runs."""
+
+    async def job(app: Any) -> None:
+        while True:
+            await asyncio.sleep(every_seconds)
+            try:
+                clock = app.state.clock
+                report = await sweep(
+                    UnitOfWork(app.state.db), on=clock.today(), actor=Actor("scheduler", None), now=clock.now()
+                )
+                log.info(
+                    "deadline sweep %s: %s indemnifiable, %s forfeited",
+                    report.on,
+                    report.indemnifiable,
+                    report.forfeited,
+                )
+            except Exception:  # the next run tries again
+                log.exception("deadline sweep failed")
+
+    return job
+
+
+async def record_relief(
+    uow: UnitOfWork,
+    *,
+    claim_id: uuid.UUID,
+    requested_on: date,
+    granted_on: date,
+    filed_on: date,
+    amount: Decimal,
+    court_officer: str,
+    principal: Principal,
+    actor: Actor,
+    now: datetime,
+) -> Claim:
+    """The court lifted the forclusion: the late déclaration de créance counts and the loss is established."""
+    async with uow:
+        repo = ClaimRepository(uow.session, dialect=uow.dialect)
+        claim = await visible_claim(repo, claim_id, principal)
+        moved(ClaimStatus(claim.status), ClaimStatus.INDEMNIFIABLE)
+        publication = claim.procedure_snapshot.get("opening_publication_date")
+        if not relief_in_time(
+            requested_on=requested_on, opening_publication_date=date.fromisoformat(publication) if publication else None
+        ):
+            raise ReliefTooLate(f"Asked on {requested_on}; the opening was published on {publication}.")
+        claim.forclusion_relief_on = granted_on
+        claim.creance_filed_on, claim.creance_amount, claim.court_officer = filed_on, amount, court_officer
+        record(
+            repo,
+            claim,
+            kind="forclusion_relief",
+            actor=actor,
+            at=now,
+            requested_on=requested_on.isoformat(),
+            granted_on=granted_on.isoformat(),
+            creance_filed_on=filed_on.isoformat(),
+            amount=f"{amount:.2f}",
+        )
+        move(repo, claim, ClaimStatus.INDEMNIFIABLE, kind="loss_established", actor=actor, at=now, ground="insolvency")
+        await uow.commit()
+    return claim
