@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 DB     ?= sqlite
 
-.PHONY: run test test-postgres lint migrate clean bench
+.PHONY: run test test-postgres lint migrate clean bench demo
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -37,3 +37,7 @@ clean:
 ## bench: real processes on SQLite and PostgreSQL, figures beside targets (never part of make test)
 bench: $(STAMP)
 	$(BIN)/python -m bench.run --db $(or $(BENCH_DB),both)
+
+## demo: the newcomer's tour, against a running suite (`make run` in another terminal)
+demo: $(STAMP)
+	$(BIN)/python -m deploy.demo

@@ -193,3 +193,23 @@ def test_protracted_default_case(
     assert (shared["insurer_share"], shared["insured_share"]) == ("1750.00", "250.00")
     liability = ok(gateway.get(f"/v1/policies/{policy['id']}/liability?on=2026-03-01", headers=insured))
     assert liability["consumed"] == "26000.00"
+
+
+def test_demo_tour_runs_clean_against_the_suite(gateway: httpx.Client) -> None:
+    import os
+    import subprocess
+    import sys
+
+    from services.kit.settings import PROJECT_ROOT
+
+    tour = subprocess.run(
+        [sys.executable, "-m", "deploy.demo"],
+        cwd=PROJECT_ROOT,
+        env={**os.environ, "GATEWAY_URL": str(gateway.base_url).rstrip("/")},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert tour.returncode == 0, tour.stderr + tour.stdout
+    assert "indemnity 8500.00 EUR (eligible loss 10000.00)" in tour.stdout
+    assert "indemnity 17500.00 EUR (eligible loss 20000.00)" in tour.stdout

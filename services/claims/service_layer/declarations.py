@@ -146,13 +146,14 @@ async def declare(
         for invoice in invoices:
             repo.add(invoice)
         actor = principal.client_id
+        source = f"request:{request_id}" if request_id else None
         repo.add(
             _entry(
                 claim.id,
                 at=now,
                 actor=actor,
                 kind="declared",
-                source=request_id,
+                source=source,
                 status_to=ClaimStatus.DECLARED,
                 invoices=len(invoices),
             )
@@ -163,7 +164,7 @@ async def declare(
                 at=now,
                 actor="cover-check",
                 kind="rejected" if reasons else "opened",
-                source=request_id,
+                source=source,
                 status_from=ClaimStatus.DECLARED,
                 status_to=status,
                 reasons=[reason.code for reason in reasons],

@@ -1,0 +1,224 @@
+"""`make demo`: the newcomer's tour, against a running suite (`make run`).
+
+Creates a policy, debtors and a limit, declares two defaults, ingests the BODACC samples,
+sweeps the deadlines, pays, shares a recovery, and prints each claim's timeline and indemnity.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from typing import Any
+
+import httpx
+
+from services.kit.settings import PROJECT_ROOT
+
+GATEWAY = os.environ.get("GATEWAY_URL", "http://127.0.0.1:8000")
+SAMPLES = PROJECT_ROOT / "tests" / "data" / "bodacc" / "samples.json"
+
+
+class Tour:
+    def __init__(self, client: httpx.Client) -> None:
+        self.client = client
+        self.tokens: dict[str, dict[str, str]] = {}
+
+    def as_(self, client_id: str) -> dict[str, str]:
+        if client_id not in self.tokens:
+            form = {"grant_type": "client_credentials", "client_id": client_id, "client_secret": f"{client_id}-secret"}
+            answer = self.client.post("/oauth/token", data=form)
+            answer.raise_for_status()
+            self.tokens[client_id] = {"Authorization": f"Bearer {answer.json()['access_token']}"}
+        return self.tokens[client_id]
+
+    def call(
+        self, method: str, path: str, who: str, *, expect: tuple[int, ...] = (200, 201), **kwargs: Any
+    ) -> httpx.Response:
+        headers = {**self.as_(who), **kwargs.pop("headers", {})}
+        answer = self.client.request(method, path, headers=headers, **kwargs)
+        if answer.status_code not in expect:
+            raise SystemExit(f"{method} {path} answered {answer.status_code}: {answer.text}")
+        return answer
+
+    def debtor(self, siren: str, name: str) -> str:
+        answer = self.call(
+            "POST",
+            "/v1/debtors",
+            "demo-insured",
+            json={"legal_name": name, "country": "FR", "siren": siren},
+            expect=(201, 409),
+        )
+        return answer.headers["Location"].rsplit("/", 1)[1]
+
+
+def say(text: str) -> None:
+    print(f"\n== {text}", flush=True)
+
+
+def show_claim(tour: Tour, url: str) -> None:
+    claim = tour.call("GET", url, "demo-handler").json()
+    print(f"claim {claim['id']}  status={claim['status']}  deadlines={claim['deadlines']}")
+    for entry in tour.call("GET", f"{url}/timeline", "demo-handler").json():
+        move = f"{entry['status_from'] or ''} -> {entry['status_to']}" if entry["status_to"] else ""
+        print(f"  {entry['at'][:19]}  {entry['kind']:<20} {move:<28} by {entry['actor']:<18} {entry['source'] or ''}")
+    indemnity = tour.call("GET", f"{url}/indemnity", "demo-handler", expect=(200, 409))
+    if indemnity.status_code == 200:
+        body = indemnity.json()
+        print(f"  indemnity {body['amount']} {body['currency']} (eligible loss {body['eligible_loss']})")
+        for line in body["breakdown"]:
+            print(f"    {line['rule']:<36} {line['invoice_number'] or '':<4} {line['amount']:>12}  {line['detail']}")
+
+
+def main() -> int:
+    with httpx.Client(base_url=GATEWAY, timeout=15) as client:
+        try:
+            client.get("/readyz").raise_for_status()
+        except httpx.HTTPError:
+            print(f"No suite answers at {GATEWAY}: start it with `make run` first.", file=sys.stderr)
+            return 1
+        tour = Tour(client)
+        say("An underwriter creates and activates a policy for INS-ACME")
+        number = f"DEMO-{int(time.time())}"
+        policy = {
+            "number": number,
+            "insured_id": "INS-ACME",
+            "insured_name": "Acme Industries SAS",
+            "insured_country": "FR",
+            "currency": "EUR",
+            "start_date": "2026-01-01",
+            "end_date": "2027-12-31",
+            "terms": {
+                "claim_threshold": "1000.00",
+                "deductible": "500.00",
+                "discretionary_limit": "20000.00",
+                "max_liability": "1000000.00",
+                "covered_countries": ["FR", "BE", "DE"],
+            },
+        }
+        created = tour.call("POST", "/v1/policies", "demo-underwriter", json=policy)
+        tour.call(
+            "PATCH",
+            created.headers["Location"],
+            "demo-underwriter",
+            json={"status": "active"},
+            headers={"If-Match": created.headers["ETag"]},
+        )
+        policy_id = created.json()["id"]
+        print(f"policy {number} ({policy_id}) active")
+
+        say("The insured registers two buyers; one gets a named credit limit of 10,000")
+        in_lj, slow_payer = (
+            tour.debtor("853479236", "Evry Distribution SARL"),
+            tour.debtor("732829320", "Dupont Lyon SA"),
+        )
+        requested = tour.call(
+            "POST",
+            "/v1/credit-limits",
+            "demo-insured",
+            json={"policy_id": policy_id, "debtor_id": in_lj, "amount": "10000.00", "currency": "EUR"},
+        )
+        tour.call(
+            "POST",
+            f"{requested.headers['Location']}/decision",
+            "demo-underwriter",
+            json={"decision": "granted", "reason": "2025 accounts", "effective_date": "2026-01-01"},
+            headers={"If-Match": requested.headers["ETag"]},
+        )
+
+        say("The insured declares two defaults")
+
+        def declare(debtor_id: str, invoices: list[dict[str, str]]) -> str:
+            body = {
+                "policy_id": policy_id,
+                "debtor_id": debtor_id,
+                "declaration_date": "2026-06-15",
+                "invoices": invoices,
+            }
+            return tour.call("POST", "/v1/claims", "demo-insured", json=body).headers["Location"]
+
+        first = declare(
+            in_lj,
+            [
+                {
+                    "number": "A",
+                    "invoice_date": "2026-03-01",
+                    "due_date": "2026-04-30",
+                    "amount": "12000.00",
+                    "vat_amount": "2000.00",
+                    "currency": "EUR",
+                },
+                {
+                    "number": "B",
+                    "invoice_date": "2026-03-20",
+                    "due_date": "2026-05-19",
+                    "amount": "6000.00",
+                    "vat_amount": "1000.00",
+                    "currency": "EUR",
+                },
+            ],
+        )
+        second = declare(
+            slow_payer,
+            [
+                {
+                    "number": "C",
+                    "invoice_date": "2026-03-01",
+                    "due_date": "2026-04-30",
+                    "amount": "24000.00",
+                    "vat_amount": "4000.00",
+                    "currency": "EUR",
+                },
+            ],
+        )
+        tour.call(
+            "POST",
+            f"{first}/payments-received",
+            "demo-insured",
+            json={"amount": "3000.00", "received_on": "2026-06-20"},
+        )
+
+        say("A claims handler ingests the BODACC samples (a liquidation opens on the first buyer)")
+        report = tour.call(
+            "POST", "/v1/procedure-announcements", "demo-handler", json=json.loads(SAMPLES.read_text())
+        ).json()
+        print({key: value for key, value in report.items() if key != "ignored_details"})
+        for _ in range(50):
+            if tour.call("GET", first, "demo-handler").json()["status"] == "insolvency":
+                break
+            time.sleep(0.2)
+        tour.call(
+            "POST",
+            f"{first}/creance-filings",
+            "demo-insured",
+            json={"filed_on": "2026-10-01", "amount": "15000.00", "court_officer": "Me Dupont, mandataire judiciaire"},
+        )
+
+        say("The deadline sweep runs as of 2026-10-28: the second claim's waiting period is over")
+        print(tour.call("POST", "/v1/claims/sweeps", "demo-handler", json={"on": "2026-10-28"}).json())
+
+        say("The claims handler's worklist")
+        for item in tour.call("GET", "/v1/worklist", "demo-handler").json()["items"]:
+            print(f"  {item['due']}  {item['action']:<20} claim {item['claim_id']}")
+
+        say("Indemnities paid (once), a recovery shared")
+        for url in (first, second):
+            tour.call("POST", f"{url}/indemnity", "demo-handler")
+        tour.call(
+            "POST", f"{first}/recoveries", "demo-handler", json={"amount": "1000.00", "received_on": "2026-12-01"}
+        )
+
+        for url in (first, second):
+            say(f"Claim {url}")
+            show_claim(tour, url)
+        liability = tour.call("GET", f"/v1/policies/{policy_id}/liability?on=2026-03-01", "demo-insured").json()
+        say(
+            f"Maximum liability of the year: {liability['max_liability']}, consumed {liability['consumed']}, "
+            f"remaining {liability['remaining']}"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
