@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 
 import httpx
@@ -18,7 +17,7 @@ from services.kit.errors import (
     UpstreamTimeout,
     UpstreamUnavailable,
 )
-from services.kit.problems import PROBLEM_MEDIA_TYPE, problem_body, problem_headers, status_for
+from services.kit.problems import send_problem
 
 # Which service owns each first path segment under /v1.
 ROUTES: dict[str, str] = {
@@ -99,7 +98,7 @@ class Proxy:
             body = await self._body(headers, receive)
             status, response_headers, content = await self._relay(service, scope, body, request_id)
         except AppError as error:
-            await _send_problem(send, error, instance=scope["path"], request_id=request_id)
+            await send_problem(send, error, instance=scope["path"], request_id=request_id)
             return
         await send({"type": "http.response.start", "status": status, "headers": response_headers})
         await send({"type": "http.response.body", "body": content})
@@ -163,24 +162,3 @@ class Proxy:
         ]
         response_headers.append((b"content-length", str(len(content)).encode()))
         return response.status_code, response_headers, content
-
-
-async def _send_problem(send: Send, error: AppError, *, instance: str, request_id: str) -> None:
-    status = status_for(error)
-    body = problem_body(
-        status=status,
-        code=error.code,
-        title=error.title,
-        detail=error.detail,
-        instance=instance,
-        request_id=request_id,
-        **error.extra,
-    )
-    payload = json.dumps(body).encode()
-    headers = [
-        (b"content-type", PROBLEM_MEDIA_TYPE.encode()),
-        (b"content-length", str(len(payload)).encode()),
-    ]
-    headers += [(name.lower().encode(), value.encode()) for name, value in problem_headers(error).items()]
-    await send({"type": "http.response.start", "status": status, "headers": headers})
-    await send({"type": "http.response.body", "body": payload})

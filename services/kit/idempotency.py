@@ -8,7 +8,6 @@ Answers of 500 and above are not kept, so a retry after a failure runs again.
 from __future__ import annotations
 
 import hashlib
-import json
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -18,7 +17,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from services.kit.auth import bearer_token
 from services.kit.errors import AppError, Conflict, InvalidInput
-from services.kit.problems import PROBLEM_MEDIA_TYPE, problem_body, status_for
+from services.kit.problems import send_problem
 from services.kit.types import UTCDateTime
 
 KEY_HEADER = b"idempotency-key"
@@ -75,7 +74,7 @@ class IdempotencyMiddleware:
         try:
             stored = await self._begin(state, client_id, key.decode("latin-1")[:200], digest)
         except AppError as error:
-            await _problem(send, error, scope)
+            await send_problem(send, error, instance=scope["path"], request_id=scope.get("state", {}).get("request_id"))
             return
         if stored is not None:
             status, headers, content = stored
@@ -175,27 +174,3 @@ async def _read_body(receive: Receive) -> bytes:
         chunks.append(message.get("body", b""))
         if not message.get("more_body", False):
             return b"".join(chunks)
-
-
-async def _problem(send: Send, error: AppError, scope: Scope) -> None:
-    status = status_for(error)
-    body = problem_body(
-        status=status,
-        code=error.code,
-        title=error.title,
-        detail=error.detail,
-        instance=scope["path"],
-        request_id=scope.get("state", {}).get("request_id"),
-    )
-    payload = json.dumps(body).encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [
-                (b"content-type", PROBLEM_MEDIA_TYPE.encode()),
-                (b"content-length", str(len(payload)).encode()),
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": payload})

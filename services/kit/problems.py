@@ -9,6 +9,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import Send
 
 from services.kit import errors
 
@@ -96,6 +97,13 @@ def problem_for(error: errors.AppError, *, instance: str | None, request_id: str
         **error.extra,
     )
     return ProblemResponse(body, status_code=status, headers=problem_headers(error))
+
+
+async def send_problem(send: Send, error: errors.AppError, *, instance: str, request_id: str | None) -> None:
+    """Answer a problem from pure ASGI code (no FastAPI request at hand)."""
+    response = problem_for(error, instance=instance, request_id=request_id)
+    await send({"type": "http.response.start", "status": response.status_code, "headers": response.raw_headers})
+    await send({"type": "http.response.body", "body": response.body})
 
 
 def _request_id(request: Request) -> str | None:

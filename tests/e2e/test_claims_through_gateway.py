@@ -15,9 +15,9 @@ from typing import Any
 import httpx
 import pytest
 
-from deploy.local import DEV_CLIENTS, SERVICES, Suite
 from tests.builders import invoice, policy_body
-from tests.support import Databases, free_port
+from tests.e2e.conftest import suite_running, token
+from tests.support import Databases
 
 pytestmark = pytest.mark.e2e
 SAMPLES = {
@@ -28,27 +28,12 @@ SAMPLES = {
 
 @pytest.fixture(scope="module")
 def gateway(databases: Databases, tmp_path_factory: pytest.TempPathFactory) -> Iterator[httpx.Client]:
-    workdir = tmp_path_factory.mktemp("suite-claims")
-    suite = Suite(
-        ports={name: free_port() for name in (*SERVICES, "gateway")},
-        database_urls={service: databases.fresh(service) for service in SERVICES},
-        keys_dir=workdir / "keys",
-        clients_file=DEV_CLIENTS,
-        log_dir=workdir,
-        extra_env={"DEBTORS_RELAY_POLL_SECONDS": "0.1", "CLAIMS_RELAY_POLL_SECONDS": "0.1"},
-    )
-    suite.start()
-    try:
-        suite.wait_ready(timeout=20)
-        with httpx.Client(base_url=suite.url("gateway"), timeout=15) as client:
-            yield client
-    finally:
-        suite.stop()
-
-
-def token(gateway: httpx.Client, client_id: str) -> dict[str, str]:
-    form = {"grant_type": "client_credentials", "client_id": client_id, "client_secret": f"{client_id}-secret"}
-    return {"Authorization": f"Bearer {gateway.post('/oauth/token', data=form).json()['access_token']}"}
+    relay_fast = {"DEBTORS_RELAY_POLL_SECONDS": "0.1", "CLAIMS_RELAY_POLL_SECONDS": "0.1"}
+    with (
+        suite_running(databases, tmp_path_factory.mktemp("suite-claims"), relay_fast) as suite,
+        httpx.Client(base_url=suite.url("gateway"), timeout=15) as client,
+    ):
+        yield client
 
 
 def ok(response: httpx.Response, status: int = 200) -> dict[str, Any]:

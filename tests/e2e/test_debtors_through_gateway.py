@@ -15,11 +15,12 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from deploy.local import DEV_CLIENTS, SERVICES, Suite
+from deploy.local import Suite
 from services.claims.adapters.tables import DebtorProcedure
 from services.kit.db import async_url
 from tests.builders import policy_body
-from tests.support import Databases, free_port, in_thread
+from tests.e2e.conftest import suite_running, token
+from tests.support import Databases, in_thread
 
 pytestmark = pytest.mark.e2e
 DATA = Path(__file__).resolve().parents[1] / "data" / "bodacc"
@@ -30,31 +31,14 @@ EXPECTED: dict[str, Any] = json.loads((DATA / "expected.json").read_text())
 @pytest.fixture(scope="module")
 def suite(databases: Databases, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Suite]:
     workdir = tmp_path_factory.mktemp("suite-debtors")
-    running = Suite(
-        ports={name: free_port() for name in (*SERVICES, "gateway")},
-        database_urls={service: databases.fresh(service) for service in SERVICES},
-        keys_dir=workdir / "keys",
-        clients_file=DEV_CLIENTS,
-        log_dir=workdir,
-        extra_env={"DEBTORS_RELAY_POLL_SECONDS": "0.1"},
-    )
-    running.start()
-    try:
-        running.wait_ready(timeout=20)
+    with suite_running(databases, workdir, {"DEBTORS_RELAY_POLL_SECONDS": "0.1"}) as running:
         yield running
-    finally:
-        running.stop()
 
 
 @pytest.fixture(scope="module")
 def gateway(suite: Suite) -> Iterator[httpx.Client]:
     with httpx.Client(base_url=suite.url("gateway"), timeout=10) as client:
         yield client
-
-
-def token(gateway: httpx.Client, client_id: str) -> dict[str, str]:
-    form = {"grant_type": "client_credentials", "client_id": client_id, "client_secret": f"{client_id}-secret"}
-    return {"Authorization": f"Bearer {gateway.post('/oauth/token', data=form).json()['access_token']}"}
 
 
 def replica_count(suite: Suite) -> int:

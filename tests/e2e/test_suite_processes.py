@@ -10,36 +10,18 @@ from typing import Any
 import httpx
 import pytest
 
-from deploy.local import DEV_CLIENTS, SERVICES, Suite
+from deploy.local import Suite
 from tests.builders import cover_check, invoice, policy_body
-from tests.support import Databases, free_port
+from tests.e2e.conftest import suite_running, token
+from tests.support import Databases
 
 pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture(scope="module")
 def suite(databases: Databases, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Suite]:
-    workdir = tmp_path_factory.mktemp("suite")
-    running = Suite(
-        ports={name: free_port() for name in (*SERVICES, "gateway")},
-        database_urls={service: databases.fresh(service) for service in SERVICES},
-        keys_dir=workdir / "keys",
-        clients_file=DEV_CLIENTS,
-        log_dir=workdir,
-    )
-    running.start()
-    try:
-        running.wait_ready(timeout=20)
+    with suite_running(databases, tmp_path_factory.mktemp("suite")) as running:
         yield running
-    finally:
-        running.stop()
-
-
-def token(gateway: httpx.Client, client_id: str) -> dict[str, str]:
-    form = {"grant_type": "client_credentials", "client_id": client_id, "client_secret": f"{client_id}-secret"}
-    response = gateway.post("/oauth/token", data=form)
-    assert response.status_code == 200, response.text
-    return {"Authorization": f"Bearer {response.json()['access_token']}"}
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,38 @@
+"""The suite's four real processes, on free loopback ports and fresh databases, for one test module."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+
+from deploy.local import DEV_CLIENTS, SERVICES, Suite
+from tests.support import Databases, free_port
+
+
+@contextmanager
+def suite_running(databases: Databases, workdir: Path, extra_env: Mapping[str, str] | None = None) -> Iterator[Suite]:
+    suite = Suite(
+        ports={name: free_port() for name in (*SERVICES, "gateway")},
+        database_urls={service: databases.fresh(service) for service in SERVICES},
+        keys_dir=workdir / "keys",
+        clients_file=DEV_CLIENTS,
+        log_dir=workdir,
+        extra_env=dict(extra_env or {}),
+    )
+    suite.start()
+    try:
+        suite.wait_ready(timeout=20)
+        yield suite
+    finally:
+        suite.stop()
+
+
+def token(gateway: httpx.Client, client_id: str) -> dict[str, str]:
+    """A bearer token of a demo client (secret: <client id>-secret)."""
+    form = {"grant_type": "client_credentials", "client_id": client_id, "client_secret": f"{client_id}-secret"}
+    response = gateway.post("/oauth/token", data=form)
+    assert response.status_code == 200, response.text
+    return {"Authorization": f"Bearer {response.json()['access_token']}"}
