@@ -25,6 +25,9 @@ class GatewaySettings(BaseSettings):
     connect_timeout: float = 2.0
     upstream_timeout: float = 15.0
     max_body_bytes: int = 1024 * 1024
+    bulk_paths: tuple[str, ...] = ("/v1/procedure-announcements",)
+    """Paths that take batches (10,000 BODACC records weigh about 5 MiB) and get the bulk limit."""
+    max_bulk_body_bytes: int = 16 * 1024 * 1024
     max_upstream_connections: int = 100
     retry_after_seconds: int = 5
     docs_enabled: bool = True

@@ -128,6 +128,7 @@ def create_app(
         verifier=verifier,
         clock=clock,
         max_body=settings.max_body_bytes,
+        bulk_limits={path: settings.max_bulk_body_bytes for path in settings.bulk_paths},
         retry_after=settings.retry_after_seconds,
     )
     return RequestIdMiddleware(MetricsMiddleware(Dispatcher(api, proxy), api.state.metrics))

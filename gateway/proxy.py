@@ -80,12 +80,20 @@ class Proxy:
     """Relays /v1 requests; every failure of ours or upstream's reaches the caller as problem+json."""
 
     def __init__(
-        self, *, upstreams: Upstreams, verifier: TokenVerifier, clock: Clock, max_body: int, retry_after: int
+        self,
+        *,
+        upstreams: Upstreams,
+        verifier: TokenVerifier,
+        clock: Clock,
+        max_body: int,
+        retry_after: int,
+        bulk_limits: dict[str, int] | None = None,
     ) -> None:
         self.upstreams = upstreams
         self.verifier = verifier
         self.clock = clock
         self.max_body = max_body
+        self.bulk_limits = bulk_limits or {}
         self.retry_after = retry_after
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -95,7 +103,7 @@ class Proxy:
             headers = scope["headers"]
             authorization = next((value for name, value in headers if name == b"authorization"), b"")
             self.verifier.verify(bearer_token(authorization.decode("latin-1")), now=self.clock.now())
-            body = await self._body(headers, receive)
+            body = await self._body(headers, receive, self.bulk_limits.get(scope["path"], self.max_body))
             status, response_headers, content = await self._relay(service, scope, body, request_id)
         except AppError as error:
             await send_problem(send, error, instance=scope["path"], request_id=request_id)
@@ -103,10 +111,10 @@ class Proxy:
         await send({"type": "http.response.start", "status": status, "headers": response_headers})
         await send({"type": "http.response.body", "body": content})
 
-    async def _body(self, headers: list[tuple[bytes, bytes]], receive: Receive) -> bytes:
+    async def _body(self, headers: list[tuple[bytes, bytes]], receive: Receive, limit: int) -> bytes:
         declared = next((value for name, value in headers if name == b"content-length"), None)
-        if declared is not None and declared.isdigit() and int(declared) > self.max_body:
-            raise PayloadTooLarge(f"Request bodies are limited to {self.max_body} bytes.")
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            raise PayloadTooLarge(f"Request bodies here are limited to {limit} bytes.")
         chunks: list[bytes] = []
         size = 0
         while True:
@@ -115,8 +123,8 @@ class Proxy:
                 break
             chunk = message.get("body", b"")
             size += len(chunk)
-            if size > self.max_body:
-                raise PayloadTooLarge(f"Request bodies are limited to {self.max_body} bytes.")
+            if size > limit:
+                raise PayloadTooLarge(f"Request bodies here are limited to {limit} bytes.")
             chunks.append(chunk)
             if not message.get("more_body", False):
                 break

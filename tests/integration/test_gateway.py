@@ -231,3 +231,12 @@ async def test_hop_by_hop_headers_are_not_forwarded(
     forwarded = seen[0]
     assert "x-secret" not in forwarded and "te" not in forwarded
     assert forwarded["authorization"].startswith("Bearer ") and forwarded["x-request-id"]
+
+
+async def test_bulk_announcements_get_a_larger_body_limit(gateway: httpx.AsyncClient) -> None:
+    headers = {**(await token(gateway, "underwriting")), "content-type": "application/json"}
+    two_mib = b"[" + b" " * (2 * 1024 * 1024) + b"]"
+    bulk = await gateway.post("/v1/procedure-announcements", content=two_mib, headers=headers)
+    assert bulk.status_code == 403  # through to the debtors service, which refuses the underwriter
+    other = await gateway.post("/v1/policies", content=two_mib, headers=headers)
+    assert other.status_code == 413
