@@ -106,6 +106,10 @@ def claims_settings(databases: Databases, key_pair: tuple[str, str]) -> ClaimsSe
         jwt_public_key=key_pair[1],
         internal_token=INTERNAL_TOKEN,
         relay_enabled=False,
+        subscribers={
+            "claim.opened.v1": ["http://debtors/internal/events"],
+            "claim.closed.v1": ["http://debtors/internal/events"],
+        },
     )
 
 

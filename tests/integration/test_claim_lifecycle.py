@@ -301,3 +301,82 @@ async def test_scheduled_sweep_moves_claims_without_being_asked(
         assert status == "indemnifiable"
         timeline = (await client.get(f"/v1/claims/{claim['id']}/timeline", headers=tokens.insured())).json()
         assert timeline[-1]["actor"] == "scheduler" and timeline[-1]["detail"]["ground"] == "protracted_default"
+
+
+async def test_maximum_liability_reached_mid_year_caps_the_next_indemnity(
+    claims_service: httpx.AsyncClient, policies: httpx.AsyncClient, debtors: httpx.AsyncClient, tokens: Tokens
+) -> None:
+    body = policy_body(number="POL-SMALL-MAX", terms={"max_liability": "10000.00", "discretionary_limit": "20000.00"})
+    policy = (await policies.post("/v1/policies", json=body, headers=tokens.underwriter())).json()
+    await policies.patch(
+        f"/v1/policies/{policy['id']}", json={"status": "active"}, headers={**tokens.underwriter(), "If-Match": '"1"'}
+    )
+    urls = []
+    for siren, number in (("732829320", "X1"), ("853479236", "X2")):
+        debtor = (
+            await debtors.post(
+                "/v1/debtors", json={"legal_name": siren, "country": "FR", "siren": siren}, headers=tokens.insured()
+            )
+        ).json()
+        declared = await claims_service.post(
+            "/v1/claims",
+            json={
+                "policy_id": policy["id"],
+                "debtor_id": debtor["id"],
+                "declaration_date": "2026-06-15",
+                "invoices": [invoice(number, amount="12000.00", vat_amount="2000.00")],
+            },
+            headers=tokens.insured(),
+        )
+        urls.append(declared.headers["Location"])
+    await claims_service.post("/v1/claims/sweeps", json={"on": "2026-10-28"}, headers=tokens.handler())
+    # Each: 10,000 net x 0.90 - 500 = 8,500; the year's maximum of 10,000 leaves 1,500 for the second.
+    first = (await claims_service.post(f"{urls[0]}/indemnity", headers=tokens.handler())).json()
+    second = (await claims_service.post(f"{urls[1]}/indemnity", headers=tokens.handler())).json()
+    assert (first["amount"], second["amount"], second["before_maximum_liability"]) == ("8500.00", "1500.00", "8500.00")
+    assert [line["amount"] for line in second["breakdown"] if line["rule"] == "maximum_liability"] == ["1500.00"]
+    recovered = await claims_service.post(
+        f"{urls[1]}/recoveries", json={"amount": "1000.00", "received_on": "2026-12-01"}, headers=tokens.handler()
+    )
+    assert (recovered.json()["insurer_share"], recovered.json()["insured_share"]) == ("150.00", "850.00")
+
+
+async def test_another_insured_gets_404_on_every_claim_route(
+    claims_service: httpx.AsyncClient, tokens: Tokens, claim: dict[str, Any]
+) -> None:
+    stranger = tokens.insured("INS-BETA")
+    url = f"/v1/claims/{claim['id']}"
+    bodies = {
+        "payments-received": {"amount": "1.00", "received_on": "2026-06-20"},
+        "due-date-extensions": {"invoice_number": "A", "new_due_date": "2026-05-01"},
+        "creance-filings": {"filed_on": "2026-07-01", "amount": "1.00", "court_officer": "Me X"},
+        "withdrawal": {"reason": "x"},
+    }
+    for path, body in bodies.items():
+        answer = await claims_service.post(f"{url}/{path}", json=body, headers=stranger)
+        assert answer.status_code == 404 and answer.json()["code"] == "CLAIM_NOT_FOUND", path
+    for path in ("", "/timeline", "/indemnity"):
+        assert (await claims_service.get(f"{url}{path}", headers=stranger)).status_code == 404, path
+    for path in ("indemnity", "recoveries", "closure", "forclusion-relief"):
+        assert (await claims_service.post(f"{url}/{path}", json={}, headers=tokens.insured())).status_code in (
+            403,
+            422,
+        ), path
+    assert (await claims_service.get(url, headers=tokens.insured())).json()["status"] == "open"
+
+
+async def test_opening_a_claim_queues_claim_opened_for_the_debtors_service(
+    claims_service: httpx.AsyncClient, claim: dict[str, Any], policy_id: str, debtor_id: str
+) -> None:
+    from sqlalchemy import select
+
+    from services.claims.adapters.tables import outbox
+
+    async with claims_service.app.state.db.readers() as session:  # type: ignore[attr-defined]
+        rows = [dict(row._mapping) for row in await session.execute(select(outbox))]
+    assert [(row["event_type"], row["payload"]) for row in rows] == [
+        (
+            "claim.opened.v1",
+            {"claim_id": claim["id"], "policy_id": policy_id, "debtor_id": debtor_id, "opened_on": "2026-06-15"},
+        )
+    ]
