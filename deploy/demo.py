@@ -10,6 +10,7 @@ import json
 import os
 import sys
 import time
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -18,6 +19,12 @@ from services.kit.settings import PROJECT_ROOT
 
 GATEWAY = os.environ.get("GATEWAY_URL", "http://127.0.0.1:8000")
 SAMPLES = PROJECT_ROOT / "tests" / "data" / "bodacc" / "samples.json"
+TODAY = datetime.now(UTC).date()
+
+
+def day(offset: int) -> str:
+    """Dates are counted from today: the suite runs on the real clock."""
+    return (TODAY + timedelta(days=offset)).isoformat()
 
 
 class Tour:
@@ -71,6 +78,17 @@ def show_claim(tour: Tour, url: str) -> None:
             print(f"    {line['rule']:<36} {line['invoice_number'] or '':<4} {line['amount']:>12}  {line['detail']}")
 
 
+def invoice(number: str, invoice_date: str, due_date: str, amount: str, vat: str) -> dict[str, str]:
+    return {
+        "number": number,
+        "invoice_date": invoice_date,
+        "due_date": due_date,
+        "amount": amount,
+        "vat_amount": vat,
+        "currency": "EUR",
+    }
+
+
 def main() -> int:
     with httpx.Client(base_url=GATEWAY, timeout=15) as client:
         try:
@@ -87,8 +105,8 @@ def main() -> int:
             "insured_name": "Acme Industries SAS",
             "insured_country": "FR",
             "currency": "EUR",
-            "start_date": "2026-01-01",
-            "end_date": "2027-12-31",
+            "start_date": day(-200),
+            "end_date": day(500),
             "terms": {
                 "claim_threshold": "1000.00",
                 "deductible": "500.00",
@@ -110,7 +128,7 @@ def main() -> int:
 
         say("The insured registers two buyers; one gets a named credit limit of 10,000")
         in_lj, slow_payer = (
-            tour.debtor("853479236", "Evry Distribution SARL"),
+            tour.debtor("552100554", "Evry Distribution SARL"),
             tour.debtor("732829320", "Dupont Lyon SA"),
         )
         requested = tour.call(
@@ -123,68 +141,41 @@ def main() -> int:
             "POST",
             f"{requested.headers['Location']}/decision",
             "demo-underwriter",
-            json={"decision": "granted", "reason": "2025 accounts", "effective_date": "2026-01-01"},
+            json={"decision": "granted", "reason": "2025 accounts", "effective_date": day(-200)},
             headers={"If-Match": requested.headers["ETag"]},
         )
 
-        say("The insured declares two defaults")
+        say("The insured declares two defaults (today)")
 
         def declare(debtor_id: str, invoices: list[dict[str, str]]) -> str:
-            body = {
-                "policy_id": policy_id,
-                "debtor_id": debtor_id,
-                "declaration_date": "2026-06-15",
-                "invoices": invoices,
-            }
+            body = {"policy_id": policy_id, "debtor_id": debtor_id, "invoices": invoices}
             return tour.call("POST", "/v1/claims", "demo-insured", json=body).headers["Location"]
 
         first = declare(
             in_lj,
             [
-                {
-                    "number": "A",
-                    "invoice_date": "2026-03-01",
-                    "due_date": "2026-04-30",
-                    "amount": "12000.00",
-                    "vat_amount": "2000.00",
-                    "currency": "EUR",
-                },
-                {
-                    "number": "B",
-                    "invoice_date": "2026-03-20",
-                    "due_date": "2026-05-19",
-                    "amount": "6000.00",
-                    "vat_amount": "1000.00",
-                    "currency": "EUR",
-                },
+                invoice("A", day(-100), day(-40), "12000.00", "2000.00"),
+                invoice("B", day(-80), day(-20), "6000.00", "1000.00"),
             ],
         )
-        second = declare(
-            slow_payer,
-            [
-                {
-                    "number": "C",
-                    "invoice_date": "2026-03-01",
-                    "due_date": "2026-04-30",
-                    "amount": "24000.00",
-                    "vat_amount": "4000.00",
-                    "currency": "EUR",
-                },
-            ],
-        )
+        second = declare(slow_payer, [invoice("C", day(-100), day(-40), "24000.00", "4000.00")])
         tour.call(
-            "POST",
-            f"{first}/payments-received",
-            "demo-insured",
-            json={"amount": "3000.00", "received_on": "2026-06-20"},
+            "POST", f"{first}/payments-received", "demo-insured", json={"amount": "3000.00", "received_on": day(0)}
         )
 
-        say("A claims handler ingests the BODACC samples (a liquidation opens on the first buyer)")
-        report = tour.call(
-            "POST", "/v1/procedure-announcements", "demo-handler", json=json.loads(SAMPLES.read_text())
-        ).json()
+        say("A claims handler ingests the BODACC samples, and records a liquidation opened today on the first buyer")
+        samples = json.loads(SAMPLES.read_text())
+        report = tour.call("POST", "/v1/procedure-announcements", "demo-handler", json=samples).json()
         print({key: value for key, value in report.items() if key != "ignored_details"})
-        for _ in range(50):
+        judgment = {
+            "procedure": "liquidation_judiciaire",
+            "event": "opening",
+            "judgment_date": day(0),
+            "publication_date": day(0),
+            "court": "Tribunal de commerce d'Evry",
+        }
+        tour.call("POST", f"/v1/debtors/{in_lj}/procedure-events", "demo-handler", json=judgment)
+        for _ in range(100):
             if tour.call("GET", first, "demo-handler").json()["status"] == "insolvency":
                 break
             time.sleep(0.2)
@@ -192,11 +183,13 @@ def main() -> int:
             "POST",
             f"{first}/creance-filings",
             "demo-insured",
-            json={"filed_on": "2026-10-01", "amount": "15000.00", "court_officer": "Me Dupont, mandataire judiciaire"},
+            json={"filed_on": day(0), "amount": "15000.00", "court_officer": "Me Dupont, mandataire judiciaire"},
         )
 
-        say("The deadline sweep runs as of 2026-10-28: the second claim's waiting period is over")
-        print(tour.call("POST", "/v1/claims/sweeps", "demo-handler", json={"on": "2026-10-28"}).json())
+        waiting_ends = tour.call("GET", second, "demo-handler").json()["deadlines"]["waiting_period_end"]
+        sweep_on = (date.fromisoformat(waiting_ends) + timedelta(days=1)).isoformat()
+        say(f"The deadline sweep runs as of {sweep_on}: the second claim's waiting period is over")
+        print(tour.call("POST", "/v1/claims/sweeps", "demo-handler", json={"on": sweep_on}).json())
 
         say("The claims handler's worklist")
         for item in tour.call("GET", "/v1/worklist", "demo-handler").json()["items"]:
@@ -205,14 +198,12 @@ def main() -> int:
         say("Indemnities paid (once), a recovery shared")
         for url in (first, second):
             tour.call("POST", f"{url}/indemnity", "demo-handler")
-        tour.call(
-            "POST", f"{first}/recoveries", "demo-handler", json={"amount": "1000.00", "received_on": "2026-12-01"}
-        )
+        tour.call("POST", f"{first}/recoveries", "demo-handler", json={"amount": "1000.00", "received_on": day(0)})
 
         for url in (first, second):
             say(f"Claim {url}")
             show_claim(tour, url)
-        liability = tour.call("GET", f"/v1/policies/{policy_id}/liability?on=2026-03-01", "demo-insured").json()
+        liability = tour.call("GET", f"/v1/policies/{policy_id}/liability?on={day(-100)}", "demo-insured").json()
         say(
             f"Maximum liability of the year: {liability['max_liability']}, consumed {liability['consumed']}, "
             f"remaining {liability['remaining']}"

@@ -1,15 +1,15 @@
 """Two claims walked through the gateway over the four real processes, every amount checked to the cent.
 
-Insolvency: declared, then an LJ announcement reaches the claim through the outboxes; créance filed in
-time; indemnity paid once; a recovery shared. Protracted default: the waiting period runs out.
+The processes run on the real clock, so every date here is counted from today. Insolvency: declared,
+then a liquidation judgment reaches the claim through the outboxes; créance filed in time; indemnity
+paid once; a recovery shared. Protracted default: the waiting period runs out.
 """
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Iterator
-from pathlib import Path
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -20,10 +20,11 @@ from tests.e2e.conftest import suite_running, token
 from tests.support import Databases
 
 pytestmark = pytest.mark.e2e
-SAMPLES = {
-    item["id"]: item
-    for item in json.loads((Path(__file__).resolve().parents[1] / "data" / "bodacc" / "samples.json").read_text())
-}
+TODAY = datetime.now(UTC).date()
+
+
+def day(offset: int) -> str:
+    return (TODAY + timedelta(days=offset)).isoformat()
 
 
 @pytest.fixture(scope="module")
@@ -48,26 +49,16 @@ def actors(gateway: httpx.Client) -> dict[str, dict[str, str]]:
 
 @pytest.fixture(scope="module")
 def policy(gateway: httpx.Client, actors: dict[str, dict[str, str]]) -> dict[str, Any]:
-    created = gateway.post("/v1/policies", json=policy_body(number="E2E-CLAIMS"), headers=actors["underwriter"])
-    ok(
-        gateway.patch(
-            created.headers["Location"],
-            json={"status": "active"},
-            headers={**actors["underwriter"], "If-Match": created.headers["ETag"]},
-        )
-    )
+    body = policy_body(number="E2E-CLAIMS", start_date=day(-200), end_date=day(500))
+    created = gateway.post("/v1/policies", json=body, headers=actors["underwriter"])
+    headers = {**actors["underwriter"], "If-Match": created.headers["ETag"]}
+    ok(gateway.patch(created.headers["Location"], json={"status": "active"}, headers=headers))
     return created.json()
 
 
 def debtor(gateway: httpx.Client, actors: dict[str, dict[str, str]], siren: str) -> str:
-    return ok(
-        gateway.post(
-            "/v1/debtors",
-            json={"legal_name": f"Co {siren}", "country": "FR", "siren": siren},
-            headers=actors["insured"],
-        ),
-        201,
-    )["id"]
+    body = {"legal_name": f"Co {siren}", "country": "FR", "siren": siren}
+    return ok(gateway.post("/v1/debtors", json=body, headers=actors["insured"]), 201)["id"]
 
 
 def wait_for_status(gateway: httpx.Client, url: str, headers: dict[str, str], status: str) -> dict[str, Any]:
@@ -84,58 +75,44 @@ def test_insolvency_case_from_declaration_to_shared_recovery(
 ) -> None:
     insured, handler = actors["insured"], actors["handler"]
     debtor_id = debtor(gateway, actors, "853479236")
-    requested = gateway.post(
-        "/v1/credit-limits",
-        json={"policy_id": policy["id"], "debtor_id": debtor_id, "amount": "10000.00", "currency": "EUR"},
-        headers=insured,
-    )
-    ok(
-        gateway.post(
-            f"{requested.headers['Location']}/decision",
-            json={"decision": "granted", "reason": "ok", "effective_date": "2026-01-01"},
-            headers={**actors["underwriter"], "If-Match": requested.headers["ETag"]},
-        )
-    )
+    limit = {"policy_id": policy["id"], "debtor_id": debtor_id, "amount": "10000.00", "currency": "EUR"}
+    requested = gateway.post("/v1/credit-limits", json=limit, headers=insured)
+    decision = {"decision": "granted", "reason": "ok", "effective_date": day(-200)}
+    headers = {**actors["underwriter"], "If-Match": requested.headers["ETag"]}
+    ok(gateway.post(f"{requested.headers['Location']}/decision", json=decision, headers=headers))
+    invoices = [
+        invoice("A", invoice_date=day(-100), due_date=day(-40), amount="12000.00", vat_amount="2000.00"),
+        invoice("B", invoice_date=day(-80), due_date=day(-20), amount="6000.00", vat_amount="1000.00"),
+    ]
     declared = gateway.post(
         "/v1/claims",
-        json={
-            "policy_id": policy["id"],
-            "debtor_id": debtor_id,
-            "declaration_date": "2026-06-15",
-            "invoices": [
-                invoice("A", invoice_date="2026-03-01", due_date="2026-04-30", amount="12000.00", vat_amount="2000.00"),
-                invoice("B", invoice_date="2026-03-20", due_date="2026-05-19", amount="6000.00", vat_amount="1000.00"),
-            ],
-        },
+        json={"policy_id": policy["id"], "debtor_id": debtor_id, "invoices": invoices},
         headers={**insured, "Idempotency-Key": "e2e-insolvency"},
     )
-    url = ok(declared, 201) and declared.headers["Location"]
+    ok(declared, 201)
+    url = declared.headers["Location"]
     assert gateway.get(url, headers=actors["insured-beta"]).status_code == 404
-    ok(
-        gateway.post(
-            f"{url}/payments-received", json={"amount": "3000.00", "received_on": "2026-06-20"}, headers=insured
-        ),
-        201,
-    )
-    ok(gateway.post("/v1/procedure-announcements", json=SAMPLES["A202601721671"], headers=handler))
+    payment = {"amount": "3000.00", "received_on": day(0)}
+    ok(gateway.post(f"{url}/payments-received", json=payment, headers=insured), 201)
+    judgment = {
+        "procedure": "liquidation_judiciaire",
+        "event": "opening",
+        "judgment_date": day(0),
+        "publication_date": day(0),
+    }
+    ok(gateway.post(f"/v1/debtors/{debtor_id}/procedure-events", json=judgment, headers=handler), 201)
     claim = wait_for_status(gateway, url, insured, "insolvency")
-    assert (claim["status"], claim["deadlines"]["creance_deadline"]) == ("insolvency", "2026-11-09")
-    filed = ok(
-        gateway.post(
-            f"{url}/creance-filings",
-            json={"filed_on": "2026-10-01", "amount": "15000.00", "court_officer": "Me Dupont"},
-            headers=insured,
-        ),
-        201,
-    )
-    assert filed["status"] == "indemnifiable"
+    deadline = ok(gateway.get(f"/v1/debtors/{debtor_id}/procedure", headers=handler))["creance_deadline"]
+    assert (claim["status"], claim["deadlines"]["creance_deadline"]) == ("insolvency", deadline)
+    filing = {"filed_on": day(0), "amount": "15000.00", "court_officer": "Me Dupont"}
+    assert ok(gateway.post(f"{url}/creance-filings", json=filing, headers=insured), 201)["status"] == "indemnifiable"
     assert gateway.post(f"{url}/indemnity", headers=insured).status_code == 403
+    # A: 9,000 unpaid -> 7,500 net; B: 5,000 net; limit 10,000 -> 7,500 + 2,500; x 0.90 - 500 = 8,500.
     paid = ok(gateway.post(f"{url}/indemnity", headers=handler), 201)
     assert (paid["eligible_loss"], paid["amount"]) == ("10000.00", "8500.00")
     assert ok(gateway.post(f"{url}/indemnity", headers=handler)) == paid
-    shared = ok(
-        gateway.post(f"{url}/recoveries", json={"amount": "1000.00", "received_on": "2026-12-01"}, headers=handler), 201
-    )
+    recovery = {"amount": "1000.00", "received_on": day(0)}
+    shared = ok(gateway.post(f"{url}/recoveries", json=recovery, headers=handler), 201)
     assert (shared["insurer_share"], shared["insured_share"]) == ("850.00", "150.00")
     assert ok(gateway.post(f"{url}/closure", json={"reason": "LJ closed"}, headers=handler), 201)["status"] == "closed"
     timeline = ok(gateway.get(f"{url}/timeline", headers=insured))
@@ -148,35 +125,25 @@ def test_protracted_default_case(
 ) -> None:
     insured, handler = actors["insured"], actors["handler"]
     debtor_id = debtor(gateway, actors, "732829320")  # no named limit: the policy's discretionary 20,000 covers
-    url = gateway.post(
-        "/v1/claims",
-        json={
-            "policy_id": policy["id"],
-            "debtor_id": debtor_id,
-            "declaration_date": "2026-06-15",
-            "invoices": [
-                invoice("C", invoice_date="2026-03-01", due_date="2026-04-30", amount="24000.00", vat_amount="4000.00")
-            ],
-        },
-        headers=insured,
-    ).headers["Location"]
-    assert ok(gateway.post("/v1/claims/sweeps", json={"on": "2026-10-27"}, headers=handler))["indemnifiable"] == 0
-    assert ok(gateway.post("/v1/claims/sweeps", json={"on": "2026-10-28"}, headers=handler))["indemnifiable"] == 1
+    unpaid = invoice("C", invoice_date=day(-100), due_date=day(-40), amount="24000.00", vat_amount="4000.00")
+    declared = gateway.post(
+        "/v1/claims", json={"policy_id": policy["id"], "debtor_id": debtor_id, "invoices": [unpaid]}, headers=insured
+    )
+    url = declared.headers["Location"]
+    waiting_ends = ok(declared, 201)["deadlines"]["waiting_period_end"]
+    assert waiting_ends == day(140)
+    assert ok(gateway.post("/v1/claims/sweeps", json={"on": waiting_ends}, headers=handler))["indemnifiable"] == 0
+    after = (date.fromisoformat(waiting_ends) + timedelta(days=1)).isoformat()
+    assert ok(gateway.post("/v1/claims/sweeps", json={"on": after}, headers=handler))["indemnifiable"] == 1
     worklist = ok(gateway.get("/v1/worklist", headers=handler))["items"]
     assert any(item["claim_id"] == url.rsplit("/", 1)[1] and item["action"] == "indemnity_to_pay" for item in worklist)
     # 24,000 incl. VAT -> 20,000 net, within 20,000; x 0.90 = 18,000; - 500 deductible = 17,500.
     paid = ok(gateway.post(f"{url}/indemnity", headers=handler), 201)
     assert (paid["eligible_loss"], paid["amount"]) == ("20000.00", "17500.00")
-    shared = ok(
-        gateway.post(
-            f"{url}/recoveries",
-            json={"amount": "2000.00", "received_on": "2026-12-01", "origin": "debtor"},
-            headers=handler,
-        ),
-        201,
-    )
+    recovery = {"amount": "2000.00", "received_on": day(0), "origin": "debtor"}
+    shared = ok(gateway.post(f"{url}/recoveries", json=recovery, headers=handler), 201)
     assert (shared["insurer_share"], shared["insured_share"]) == ("1750.00", "250.00")
-    liability = ok(gateway.get(f"/v1/policies/{policy['id']}/liability?on=2026-03-01", headers=insured))
+    liability = ok(gateway.get(f"/v1/policies/{policy['id']}/liability?on={day(-100)}", headers=insured))
     assert liability["consumed"] == "26000.00"
 
 

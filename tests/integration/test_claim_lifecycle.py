@@ -51,7 +51,6 @@ async def claim(claims_service: httpx.AsyncClient, tokens: Tokens, policy_id: st
     body = {
         "policy_id": policy_id,
         "debtor_id": debtor_id,
-        "declaration_date": "2026-06-15",
         "invoices": [
             invoice("A", invoice_date="2026-03-01", due_date="2026-04-30", amount="12000.00", vat_amount="2000.00"),
             invoice("B", invoice_date="2026-03-20", due_date="2026-05-19", amount="6000.00", vat_amount="1000.00"),
@@ -323,7 +322,6 @@ async def test_maximum_liability_reached_mid_year_caps_the_next_indemnity(
             json={
                 "policy_id": policy["id"],
                 "debtor_id": debtor["id"],
-                "declaration_date": "2026-06-15",
                 "invoices": [invoice(number, amount="12000.00", vat_amount="2000.00")],
             },
             headers=tokens.insured(),

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime, time
 from typing import Any
 
 import httpx
 import pytest
 
+from services.kit.clock import FixedClock
 from tests.builders import invoice, policy_body
 from tests.support import Tokens
 
@@ -17,7 +19,6 @@ def declaration(policy_id: str, debtor_id: str, **overrides: Any) -> dict[str, A
     body: dict[str, Any] = {
         "policy_id": policy_id,
         "debtor_id": debtor_id,
-        "declaration_date": "2026-06-15",
         "invoices": [
             invoice("F-1"),
             invoice("F-2", invoice_date="2026-03-20", due_date="2026-05-19", amount="6000.00", vat_amount="1000.00"),
@@ -54,15 +55,27 @@ async def test_covered_default_opens_a_claim_with_its_deadlines(
 
 
 @pytest.mark.parametrize(
-    ("change", "code"),
+    ("today", "change", "code"),
     [
-        ({"declaration_date": "2026-07-30"}, "NOTIFICATION_LATE"),
-        ({"invoices": [invoice("F-9", invoice_date="2026-01-02", due_date="2026-05-30")]}, "CREDIT_PERIOD_EXCEEDED"),
+        ("2026-07-30", {}, "NOTIFICATION_LATE"),
+        (
+            "2026-06-15",
+            {"invoices": [invoice("F-9", invoice_date="2026-01-02", due_date="2026-05-30")]},
+            "CREDIT_PERIOD_EXCEEDED",
+        ),
     ],
 )
 async def test_uncovered_default_is_rejected_with_its_reasons(
-    claims_service: httpx.AsyncClient, tokens: Tokens, policy_id: str, debtor_id: str, change: dict[str, Any], code: str
+    claims_service: httpx.AsyncClient,
+    tokens: Tokens,
+    clock: FixedClock,
+    policy_id: str,
+    debtor_id: str,
+    today: str,
+    change: dict[str, Any],
+    code: str,
 ) -> None:
+    clock.set(datetime.combine(date.fromisoformat(today), time(9), tzinfo=UTC))
     response = await claims_service.post(
         "/v1/claims", json=declaration(policy_id, debtor_id, **change), headers=tokens.insured()
     )
@@ -182,3 +195,12 @@ async def test_dependency_down_is_503_and_writes_nothing(
         assert response.status_code == 503 and response.headers["Retry-After"]
         assert response.json()["code"] == "UPSTREAM_UNAVAILABLE"
         assert (await client.get("/v1/claims", headers=tokens.handler())).json()["items"] == []
+
+
+async def test_the_declaration_date_is_the_service_s_not_the_caller_s(
+    claims_service: httpx.AsyncClient, tokens: Tokens, policy_id: str, debtor_id: str
+) -> None:
+    backdated = await claims_service.post(
+        "/v1/claims", json=declaration(policy_id, debtor_id, declaration_date="2026-05-01"), headers=tokens.insured()
+    )
+    assert backdated.status_code == 422 and backdated.json()["code"] == "VALIDATION_FAILED"

@@ -7,7 +7,7 @@ from typing import Any
 
 import httpx
 
-from tests.builders import policy_body
+from tests.builders import invoice, policy_body
 from tests.integration.test_declarations import declaration
 from tests.support import Tokens
 
@@ -22,7 +22,7 @@ async def test_same_key_and_body_replays_the_first_answer(
     assert again.content == first.content and again.headers["Location"] == first.headers["Location"]
     assert again.headers["Idempotent-Replayed"] == "true"
     other = await claims_service.post(
-        "/v1/claims", json=declaration(policy_id, debtor_id, declaration_date="2026-06-16"), headers=headers
+        "/v1/claims", json=declaration(policy_id, debtor_id, invoices=[invoice("OTHER")]), headers=headers
     )
     assert other.status_code == 422 and other.json()["code"] == "IDEMPOTENCY_KEY_REUSED"
     listed = (await claims_service.get("/v1/claims", headers=tokens.handler())).json()["items"]

@@ -31,9 +31,10 @@ class InvoiceIn(RequestBody):
 
 
 class ClaimDeclaration(RequestBody):
+    """A default declared today: the declaration date is the service's, never the caller's (it decides lateness)."""
+
     policy_id: uuid.UUID
     debtor_id: uuid.UUID
-    declaration_date: date | None = Field(None, description="Defaults to today.")
     invoices: Annotated[list[InvoiceIn], Field(min_length=1, max_length=500)]
 
     @model_validator(mode="after")

@@ -69,7 +69,7 @@ async def declare(
     now: datetime,
 ) -> ClaimView:
     """201 with the open claim, or a rejection (kept, with every reason) raised as 422."""
-    declaration_date = data.declaration_date or now.date()
+    declaration_date = now.date()
     # Everything the decision needs is asked first: nothing is written if a service is down.
     debtor = await upstreams.debtor(debtors, data.debtor_id, authorization=authorization)
     cover = await upstreams.cover_check(
