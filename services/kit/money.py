@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
-from typing import Annotated
+from typing import Annotated, Any
 
 import pycountry
 from pydantic import AfterValidator, Field, PlainSerializer, WithJsonSchema
@@ -90,27 +90,37 @@ def _two_places(value: Decimal) -> str:
     return f"{to_cents(value):.2f}"
 
 
-_AMOUNT_JSON = WithJsonSchema(
-    {"type": "string", "pattern": r"^\d{1,13}(\.\d{1,2})?$", "examples": ["12500.00"]}, mode="serialization"
-)
+AMOUNT_PATTERN = r"^\d{1,13}(\.\d{1,2})?$"
+POSITIVE_AMOUNT_PATTERN = r"^(?!0+(\.0{1,2})?$)\d{1,13}(\.\d{1,2})?$"
 
 Amount = Annotated[
     Decimal,
-    Field(ge=0, max_digits=15, decimal_places=2, examples=["12500.00"]),
+    Field(ge=0, max_digits=15, decimal_places=2),
     PlainSerializer(_two_places, return_type=str, when_used="json"),
-    _AMOUNT_JSON,
+    WithJsonSchema({"type": "string", "pattern": AMOUNT_PATTERN, "examples": ["12500.00"]}),
 ]
-"""A non-negative amount of money in JSON: a decimal string with at most 2 places."""
+"""A non-negative amount of money in JSON: a decimal string with at most 2 places (numbers are read too)."""
+
+PositiveAmount = Annotated[
+    Decimal,
+    Field(gt=0, max_digits=15, decimal_places=2),
+    PlainSerializer(_two_places, return_type=str, when_used="json"),
+    WithJsonSchema({"type": "string", "pattern": POSITIVE_AMOUNT_PATTERN, "examples": ["12500.00"]}),
+]
+"""An amount of money strictly above zero."""
 
 CurrencyCode = Annotated[
-    str, Field(min_length=3, max_length=3, pattern=r"^[A-Z]{3}$", examples=["EUR"]), AfterValidator(_check_currency)
+    str,
+    Field(min_length=3, max_length=3),
+    AfterValidator(_check_currency),
+    WithJsonSchema({"type": "string", "enum": sorted(_currencies()), "examples": ["EUR"]}),
 ]
 CountryCode = Annotated[
-    str, Field(min_length=2, max_length=2, pattern=r"^[A-Z]{2}$", examples=["FR"]), AfterValidator(_check_country)
+    str,
+    Field(min_length=2, max_length=2),
+    AfterValidator(_check_country),
+    WithJsonSchema({"type": "string", "enum": sorted(_countries()), "examples": ["FR"]}),
 ]
-
-PositiveAmount = Annotated[Amount, Field(gt=0)]
-"""An amount of money strictly above zero."""
 
 
 def _rate_text(value: Decimal) -> str:
@@ -118,10 +128,15 @@ def _rate_text(value: Decimal) -> str:
     return text + "0" * max(0, 2 - len(text.split(".")[1]))
 
 
-Rate = Annotated[
-    Decimal,
-    Field(ge=0, le=1, max_digits=5, decimal_places=4, examples=["0.90"]),
-    PlainSerializer(_rate_text, return_type=str, when_used="json"),
-    WithJsonSchema({"type": "string", "pattern": r"^[01](\.\d{1,4})?$", "examples": ["0.90"]}, mode="serialization"),
-]
+def rate(*, low: str = "0", high: str = "1", pattern: str = r"^(0(\.\d{1,4})?|1(\.0{1,4})?)$") -> Any:
+    """A ratio within [low, high] with at most 4 decimal places, a decimal string in JSON."""
+    return Annotated[
+        Decimal,
+        Field(ge=Decimal(low), le=Decimal(high), max_digits=5, decimal_places=4),
+        PlainSerializer(_rate_text, return_type=str, when_used="json"),
+        WithJsonSchema({"type": "string", "pattern": pattern, "examples": ["0.90"]}),
+    ]
+
+
+Rate = rate()
 """A ratio between 0 and 1 with at most 4 decimal places, a decimal string in JSON."""

@@ -132,6 +132,28 @@ async def _on_validation_error(request: Request, exc: Exception) -> ProblemRespo
     return problem_for(error, instance=request.url.path, request_id=_request_id(request))
 
 
+def _flat_routes(routes: list[Any]) -> list[Any]:
+    found: list[Any] = []
+    for route in routes:
+        if hasattr(route, "original_router"):  # an included router keeps its own routes
+            found += _flat_routes(route.original_router.routes)
+        elif hasattr(route, "path_regex"):
+            found.append(route)
+    return found
+
+
+def allowed_methods(request: Request) -> str:
+    """Every method of the most specific path template matching the request (not only the first route's)."""
+    matching = [route for route in _flat_routes(request.app.routes) if route.path_regex.match(request.url.path)]
+    if not matching:
+        return ""
+    fewest = min(len(route.param_convertors) for route in matching)
+    methods = {
+        method for route in matching if len(route.param_convertors) == fewest for method in (route.methods or ())
+    }
+    return ", ".join(sorted(methods))
+
+
 async def _on_http_error(request: Request, exc: Exception) -> ProblemResponse:
     assert isinstance(exc, StarletteHTTPException)
     code = _CODE_BY_HTTP_STATUS.get(exc.status_code, "HTTP_ERROR")
@@ -143,7 +165,10 @@ async def _on_http_error(request: Request, exc: Exception) -> ProblemResponse:
         instance=request.url.path,
         request_id=_request_id(request),
     )
-    return ProblemResponse(body, status_code=exc.status_code, headers=dict(exc.headers or {}))
+    headers = dict(exc.headers or {})
+    if exc.status_code == 405:
+        headers["Allow"] = allowed_methods(request)
+    return ProblemResponse(body, status_code=exc.status_code, headers=headers)
 
 
 async def _on_unexpected(request: Request, exc: Exception) -> ProblemResponse:

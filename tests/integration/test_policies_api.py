@@ -323,3 +323,9 @@ async def test_unexpected_failure_is_a_problem_without_internals(policies_app: A
     assert response.status_code == 500
     assert response.json()["code"] == "INTERNAL_ERROR" and response.json()["request_id"]
     assert "secret" not in response.text and "Traceback" not in response.text
+
+
+async def test_wrong_method_lists_every_method_of_the_resource(policies: httpx.AsyncClient, tokens: Tokens) -> None:
+    response = await policies.request("DELETE", "/v1/policies", headers=tokens.underwriter())
+    assert response.status_code == 405 and response.headers["content-type"] == "application/problem+json"
+    assert response.headers["Allow"] == "GET, POST"

@@ -3,20 +3,20 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
+from datetime import datetime
 from typing import Annotated, Any
 
 from pydantic import Field, model_validator
 
 from services.claims.domain.status import ClaimStatus
 from services.kit.money import Amount, CurrencyCode, PositiveAmount
-from services.kit.schemas import RequestBody, ResponseBody
+from services.kit.schemas import Day, RequestBody, ResponseBody
 
 
 class InvoiceIn(RequestBody):
     number: Annotated[str, Field(min_length=1, max_length=64)]
-    invoice_date: date
-    due_date: date = Field(description="The original due date, before any extension.")
+    invoice_date: Day
+    due_date: Day = Field(description="The original due date, before any extension.")
     amount: PositiveAmount = Field(description="Unpaid amount, VAT included.")
     vat_amount: Amount = Field(default=0)
     currency: CurrencyCode
@@ -49,19 +49,19 @@ class ClaimDeclaration(RequestBody):
 
 class InvoiceOut(ResponseBody):
     number: str
-    invoice_date: date
-    due_date: date
-    extended_due_date: date | None
+    invoice_date: Day
+    due_date: Day
+    extended_due_date: Day | None
     amount: Amount
     vat_amount: Amount
 
 
 class DeadlinesOut(ResponseBody):
-    oldest_due_date: date
-    declaration_deadline: date
-    max_extension_end: date
-    waiting_period_end: date
-    creance_deadline: date | None
+    oldest_due_date: Day
+    declaration_deadline: Day
+    max_extension_end: Day
+    waiting_period_end: Day
+    creance_deadline: Day | None
 
 
 class ClaimOut(ResponseBody):
@@ -72,9 +72,9 @@ class ClaimOut(ResponseBody):
     policy_id: uuid.UUID
     debtor_id: uuid.UUID
     currency: str
-    declaration_date: date
+    declaration_date: Day
     deadlines: DeadlinesOut
-    creance_filed_on: date | None
+    creance_filed_on: Day | None
     invoices: list[InvoiceOut]
     terms: dict[str, Any]
     rejection_reasons: list[dict[str, Any]]
@@ -94,16 +94,16 @@ class TimelineEntryOut(ResponseBody):
 
 class PaymentIn(RequestBody):
     amount: PositiveAmount
-    received_on: date
+    received_on: Day
 
 
 class ExtensionIn(RequestBody):
     invoice_number: Annotated[str, Field(min_length=1, max_length=64)]
-    new_due_date: date
+    new_due_date: Day
 
 
 class CreanceFilingIn(RequestBody):
-    filed_on: date
+    filed_on: Day
     amount: PositiveAmount
     court_officer: Annotated[str, Field(min_length=1, max_length=200)]
 
@@ -114,16 +114,16 @@ class ReasonIn(RequestBody):
 
 class RecoveryIn(RequestBody):
     amount: PositiveAmount
-    received_on: date
+    received_on: Day
     origin: Annotated[str, Field(pattern="^(court_officer|debtor|other)$")] = "court_officer"
 
 
 class SweepIn(RequestBody):
-    on: date | None = Field(None, description="Deadlines as of this date; today by default.")
+    on: Day | None = Field(None, description="Deadlines as of this date; today by default.")
 
 
 class SweepOut(ResponseBody):
-    on: date
+    on: Day
     indemnifiable: int
     forfeited: int
 
@@ -152,7 +152,7 @@ class RecoveryOut(ResponseBody):
     amount: Amount
     insurer_share: Amount
     insured_share: Amount
-    received_on: date
+    received_on: Day
     origin: str
     recorded_at: datetime
 
@@ -164,18 +164,18 @@ class WorkItemOut(ResponseBody):
     policy_id: uuid.UUID
     debtor_id: uuid.UUID
     action: str
-    due: date | None
+    due: Day | None
     detail: str
 
 
 class WorklistOut(ResponseBody):
-    as_of: date
+    as_of: Day
     items: list[WorkItemOut]
 
 
 class ReliefIn(RequestBody):
-    requested_on: date
-    granted_on: date
-    creance_filed_on: date
+    requested_on: Day
+    granted_on: Day
+    creance_filed_on: Day
     amount: PositiveAmount
     court_officer: Annotated[str, Field(min_length=1, max_length=200)]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
@@ -39,6 +38,7 @@ from services.kit.money import CountryCode
 from services.kit.outbox import EventEnvelope, Outbox, check_internal_token
 from services.kit.pagination import Page, PageRequest, page_request
 from services.kit.problems import problem_responses
+from services.kit.schemas import Day
 from services.kit.upstream import Upstream
 
 Everyone = Annotated[Principal, Depends(Allow(Role.INSURED, Role.UNDERWRITER, Role.CLAIMS_HANDLER, Role.ADMIN))]
@@ -315,7 +315,7 @@ async def get_limits_in_force(
     principal: Everyone,
     policy_id: uuid.UUID,
     debtor_id: uuid.UUID,
-    on: Annotated[list[date], Query(min_length=1, max_length=1000, description="Delivery dates")],
+    on: Annotated[list[Day], Query(min_length=1, max_length=1000, description="Delivery dates")],
 ) -> LimitsInForceOut:
     currency, answers = await credit_limits.limits_in_force(
         uow,

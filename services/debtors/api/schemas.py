@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
+from datetime import datetime
 from typing import Annotated, Any
 
 from pydantic import Field, model_validator
@@ -11,7 +11,7 @@ from pydantic import Field, model_validator
 from services.debtors.domain.limits import CoverStopReason, Decision, LimitSource, RequestStatus
 from services.debtors.domain.procedures import ClosureReason, ProcedureEventKind, ProcedureType
 from services.kit.money import Amount, CountryCode, CurrencyCode, PositiveAmount
-from services.kit.schemas import RequestBody, ResponseBody
+from services.kit.schemas import Day, RequestBody, ResponseBody
 
 Text200 = Annotated[str, Field(min_length=1, max_length=200)]
 MAX_ANNOUNCEMENTS = 10_000
@@ -56,7 +56,7 @@ class DecisionIn(RequestBody):
     decision: Decision
     amount: PositiveAmount | None = Field(None, description="For partially_granted and reduced.")
     reason: Annotated[str, Field(min_length=1, max_length=500)]
-    effective_date: date | None = Field(
+    effective_date: Day | None = Field(
         None, description="First delivery date the decision applies to; today by default."
     )
 
@@ -75,7 +75,7 @@ class RequestOut(ResponseBody):
 class VersionOut(ResponseBody):
     kind: Decision
     amount: Amount
-    effective_date: date
+    effective_date: Day
     reason: str | None
     recorded_at: datetime
     recorded_by: str
@@ -94,7 +94,7 @@ class CreditLimitOut(ResponseBody):
 
 
 class LimitInForceOut(ResponseBody):
-    on: date
+    on: Day
     amount: Amount
     source: LimitSource
     stopped: CoverStopReason | None
@@ -110,7 +110,7 @@ class LimitsInForceOut(ResponseBody):
 class ExposureIn(RequestBody):
     amount: Amount
     currency: CurrencyCode
-    as_of_date: date
+    as_of_date: Day
 
 
 class ExposureOut(ResponseBody):
@@ -119,7 +119,7 @@ class ExposureOut(ResponseBody):
     insured_id: str
     amount: Amount
     currency: str
-    as_of_date: date
+    as_of_date: Day
     updated_at: datetime
 
 
@@ -137,8 +137,8 @@ class DebtorExposureOut(ResponseBody):
 class ProcedureEventIn(RequestBody):
     procedure: ProcedureType
     event: ProcedureEventKind
-    judgment_date: date
-    publication_date: date | None = None
+    judgment_date: Day
+    publication_date: Day | None = None
     court: Annotated[str, Field(max_length=200)] | None = None
     closure_reason: ClosureReason | None = None
 
@@ -157,11 +157,11 @@ class ProcedureEventOut(ResponseBody):
     source: str
     procedure: ProcedureType
     event: ProcedureEventKind
-    judgment_date: date
-    publication_date: date | None
+    judgment_date: Day
+    publication_date: Day | None
     court: str | None
     closure_reason: ClosureReason | None
-    creance_deadline: date | None
+    creance_deadline: Day | None
     recorded_at: datetime
 
 
@@ -170,9 +170,9 @@ class ProcedureStateOut(ResponseBody):
     procedure: ProcedureType | None
     open: bool
     insolvent: bool
-    opened_on: date | None
-    opening_publication_date: date | None
-    creance_deadline: date | None
+    opened_on: Day | None
+    opening_publication_date: Day | None
+    creance_deadline: Day | None
     opening_missing: bool = Field(
         description="Open procedure seen without its opening judgment: the deadline is unknown."
     )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Query, Response
@@ -13,6 +12,7 @@ from services.kit.dependencies import ClockDep, Reader, Writer
 from services.kit.http import etag_of
 from services.kit.pagination import Page, PageRequest, page_request
 from services.kit.problems import problem_responses
+from services.kit.schemas import Day
 from services.policies.adapters.tables import Policy
 from services.policies.api.schemas import (
     CoverCheckOut,
@@ -138,7 +138,7 @@ async def get_liability(
     uow: Reader,
     clock: ClockDep,
     principal: Readers,
-    on: Annotated[date | None, Query(description="A day of the insurance year; defaults to today.")] = None,
+    on: Annotated[Day | None, Query(description="A day of the insurance year; defaults to today.")] = None,
 ) -> LiabilityOut:
     figures = await handlers.liability_of(uow, policy_id=policy_id, on=on or clock.today(), principal=principal)
     return LiabilityOut.model_validate(figures)

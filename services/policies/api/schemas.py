@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
+from datetime import datetime
 from decimal import Decimal
 from typing import Annotated
 
 from pydantic import Field, model_validator
 
-from services.kit.money import Amount, CountryCode, CurrencyCode, PositiveAmount, Rate
-from services.kit.schemas import Identifier, PatchBody, RequestBody, ResponseBody
+from services.kit.money import Amount, CountryCode, CurrencyCode, PositiveAmount, Rate, rate
+from services.kit.schemas import Day, Identifier, PatchBody, RequestBody, ResponseBody
 from services.policies.domain.policy import PolicyStatus
 
-CoverRate = Annotated[Rate, Field(ge=Decimal("0.50"), le=Decimal("0.95"))]
+CoverRate = rate(low="0.50", high="0.95", pattern=r"^0\.([5-8]\d{0,3}|9[0-4]\d{0,2}|950{0,2})$")
 DayCount = Annotated[int, Field(ge=1, le=3650)]
 Countries = Annotated[list[CountryCode], Field(min_length=1, max_length=250)]
 
@@ -59,8 +59,8 @@ class PolicyCreate(RequestBody):
     insured_name: Annotated[str, Field(min_length=1, max_length=200)]
     insured_country: CountryCode
     currency: CurrencyCode
-    start_date: date
-    end_date: date
+    start_date: Day
+    end_date: Day
     terms: Terms
 
 
@@ -69,8 +69,8 @@ class PolicyPatch(PatchBody):
 
     status: PolicyStatus | None = None
     insured_name: Annotated[str, Field(min_length=1, max_length=200)] | None = None
-    start_date: date | None = None
-    end_date: date | None = None
+    start_date: Day | None = None
+    end_date: Day | None = None
     terms: TermsPatch | None = None
 
 
@@ -95,8 +95,8 @@ class PolicyOut(ResponseBody):
     insured_name: str
     insured_country: str
     currency: str
-    start_date: date
-    end_date: date
+    start_date: Day
+    end_date: Day
     status: PolicyStatus
     terms: TermsOut
     created_at: datetime
@@ -105,8 +105,8 @@ class PolicyOut(ResponseBody):
 
 class InvoiceIn(RequestBody):
     number: Annotated[str, Field(min_length=1, max_length=64)]
-    invoice_date: date
-    due_date: date = Field(description="The original due date, before any extension.")
+    invoice_date: Day
+    due_date: Day = Field(description="The original due date, before any extension.")
     amount: PositiveAmount = Field(description="Unpaid amount, VAT included.")
     vat_amount: Amount = Decimal("0.00")
     currency: CurrencyCode
@@ -122,7 +122,7 @@ class InvoiceIn(RequestBody):
 
 class CoverCheckRequest(RequestBody):
     debtor_country: CountryCode
-    declaration_date: date | None = Field(None, description="Defaults to today.")
+    declaration_date: Day | None = Field(None, description="Defaults to today.")
     invoices: Annotated[list[InvoiceIn], Field(min_length=1, max_length=1000)]
 
     @model_validator(mode="after")
@@ -140,10 +140,10 @@ class ReasonOut(ResponseBody):
 
 
 class DeadlinesOut(ResponseBody):
-    oldest_due_date: date
-    declaration_deadline: date
-    max_extension_end: date
-    waiting_period_end: date
+    oldest_due_date: Day
+    declaration_deadline: Day
+    max_extension_end: Day
+    waiting_period_end: Day
 
 
 class CoverTermsOut(ResponseBody):
@@ -162,7 +162,7 @@ class CoverTermsOut(ResponseBody):
 
 class CoverCheckOut(ResponseBody):
     policy_id: uuid.UUID
-    declaration_date: date
+    declaration_date: Day
     covered: bool
     reasons: list[ReasonOut]
     deadlines: DeadlinesOut
@@ -173,7 +173,7 @@ class ReservationRequest(RequestBody):
     claim_id: Identifier
     amount: Amount
     currency: CurrencyCode
-    attributable_date: date = Field(description="The date whose insurance year bears the indemnity.")
+    attributable_date: Day = Field(description="The date whose insurance year bears the indemnity.")
 
 
 class ReservationOut(ResponseBody):
@@ -182,16 +182,16 @@ class ReservationOut(ResponseBody):
     currency: str
     requested: Amount
     reserved: Amount
-    year_start: date
-    year_end: date
+    year_start: Day
+    year_end: Day
     created_at: datetime
 
 
 class LiabilityOut(ResponseBody):
     policy_id: uuid.UUID
     currency: str
-    year_start: date
-    year_end: date
+    year_start: Day
+    year_end: Day
     max_liability: Amount
     consumed: Amount
     remaining: Amount
