@@ -120,13 +120,13 @@ async def list_claims(
     return Page[ClaimOut](items=[claim_out(view) for view in result.items], next_cursor=result.next_cursor)
 
 
-@claims.get("/{claim_id}", response_model=ClaimOut, responses=problem_responses(404, 422), summary="Read a claim")
+@claims.get("/{claim_id:uuid}", response_model=ClaimOut, responses=problem_responses(404, 422), summary="Read a claim")
 async def get_claim(claim_id: uuid.UUID, uow: Reader, principal: Readers) -> ClaimOut:
     return claim_out(await declarations.get_claim(uow, claim_id=claim_id, principal=principal))
 
 
 @claims.get(
-    "/{claim_id}/timeline",
+    "/{claim_id:uuid}/timeline",
     response_model=list[TimelineEntryOut],
     responses=problem_responses(404, 422),
     summary="Every state change and fact of the claim, with who, when and from which request or event",
@@ -150,7 +150,7 @@ FACT_ERRORS = problem_responses(404, 409, 422)
 
 
 @claims.post(
-    "/{claim_id}/payments-received",
+    "/{claim_id:uuid}/payments-received",
     status_code=201,
     response_model=ClaimOut,
     responses=FACT_ERRORS,
@@ -180,7 +180,7 @@ async def payment_received(
 
 
 @claims.post(
-    "/{claim_id}/due-date-extensions",
+    "/{claim_id:uuid}/due-date-extensions",
     status_code=201,
     response_model=ClaimOut,
     responses=FACT_ERRORS,
@@ -208,7 +208,7 @@ async def due_date_extension(
 
 
 @claims.post(
-    "/{claim_id}/creance-filings",
+    "/{claim_id:uuid}/creance-filings",
     status_code=201,
     response_model=ClaimOut,
     responses=FACT_ERRORS,
@@ -237,7 +237,7 @@ async def creance_filing(
 
 
 @claims.post(
-    "/{claim_id}/forclusion-relief",
+    "/{claim_id:uuid}/forclusion-relief",
     status_code=201,
     response_model=ClaimOut,
     responses=FACT_ERRORS,
@@ -268,7 +268,7 @@ async def forclusion_relief(
 
 
 @claims.post(
-    "/{claim_id}/withdrawal",
+    "/{claim_id:uuid}/withdrawal",
     status_code=201,
     response_model=ClaimOut,
     responses=FACT_ERRORS,
@@ -312,7 +312,7 @@ async def run_sweep(
 
 
 @claims.post(
-    "/{claim_id}/indemnity",
+    "/{claim_id:uuid}/indemnity",
     status_code=201,
     response_model=IndemnityOut,
     responses=problem_responses(404, 409, 422, 503),
@@ -345,7 +345,7 @@ async def indemnity(
 
 
 @claims.get(
-    "/{claim_id}/indemnity",
+    "/{claim_id:uuid}/indemnity",
     response_model=IndemnityOut,
     responses=problem_responses(404, 409, 422),
     summary="The indemnity paid, with its breakdown line by line",
@@ -357,7 +357,7 @@ async def get_indemnity(claim_id: uuid.UUID, uow: Reader, principal: Readers) ->
 
 
 @claims.post(
-    "/{claim_id}/recoveries",
+    "/{claim_id:uuid}/recoveries",
     status_code=201,
     response_model=RecoveryOut,
     responses=FACT_ERRORS,
@@ -380,7 +380,7 @@ async def recovery(
 
 
 @claims.post(
-    "/{claim_id}/closure",
+    "/{claim_id:uuid}/closure",
     status_code=201,
     response_model=ClaimOut,
     responses=FACT_ERRORS,

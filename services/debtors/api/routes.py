@@ -101,7 +101,9 @@ async def search_debtors(
     )
 
 
-@debtors.get("/{debtor_id}", response_model=DebtorOut, responses=problem_responses(404, 422), summary="Read a debtor")
+@debtors.get(
+    "/{debtor_id:uuid}", response_model=DebtorOut, responses=problem_responses(404, 422), summary="Read a debtor"
+)
 async def get_debtor(debtor_id: uuid.UUID, uow: Reader, principal: Everyone) -> Debtor:
     return await registry.get_debtor(uow, debtor_id=debtor_id)
 
@@ -114,7 +116,7 @@ def _exposure_out(line: Exposure) -> ExposureOut:
 
 
 @debtors.get(
-    "/{debtor_id}/exposure",
+    "/{debtor_id:uuid}/exposure",
     response_model=DebtorExposureOut,
     responses=problem_responses(404, 422),
     summary="Declared exposure on a debtor (own lines for an insured, every policy for the back office)",
@@ -129,7 +131,7 @@ async def get_exposure(debtor_id: uuid.UUID, uow: Reader, principal: Everyone) -
 
 
 @exposure.put(
-    "/{policy_id}/{debtor_id}",
+    "/{policy_id:uuid}/{debtor_id:uuid}",
     response_model=ExposureOut,
     responses={201: {"description": "Created", "model": ExposureOut}, **problem_responses(404, 422)},
     summary="Declare the outstanding amount on a debtor under a policy (idempotent)",
@@ -177,7 +179,7 @@ def _procedure_out(debtor_id: uuid.UUID, state: ProcedureState, history: list[Pr
 
 
 @debtors.get(
-    "/{debtor_id}/procedure",
+    "/{debtor_id:uuid}/procedure",
     response_model=ProcedureStateOut,
     responses=problem_responses(404, 422),
     summary="The debtor's collective procedure: where it stands, its deadlines and history",
@@ -188,7 +190,7 @@ async def get_procedure(debtor_id: uuid.UUID, uow: Reader, principal: Everyone) 
 
 
 @debtors.post(
-    "/{debtor_id}/procedure-events",
+    "/{debtor_id:uuid}/procedure-events",
     status_code=201,
     response_model=ProcedureStateOut,
     responses=problem_responses(404, 422),
@@ -335,7 +337,10 @@ async def get_limits_in_force(
 
 
 @limits.get(
-    "/{limit_id}", response_model=CreditLimitOut, responses=problem_responses(404, 422), summary="Read a credit limit"
+    "/{limit_id:uuid}",
+    response_model=CreditLimitOut,
+    responses=problem_responses(404, 422),
+    summary="Read a credit limit",
 )
 async def get_limit(
     limit_id: uuid.UUID, response: Response, uow: Reader, clock: ClockDep, principal: Everyone
@@ -346,7 +351,7 @@ async def get_limit(
 
 
 @limits.post(
-    "/{limit_id}/decision",
+    "/{limit_id:uuid}/decision",
     response_model=CreditLimitOut,
     responses=problem_responses(404, 409, 412, 422, 428),
     summary="Decide a request, or reduce or withdraw the limit (a new dated version; needs If-Match)",

@@ -79,13 +79,15 @@ async def list_policies(
     return Page[PolicyOut](items=[policy_out(policy) for policy in result.items], next_cursor=result.next_cursor)
 
 
-@router.get("/{policy_id}", response_model=PolicyOut, responses=problem_responses(404, 422), summary="Read a policy")
+@router.get(
+    "/{policy_id:uuid}", response_model=PolicyOut, responses=problem_responses(404, 422), summary="Read a policy"
+)
 async def get_policy(policy_id: uuid.UUID, response: Response, uow: Reader, principal: Readers) -> PolicyOut:
     return _with_etag(response, await handlers.get_policy(uow, policy_id=policy_id, principal=principal))
 
 
 @router.patch(
-    "/{policy_id}",
+    "/{policy_id:uuid}",
     response_model=PolicyOut,
     responses=problem_responses(404, 409, 412, 422, 428),
     summary="Change a policy's status, or a draft's terms (needs If-Match)",
@@ -106,7 +108,7 @@ async def update_policy(
 
 
 @router.post(
-    "/{policy_id}/cover-checks",
+    "/{policy_id:uuid}/cover-checks",
     response_model=CoverCheckOut,
     responses=problem_responses(404, 422),
     summary="Would these unpaid invoices be covered? Every reason, and the deadlines",
@@ -128,7 +130,7 @@ async def check_cover(
 
 
 @router.get(
-    "/{policy_id}/liability",
+    "/{policy_id:uuid}/liability",
     response_model=LiabilityOut,
     responses=problem_responses(404, 422),
     summary="Maximum liability of the insurance year, consumed and remaining",
@@ -145,7 +147,7 @@ async def get_liability(
 
 
 @router.post(
-    "/{policy_id}/liability/reservations",
+    "/{policy_id:uuid}/liability/reservations",
     status_code=201,
     response_model=ReservationOut,
     responses=problem_responses(404, 409, 422),
