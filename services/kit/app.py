@@ -6,7 +6,6 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -146,7 +145,3 @@ def _openapi_with_problems(app: FastAPI) -> dict[str, Any]:
         components["schemas"].pop(unused, None)
     app.openapi_schema = schema
     return schema
-
-
-def project_path(*parts: str) -> Path:
-    return PROJECT_ROOT.joinpath(*parts)

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.claims.adapters.tables import Claim, ClaimInvoice, TimelineEntry
+from services.claims.adapters.tables import Claim, ClaimInvoice, Indemnity, TimelineEntry
 
 
 class ClaimRepository:
@@ -67,6 +67,10 @@ class ClaimRepository:
         if after is not None:
             statement = statement.where(Claim.id > after)
         return list((await self.session.execute(statement)).scalars())
+
+    async def indemnity(self, claim_id: uuid.UUID) -> Indemnity | None:
+        statement = select(Indemnity).where(Indemnity.claim_id == claim_id)
+        return (await self.session.execute(statement)).scalar_one_or_none()
 
     async def timeline(self, claim_id: uuid.UUID) -> list[TimelineEntry]:
         statement = (

@@ -5,7 +5,6 @@ from __future__ import annotations
 import uuid
 from dataclasses import asdict, dataclass
 from datetime import date, datetime
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -15,9 +14,10 @@ from services.claims.adapters.repository import ClaimRepository
 from services.claims.adapters.tables import Claim, ClaimInvoice, TimelineEntry
 from services.claims.api.schemas import ClaimDeclaration
 from services.claims.domain.declaration import Reason, limit_reasons, opening_for
-from services.claims.domain.errors import ClaimNotFound, DeclarationRejected, InvoiceAlreadyClaimed
+from services.claims.domain.errors import DeclarationRejected, InvoiceAlreadyClaimed
 from services.claims.domain.status import ClaimStatus
 from services.claims.domain.worklist import next_action
+from services.claims.service_layer.lifecycle import Actor, entry, visible_claim
 from services.kit.auth import Principal
 from services.kit.outbox import Outbox
 from services.kit.pagination import Page, PageRequest, page_of
@@ -31,29 +31,6 @@ CLAIM_OPENED = "claim.opened.v1"
 class ClaimView:
     claim: Claim
     invoices: list[ClaimInvoice]
-
-
-def _entry(
-    claim_id: uuid.UUID,
-    *,
-    at: datetime,
-    actor: str,
-    kind: str,
-    source: str | None,
-    status_from: str | None = None,
-    status_to: str | None = None,
-    **detail: Any,
-) -> TimelineEntry:
-    return TimelineEntry(
-        claim_id=claim_id,
-        at=at,
-        actor=actor,
-        kind=kind,
-        status_from=status_from,
-        status_to=status_to,
-        source=source,
-        detail=detail,
-    )
 
 
 async def declare(
@@ -145,26 +122,23 @@ async def declare(
         ]
         for invoice in invoices:
             repo.add(invoice)
-        actor = principal.client_id
         source = f"request:{request_id}" if request_id else None
         repo.add(
-            _entry(
+            entry(
                 claim.id,
-                at=now,
-                actor=actor,
                 kind="declared",
-                source=source,
+                actor=Actor(principal.client_id, source),
+                at=now,
                 status_to=ClaimStatus.DECLARED,
                 invoices=len(invoices),
             )
         )
         repo.add(
-            _entry(
+            entry(
                 claim.id,
-                at=now,
-                actor="cover-check",
                 kind="rejected" if reasons else "opened",
-                source=source,
+                actor=Actor("cover-check", source),
+                at=now,
                 status_from=ClaimStatus.DECLARED,
                 status_to=status,
                 reasons=[reason.code for reason in reasons],
@@ -200,17 +174,10 @@ async def declare(
     return ClaimView(claim, invoices)
 
 
-async def _visible(repo: ClaimRepository, claim_id: uuid.UUID, principal: Principal) -> Claim:
-    claim = await repo.claim(claim_id)
-    if claim is None or not principal.may_see(claim.insured_id):
-        raise ClaimNotFound(f"No claim {claim_id}.")
-    return claim
-
-
 async def get_claim(uow: UnitOfWork, *, claim_id: uuid.UUID, principal: Principal) -> ClaimView:
     async with uow:
         repo = ClaimRepository(uow.session, dialect=uow.dialect)
-        claim = await _visible(repo, claim_id, principal)
+        claim = await visible_claim(repo, claim_id, principal, for_update=False)
         return ClaimView(claim, await repo.invoices([claim.id]))
 
 
@@ -241,7 +208,7 @@ async def list_claims(
 async def timeline(uow: UnitOfWork, *, claim_id: uuid.UUID, principal: Principal) -> list[TimelineEntry]:
     async with uow:
         repo = ClaimRepository(uow.session, dialect=uow.dialect)
-        await _visible(repo, claim_id, principal)
+        await visible_claim(repo, claim_id, principal, for_update=False)
         return await repo.timeline(claim_id)
 
 

@@ -44,8 +44,32 @@ class Actor:
     source: str | None
 
 
+def entry(
+    claim_id: uuid.UUID,
+    *,
+    kind: str,
+    actor: Actor,
+    at: datetime,
+    status_from: str | None = None,
+    status_to: str | None = None,
+    **detail: Any,
+) -> TimelineEntry:
+    """One line of a claim's timeline: what happened, who, when, from which request or event."""
+    return TimelineEntry(
+        claim_id=claim_id,
+        at=at,
+        actor=actor.name,
+        kind=kind,
+        status_from=status_from,
+        status_to=status_to,
+        source=actor.source,
+        detail=detail,
+    )
+
+
 def record(repo: ClaimRepository, claim: Claim, *, kind: str, actor: Actor, at: datetime, **detail: Any) -> None:
-    repo.add(TimelineEntry(claim_id=claim.id, at=at, actor=actor.name, kind=kind, source=actor.source, detail=detail))
+    """A fact on the claim that does not change its status."""
+    repo.add(entry(claim.id, kind=kind, actor=actor, at=at, **detail))
 
 
 def move(
@@ -56,18 +80,7 @@ def move(
     claim.status = moved(current, target)
     claim.version += 1
     claim.updated_at = at
-    repo.add(
-        TimelineEntry(
-            claim_id=claim.id,
-            at=at,
-            actor=actor.name,
-            kind=kind,
-            status_from=current,
-            status_to=target,
-            source=actor.source,
-            detail=detail,
-        )
-    )
+    repo.add(entry(claim.id, kind=kind, actor=actor, at=at, status_from=current, status_to=target, **detail))
 
 
 CLAIM_CLOSED = "claim.closed.v1"
@@ -81,8 +94,11 @@ async def release(repo: ClaimRepository, outbox: Outbox, claim: Claim, *, now: d
     )
 
 
-async def visible_claim(repo: ClaimRepository, claim_id: uuid.UUID, principal: Principal) -> Claim:
-    claim = await repo.claim(claim_id, for_update=True)
+async def visible_claim(
+    repo: ClaimRepository, claim_id: uuid.UUID, principal: Principal, *, for_update: bool = True
+) -> Claim:
+    """The claim if the caller may see it (another insured's claim does not exist for them); locked to change it."""
+    claim = await repo.claim(claim_id, for_update=for_update)
     if claim is None or not principal.may_see(claim.insured_id):
         raise ClaimNotFound(f"No claim {claim_id}.")
     return claim
@@ -317,15 +333,15 @@ async def sweep(uow: UnitOfWork, *, on: date, actor: Actor, now: datetime) -> Sw
                     else {"code": "CREANCE_DEADLINE_MISSED"}
                 )
                 repo.add(
-                    TimelineEntry(
-                        claim_id=claim_id,
-                        at=now,
-                        actor=actor.name,
+                    entry(
+                        claim_id,
                         kind=kind,
+                        actor=actor,
+                        at=now,
                         status_from=source,
                         status_to=target,
-                        source=actor.source,
-                        detail={"as_of": on.isoformat(), **detail},
+                        as_of=on.isoformat(),
+                        **detail,
                     )
                 )
                 setattr(report, attribute, getattr(report, attribute) + 1)

@@ -60,9 +60,7 @@ async def pay_indemnity(
         # The claim row is locked (PostgreSQL) or the database write-locked (SQLite) until commit,
         # so a second call waits here and then finds the indemnity paid.
         claim = await visible_claim(repo, claim_id, principal)
-        existing = (
-            await uow.session.execute(select(Indemnity).where(Indemnity.claim_id == claim.id))
-        ).scalar_one_or_none()
+        existing = await repo.indemnity(claim.id)
         if existing is not None:
             return existing, False
         moved(ClaimStatus(claim.status), ClaimStatus.INDEMNIFIED)
@@ -143,9 +141,7 @@ async def indemnity_of(uow: UnitOfWork, *, claim_id: uuid.UUID, principal: Princ
     async with uow:
         repo = ClaimRepository(uow.session, dialect=uow.dialect)
         claim = await visible_claim(repo, claim_id, principal)
-        found = (
-            await uow.session.execute(select(Indemnity).where(Indemnity.claim_id == claim.id))
-        ).scalar_one_or_none()
+        found = await repo.indemnity(claim.id)
     if found is None:
         raise NotIndemnified(f"The claim is {claim.status}.")
     return found
@@ -166,9 +162,7 @@ async def record_recovery(
     async with uow:
         repo = ClaimRepository(uow.session, dialect=uow.dialect)
         claim = await visible_claim(repo, claim_id, principal)
-        indemnity = (
-            await uow.session.execute(select(Indemnity).where(Indemnity.claim_id == claim.id))
-        ).scalar_one_or_none()
+        indemnity = await repo.indemnity(claim.id)
         if indemnity is None:
             raise NotIndemnified(f"The claim is {claim.status}.", current_status=claim.status)
         so_far = type_coerce(func.coalesce(func.sum(Recovery.insurer_share), 0), ExactDecimal(2))

@@ -32,14 +32,16 @@ class ClosureReason(StrEnum):
 # A debtor in RJ or LJ is insolvent; sauvegarde protects it but is not insolvency.
 INSOLVENCY = frozenset({ProcedureType.REDRESSEMENT_JUDICIAIRE, ProcedureType.LIQUIDATION_JUDICIAIRE})
 
-CREANCE_MONTHS_METROPOLITAN = 2
-CREANCE_MONTHS_OUTSIDE_METROPOLE = 4
+CREANCE_MONTHS = 2
 
 
-def creance_deadline(publication_date: date, *, creditor_in_metropolitan_france: bool = True) -> date:
-    """The déclaration de créance is due 2 months after the BODACC publication (4 outside metropolitan France)."""
-    months = CREANCE_MONTHS_METROPOLITAN if creditor_in_metropolitan_france else CREANCE_MONTHS_OUTSIDE_METROPOLE
-    return add_months(publication_date, months)
+def creance_deadline(publication_date: date) -> date:
+    """The déclaration de créance is due 2 months after the BODACC publication of the opening.
+
+    That is the deadline of a creditor in metropolitan France; the claims service, which knows
+    each insured, extends it to 4 months for a creditor outside.
+    """
+    return add_months(publication_date, CREANCE_MONTHS)
 
 
 @dataclass(frozen=True, slots=True)
