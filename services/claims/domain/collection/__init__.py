@@ -1,0 +1,1 @@
+"""Collection on a claim (recouvrement): the French routes from reminder to enforceable title."""
