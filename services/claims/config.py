@@ -1,5 +1,7 @@
 """Claims service settings (env prefix CLAIMS_)."""
 
+from typing import Any
+
 from pydantic_settings import SettingsConfigDict
 
 from services.kit.settings import ServiceSettings, sqlite_url
@@ -13,3 +15,5 @@ class ClaimsSettings(ServiceSettings):
     debtors_url: str = "http://127.0.0.1:8002"
     sweep_every_seconds: float = 3600.0
     """How often the deadline sweep runs in the background (0 turns it off)."""
+    collection: dict[str, Any] = {}
+    """Collection periods that differ from the defaults, e.g. {"formal_notice_days": 15}; policy terms win."""

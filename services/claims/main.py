@@ -8,7 +8,7 @@ import httpx
 from fastapi import FastAPI
 
 from services.claims.adapters.tables import idempotency_keys, outbox
-from services.claims.api.routes import routers
+from services.claims.api import collection, routes
 from services.claims.config import ClaimsSettings
 from services.claims.service_layer.lifecycle import scheduled_sweep
 from services.kit.app import build_service_app
@@ -26,7 +26,7 @@ def create_app(
         title="credit-claims claims",
         description="Declarations of default, the claim lifecycle, indemnities paid once, recoveries shared.",
         settings=settings,
-        routers=routers,
+        routers=[*routes.routers, collection.router],
         clock=clock,
         upstreams={"policies": settings.policies_url, "debtors": settings.debtors_url},
         transports=transports,

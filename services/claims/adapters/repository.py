@@ -4,12 +4,21 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select, type_coerce
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.claims.adapters.tables import Claim, ClaimInvoice, Indemnity, TimelineEntry
+from services.claims.adapters.tables import (
+    Claim,
+    ClaimInvoice,
+    CollectionAction,
+    Indemnity,
+    PaymentReceived,
+    TimelineEntry,
+)
+from services.kit.types import ExactDecimal
 
 
 class ClaimRepository:
@@ -77,3 +86,27 @@ class ClaimRepository:
             select(TimelineEntry).where(TimelineEntry.claim_id == claim_id).order_by(TimelineEntry.at, TimelineEntry.id)
         )
         return list((await self.session.execute(statement)).scalars())
+
+    async def collection_actions(self, claim_ids: Sequence[uuid.UUID]) -> list[CollectionAction]:
+        """The collection actions of these claims in the order they were recorded."""
+        statement = (
+            select(CollectionAction).where(CollectionAction.claim_id.in_(claim_ids)).order_by(CollectionAction.id)
+        )
+        return list((await self.session.execute(statement)).scalars())
+
+    async def unpaid_by_claim(self, claim_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Decimal]:
+        """What each claim's debtor still owes: its invoices less the payments received."""
+        owed = select(ClaimInvoice.claim_id, type_coerce(func.sum(ClaimInvoice.amount), ExactDecimal(2)))
+        paid = select(PaymentReceived.claim_id, type_coerce(func.sum(PaymentReceived.amount), ExactDecimal(2)))
+        totals = dict(
+            (
+                await self.session.execute(
+                    owed.where(ClaimInvoice.claim_id.in_(claim_ids)).group_by(ClaimInvoice.claim_id)
+                )
+            ).all()
+        )
+        for claim_id, amount in await self.session.execute(
+            paid.where(PaymentReceived.claim_id.in_(claim_ids)).group_by(PaymentReceived.claim_id)
+        ):
+            totals[claim_id] -= amount
+        return totals

@@ -164,3 +164,25 @@ class Recovery(Table, table=True):
     origin: str = Field(max_length=40)
     recorded_at: datetime = Field(sa_type=UTCDateTime())
     recorded_by: str = Field(max_length=128)
+
+
+class CollectionAction(Table, table=True):
+    """A collection step on a claim, as a fact: what, on which day, by whom, with which documents."""
+
+    __tablename__ = "collection_actions"
+
+    id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
+    claim_id: uuid.UUID = Field(sa_column=Column(ForeignKey("claims.id"), nullable=False, index=True))
+    kind: str = Field(max_length=40)
+    done_on: date
+    route: str | None = Field(default=None, max_length=40)
+    stage: str | None = Field(default=None, max_length=40)
+    hearing_on: date | None = None
+    payment_period_days: int | None = None
+    method: str | None = Field(default=None, max_length=60)
+    amount: Decimal | None = Field(default=None, sa_type=ExactDecimal(2))
+    documents: list[dict[str, Any]] = Field(sa_column=Column(JSON, nullable=False))
+    note: str | None = Field(default=None, max_length=1000)
+    recorded_at: datetime = Field(sa_type=UTCDateTime())
+    recorded_by: str = Field(max_length=128)
+    source: str | None = Field(default=None, max_length=128)

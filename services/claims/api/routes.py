@@ -136,7 +136,7 @@ async def get_timeline(claim_id: uuid.UUID, uow: Reader, principal: Readers) -> 
     return [TimelineEntryOut.model_validate(entry, from_attributes=True) for entry in entries]
 
 
-def _actor(principal: Principal, request_id: str | None) -> lifecycle.Actor:
+def actor_of(principal: Principal, request_id: str | None) -> lifecycle.Actor:
     return lifecycle.Actor(principal.client_id, f"request:{request_id}" if request_id else None)
 
 
@@ -173,7 +173,7 @@ async def payment_received(
         amount=body.amount,
         received_on=body.received_on,
         principal=principal,
-        actor=_actor(principal, request_id),
+        actor=actor_of(principal, request_id),
         now=clock.now(),
     )
     return await _claim_view(reader, claim_id, principal)
@@ -201,7 +201,7 @@ async def due_date_extension(
         invoice_number=body.invoice_number,
         new_due_date=body.new_due_date,
         principal=principal,
-        actor=_actor(principal, request_id),
+        actor=actor_of(principal, request_id),
         now=clock.now(),
     )
     return await _claim_view(reader, claim_id, principal)
@@ -230,7 +230,7 @@ async def creance_filing(
         amount=body.amount,
         court_officer=body.court_officer,
         principal=principal,
-        actor=_actor(principal, request_id),
+        actor=actor_of(principal, request_id),
         now=clock.now(),
     )
     return await _claim_view(reader, claim_id, principal)
@@ -261,7 +261,7 @@ async def forclusion_relief(
         amount=body.amount,
         court_officer=body.court_officer,
         principal=principal,
-        actor=_actor(principal, request_id),
+        actor=actor_of(principal, request_id),
         now=clock.now(),
     )
     return await _claim_view(reader, claim_id, principal)
@@ -290,7 +290,7 @@ async def withdrawal(
         claim_id=claim_id,
         reason=body.reason,
         principal=principal,
-        actor=_actor(principal, request_id),
+        actor=actor_of(principal, request_id),
         now=clock.now(),
     )
     return await _claim_view(reader, claim_id, principal)
@@ -306,7 +306,7 @@ async def run_sweep(
     body: SweepIn, uow: Writer, clock: ClockDep, request_id: RequestId, principal: Handlers
 ) -> SweepOut:
     report = await lifecycle.sweep(
-        uow, on=body.on or clock.today(), actor=_actor(principal, request_id), now=clock.now()
+        uow, on=body.on or clock.today(), actor=actor_of(principal, request_id), now=clock.now()
     )
     return SweepOut.model_validate(report, from_attributes=True)
 
@@ -335,7 +335,7 @@ async def indemnity(
         policies=services["policies"],
         claim_id=claim_id,
         principal=principal,
-        actor=_actor(principal, request_id),
+        actor=actor_of(principal, request_id),
         authorization=request.headers.get("authorization"),
         now=clock.now(),
     )
@@ -373,7 +373,7 @@ async def recovery(
         received_on=body.received_on,
         origin=body.origin,
         principal=principal,
-        actor=_actor(principal, request_id),
+        actor=actor_of(principal, request_id),
         now=clock.now(),
     )
     return RecoveryOut.model_validate(recorded, from_attributes=True)
@@ -402,7 +402,7 @@ async def closure(
         claim_id=claim_id,
         reason=body.reason,
         principal=principal,
-        actor=_actor(principal, request_id),
+        actor=actor_of(principal, request_id),
         now=clock.now(),
     )
     return await _claim_view(reader, claim_id, principal)
@@ -418,6 +418,7 @@ worklist = APIRouter(prefix="/v1/worklist", tags=["claims"])
     summary="Claims needing action, nearest deadline first",
 )
 async def get_worklist(
+    request: Request,
     uow: Reader,
     clock: ClockDep,
     principal: Handlers,
@@ -429,7 +430,14 @@ async def get_worklist(
 ) -> WorklistOut:
     today = clock.today()
     items = await declarations.worklist(
-        uow, today=today, within_days=within_days, status=status, debtor_id=debtor_id, policy_id=policy_id, limit=limit
+        uow,
+        today=today,
+        within_days=within_days,
+        status=status,
+        debtor_id=debtor_id,
+        policy_id=policy_id,
+        limit=limit,
+        collection_rules=request.app.state.settings.collection,
     )
     return WorklistOut(
         as_of=today,

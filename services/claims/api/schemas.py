@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, model_validator
 
+from services.claims.domain.collection.terms import ActionKind, DocumentKind, NoticeMethod, Route, Stage
 from services.claims.domain.status import ClaimStatus
 from services.kit.money import Amount, CurrencyCode, PositiveAmount
 from services.kit.schemas import Day, RequestBody, ResponseBody
@@ -179,3 +180,131 @@ class ReliefIn(RequestBody):
     creance_filed_on: Day
     amount: PositiveAmount
     court_officer: Annotated[str, Field(min_length=1, max_length=200)]
+
+
+# Collection
+
+
+class DocumentRef(RequestBody):
+    kind: DocumentKind
+    reference: Annotated[str, Field(min_length=1, max_length=200, description="The document's id in your records.")]
+
+
+class _CollectionFact(RequestBody):
+    done_on: Day = Field(description="The day the step was taken or the decision given.")
+    documents: Annotated[list[DocumentRef], Field(max_length=50)] = []
+    note: Annotated[str, Field(min_length=1, max_length=1000)] | None = None
+
+
+def _kinds(*kinds: ActionKind) -> Any:
+    return Literal[tuple(kind.value for kind in kinds)]  # type: ignore[valid-type]
+
+
+K = ActionKind
+PLAIN_KINDS = _kinds(
+    K.REMINDER,
+    K.DISPUTE,
+    K.DOCUMENTS_ADDED,
+    K.INJONCTION_REQUESTED,
+    K.INJONCTION_GRANTED,
+    K.INJONCTION_REFUSED,
+    K.INJONCTION_SERVED,
+    K.INJONCTION_ENFORCEABLE,
+    K.REFERE_REFUSED,
+    K.JUDGMENT_DISMISSED,
+    K.SMALL_CLAIMS_STARTED,
+    K.SMALL_CLAIMS_AGREED,
+    K.SMALL_CLAIMS_REFUSED,
+    K.CHEQUE_BOUNCED,
+    K.CHEQUE_PRESENTED_AGAIN,
+    K.CHEQUE_CERTIFICATE_ISSUED,
+    K.CHEQUE_CERTIFICATE_SERVED,
+    K.CHEQUE_ENFORCEABLE,
+    K.HANDOVER_REQUESTED,
+    K.HANDOVER_ACCEPTED,
+)
+
+
+class CollectionFactIn(_CollectionFact):
+    """A step with no more to say than its day and documents."""
+
+    kind: PLAIN_KINDS
+
+
+class FormalNoticeIn(_CollectionFact):
+    """A mise en demeure, and the payment period it gives the debtor."""
+
+    kind: Literal["formal_notice"]
+    method: NoticeMethod
+    payment_period_days: Annotated[int, Field(ge=1, le=90)] | None = Field(
+        None, description="Days the notice gives the debtor to pay; the default period otherwise."
+    )
+
+
+class SummonsIn(_CollectionFact):
+    """A summons served (assignation, référé) or an opposition that sends the case to a hearing."""
+
+    kind: _kinds(K.ASSIGNATION_SERVED, K.REFERE_SUMMONED, K.INJONCTION_OPPOSED)
+    hearing_on: Day | None = None
+
+
+class DecisionIn(_CollectionFact):
+    """A court decision ordering payment: the provision of a référé, or a judgment."""
+
+    kind: _kinds(K.REFERE_GRANTED, K.JUDGMENT_GRANTED)
+    amount: PositiveAmount | None = Field(None, description="The amount the debtor is ordered to pay.")
+
+
+class PaymentObtainedIn(_CollectionFact):
+    """Money the collection obtained: it reduces the claim as any payment received."""
+
+    kind: Literal["payment_obtained"]
+    amount: PositiveAmount
+
+
+CollectionActionIn = Annotated[
+    CollectionFactIn | FormalNoticeIn | SummonsIn | DecisionIn | PaymentObtainedIn, Field(discriminator="kind")
+]
+
+
+class CollectionActionOut(ResponseBody):
+    id: uuid.UUID
+    kind: ActionKind
+    done_on: Day
+    route: Route | None = Field(description="The court route the step belongs to.")
+    stage: Stage | None = Field(description="Where the step left its route.")
+    hearing_on: Day | None
+    payment_period_days: int | None
+    method: NoticeMethod | None
+    amount: Amount | None
+    documents: list[dict[str, str]]
+    note: str | None
+    recorded_at: datetime
+    recorded_by: str
+
+
+class NextStepOut(ResponseBody):
+    action: str
+    due: Day | None = Field(description="The deadline, or the day the step becomes possible; none if it has none.")
+    by: str = Field(description="Who acts: insured, insurer, debtor, court or court_officer.")
+    detail: str
+    route: Route | None
+
+
+class RouteTriedOut(ResponseBody):
+    route: Route
+    outcome: Stage
+
+
+class CollectionOut(ResponseBody):
+    claim_id: uuid.UUID
+    as_of: Day
+    route: Route | None = Field(description="The court route running, if any.")
+    stage: Stage | None
+    collector: str = Field(description="insured, or insurer once a handover is accepted.")
+    suspended: bool = Field(description="A collective procedure stays individual collection: declare the créance.")
+    duties_met: bool = Field(description="A formal notice, a court route or a handover is on record.")
+    enforceable_title: bool
+    routes_tried: list[RouteTriedOut]
+    next_step: NextStepOut | None
+    actions: list[CollectionActionOut]

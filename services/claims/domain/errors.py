@@ -56,3 +56,8 @@ class NotIndemnified(Conflict):
 class ReliefTooLate(RuleBroken):
     code = "RELIEF_TOO_LATE"
     title = "A relevé de forclusion must be asked within 6 months of the publication"
+
+
+class NotInCollection(Conflict):
+    code = "CLAIM_NOT_IN_COLLECTION"
+    title = "Collection steps are recorded only on a claim not yet indemnified, settled, withdrawn or closed"

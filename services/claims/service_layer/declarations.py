@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import asdict, dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -17,6 +18,7 @@ from services.claims.domain.declaration import Reason, limit_reasons, opening_fo
 from services.claims.domain.errors import DeclarationRejected, InvoiceAlreadyClaimed
 from services.claims.domain.status import ClaimStatus
 from services.claims.domain.worklist import next_action
+from services.claims.service_layer import collection
 from services.claims.service_layer.lifecycle import Actor, entry, visible_claim
 from services.kit.auth import Principal
 from services.kit.outbox import Outbox
@@ -229,8 +231,9 @@ async def worklist(
     debtor_id: uuid.UUID | None,
     policy_id: uuid.UUID | None,
     limit: int,
+    collection_rules: dict[str, Any],
 ) -> list[WorkItem]:
-    """Claims needing action, nearest deadline first (unknown deadlines first of all)."""
+    """Claims needing action, nearest deadline first (unknown deadlines first of all), collection steps beside."""
     waiting = {ClaimStatus.OPEN, ClaimStatus.INSOLVENCY, ClaimStatus.INDEMNIFIABLE}
     statuses = [status] if status in waiting else ([] if status else sorted(waiting))
     async with uow:
@@ -240,6 +243,9 @@ async def worklist(
         if policy_id is not None:
             query = query.where(Claim.policy_id == policy_id)
         claims = list((await uow.session.execute(query)).scalars())
+        repo = ClaimRepository(uow.session, dialect=uow.dialect)
+        steps = await collection.next_steps(repo, claims, settings_rules=collection_rules, today=today)
+    horizon = today + timedelta(days=within_days)
     items = []
     for claim in claims:
         found = next_action(
@@ -254,5 +260,9 @@ async def worklist(
         )
         if found is not None:
             items.append(WorkItem(claim, found.action, found.due, found.detail))
+        step, suspended = steps.get(claim.id, (None, False))
+        # Under a procedure the créance is the work, already listed above.
+        if step is not None and not suspended and step.due is not None and step.due <= horizon:
+            items.append(WorkItem(claim, f"collection:{step.action}", step.due, step.detail))
     items.sort(key=lambda item: (item.due is not None, item.due or today, str(item.claim.id)))
     return items[:limit]

@@ -124,33 +124,54 @@ async def receive_payment(
     async with uow:
         repo = ClaimRepository(uow.session, dialect=uow.dialect)
         claim = await visible_claim(repo, claim_id, principal)
-        if ClaimStatus(claim.status) not in PRE_INDEMNITY:
-            moved(ClaimStatus(claim.status), ClaimStatus.SETTLED)  # raises with the current status
-        owed = sum((invoice.amount for invoice in await repo.invoices([claim.id])), Decimal(0))
-        paid = await paid_so_far(repo, claim.id)
-        if paid + amount > owed:
-            raise OverPayment(f"{owed - paid} is unpaid on this claim.", unpaid=f"{owed - paid:.2f}")
-        repo.add(
-            PaymentReceived(
-                claim_id=claim.id, amount=amount, received_on=received_on, recorded_at=now, recorded_by=actor.name
-            )
-        )
-        record(
-            repo,
-            claim,
-            kind="payment_received",
-            actor=actor,
-            at=now,
-            amount=f"{amount:.2f}",
-            received_on=received_on.isoformat(),
-            unpaid_after=f"{owed - paid - amount:.2f}",
-        )
-        if paid + amount == owed:
-            move(repo, claim, ClaimStatus.SETTLED, kind="settled", actor=actor, at=now)
-            await release(repo, outbox, claim, now=now)
-        claim.updated_at = now
+        await apply_payment(repo, outbox, claim, amount=amount, received_on=received_on, actor=actor, now=now)
         await uow.commit()
     return claim
+
+
+async def unpaid(repo: ClaimRepository, claim: Claim) -> Decimal:
+    """What the debtor still owes on the claim's invoices, VAT included."""
+    owed = sum((invoice.amount for invoice in await repo.invoices([claim.id])), Decimal(0))
+    return owed - await paid_so_far(repo, claim.id)
+
+
+async def apply_payment(
+    repo: ClaimRepository,
+    outbox: Outbox,
+    claim: Claim,
+    *,
+    amount: Decimal,
+    received_on: date,
+    actor: Actor,
+    now: datetime,
+    **detail: Any,
+) -> None:
+    """A payment from the debtor reduces the claim; paid in full, the claim is settled."""
+    if ClaimStatus(claim.status) not in PRE_INDEMNITY:
+        moved(ClaimStatus(claim.status), ClaimStatus.SETTLED)  # raises with the current status
+    owing = await unpaid(repo, claim)
+    if amount > owing:
+        raise OverPayment(f"{owing} is unpaid on this claim.", unpaid=f"{owing:.2f}")
+    repo.add(
+        PaymentReceived(
+            claim_id=claim.id, amount=amount, received_on=received_on, recorded_at=now, recorded_by=actor.name
+        )
+    )
+    record(
+        repo,
+        claim,
+        kind="payment_received",
+        actor=actor,
+        at=now,
+        amount=f"{amount:.2f}",
+        received_on=received_on.isoformat(),
+        unpaid_after=f"{owing - amount:.2f}",
+        **detail,
+    )
+    if amount == owing:
+        move(repo, claim, ClaimStatus.SETTLED, kind="settled", actor=actor, at=now)
+        await release(repo, outbox, claim, now=now)
+    claim.updated_at = now
 
 
 async def extend_due_date(
@@ -261,6 +282,7 @@ async def apply_procedure(
     )
     publication = state.get("opening_publication_date")
     for claim in claims:
+        was_frozen = claim.frozen
         claim.procedure_snapshot = dict(state)
         if state.get("open") and state.get("insolvent"):
             deadline = creance_deadline_for(
@@ -281,17 +303,35 @@ async def apply_procedure(
                     opening_missing=bool(state.get("opening_missing")),
                 )
                 claim.creance_deadline = deadline
+                if not was_frozen:
+                    _collection_suspended(repo, claim, actor=actor, at=at, deadline=deadline)
             else:
                 # A conversion keeps the deadline of the opening.
                 record(repo, claim, kind="procedure_changed", actor=actor, at=at, procedure=state.get("procedure"))
         elif state.get("open"):
             claim.frozen = True
             record(repo, claim, kind="frozen", actor=actor, at=at, procedure=state.get("procedure"))
+            if not was_frozen:
+                _collection_suspended(repo, claim, actor=actor, at=at, deadline=None)
         else:
             claim.frozen = False
             record(repo, claim, kind="procedure_closed", actor=actor, at=at, procedure=state.get("procedure"))
         claim.updated_at = at
     return len(claims)
+
+
+def _collection_suspended(
+    repo: ClaimRepository, claim: Claim, *, actor: Actor, at: datetime, deadline: date | None
+) -> None:
+    # Code de commerce L622-21: the opening stays every individual action; the créance is declared instead.
+    record(
+        repo,
+        claim,
+        kind="collection_suspended",
+        actor=actor,
+        at=at,
+        creance_deadline=deadline.isoformat() if deadline else None,
+    )
 
 
 @dataclass

@@ -68,6 +68,8 @@ def next_step(track: Track, *, facts: CaseFacts, rules: CollectionRules) -> Next
     today = facts.today
     track = as_of(track, today, rules)
     collector = "insurer" if track.handover_accepted_on else "insured"
+    if not facts.in_collection:
+        return None
     if facts.suspended:
         if facts.creance_filed:
             return NextStep("follow_procedure", None, "court_officer", "Créance declared; the procedure distributes.")

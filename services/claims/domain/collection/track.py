@@ -85,6 +85,7 @@ class CaseFacts:
     suspended: bool = False
     creance_deadline: date | None = None
     creance_filed: bool = False
+    in_collection: bool = True  # False once the claim is settled, indemnified, withdrawn or closed
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,6 +134,16 @@ def as_of(track: Track, on: date, rules: CollectionRules) -> Track:
 def running(track: Track, on: date, rules: CollectionRules) -> bool:
     stage = stage_as_of(track, on, rules)
     return track.route is not None and stage is not None and stage not in ENDED and stage != Stage.ENFORCEABLE_TITLE
+
+
+def reached_by(track: Track, kind: ActionKind) -> tuple[Route, Stage] | None:
+    """The route and stage a court step leads to from this track; None for a fact outside the routes."""
+    if kind not in STEPS:
+        return None
+    routes, after, target = STEPS[kind]
+    route = next(iter(routes)) if None in after else track.route
+    assert route is not None
+    return route, target
 
 
 def apply(track: Track, action: Action, *, facts: CaseFacts, rules: CollectionRules, by_insurer: bool) -> Track:

@@ -7,84 +7,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 import httpx
-import pytest
 
 from services.kit.clock import FixedClock
 from tests.builders import invoice, policy_body
-from tests.conftest import INTERNAL_TOKEN
+from tests.integration.claims.events import LJ, procedure_event
 from tests.support import Tokens
-
-SIREN = "732829320"
-
-
-@pytest.fixture
-async def policy_id(policies: httpx.AsyncClient, tokens: Tokens) -> str:
-    body = policy_body(terms={"claim_threshold": "1000.00", "deductible": "500.00", "discretionary_limit": "0"})
-    policy = (await policies.post("/v1/policies", json=body, headers=tokens.underwriter())).json()
-    await policies.patch(
-        f"/v1/policies/{policy['id']}", json={"status": "active"}, headers={**tokens.underwriter(), "If-Match": '"1"'}
-    )
-    return policy["id"]
-
-
-@pytest.fixture
-async def debtor_id(debtors: httpx.AsyncClient, tokens: Tokens, policy_id: str) -> str:
-    body = {"legal_name": "Dupont Distribution SA", "country": "FR", "siren": SIREN}
-    debtor = (await debtors.post("/v1/debtors", json=body, headers=tokens.insured())).json()["id"]
-    requested = await debtors.post(
-        "/v1/credit-limits",
-        json={"policy_id": policy_id, "debtor_id": debtor, "amount": "10000.00", "currency": "EUR"},
-        headers=tokens.insured(),
-    )
-    decided = await debtors.post(
-        f"/v1/credit-limits/{requested.json()['id']}/decision",
-        json={"decision": "granted", "reason": "ok", "effective_date": "2026-01-01"},
-        headers={**tokens.underwriter(), "If-Match": requested.headers["ETag"]},
-    )
-    assert decided.status_code == 200, decided.text
-    return debtor
-
-
-@pytest.fixture
-async def claim(claims_service: httpx.AsyncClient, tokens: Tokens, policy_id: str, debtor_id: str) -> dict[str, Any]:
-    # A: 12,000 incl. 2,000 VAT; B: 6,000 incl. 1,000 VAT (the worked example of the unit tests).
-    body = {
-        "policy_id": policy_id,
-        "debtor_id": debtor_id,
-        "invoices": [
-            invoice("A", invoice_date="2026-03-01", due_date="2026-04-30", amount="12000.00", vat_amount="2000.00"),
-            invoice("B", invoice_date="2026-03-20", due_date="2026-05-19", amount="6000.00", vat_amount="1000.00"),
-        ],
-    }
-    response = await claims_service.post("/v1/claims", json=body, headers=tokens.insured())
-    assert response.status_code == 201, response.text
-    return response.json()
-
-
-async def procedure_event(
-    claims_service: httpx.AsyncClient, debtor_id: str, event_id: str, state: dict[str, Any]
-) -> None:
-    envelope = {
-        "event_id": event_id,
-        "type": "debtor.procedure_changed.v1",
-        "occurred_at": datetime.now(UTC).isoformat(),
-        "data": {"debtor_id": debtor_id, "siren": SIREN, "state": state},
-    }
-    response = await claims_service.post(
-        "/internal/events", json=envelope, headers={"X-Internal-Token": INTERNAL_TOKEN}
-    )
-    assert response.status_code == 200, response.text
-
-
-LJ = {
-    "procedure": "liquidation_judiciaire",
-    "open": True,
-    "insolvent": True,
-    "opened_on": "2026-07-01",
-    "opening_publication_date": "2026-07-09",
-    "creance_deadline": "2026-09-09",
-    "opening_missing": False,
-}
 
 
 async def test_insolvency_then_creance_in_time_then_indemnity_and_recovery(
@@ -132,6 +59,7 @@ async def test_insolvency_then_creance_in_time_then_indemnity_and_recovery(
         "opened",
         "payment_received",
         "insolvency",
+        "collection_suspended",
         "creance_filed",
         "loss_established",
         "indemnified",
@@ -261,12 +189,17 @@ async def test_worklist_orders_claims_by_nearest_deadline(
     claims_service: httpx.AsyncClient, tokens: Tokens, claim: dict[str, Any], debtor_id: str, clock: FixedClock
 ) -> None:
     assert (await claims_service.get("/v1/worklist?within_days=200", headers=tokens.insured())).status_code == 403
-    far = (await claims_service.get("/v1/worklist", headers=tokens.handler())).json()
-    assert far == {"as_of": "2026-06-15", "items": []}
+    near = (await claims_service.get("/v1/worklist", headers=tokens.handler())).json()
+    assert near["as_of"] == "2026-06-15"
+    assert [(item["action"], item["due"]) for item in near["items"]] == [("collection:send_reminder", "2026-06-15")]
     horizon = (await claims_service.get("/v1/worklist?within_days=200", headers=tokens.handler())).json()["items"]
-    assert [(item["action"], item["due"]) for item in horizon] == [("waiting_period_ends", "2026-10-27")]
+    assert [(item["action"], item["due"]) for item in horizon] == [
+        ("collection:send_reminder", "2026-06-15"),
+        ("waiting_period_ends", "2026-10-27"),
+    ]
     await procedure_event(claims_service, debtor_id, "evt-lj-3", LJ)
     items = (await claims_service.get("/v1/worklist?within_days=90", headers=tokens.handler())).json()["items"]
+    # The procedure stays collection: the créance is the only work left.
     assert [(item["claim_id"], item["action"], item["due"]) for item in items] == [
         (claim["id"], "creance_to_file", "2026-09-09")
     ]

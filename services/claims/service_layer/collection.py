@@ -1,0 +1,183 @@
+"""Collection on a claim: record a step as a fact, and read the track with its next step."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from services.claims.adapters.repository import ClaimRepository
+from services.claims.adapters.tables import Claim, CollectionAction
+from services.claims.domain.collection.next_step import NextStep, TrackView, next_step, view
+from services.claims.domain.collection.terms import ActionKind, CollectionRules, DocumentKind
+from services.claims.domain.collection.track import Action, CaseFacts, apply, fold, reached_by
+from services.claims.domain.errors import NotInCollection
+from services.claims.domain.status import ClaimStatus
+from services.claims.service_layer.lifecycle import PRE_INDEMNITY, Actor, apply_payment, record, unpaid, visible_claim
+from services.kit.auth import Principal
+from services.kit.outbox import Outbox
+from services.kit.uow import UnitOfWork
+
+
+@dataclass(frozen=True)
+class ActionRecord:
+    """A collection step as the caller states it."""
+
+    kind: ActionKind
+    done_on: date
+    documents: list[dict[str, str]]
+    note: str | None = None
+    hearing_on: date | None = None
+    payment_period_days: int | None = None
+    method: str | None = None
+    amount: Decimal | None = None
+
+
+@dataclass(frozen=True)
+class CollectionView:
+    claim: Claim
+    as_of: date
+    track: TrackView
+    actions: list[CollectionAction]
+
+
+def rules_for(claim: Claim, settings_rules: dict[str, Any]) -> CollectionRules:
+    """The default periods, changed by the service's settings, then by the policy's terms."""
+    return CollectionRules().changed(settings_rules).changed(claim.terms.get("collection"))
+
+
+def _action(row: CollectionAction) -> Action:
+    return Action(
+        ActionKind(row.kind),
+        row.done_on,
+        documents=frozenset(DocumentKind(item["kind"]) for item in row.documents),
+        hearing_on=row.hearing_on,
+        payment_period_days=row.payment_period_days,
+    )
+
+
+def _facts(claim: Claim, *, unpaid: Decimal, today: date) -> CaseFacts:
+    procedure = claim.procedure_snapshot or {}
+    suspended = bool(procedure.get("open")) or claim.frozen or claim.status == ClaimStatus.INSOLVENCY
+    deadline = claim.creance_deadline or (
+        date.fromisoformat(procedure["creance_deadline"]) if procedure.get("creance_deadline") else None
+    )
+    return CaseFacts(
+        today=today,
+        declared_on=claim.declaration_date,
+        unpaid=unpaid,
+        currency=claim.currency,
+        suspended=suspended,
+        creance_deadline=deadline,
+        creance_filed=claim.creance_filed_on is not None,
+        in_collection=ClaimStatus(claim.status) in PRE_INDEMNITY,
+    )
+
+
+async def record_action(
+    uow: UnitOfWork,
+    outbox: Outbox,
+    *,
+    claim_id: uuid.UUID,
+    data: ActionRecord,
+    settings_rules: dict[str, Any],
+    principal: Principal,
+    actor: Actor,
+    now: datetime,
+) -> CollectionView:
+    """Check the step against the claim's track and its route's rules, then keep it; a payment reduces the claim."""
+    async with uow:
+        repo = ClaimRepository(uow.session, dialect=uow.dialect)
+        claim = await visible_claim(repo, claim_id, principal)
+        if ClaimStatus(claim.status) not in PRE_INDEMNITY:
+            raise NotInCollection(f"The claim is {claim.status}.", current_status=claim.status)
+        rules = rules_for(claim, settings_rules)
+        rows = await repo.collection_actions([claim.id])
+        row = CollectionAction(
+            claim_id=claim.id,
+            kind=data.kind,
+            done_on=data.done_on,
+            hearing_on=data.hearing_on,
+            payment_period_days=data.payment_period_days,
+            method=data.method,
+            amount=data.amount,
+            documents=data.documents,
+            note=data.note,
+            recorded_at=now,
+            recorded_by=actor.name,
+            source=actor.source,
+        )
+        before = fold([_action(done) for done in rows], rules=rules)
+        facts = _facts(claim, unpaid=await unpaid(repo, claim), today=now.date())
+        apply(before, _action(row), facts=facts, rules=rules, by_insurer=principal.is_back_office)
+        route, stage = reached_by(before, data.kind) or (None, None)
+        row.route, row.stage = route, stage
+        repo.add(row)
+        record(
+            repo,
+            claim,
+            kind="collection_action",
+            actor=actor,
+            at=now,
+            action=data.kind.value,
+            done_on=data.done_on.isoformat(),
+            route=route,
+            stage=stage,
+            documents=data.documents,
+        )
+        if data.kind == ActionKind.PAYMENT_OBTAINED:
+            assert data.amount is not None
+            await apply_payment(
+                repo,
+                outbox,
+                claim,
+                amount=data.amount,
+                received_on=data.done_on,
+                actor=actor,
+                now=now,
+                through="collection",
+            )
+        claim.version += 1
+        claim.updated_at = now
+        await repo.session.flush()
+        result = await _view(repo, claim, rules=rules, today=now.date())
+        await uow.commit()
+    return result
+
+
+async def _view(repo: ClaimRepository, claim: Claim, *, rules: CollectionRules, today: date) -> CollectionView:
+    rows = await repo.collection_actions([claim.id])
+    track = fold([_action(row) for row in rows], rules=rules)
+    facts = _facts(claim, unpaid=await unpaid(repo, claim), today=today)
+    return CollectionView(claim=claim, as_of=today, track=view(track, facts=facts, rules=rules), actions=rows)
+
+
+async def collection_of(
+    uow: UnitOfWork, *, claim_id: uuid.UUID, settings_rules: dict[str, Any], principal: Principal, today: date
+) -> CollectionView:
+    """The claim's collection track as of today: what was done, where it stands, what comes next and by when."""
+    async with uow:
+        repo = ClaimRepository(uow.session, dialect=uow.dialect)
+        claim = await visible_claim(repo, claim_id, principal, for_update=False)
+        return await _view(repo, claim, rules=rules_for(claim, settings_rules), today=today)
+
+
+async def next_steps(
+    repo: ClaimRepository, claims: list[Claim], *, settings_rules: dict[str, Any], today: date
+) -> dict[uuid.UUID, tuple[NextStep, bool]]:
+    """Each claim's next collection step, and whether a collective procedure stays collection."""
+    ids = [claim.id for claim in claims]
+    unpaid_of = await repo.unpaid_by_claim(ids)
+    actions: dict[uuid.UUID, list[Action]] = {}
+    for row in await repo.collection_actions(ids):
+        actions.setdefault(row.claim_id, []).append(_action(row))
+    steps = {}
+    for claim in claims:
+        rules = rules_for(claim, settings_rules)
+        facts = _facts(claim, unpaid=unpaid_of.get(claim.id, Decimal(0)), today=today)
+        step = next_step(fold(actions.get(claim.id, []), rules=rules), facts=facts, rules=rules)
+        if step is not None:
+            steps[claim.id] = (step, facts.suspended)
+    return steps
