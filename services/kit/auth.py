@@ -129,13 +129,20 @@ class TokenVerifier:
                 audience=self.audience,
                 issuer=self.issuer,
                 leeway=self.leeway,
-                options={"require": ["exp", "iat", "sub", "iss", "aud"], "verify_exp": False},
+                options={
+                    "require": ["exp", "iat", "sub", "iss", "aud"],
+                    "verify_exp": False,
+                    "verify_iat": False,
+                    "verify_nbf": False,
+                },
             )
         except jwt.PyJWTError as exc:
             raise Unauthenticated(f"The token is not valid: {exc}.") from exc
-        # Expiry is checked against the injected clock, not the wall clock.
+        # Times are checked against the injected clock, not the wall clock.
         if int(claims["exp"]) + self.leeway < now.timestamp():
             raise Unauthenticated("The token has expired.")
+        if max(int(claims["iat"]), int(claims.get("nbf", 0))) - self.leeway > now.timestamp():
+            raise Unauthenticated("The token is not valid yet.")
         try:
             roles = frozenset(Role(role) for role in claims.get("roles", []))
         except ValueError as exc:

@@ -57,3 +57,16 @@ def test_insured_principal_is_confined_to_its_insured_id() -> None:
     assert INSURED.scope_insured_id == "INS-ACME"
     handler = Principal(client_id="desk", roles=frozenset({Role.CLAIMS_HANDLER}))
     assert handler.may_see("INS-BETA") and handler.scope_insured_id is None
+
+
+def test_token_times_are_read_against_the_injected_clock_not_the_wall_clock() -> None:
+    next_year = NOW + timedelta(days=400)
+    assert VERIFIER.verify(ISSUER.issue(INSURED, now=next_year), now=next_year) == INSURED
+    with pytest.raises(Unauthenticated, match="not valid yet"):
+        VERIFIER.verify(ISSUER.issue(INSURED, now=NOW + timedelta(minutes=1)), now=NOW)
+
+
+def test_wrong_issuer_is_refused() -> None:
+    issuer = TokenIssuer(PRIVATE, issuer="someone-else", audience="credit-claims", ttl=timedelta(minutes=5))
+    with pytest.raises(Unauthenticated, match="issuer"):
+        VERIFIER.verify(issuer.issue(INSURED, now=NOW), now=NOW)
