@@ -1,7 +1,8 @@
 """`make demo`: the newcomer's tour, against a running suite (`make run`).
 
-Creates a policy, debtors and a limit, declares two defaults, ingests the BODACC samples,
-sweeps the deadlines, pays, shares a recovery, and prints each claim's timeline and indemnity.
+Creates a policy, debtors and a limit, declares two defaults, records the collection steps on one,
+ingests the BODACC samples, sweeps the deadlines, pays, shares a recovery, and prints each claim's
+collection track, timeline and indemnity.
 """
 
 from __future__ import annotations
@@ -69,13 +70,26 @@ def show_claim(tour: Tour, url: str) -> None:
     print(f"claim {claim['id']}  status={claim['status']}  deadlines={claim['deadlines']}")
     for entry in tour.call("GET", f"{url}/timeline", "demo-handler").json():
         move = f"{entry['status_from'] or ''} -> {entry['status_to']}" if entry["status_to"] else ""
-        print(f"  {entry['at'][:19]}  {entry['kind']:<20} {move:<28} by {entry['actor']:<18} {entry['source'] or ''}")
+        kind = entry["kind"] if entry["kind"] != "collection_action" else f"collection:{entry['detail']['action']}"
+        print(f"  {entry['at'][:19]}  {kind:<31} {move:<28} by {entry['actor']:<18} {entry['source'] or ''}")
     indemnity = tour.call("GET", f"{url}/indemnity", "demo-handler", expect=(200, 409))
     if indemnity.status_code == 200:
         body = indemnity.json()
         print(f"  indemnity {body['amount']} {body['currency']} (eligible loss {body['eligible_loss']})")
         for line in body["breakdown"]:
             print(f"    {line['rule']:<36} {line['invoice_number'] or '':<4} {line['amount']:>12}  {line['detail']}")
+
+
+def show_collection(tour: Tour, url: str) -> None:
+    track = tour.call("GET", f"{url}/collection", "demo-insured").json()
+    print(f"collection: route={track['route']} stage={track['stage']} duties met={track['duties_met']}")
+    for action in track["actions"]:
+        documents = ", ".join(f"{item['kind']} {item['reference']}" for item in action["documents"])
+        stage, who = action["stage"] or "", action["recorded_by"]
+        print(f"  {action['done_on']}  {action['kind']:<22} {stage:<14} by {who:<14} {documents}")
+    step = track["next_step"]
+    if step:
+        print(f"  next: {step['action']} by {step['by']}, due {step['due']} — {step['detail']}")
 
 
 def invoice(number: str, invoice_date: str, due_date: str, amount: str, vat: str) -> dict[str, str]:
@@ -163,6 +177,24 @@ def main() -> int:
             "POST", f"{first}/payments-received", "demo-insured", json={"amount": "3000.00", "received_on": day(0)}
         )
 
+        say("The insured records how it collected on the second claim: reminder, formal notice, injonction de payer")
+        steps = [
+            ("reminder", day(-35), {}),
+            ("formal_notice", day(-30), {"method": "registered_letter_with_acknowledgment", "payment_period_days": 8}),
+            (
+                "injonction_requested",
+                day(-20),
+                {"documents": [{"kind": "invoice", "reference": "C"}, {"kind": "delivery_note", "reference": "BL-C"}]},
+            ),
+            ("injonction_granted", day(-10), {"documents": [{"kind": "court_decision", "reference": "IP-2026-118"}]}),
+            ("injonction_served", day(-5), {"documents": [{"kind": "service_record", "reference": "CJ-5521"}]}),
+        ]
+        for kind, done_on, more in steps:
+            tour.call(
+                "POST", f"{second}/collection-actions", "demo-insured", json={"kind": kind, "done_on": done_on, **more}
+            )
+        show_collection(tour, second)
+
         say("A claims handler ingests the BODACC samples, and records a liquidation opened today on the first buyer")
         samples = json.loads(SAMPLES.read_text())
         report = tour.call("POST", "/v1/procedure-announcements", "demo-handler", json=samples).json()
@@ -193,7 +225,7 @@ def main() -> int:
 
         say("The claims handler's worklist")
         for item in tour.call("GET", "/v1/worklist", "demo-handler").json()["items"]:
-            print(f"  {item['due']}  {item['action']:<20} claim {item['claim_id']}")
+            print(f"  {item['due']}  {item['action']:<34} claim {item['claim_id']}")
 
         say("Indemnities paid (once), a recovery shared")
         for url in (first, second):
@@ -203,6 +235,7 @@ def main() -> int:
         for url in (first, second):
             say(f"Claim {url}")
             show_claim(tour, url)
+            show_collection(tour, url)
         liability = tour.call("GET", f"/v1/policies/{policy_id}/liability?on={day(-100)}", "demo-insured").json()
         say(
             f"Maximum liability of the year: {liability['max_liability']}, consumed {liability['consumed']}, "

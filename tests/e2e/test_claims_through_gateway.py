@@ -165,3 +165,5 @@ def test_demo_tour_runs_clean_against_the_suite(gateway: httpx.Client) -> None:
     assert tour.returncode == 0, tour.stderr + tour.stdout
     assert "indemnity 8500.00 EUR (eligible loss 10000.00)" in tour.stdout
     assert "indemnity 17500.00 EUR (eligible loss 20000.00)" in tour.stdout
+    assert "collection: route=injonction_de_payer stage=order_served duties met=True" in tour.stdout
+    assert "collection:await_opposition_window" in tour.stdout
