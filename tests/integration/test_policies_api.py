@@ -61,6 +61,28 @@ async def test_terms_default_to_the_market_defaults(policies: httpx.AsyncClient,
         90,
     )
     assert (terms["max_extension_days"], terms["waiting_period_days"], terms["vat_covered"]) == (60, 180, False)
+    assert set(terms["collection"].values()) == {None}  # the claims service's collection periods apply
+
+
+async def test_collection_terms_are_kept_and_merged_by_a_patch(policies: httpx.AsyncClient, tokens: Tokens) -> None:
+    body = policy_body(terms={"collection": {"formal_notice_days": 15}})
+    created = await policies.post("/v1/policies", json=body, headers=tokens.underwriter())
+    assert created.json()["terms"]["collection"]["formal_notice_days"] == 15
+    url = f"/v1/policies/{created.json()['id']}"
+    patched = await policies.patch(
+        url,
+        json={"terms": {"collection": {"court_action_days": 45}}},
+        headers={**tokens.underwriter(), "If-Match": created.headers["ETag"]},
+    )
+    assert patched.status_code == 200, patched.text
+    collection = patched.json()["terms"]["collection"]
+    assert (collection["formal_notice_days"], collection["court_action_days"]) == (15, 45)
+    refused = await policies.post(
+        "/v1/policies",
+        json=policy_body(number="POL-X", terms={"collection": {"formal_notice_days": 0}}),
+        headers=tokens.underwriter(),
+    )
+    assert refused.status_code == 422
 
 
 async def test_duplicate_policy_number_is_a_conflict(policies: httpx.AsyncClient, tokens: Tokens) -> None:

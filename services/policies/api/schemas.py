@@ -18,6 +18,20 @@ DayCount = Annotated[int, Field(ge=1, le=3650)]
 Countries = Annotated[list[CountryCode], Field(min_length=1, max_length=250)]
 
 
+PeriodDays = Annotated[int, Field(ge=1, le=365)]
+
+
+class CollectionTerms(RequestBody):
+    """The collection duties the policy sets; a period left out is the claims service's default."""
+
+    reminder_to_notice_days: PeriodDays | None = Field(None, description="Days from the last reminder to the notice.")
+    formal_notice_days: PeriodDays | None = Field(None, description="Days a formal notice gives the debtor to pay.")
+    court_action_days: PeriodDays | None = Field(
+        None, description="Days after the notice period to start a court route."
+    )
+    handover_answer_days: PeriodDays | None = Field(None, description="Days the insurer has to accept a handover.")
+
+
 class Terms(RequestBody):
     """The terms of DESIGN §6; defaults are the market defaults."""
 
@@ -32,6 +46,7 @@ class Terms(RequestBody):
     discretionary_limit: Amount = Decimal("0.00")
     max_liability: PositiveAmount
     covered_countries: Countries
+    collection: CollectionTerms = CollectionTerms()
 
     @model_validator(mode="after")
     def _distinct_countries(self) -> Terms:
@@ -51,6 +66,7 @@ class TermsPatch(PatchBody):
     discretionary_limit: Amount | None = None
     max_liability: PositiveAmount | None = None
     covered_countries: Countries | None = None
+    collection: CollectionTerms | None = None
 
 
 class PolicyCreate(RequestBody):
@@ -74,6 +90,13 @@ class PolicyPatch(PatchBody):
     terms: TermsPatch | None = None
 
 
+class CollectionTermsOut(ResponseBody):
+    reminder_to_notice_days: int | None = None
+    formal_notice_days: int | None = None
+    court_action_days: int | None = None
+    handover_answer_days: int | None = None
+
+
 class TermsOut(ResponseBody):
     percentage_of_cover: Rate
     max_credit_period_days: int
@@ -86,6 +109,7 @@ class TermsOut(ResponseBody):
     discretionary_limit: Amount
     max_liability: Amount
     covered_countries: list[str]
+    collection: CollectionTermsOut
 
 
 class PolicyOut(ResponseBody):
@@ -158,6 +182,7 @@ class CoverTermsOut(ResponseBody):
     discretionary_limit: Amount
     max_extension_days: int
     waiting_period_days: int
+    collection: CollectionTermsOut
 
 
 class CoverCheckOut(ResponseBody):

@@ -47,7 +47,8 @@ async def create_policy(uow: UnitOfWork, *, data: PolicyCreate, actor: Principal
             raise PolicyNumberTaken(f"Policy number {data.number} is taken.")
         policy = Policy(
             **data.model_dump(exclude={"terms"}),
-            **data.terms.model_dump(),
+            **data.terms.model_dump(exclude={"collection"}),
+            collection=data.terms.collection.model_dump(exclude_none=True),
             status=PolicyStatus.DRAFT,
             created_at=now,
             created_by=actor.client_id,
@@ -109,7 +110,11 @@ async def update_policy(
                 f"The policy is {policy.status}; only its status can change.", current_status=policy.status
             )
         for field, value in changes.pop("terms", {}).items():
-            setattr(policy, field, sorted(set(value)) if field == "covered_countries" else value)
+            if field == "covered_countries":
+                value = sorted(set(value))
+            elif field == "collection":  # merged, as a JSON merge patch would
+                value = {**policy.collection, **value}
+            setattr(policy, field, value)
         for field, value in changes.items():
             setattr(policy, field, value)
         check_period(policy.start_date, policy.end_date)

@@ -8,6 +8,7 @@ from typing import Any
 import httpx
 
 from services.kit.clock import FixedClock
+from tests.builders import invoice, policy_body
 from tests.integration.claims.events import LJ, procedure_event
 from tests.support import Tokens
 
@@ -233,3 +234,22 @@ async def test_a_setting_changes_the_default_periods(
         track = Collection(client, tokens, claim["id"])
         noticed = await track.ok("formal_notice", "2026-06-15", method="commissaire_de_justice")
     assert next_of(noticed) == ("await_notice_period", "2026-06-30")
+
+
+async def test_the_policy_terms_change_the_collection_periods_of_its_claims(
+    claims_service: httpx.AsyncClient, policies: httpx.AsyncClient, tokens: Tokens, debtor_id: str
+) -> None:
+    body = policy_body(number="POL-COLLECT", terms={"collection": {"formal_notice_days": 20}})
+    policy = (await policies.post("/v1/policies", json=body, headers=tokens.underwriter())).json()
+    await policies.patch(
+        f"/v1/policies/{policy['id']}", json={"status": "active"}, headers={**tokens.underwriter(), "If-Match": '"1"'}
+    )
+    declared = await claims_service.post(
+        "/v1/claims",
+        json={"policy_id": policy["id"], "debtor_id": debtor_id, "invoices": [invoice("Z", due_date="2026-04-30")]},
+        headers=tokens.insured(),
+    )
+    assert declared.status_code == 201, declared.text
+    track = Collection(claims_service, tokens, declared.json()["id"])
+    noticed = await track.ok("formal_notice", "2026-06-15", method="commissaire_de_justice")
+    assert next_of(noticed) == ("await_notice_period", "2026-07-05")

@@ -106,7 +106,9 @@ class CollectionRules:
         """These rules with a policy's or a setting's values where given."""
         if not overrides:
             return self
-        known = {name: value for name, value in overrides.items() if name in self.__dataclass_fields__}
+        known = {
+            name: value for name, value in overrides.items() if name in self.__dataclass_fields__ and value is not None
+        }
         if "small_claims_limit" in known:
             known["small_claims_limit"] = Decimal(str(known["small_claims_limit"]))
         return replace(self, **known)
