@@ -6,7 +6,7 @@ import uuid
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import JSON, Column, ForeignKey, UniqueConstraint, text
+from sqlalchemy import JSON, Column, ForeignKey, UniqueConstraint
 from sqlalchemy.orm import registry
 from sqlmodel import Field, SQLModel
 
@@ -46,9 +46,7 @@ class Policy(Table, table=True):
     discretionary_limit: Decimal = Field(sa_type=ExactDecimal(2))
     max_liability: Decimal = Field(sa_type=ExactDecimal(2))
     covered_countries: list[str] = Field(sa_column=Column(JSON, nullable=False))
-    collection: dict[str, int] = Field(
-        default_factory=dict, sa_column=Column(JSON, nullable=False, server_default=text("'{}'"))
-    )
+    collection: dict[str, int] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     created_at: datetime = Field(sa_type=UTCDateTime())
     created_by: str = Field(max_length=128)
     updated_at: datetime = Field(sa_type=UTCDateTime())
