@@ -30,6 +30,11 @@ class GatewaySettings(BaseSettings):
     max_bulk_body_bytes: int = 16 * 1024 * 1024
     max_upstream_connections: int = 100
     retry_after_seconds: int = 5
+    max_upstream_body_bytes: int = 32 * 1024 * 1024
+    """A bigger answer from a service is refused as invalid (502) rather than held in memory."""
+    rate_limit_per_second: float = 0.0
+    """Requests a second allowed per client on /v1 (0: no limit; `make run` and benchmarks leave it off)."""
+    rate_limit_burst: int = 20
     docs_enabled: bool = True
 
     def private_key_pem(self) -> str:

@@ -20,6 +20,7 @@ from gateway import openapi
 from gateway.clients import load_clients
 from gateway.config import GatewaySettings
 from gateway.proxy import Proxy, Upstreams
+from gateway.ratelimit import RateLimit
 from gateway.token import router as token_router
 from services.kit.auth import TokenIssuer, TokenVerifier
 from services.kit.clock import Clock, SystemClock
@@ -130,6 +131,8 @@ def create_app(
         max_body=settings.max_body_bytes,
         bulk_limits={path: settings.max_bulk_body_bytes for path in settings.bulk_paths},
         retry_after=settings.retry_after_seconds,
+        max_upstream_body=settings.max_upstream_body_bytes,
+        rate_limit=RateLimit(per_second=settings.rate_limit_per_second, burst=settings.rate_limit_burst, clock=clock),
     )
     return RequestIdMiddleware(MetricsMiddleware(Dispatcher(api, proxy), api.state.metrics))
 

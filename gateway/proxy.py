@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 import httpx
 from starlette.types import Receive, Scope, Send
 
+from gateway.ratelimit import RateLimit
 from services.kit.auth import TokenVerifier, bearer_token
 from services.kit.clock import Clock
 from services.kit.errors import (
@@ -49,6 +51,11 @@ HOP_BY_HOP = frozenset(
 UPSTREAM_ONLY = frozenset({b"date", b"server"})
 
 
+def _is_json(response: httpx.Response) -> bool:
+    media_type = response.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    return media_type == "application/json" or media_type.endswith("+json")
+
+
 def owner_of(path: str) -> str:
     segment = path[len("/v1/") :].split("/", 1)[0]
     service = ROUTES.get(segment)
@@ -88,6 +95,8 @@ class Proxy:
         max_body: int,
         retry_after: int,
         bulk_limits: dict[str, int] | None = None,
+        max_upstream_body: int = 32 * 1024 * 1024,
+        rate_limit: RateLimit | None = None,
     ) -> None:
         self.upstreams = upstreams
         self.verifier = verifier
@@ -95,6 +104,8 @@ class Proxy:
         self.max_body = max_body
         self.bulk_limits = bulk_limits or {}
         self.retry_after = retry_after
+        self.max_upstream_body = max_upstream_body
+        self.rate_limit = rate_limit
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         request_id = scope["state"]["request_id"]
@@ -102,7 +113,9 @@ class Proxy:
             service = owner_of(scope["path"])
             headers = scope["headers"]
             authorization = next((value for name, value in headers if name == b"authorization"), b"")
-            self.verifier.verify(bearer_token(authorization.decode("latin-1")), now=self.clock.now())
+            principal = self.verifier.verify(bearer_token(authorization.decode("latin-1")), now=self.clock.now())
+            if self.rate_limit is not None:
+                self.rate_limit.take(principal.client_id)
             body = await self._body(headers, receive, self.bulk_limits.get(scope["path"], self.max_body))
             status, response_headers, content = await self._relay(service, scope, body, request_id)
         except AppError as error:
@@ -130,6 +143,19 @@ class Proxy:
                 break
         return b"".join(chunks)
 
+    async def _content(self, service: str, response: httpx.Response) -> bytes:
+        declared = response.headers.get("content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.max_upstream_body:
+            raise UpstreamInvalid(f"The {service} service answered with an oversized body.")
+        chunks: list[bytes] = []
+        size = 0
+        async for chunk in response.aiter_bytes():
+            size += len(chunk)
+            if size > self.max_upstream_body:
+                raise UpstreamInvalid(f"The {service} service answered with an oversized body.")
+            chunks.append(chunk)
+        return b"".join(chunks)
+
     async def _relay(
         self, service: str, scope: Scope, body: bytes, request_id: str
     ) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
@@ -148,7 +174,7 @@ class Proxy:
         try:
             response = await client.send(request, stream=True)
             try:
-                content = await response.aread()
+                content = await self._content(service, response)
             finally:
                 await response.aclose()
         except httpx.TimeoutException as exc:
@@ -161,6 +187,11 @@ class Proxy:
             raise UpstreamUnavailable(f"The {service} service is unavailable.", retry_after=self.retry_after) from exc
         except httpx.HTTPError as exc:
             raise UpstreamInvalid(f"The {service} service answered badly.") from exc
+        if _is_json(response) and content:
+            try:
+                json.loads(content)
+            except ValueError as exc:
+                raise UpstreamInvalid(f"The {service} service answered with invalid JSON.") from exc
         response_headers = forwardable([(name.lower(), value) for name, value in response.headers.raw])
         # aread() decoded any content encoding; what we send is the decoded body.
         response_headers = [

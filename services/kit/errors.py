@@ -74,6 +74,15 @@ class PayloadTooLarge(AppError):
     title = "The request body is too large"
 
 
+class TooManyRequests(AppError):
+    code = "RATE_LIMITED"
+    title = "Too many requests from this client; retry later"
+
+    def __init__(self, detail: str | None = None, *, retry_after: int = 1, **extra: Any) -> None:
+        self.retry_after = retry_after
+        super().__init__(detail, **extra)
+
+
 class UpstreamUnavailable(AppError):
     code = "UPSTREAM_UNAVAILABLE"
     title = "A service this request needs is unavailable"

@@ -28,6 +28,7 @@ STATUS_BY_KIND: dict[type[errors.AppError], int] = {
     errors.InvalidInput: 422,
     errors.RuleBroken: 422,
     errors.PreconditionRequired: 428,
+    errors.TooManyRequests: 429,
     errors.UpstreamInvalid: 502,
     errors.UpstreamUnavailable: 503,
     errors.UpstreamTimeout: 504,
@@ -76,7 +77,7 @@ def problem_body(
 
 def problem_headers(error: errors.AppError) -> dict[str, str]:
     headers: dict[str, str] = dict(error.headers)
-    if isinstance(error, errors.UpstreamUnavailable):
+    if isinstance(error, errors.UpstreamUnavailable | errors.TooManyRequests):
         headers["Retry-After"] = str(error.retry_after)
     if isinstance(error, errors.Unauthenticated):
         headers["WWW-Authenticate"] = (

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import json
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
+import jwt
 import pytest
+from cryptography.hazmat.primitives.serialization import load_pem_private_key
 
 from gateway.clients import hash_secret
 from gateway.config import GatewaySettings
@@ -17,8 +23,10 @@ from services.claims.config import ClaimsSettings
 from services.claims.main import create_app as create_claims
 from services.debtors.config import DebtorsSettings
 from services.debtors.main import create_app as create_debtors
+from services.kit.auth import generate_key_pair, key_id
 from services.kit.clock import FixedClock
 from tests.builders import cover_check, policy_body
+from tests.conftest import NOW
 from tests.support import Databases, running
 
 CLIENTS = [
@@ -240,3 +248,129 @@ async def test_bulk_announcements_get_a_larger_body_limit(gateway: httpx.AsyncCl
     assert bulk.status_code == 403  # through to the debtors service, which refuses the underwriter
     other = await gateway.post("/v1/policies", content=two_mib, headers=headers)
     assert other.status_code == 413
+
+
+def _answering(content: bytes, content_type: str) -> httpx.MockTransport:
+    """A policies service that answers every request with this body."""
+
+    async def answer(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, content=content, headers={"content-type": content_type})
+
+    return httpx.MockTransport(answer)
+
+
+@pytest.mark.parametrize(
+    ("content", "content_type", "status"),
+    [
+        (b'{"items": [', "application/json", 502),
+        (b"\xff\xfe not json", "application/problem+json", 502),
+        (b'{"items": ["' + b"x" * 5000 + b'"]}', "application/json", 502),
+        (b"plain words", "text/plain", 200),
+    ],
+    ids=["truncated-json", "garbage-problem", "oversized", "not-json-passes"],
+)
+async def test_a_malformed_or_oversized_upstream_answer_is_502_never_500(
+    key_pair: tuple[str, str], clients_file: Path, clock: FixedClock, content: bytes, content_type: str, status: int
+) -> None:
+    settings = gateway_settings(key_pair, clients_file, max_upstream_body_bytes=4096)
+    app = create_gateway(settings, clock, {"policies": _answering(content, content_type)})
+    async with (
+        running(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gateway") as client,
+    ):
+        response = await client.get("/v1/policies", headers=await token(client, "underwriting"))
+    assert response.status_code == status
+    if status == 502:
+        assert response.headers["content-type"] == "application/problem+json"
+        assert response.json()["code"] == "UPSTREAM_INVALID"
+    else:
+        assert response.content == content
+
+
+async def test_rate_limit_per_client_answers_429_with_retry_after(
+    policies_app: Any, key_pair: tuple[str, str], clients_file: Path, clock: FixedClock
+) -> None:
+    settings = gateway_settings(key_pair, clients_file, rate_limit_per_second=0.5, rate_limit_burst=2)
+    app = create_gateway(settings, clock, {"policies": httpx.ASGITransport(app=policies_app)})
+    async with (
+        running(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gateway") as client,
+    ):
+        underwriter, insured = await token(client, "underwriting"), await token(client, "acme-erp")
+        statuses = [(await client.get("/v1/policies", headers=underwriter)).status_code for _ in range(3)]
+        assert statuses == [200, 200, 429]
+        limited = await client.get("/v1/policies", headers=underwriter)
+        assert limited.headers["Retry-After"] == "2"
+        assert limited.headers["content-type"] == "application/problem+json"
+        assert limited.json()["code"] == "RATE_LIMITED"
+        assert (await client.get("/v1/policies", headers=insured)).status_code == 200  # each client its own
+        assert (await client.get("/oauth/token")).status_code != 429  # only /v1 is limited
+        clock.advance(timedelta(seconds=2))
+        assert (await client.get("/v1/policies", headers=underwriter)).status_code == 200
+
+
+def _claims() -> dict[str, Any]:
+    now = int(NOW.timestamp())
+    return {
+        "sub": "x",
+        "roles": ["admin"],
+        "iss": "credit-claims",
+        "aud": "credit-claims",
+        "iat": now,
+        "exp": now + 600,
+    }
+
+
+def _token(private_pem: str, *, kid: str | None = None, **changes: Any) -> str:
+    """A token signed with this key as the gateway would sign it, but for the changes."""
+    private = load_pem_private_key(private_pem.encode(), None)
+    now = int(NOW.timestamp())
+    claims = {
+        "sub": "x",
+        "roles": ["admin"],
+        "iss": "credit-claims",
+        "aud": "credit-claims",
+        "iat": now,
+        "exp": now + 600,
+    }
+    claims.update(changes)
+    return jwt.encode(claims, private, algorithm="EdDSA", headers={"kid": kid or key_id(private.public_key())})
+
+
+def _hmac_with_public_key(public_pem: str, kid: str) -> str:
+    """The HS/RS confusion: a token MACed with the public key, which anyone has."""
+
+    def encoded(part: dict[str, Any]) -> bytes:
+        return base64.urlsafe_b64encode(json.dumps(part).encode()).rstrip(b"=")
+
+    signing_input = encoded({"alg": "HS256", "typ": "JWT", "kid": kid}) + b"." + encoded(_claims())
+    mac = hmac.new(public_pem.encode(), signing_input, hashlib.sha256).digest()
+    return (signing_input + b"." + base64.urlsafe_b64encode(mac).rstrip(b"=")).decode()
+
+
+@pytest.mark.parametrize(
+    "attack",
+    ["alg-none", "hmac-with-public-key", "wrong-audience", "wrong-issuer", "expired", "unknown-kid", "other-key"],
+)
+async def test_forged_or_stale_tokens_are_401_at_the_gateway(
+    gateway: httpx.AsyncClient, key_pair: tuple[str, str], attack: str
+) -> None:
+    private_pem, public_pem = key_pair
+    kid = key_id(load_pem_private_key(private_pem.encode(), None).public_key())
+    now = int(NOW.timestamp())
+    forged = {
+        "alg-none": lambda: jwt.encode({"sub": "x", "roles": ["admin"]}, None, algorithm="none", headers={"kid": kid}),
+        "hmac-with-public-key": lambda: _hmac_with_public_key(public_pem, kid),
+        "wrong-audience": lambda: _token(private_pem, aud="another-api"),
+        "wrong-issuer": lambda: _token(private_pem, iss="someone-else"),
+        "expired": lambda: _token(private_pem, iat=now - 3600, exp=now - 60),
+        "unknown-kid": lambda: _token(private_pem, kid="not-our-key"),
+        "other-key": lambda: _token(generate_key_pair()[0], kid=kid),
+    }[attack]()
+    assert (
+        await gateway.get("/v1/policies", headers={"Authorization": f"Bearer {_token(private_pem)}"})
+    ).status_code == 200
+    response = await gateway.get("/v1/policies", headers={"Authorization": f"Bearer {forged}"})
+    assert response.status_code == 401, attack
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["code"] == "UNAUTHENTICATED"

@@ -4,32 +4,96 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
+from decimal import Decimal
 from typing import Any
+
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from services.claims.domain.errors import DebtorNotFound, PolicyNotFound
 from services.kit.errors import UpstreamInvalid
 from services.kit.upstream import Upstream, forwarded_auth
 
 
-def _json(upstream: Upstream, response: Any, not_found: Exception) -> dict[str, Any]:
+class _Answer(BaseModel):
+    """What claims reads of another service's answer (each consumer keeps its own schema)."""
+
+    model_config = ConfigDict(extra="allow")
+
+
+class DebtorAnswer(_Answer):
+    country: str
+
+
+class ReasonAnswer(_Answer):
+    code: str
+    detail: str
+    invoice_number: str | None = None
+
+
+class DeadlinesAnswer(_Answer):
+    oldest_due_date: date
+    declaration_deadline: date
+    max_extension_end: date
+    waiting_period_end: date
+
+
+class CoverTermsAnswer(_Answer):
+    insured_country: str
+    percentage_of_cover: Decimal
+    claim_threshold: Decimal
+    deductible: Decimal
+    vat_covered: bool
+
+
+class CoverAnswer(_Answer):
+    reasons: list[ReasonAnswer]
+    deadlines: DeadlinesAnswer
+    terms: CoverTermsAnswer
+
+
+class LimitOnDateAnswer(_Answer):
+    on: date
+    amount: Decimal
+    stopped: str | None
+
+
+class LimitsAnswer(_Answer):
+    limits: list[LimitOnDateAnswer]
+
+
+class ProcedureAnswer(_Answer):
+    open: bool = False
+    insolvent: bool = False
+    opening_publication_date: date | None = None
+
+
+class ReservationAnswer(_Answer):
+    reserved: Decimal
+    year_start: date
+
+
+def _json(upstream: Upstream, response: Any, not_found: Exception, shape: type[_Answer]) -> dict[str, Any]:
+    """The answer as sent, once it has the shape claims reads; anything else is the upstream's fault (502)."""
     if response.status_code == 404:
         raise not_found
     if response.status_code != 200:
         raise UpstreamInvalid(f"The {upstream.name} service answered {response.status_code}.")
     body = Upstream.json_of(response, upstream.name)
-    if not isinstance(body, dict):
-        raise UpstreamInvalid(f"The {upstream.name} service answered with an unexpected body.")
+    try:
+        shape.model_validate(body)
+    except ValidationError as exc:
+        raise UpstreamInvalid(f"The {upstream.name} service answered with an unexpected body.") from exc
     return body
 
 
 async def debtor(debtors: Upstream, debtor_id: uuid.UUID, *, authorization: str | None) -> dict[str, Any]:
     response = await debtors.request("GET", f"/v1/debtors/{debtor_id}", headers=forwarded_auth(authorization))
-    return _json(debtors, response, DebtorNotFound(f"No debtor {debtor_id}."))
+    return _json(debtors, response, DebtorNotFound(f"No debtor {debtor_id}."), DebtorAnswer)
 
 
 async def procedure(debtors: Upstream, debtor_id: uuid.UUID, *, authorization: str | None) -> dict[str, Any]:
     response = await debtors.request("GET", f"/v1/debtors/{debtor_id}/procedure", headers=forwarded_auth(authorization))
-    return _json(debtors, response, DebtorNotFound(f"No debtor {debtor_id}."))
+    return _json(debtors, response, DebtorNotFound(f"No debtor {debtor_id}."), ProcedureAnswer)
 
 
 async def limits_in_force(
@@ -40,7 +104,7 @@ async def limits_in_force(
     response = await debtors.request(
         "GET", "/v1/credit-limits/in-force", params=params, headers=forwarded_auth(authorization)
     )
-    return _json(debtors, response, PolicyNotFound(f"No policy {policy_id}."))
+    return _json(debtors, response, PolicyNotFound(f"No policy {policy_id}."), LimitsAnswer)
 
 
 async def cover_check(
@@ -49,7 +113,7 @@ async def cover_check(
     response = await policies.request(
         "POST", f"/v1/policies/{policy_id}/cover-checks", json=body, headers=forwarded_auth(authorization)
     )
-    return _json(policies, response, PolicyNotFound(f"No policy {policy_id}."))
+    return _json(policies, response, PolicyNotFound(f"No policy {policy_id}."), CoverAnswer)
 
 
 async def reserve_liability(
@@ -74,4 +138,4 @@ async def reserve_liability(
     )
     if response.status_code == 201:
         response.status_code = 200
-    return _json(policies, response, PolicyNotFound(f"No policy {policy_id}."))
+    return _json(policies, response, PolicyNotFound(f"No policy {policy_id}."), ReservationAnswer)
