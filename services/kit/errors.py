@@ -74,22 +74,25 @@ class PayloadTooLarge(AppError):
     title = "The request body is too large"
 
 
-class TooManyRequests(AppError):
+class RetryLater(AppError):
+    """A failure that passes: the answer says after how many seconds to try again (Retry-After)."""
+
+    default_retry_after = 5
+
+    def __init__(self, detail: str | None = None, *, retry_after: int | None = None, **extra: Any) -> None:
+        self.retry_after = self.default_retry_after if retry_after is None else retry_after
+        super().__init__(detail, **extra)
+
+
+class TooManyRequests(RetryLater):
     code = "RATE_LIMITED"
     title = "Too many requests from this client; retry later"
-
-    def __init__(self, detail: str | None = None, *, retry_after: int = 1, **extra: Any) -> None:
-        self.retry_after = retry_after
-        super().__init__(detail, **extra)
+    default_retry_after = 1
 
 
-class UpstreamUnavailable(AppError):
+class UpstreamUnavailable(RetryLater):
     code = "UPSTREAM_UNAVAILABLE"
     title = "A service this request needs is unavailable"
-
-    def __init__(self, detail: str | None = None, *, retry_after: int = 5, **extra: Any) -> None:
-        self.retry_after = retry_after
-        super().__init__(detail, **extra)
 
 
 class UpstreamTimeout(AppError):

@@ -77,7 +77,7 @@ def problem_body(
 
 def problem_headers(error: errors.AppError) -> dict[str, str]:
     headers: dict[str, str] = dict(error.headers)
-    if isinstance(error, errors.UpstreamUnavailable | errors.TooManyRequests):
+    if isinstance(error, errors.RetryLater):
         headers["Retry-After"] = str(error.retry_after)
     if isinstance(error, errors.Unauthenticated):
         headers["WWW-Authenticate"] = (

@@ -324,16 +324,7 @@ def _claims() -> dict[str, Any]:
 def _token(private_pem: str, *, kid: str | None = None, **changes: Any) -> str:
     """A token signed with this key as the gateway would sign it, but for the changes."""
     private = load_pem_private_key(private_pem.encode(), None)
-    now = int(NOW.timestamp())
-    claims = {
-        "sub": "x",
-        "roles": ["admin"],
-        "iss": "credit-claims",
-        "aud": "credit-claims",
-        "iat": now,
-        "exp": now + 600,
-    }
-    claims.update(changes)
+    claims = _claims() | changes
     return jwt.encode(claims, private, algorithm="EdDSA", headers={"kid": kid or key_id(private.public_key())})
 
 
