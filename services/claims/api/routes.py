@@ -284,10 +284,11 @@ async def withdrawal(
     outbox: OutboxDep,
     principal: Insured,
 ) -> ClaimOut:
-    await lifecycle.withdraw(
+    await lifecycle.end_claim(
         uow,
         outbox,
         claim_id=claim_id,
+        target=ClaimStatus.WITHDRAWN,
         reason=body.reason,
         principal=principal,
         actor=actor_of(principal, request_id),
@@ -396,10 +397,11 @@ async def closure(
     outbox: OutboxDep,
     principal: Handlers,
 ) -> ClaimOut:
-    await settlement.close(
+    await lifecycle.end_claim(
         uow,
         outbox,
         claim_id=claim_id,
+        target=ClaimStatus.CLOSED,
         reason=body.reason,
         principal=principal,
         actor=actor_of(principal, request_id),

@@ -12,10 +12,10 @@ from services.claims.adapters.repository import ClaimRepository
 from services.claims.adapters.tables import Claim, CollectionAction
 from services.claims.domain.collection.next_step import NextStep, TrackView, next_step, view
 from services.claims.domain.collection.terms import ActionKind, CollectionRules, DocumentKind
-from services.claims.domain.collection.track import Action, CaseFacts, apply, fold, reached_by
+from services.claims.domain.collection.track import Action, CaseFacts, check, fold, reached_by
 from services.claims.domain.errors import NotInCollection
 from services.claims.domain.status import ClaimStatus
-from services.claims.service_layer.lifecycle import PRE_INDEMNITY, Actor, apply_payment, record, unpaid, visible_claim
+from services.claims.service_layer.lifecycle import PRE_INDEMNITY, Actor, apply_payment, record, visible_claim
 from services.kit.auth import Principal
 from services.kit.outbox import Outbox
 from services.kit.uow import UnitOfWork
@@ -110,8 +110,9 @@ async def record_action(
             source=actor.source,
         )
         before = fold([_action(done) for done in rows], rules=rules)
-        facts = _facts(claim, unpaid=await unpaid(repo, claim), today=now.date())
-        apply(before, _action(row), facts=facts, rules=rules, by_insurer=principal.is_back_office)
+        owing = (await repo.unpaid_by_claim([claim.id]))[claim.id]
+        facts = _facts(claim, unpaid=owing, today=now.date())
+        check(before, _action(row), facts=facts, rules=rules, by_insurer=principal.is_back_office)
         route, stage = reached_by(before, data.kind) or (None, None)
         row.route, row.stage = route, stage
         repo.add(row)
@@ -139,18 +140,18 @@ async def record_action(
                 now=now,
                 through="collection",
             )
+            owing -= data.amount
         claim.version += 1
         claim.updated_at = now
-        await repo.session.flush()
-        result = await _view(repo, claim, rules=rules, today=now.date())
         await uow.commit()
-    return result
+    return _view(claim, [*rows, row], unpaid=owing, rules=rules, today=now.date())
 
 
-async def _view(repo: ClaimRepository, claim: Claim, *, rules: CollectionRules, today: date) -> CollectionView:
-    rows = await repo.collection_actions([claim.id])
+def _view(
+    claim: Claim, rows: list[CollectionAction], *, unpaid: Decimal, rules: CollectionRules, today: date
+) -> CollectionView:
     track = fold([_action(row) for row in rows], rules=rules)
-    facts = _facts(claim, unpaid=await unpaid(repo, claim), today=today)
+    facts = _facts(claim, unpaid=unpaid, today=today)
     return CollectionView(claim=claim, as_of=today, track=view(track, facts=facts, rules=rules), actions=rows)
 
 
@@ -161,7 +162,9 @@ async def collection_of(
     async with uow:
         repo = ClaimRepository(uow.session, dialect=uow.dialect)
         claim = await visible_claim(repo, claim_id, principal, for_update=False)
-        return await _view(repo, claim, rules=rules_for(claim, settings_rules), today=today)
+        rows = await repo.collection_actions([claim.id])
+        owing = (await repo.unpaid_by_claim([claim.id]))[claim.id]
+    return _view(claim, rows, unpaid=owing, rules=rules_for(claim, settings_rules), today=today)
 
 
 async def next_steps(

@@ -129,12 +129,6 @@ async def receive_payment(
     return claim
 
 
-async def unpaid(repo: ClaimRepository, claim: Claim) -> Decimal:
-    """What the debtor still owes on the claim's invoices, VAT included."""
-    owed = sum((invoice.amount for invoice in await repo.invoices([claim.id])), Decimal(0))
-    return owed - await paid_so_far(repo, claim.id)
-
-
 async def apply_payment(
     repo: ClaimRepository,
     outbox: Outbox,
@@ -149,7 +143,7 @@ async def apply_payment(
     """A payment from the debtor reduces the claim; paid in full, the claim is settled."""
     if ClaimStatus(claim.status) not in PRE_INDEMNITY:
         moved(ClaimStatus(claim.status), ClaimStatus.SETTLED)  # raises with the current status
-    owing = await unpaid(repo, claim)
+    owing = (await repo.unpaid_by_claim([claim.id]))[claim.id]
     if amount > owing:
         raise OverPayment(f"{owing} is unpaid on this claim.", unpaid=f"{owing:.2f}")
     repo.add(
@@ -213,6 +207,21 @@ async def extend_due_date(
     return claim
 
 
+def _creance_counts(
+    repo: ClaimRepository,
+    claim: Claim,
+    *,
+    filed_on: date,
+    amount: Decimal,
+    court_officer: str,
+    actor: Actor,
+    at: datetime,
+) -> None:
+    """A déclaration de créance that counts (in time, or relieved of forclusion) establishes the insolvency loss."""
+    claim.creance_filed_on, claim.creance_amount, claim.court_officer = filed_on, amount, court_officer
+    move(repo, claim, ClaimStatus.INDEMNIFIABLE, kind="loss_established", actor=actor, at=at, ground="insolvency")
+
+
 async def file_creance(
     uow: UnitOfWork,
     *,
@@ -232,7 +241,6 @@ async def file_creance(
             raise NoCreanceDue(f"The claim is {claim.status}.", current_status=claim.status)
         if claim.creance_deadline is not None and filed_on > claim.creance_deadline:
             raise CreanceDeadlineMissed(f"The déclaration de créance was due by {claim.creance_deadline}.")
-        claim.creance_filed_on, claim.creance_amount, claim.court_officer = filed_on, amount, court_officer
         record(
             repo,
             claim,
@@ -243,25 +251,27 @@ async def file_creance(
             amount=f"{amount:.2f}",
             court_officer=court_officer,
         )
-        move(repo, claim, ClaimStatus.INDEMNIFIABLE, kind="loss_established", actor=actor, at=now, ground="insolvency")
+        _creance_counts(repo, claim, filed_on=filed_on, amount=amount, court_officer=court_officer, actor=actor, at=now)
         await uow.commit()
     return claim
 
 
-async def withdraw(
+async def end_claim(
     uow: UnitOfWork,
     outbox: Outbox,
     *,
     claim_id: uuid.UUID,
+    target: ClaimStatus,
     reason: str,
     principal: Principal,
     actor: Actor,
     now: datetime,
 ) -> Claim:
+    """Withdraw or close the claim: its invoices and the cover on the debtor are released."""
     async with uow:
         repo = ClaimRepository(uow.session, dialect=uow.dialect)
         claim = await visible_claim(repo, claim_id, principal)
-        move(repo, claim, ClaimStatus.WITHDRAWN, kind="withdrawn", actor=actor, at=now, reason=reason)
+        move(repo, claim, target, kind=target.value, actor=actor, at=now, reason=reason)
         await release(repo, outbox, claim, now=now)
         await uow.commit()
     return claim
@@ -436,7 +446,6 @@ async def record_relief(
         ):
             raise ReliefTooLate(f"Asked on {requested_on}; the opening was published on {publication}.")
         claim.forclusion_relief_on = granted_on
-        claim.creance_filed_on, claim.creance_amount, claim.court_officer = filed_on, amount, court_officer
         record(
             repo,
             claim,
@@ -448,6 +457,6 @@ async def record_relief(
             creance_filed_on=filed_on.isoformat(),
             amount=f"{amount:.2f}",
         )
-        move(repo, claim, ClaimStatus.INDEMNIFIABLE, kind="loss_established", actor=actor, at=now, ground="insolvency")
+        _creance_counts(repo, claim, filed_on=filed_on, amount=amount, court_officer=court_officer, actor=actor, at=now)
         await uow.commit()
     return claim

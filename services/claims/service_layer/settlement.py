@@ -15,7 +15,7 @@ from services.claims.adapters.tables import Claim, Indemnity, Recovery
 from services.claims.domain.errors import NotIndemnified
 from services.claims.domain.indemnity import Invoice, LimitOnDate, Terms, indemnity_for, recovery_split
 from services.claims.domain.status import ClaimStatus, moved
-from services.claims.service_layer.lifecycle import Actor, move, paid_so_far, record, release, visible_claim
+from services.claims.service_layer.lifecycle import Actor, move, paid_so_far, record, visible_claim
 from services.kit.auth import Principal
 from services.kit.outbox import Outbox
 from services.kit.types import ExactDecimal
@@ -197,22 +197,3 @@ async def record_recovery(
         )
         await uow.commit()
     return recovery
-
-
-async def close(
-    uow: UnitOfWork,
-    outbox: Outbox,
-    *,
-    claim_id: uuid.UUID,
-    reason: str,
-    principal: Principal,
-    actor: Actor,
-    now: datetime,
-) -> Claim:
-    async with uow:
-        repo = ClaimRepository(uow.session, dialect=uow.dialect)
-        claim = await visible_claim(repo, claim_id, principal)
-        move(repo, claim, ClaimStatus.CLOSED, kind="closed", actor=actor, at=now, reason=reason)
-        await release(repo, outbox, claim, now=now)
-        await uow.commit()
-    return claim
