@@ -3,16 +3,37 @@
 Same key, same body → the stored response, byte for byte; same key, other body → 422;
 same key while the first request still runs → 409. Keys are kept per client for 24 hours.
 Answers of 500 and above are not kept, so a retry after a failure runs again.
+
+A process can die mid-request. The unit of work marks the key `committed` in the same
+transaction as the request's effect, so a retry knows which way it went: a first attempt
+older than the lease that committed nothing is taken over and runs again; one that committed
+but lost its answer is never run twice (409 IDEMPOTENCY_RESPONSE_LOST: read the resource).
 """
 
 from __future__ import annotations
 
 import hashlib
+from contextvars import ContextVar
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import JSON, Column, Integer, LargeBinary, MetaData, String, Table, delete, insert, select, update
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    delete,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from services.kit.auth import bearer_token
@@ -36,7 +57,38 @@ def idempotency_table(metadata: MetaData) -> Table:
         Column("headers", JSON, nullable=True),
         Column("body", LargeBinary, nullable=True),
         Column("created_at", UTCDateTime(), nullable=False),
+        Column("committed", Boolean, nullable=True),
     )
+
+
+@dataclass
+class _Pending:
+    """The key of the request running in this context, until its answer is stored."""
+
+    table: Table
+    client_id: str
+    key: str
+    committed: bool = False
+
+
+_pending: ContextVar[_Pending | None] = ContextVar("idempotency_pending", default=None)
+
+
+async def mark_effect(session: AsyncSession) -> None:
+    """Called by the unit of work before it commits: the key's effect commits with it."""
+    pending = _pending.get()
+    if pending is not None:
+        t = pending.table
+        await session.execute(
+            update(t).where(t.c.client_id == pending.client_id, t.c.key == pending.key).values(committed=True)
+        )
+
+
+def effect_committed() -> None:
+    """Called by the unit of work once it has committed."""
+    pending = _pending.get()
+    if pending is not None:
+        pending.committed = True
 
 
 class KeyReused(InvalidInput):
@@ -49,10 +101,16 @@ class KeyInFlight(Conflict):
     title = "The first request with this Idempotency-Key is still running"
 
 
+class ResponseLost(Conflict):
+    code = "IDEMPOTENCY_RESPONSE_LOST"
+    title = "The first request with this Idempotency-Key took effect but its answer was lost; read the resource"
+
+
 class IdempotencyMiddleware:
-    def __init__(self, app: ASGIApp, table: Table) -> None:
+    def __init__(self, app: ASGIApp, table: Table, lease: timedelta = timedelta(seconds=60)) -> None:
         self.app = app
         self.table = table
+        self.lease = lease
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         key = _header(scope, KEY_HEADER) if scope["type"] == "http" and scope["method"] == "POST" else None
@@ -107,10 +165,13 @@ class IdempotencyMiddleware:
                 captured["body"] += message.get("body", b"")
             await send(message)
 
+        pending = _Pending(self.table, client_id, key.decode("latin-1")[:200])
+        token = _pending.set(pending)
         try:
             await self.app(scope, replay_body, capture)
         finally:
-            await self._finish(state, client_id, key.decode("latin-1")[:200], captured)
+            _pending.reset(token)
+            await self._finish(state, pending, captured)
 
     def _client(self, scope: Scope) -> str | None:
         authorization = _header(scope, b"authorization")
@@ -128,11 +189,10 @@ class IdempotencyMiddleware:
     ) -> tuple[int, list[tuple[str, str]], bytes] | None:
         t = self.table
         now: datetime = state.clock.now()
+        where = (t.c.client_id == client_id, t.c.key == key)
         async with state.db.writers() as session, session.begin():
-            await session.execute(
-                delete(t).where(t.c.client_id == client_id, t.c.key == key, t.c.created_at < now - KEPT_FOR)
-            )
-            row = (await session.execute(select(t).where(t.c.client_id == client_id, t.c.key == key))).first()
+            await session.execute(delete(t).where(*where, t.c.created_at < now - KEPT_FOR))
+            row = (await session.execute(select(t).where(*where))).first()
             if row is None:
                 try:
                     async with session.begin_nested():
@@ -141,26 +201,36 @@ class IdempotencyMiddleware:
                         )
                     return None
                 except IntegrityError:
-                    row = (await session.execute(select(t).where(t.c.client_id == client_id, t.c.key == key))).first()
-        assert row is not None
-        if row.request_hash != digest:
-            raise KeyReused("Use a new Idempotency-Key for a different request.")
-        if row.status_code is None:
-            raise KeyInFlight("Retry when the first request has answered.")
-        return row.status_code, [tuple(pair) for pair in row.headers], row.body
+                    row = (await session.execute(select(t).where(*where))).first()
+            assert row is not None
+            if row.request_hash != digest:
+                raise KeyReused("Use a new Idempotency-Key for a different request.")
+            if row.status_code is not None:
+                return row.status_code, [tuple(pair) for pair in row.headers], row.body
+            if row.committed:
+                raise ResponseLost("The first request took effect; read the resource it created or changed.")
+            if row.created_at > now - self.lease:
+                raise KeyInFlight("Retry when the first request has answered.")
+            # The first attempt died before its effect committed: this one takes its place.
+            taken = await session.execute(
+                update(t).where(*where, t.c.created_at == row.created_at).values(created_at=now)
+            )
+            if taken.rowcount != 1:
+                raise KeyInFlight("Retry when the first request has answered.")
+            return None
 
-    async def _finish(self, state: Any, client_id: str, key: str, captured: dict[str, Any]) -> None:
+    async def _finish(self, state: Any, pending: _Pending, captured: dict[str, Any]) -> None:
         t = self.table
-        where = (t.c.client_id == client_id, t.c.key == key)
+        where = (t.c.client_id == pending.client_id, t.c.key == pending.key)
         async with state.db.writers() as session, session.begin():
-            if captured["status"] >= 500:
-                await session.execute(delete(t).where(*where))
-            else:
+            if captured["status"] < 500:
                 await session.execute(
                     update(t)
                     .where(*where)
                     .values(status_code=captured["status"], headers=captured["headers"], body=captured["body"])
                 )
+            elif not pending.committed:  # nothing happened: a retry runs again
+                await session.execute(delete(t).where(*where))
 
 
 def _header(scope: Scope, name: bytes) -> bytes | None:

@@ -20,6 +20,8 @@ class ServiceSettings(BaseSettings):
     jwt_issuer: str = "credit-claims"
     jwt_audience: str = "credit-claims"
     docs_enabled: bool = True
+    idempotency_lease_seconds: float = 60.0
+    """A first request with a key that has not answered after this long is taken for dead (if it committed nothing)."""
     db_pool_size: int = 10
     sql_echo: bool = False
     internal_token: str | None = None

@@ -6,6 +6,7 @@ from types import TracebackType
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.kit import idempotency
 from services.kit.db import Database
 
 
@@ -36,8 +37,10 @@ class UnitOfWork:
             await self.session.close()
 
     async def commit(self) -> None:
+        await idempotency.mark_effect(self.session)
         await self.session.commit()
         self._committed = True
+        idempotency.effect_committed()
 
     async def flush(self) -> None:
         await self.session.flush()

@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import json
+from datetime import timedelta
 from typing import Any
 
 import httpx
+from sqlalchemy import insert as sa_insert
+from sqlalchemy import select
 
+from services.kit.clock import FixedClock
 from tests.builders import invoice, policy_body
 from tests.integration.test_declarations import declaration
 from tests.support import Tokens
@@ -66,3 +72,78 @@ async def test_policy_creation_is_idempotent_too(policies: httpx.AsyncClient, to
     first = await policies.post("/v1/policies", json=policy_body(), headers=headers)
     again = await policies.post("/v1/policies", json=policy_body(), headers=headers)
     assert (first.status_code, again.status_code) == (201, 201) and first.content == again.content
+
+
+# A process killed mid-request leaves its key behind; these rows are what it leaves.
+
+BODY = json.dumps(policy_body(number="POL-CRASH")).encode()
+JSON_CONTENT = {"content-type": "application/json"}
+
+
+async def left_behind(app: Any, clock: FixedClock, *, age: timedelta, committed: bool | None) -> None:
+    """The key of a first attempt that started `age` ago and never answered."""
+    from services.policies.adapters.tables import idempotency_keys
+
+    digest = hashlib.sha256(b"POST /v1/policies?\n" + BODY).hexdigest()
+    async with app.state.db.writers() as session, session.begin():
+        await session.execute(
+            sa_insert(idempotency_keys).values(
+                client_id="test-client",
+                key="crash-1",
+                request_hash=digest,
+                created_at=clock.now() - age,
+                committed=committed,
+            )
+        )
+
+
+async def policy_numbers(policies: httpx.AsyncClient, tokens: Tokens) -> list[str]:
+    return [
+        item["number"] for item in (await policies.get("/v1/policies", headers=tokens.underwriter())).json()["items"]
+    ]
+
+
+async def test_a_first_attempt_that_died_before_committing_is_run_again_after_the_lease(
+    policies_app: Any, policies: httpx.AsyncClient, tokens: Tokens, clock: FixedClock
+) -> None:
+    await left_behind(policies_app, clock, age=timedelta(seconds=61), committed=None)
+    headers = {**tokens.underwriter(), **JSON_CONTENT, "Idempotency-Key": "crash-1"}
+    retried = await policies.post("/v1/policies", content=BODY, headers=headers)
+    assert retried.status_code == 201, retried.text
+    replayed = await policies.post("/v1/policies", content=BODY, headers=headers)
+    assert replayed.content == retried.content and replayed.headers["Idempotent-Replayed"] == "true"
+    assert await policy_numbers(policies, tokens) == ["POL-CRASH"]
+
+
+async def test_a_first_attempt_within_its_lease_is_still_running(
+    policies_app: Any, policies: httpx.AsyncClient, tokens: Tokens, clock: FixedClock
+) -> None:
+    await left_behind(policies_app, clock, age=timedelta(seconds=10), committed=None)
+    headers = {**tokens.underwriter(), **JSON_CONTENT, "Idempotency-Key": "crash-1"}
+    answer = await policies.post("/v1/policies", content=BODY, headers=headers)
+    assert answer.status_code == 409 and answer.json()["code"] == "IDEMPOTENCY_KEY_IN_FLIGHT"
+    assert await policy_numbers(policies, tokens) == []
+
+
+async def test_a_first_attempt_that_committed_is_never_run_twice(
+    policies_app: Any, policies: httpx.AsyncClient, tokens: Tokens, clock: FixedClock
+) -> None:
+    await left_behind(policies_app, clock, age=timedelta(hours=1), committed=True)
+    headers = {**tokens.underwriter(), **JSON_CONTENT, "Idempotency-Key": "crash-1"}
+    answer = await policies.post("/v1/policies", content=BODY, headers=headers)
+    assert answer.status_code == 409 and answer.json()["code"] == "IDEMPOTENCY_RESPONSE_LOST"
+    assert await policy_numbers(policies, tokens) == []
+
+
+async def test_the_key_is_marked_committed_with_the_effect_only(
+    policies_app: Any, policies: httpx.AsyncClient, tokens: Tokens
+) -> None:
+    from services.policies.adapters.tables import idempotency_keys
+
+    headers = {**tokens.underwriter(), **JSON_CONTENT}
+    created = await policies.post("/v1/policies", content=BODY, headers={**headers, "Idempotency-Key": "made"})
+    taken = await policies.post("/v1/policies", content=BODY, headers={**headers, "Idempotency-Key": "refused"})
+    assert (created.status_code, taken.status_code) == (201, 409)
+    async with policies_app.state.db.readers() as session:
+        rows = dict((await session.execute(select(idempotency_keys.c.key, idempotency_keys.c.committed))).all())
+    assert rows == {"made": True, "refused": None}
