@@ -153,7 +153,13 @@ class IdempotencyMiddleware:
             chunk, body = body, b""
             return {"type": "http.request", "body": chunk, "more_body": False}
 
+        pending = _Pending(self.table, client_id, key.decode("latin-1")[:200])
+        held: list[Message] = []
+        stored = False
+
         async def capture(message: Message) -> None:
+            # The answer is stored before it is sent: a caller that got it can always have it again.
+            nonlocal stored
             if message["type"] == "http.response.start":
                 captured["status"] = message["status"]
                 captured["headers"] = [
@@ -161,17 +167,27 @@ class IdempotencyMiddleware:
                     for n, v in message.get("headers", [])
                     if n in REPLAYED_HEADERS
                 ]
-            elif message["type"] == "http.response.body":
+                held.append(message)
+                return
+            if message["type"] == "http.response.body":
                 captured["body"] += message.get("body", b"")
+                held.append(message)
+                if message.get("more_body", False):
+                    return
+                await self._finish(state, pending, captured)
+                stored = True
+                for kept in held:
+                    await send(kept)
+                return
             await send(message)
 
-        pending = _Pending(self.table, client_id, key.decode("latin-1")[:200])
         token = _pending.set(pending)
         try:
             await self.app(scope, replay_body, capture)
         finally:
             _pending.reset(token)
-            await self._finish(state, pending, captured)
+            if not stored:  # no answer came out (the app failed): forget the key unless something committed
+                await self._finish(state, pending, captured)
 
     def _client(self, scope: Scope) -> str | None:
         authorization = _header(scope, b"authorization")
