@@ -18,6 +18,7 @@ from sqlalchemy import Table, text
 
 from services.kit.auth import TokenVerifier
 from services.kit.clock import Clock, SystemClock
+from services.kit.database_guard import DatabaseGuard
 from services.kit.db import Database
 from services.kit.idempotency import IdempotencyMiddleware
 from services.kit.observability import Metrics, MetricsMiddleware, RequestIdMiddleware, health_router
@@ -61,7 +62,12 @@ def build_service_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.db = Database(settings.database_url, pool_size=settings.db_pool_size, echo=settings.sql_echo)
+        app.state.db = Database(
+            settings.database_url,
+            pool_size=settings.db_pool_size,
+            echo=settings.sql_echo,
+            timeout=settings.db_timeout_seconds,
+        )
         clients = {
             name: upstream_client(url, transport=transports.get(name)) for name, url in (upstreams or {}).items()
         }
@@ -122,6 +128,7 @@ def build_service_app(
         app.add_middleware(
             IdempotencyMiddleware, table=idempotency, lease=timedelta(seconds=settings.idempotency_lease_seconds)
         )
+    app.add_middleware(DatabaseGuard)
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
     app.add_middleware(RequestIdMiddleware)
     return app

@@ -57,21 +57,30 @@ def _tune_sqlite(engine: AsyncEngine) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
-def create_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> AsyncEngine:
+def create_engine(url: str, *, pool_size: int = 10, echo: bool = False, timeout: float = 10.0) -> AsyncEngine:
     url = async_url(url)
     if is_sqlite(url):
         engine = create_async_engine(url, echo=echo, connect_args={"timeout": 30})
         _tune_sqlite(engine)
         return engine
-    return create_async_engine(url, echo=echo, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+    return create_async_engine(
+        url,
+        echo=echo,
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        pool_pre_ping=True,
+        pool_timeout=timeout,
+        # A server that stops answering fails the request after `timeout` instead of holding it forever.
+        connect_args={"timeout": timeout, "command_timeout": timeout},
+    )
 
 
 class Database:
     """One engine, with a session factory for writers and one for readers."""
 
-    def __init__(self, url: str, *, pool_size: int = 10, echo: bool = False) -> None:
+    def __init__(self, url: str, *, pool_size: int = 10, echo: bool = False, timeout: float = 10.0) -> None:
         self.url = async_url(url)
-        self.engine = create_engine(self.url, pool_size=pool_size, echo=echo)
+        self.engine = create_engine(self.url, pool_size=pool_size, echo=echo, timeout=timeout)
         writer_bind = self.engine.execution_options(sqlite_immediate=True) if is_sqlite(self.url) else self.engine
         self.writers = async_sessionmaker(writer_bind, expire_on_commit=False, autoflush=False)
         self.readers = async_sessionmaker(self.engine, expire_on_commit=False, autoflush=False)

@@ -95,6 +95,11 @@ class UpstreamUnavailable(RetryLater):
     title = "A service this request needs is unavailable"
 
 
+class DatabaseUnavailable(RetryLater):
+    code = "DATABASE_UNAVAILABLE"
+    title = "The database does not answer; nothing was changed, retry later"
+
+
 class UpstreamTimeout(AppError):
     code = "UPSTREAM_TIMEOUT"
     title = "A service this request needs did not answer in time"

@@ -31,6 +31,7 @@ STATUS_BY_KIND: dict[type[errors.AppError], int] = {
     errors.TooManyRequests: 429,
     errors.UpstreamInvalid: 502,
     errors.UpstreamUnavailable: 503,
+    errors.DatabaseUnavailable: 503,
     errors.UpstreamTimeout: 504,
 }
 
