@@ -82,6 +82,7 @@ def build_service_app(
                 client=events_client,
                 clock=app.state.clock,
                 internal_token=settings.internal_token,
+                lease=timedelta(seconds=settings.relay_lease_seconds),
             )
             if settings.relay_enabled and settings.subscribers:
                 tasks.append(asyncio.create_task(app.state.relay.run_forever(settings.relay_poll_seconds)))

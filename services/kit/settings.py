@@ -32,6 +32,8 @@ class ServiceSettings(BaseSettings):
     """Event type → internal URLs that receive it, e.g. {"debtor.procedure_changed.v1": ["http://claims:8003/internal/events"]}."""
     relay_enabled: bool = True
     relay_poll_seconds: float = 0.5
+    relay_lease_seconds: float = 30.0
+    """A batch a relay took and did not settle (the process died) is sent again after this long."""
 
     def public_key_pem(self) -> str:
         if self.jwt_public_key:
