@@ -211,11 +211,13 @@ def main() -> int:
             if tour.call("GET", first, "demo-handler").json()["status"] == "insolvency":
                 break
             time.sleep(0.2)
+        read = tour.call("GET", first, "demo-insured")  # a change to the claim sends back the ETag it read
         tour.call(
             "POST",
             f"{first}/creance-filings",
             "demo-insured",
             json={"filed_on": day(0), "amount": "15000.00", "court_officer": "Me Dupont, mandataire judiciaire"},
+            headers={"If-Match": read.headers["ETag"]},
         )
 
         waiting_ends = tour.call("GET", second, "demo-handler").json()["deadlines"]["waiting_period_end"]

@@ -105,7 +105,8 @@ def test_insolvency_case_from_declaration_to_shared_recovery(
     deadline = ok(gateway.get(f"/v1/debtors/{debtor_id}/procedure", headers=handler))["creance_deadline"]
     assert (claim["status"], claim["deadlines"]["creance_deadline"]) == ("insolvency", deadline)
     filing = {"filed_on": day(0), "amount": "15000.00", "court_officer": "Me Dupont"}
-    assert ok(gateway.post(f"{url}/creance-filings", json=filing, headers=insured), 201)["status"] == "indemnifiable"
+    as_read = {**insured, "If-Match": gateway.get(url, headers=insured).headers["ETag"]}
+    assert ok(gateway.post(f"{url}/creance-filings", json=filing, headers=as_read), 201)["status"] == "indemnifiable"
     assert gateway.post(f"{url}/indemnity", headers=insured).status_code == 403
     # A: 9,000 unpaid -> 7,500 net; B: 5,000 net; limit 10,000 -> 7,500 + 2,500; x 0.90 - 500 = 8,500.
     paid = ok(gateway.post(f"{url}/indemnity", headers=handler), 201)
@@ -114,7 +115,8 @@ def test_insolvency_case_from_declaration_to_shared_recovery(
     recovery = {"amount": "1000.00", "received_on": day(0)}
     shared = ok(gateway.post(f"{url}/recoveries", json=recovery, headers=handler), 201)
     assert (shared["insurer_share"], shared["insured_share"]) == ("850.00", "150.00")
-    assert ok(gateway.post(f"{url}/closure", json={"reason": "LJ closed"}, headers=handler), 201)["status"] == "closed"
+    as_read = {**handler, "If-Match": gateway.get(url, headers=handler).headers["ETag"]}
+    assert ok(gateway.post(f"{url}/closure", json={"reason": "LJ closed"}, headers=as_read), 201)["status"] == "closed"
     timeline = ok(gateway.get(f"{url}/timeline", headers=insured))
     insolvency = next(entry for entry in timeline if entry["kind"] == "insolvency")
     assert insolvency["actor"] == "debtors" and insolvency["source"].startswith("event:")

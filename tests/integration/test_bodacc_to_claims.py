@@ -57,9 +57,10 @@ async def test_lj_announcement_puts_open_claims_into_insolvency_and_the_creance_
     worklist = (await claims_service.get("/v1/worklist?within_days=180", headers=tokens.handler())).json()["items"]
     assert {(item["action"], item["due"]) for item in worklist} == {("creance_to_file", "2026-11-09")}
     filing = {"filed_on": "2026-11-09", "amount": "12000.00", "court_officer": "Me X"}
-    assert (await claims_service.post(f"{filed_url}/creance-filings", json=filing, headers=tokens.insured())).json()[
-        "status"
-    ] == "indemnifiable"
+    read = await claims_service.get(filed_url, headers=tokens.insured())
+    headers = {**tokens.insured(), "If-Match": read.headers["ETag"]}
+    filed = await claims_service.post(f"{filed_url}/creance-filings", json=filing, headers=headers)
+    assert filed.json()["status"] == "indemnifiable"
     swept = await claims_service.post("/v1/claims/sweeps", json={"on": "2026-11-10"}, headers=tokens.handler())
     assert swept.json() == {"on": "2026-11-10", "indemnifiable": 0, "forfeited": 1}
     assert (await claims_service.get(missed_url, headers=tokens.insured())).json()["status"] == "forfeited"

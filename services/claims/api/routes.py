@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, Header, Query, Request, Response
 
 from services.claims.api.schemas import (
     ClaimDeclaration,
@@ -30,12 +30,14 @@ from services.claims.domain.status import ClaimStatus
 from services.claims.service_layer import debtor_events, declarations, lifecycle, settlement
 from services.kit.auth import Allow, Principal, Role
 from services.kit.dependencies import ClockDep, Reader, RequestId, Writer
+from services.kit.http import etag_of
 from services.kit.outbox import EventEnvelope, Outbox, check_internal_token
 from services.kit.pagination import Page, PageRequest, page_request
 from services.kit.problems import problem_responses
 from services.kit.upstream import Upstream
 
 Insured = Annotated[Principal, Depends(Allow(Role.INSURED))]
+IfMatch = Annotated[str | None, Header(max_length=200, description="The claim's ETag, as last read.")]
 Readers = Annotated[Principal, Depends(Allow(Role.INSURED, Role.CLAIMS_HANDLER, Role.UNDERWRITER, Role.ADMIN))]
 
 
@@ -102,6 +104,7 @@ async def declare(
         now=clock.now(),
     )
     response.headers["Location"] = f"/v1/claims/{view.claim.id}"
+    response.headers["ETag"] = etag_of(view.claim.version)
     return claim_out(view)
 
 
@@ -121,8 +124,8 @@ async def list_claims(
 
 
 @claims.get("/{claim_id:uuid}", response_model=ClaimOut, responses=problem_responses(404, 422), summary="Read a claim")
-async def get_claim(claim_id: uuid.UUID, uow: Reader, principal: Readers) -> ClaimOut:
-    return claim_out(await declarations.get_claim(uow, claim_id=claim_id, principal=principal))
+async def get_claim(claim_id: uuid.UUID, uow: Reader, principal: Readers, response: Response) -> ClaimOut:
+    return await _claim_view(uow, claim_id, principal, response)
 
 
 @claims.get(
@@ -140,13 +143,18 @@ def actor_of(principal: Principal, request_id: str | None) -> lifecycle.Actor:
     return lifecycle.Actor(principal.client_id, f"request:{request_id}" if request_id else None)
 
 
-async def _claim_view(uow: Reader, claim_id: uuid.UUID, principal: Principal) -> ClaimOut:
-    return claim_out(await declarations.get_claim(uow, claim_id=claim_id, principal=principal))
+async def _claim_view(uow: Reader, claim_id: uuid.UUID, principal: Principal, response: Response) -> ClaimOut:
+    """The claim as it stands after a change, with the ETag the next change must send as If-Match."""
+    view = await declarations.get_claim(uow, claim_id=claim_id, principal=principal)
+    response.headers["ETag"] = etag_of(view.claim.version)
+    return claim_out(view)
 
 
 OutboxDep = Annotated[Outbox, Depends(_outbox)]
 Handlers = Annotated[Principal, Depends(Allow(Role.CLAIMS_HANDLER, Role.ADMIN))]
 FACT_ERRORS = problem_responses(404, 409, 422)
+# Changes to what the claim is (its invoices, its créance, its status) need the ETag last read: no lost update.
+CHANGE_ERRORS = problem_responses(404, 409, 412, 422, 428)
 
 
 @claims.post(
@@ -161,6 +169,7 @@ async def payment_received(
     body: PaymentIn,
     uow: Writer,
     reader: Reader,
+    response: Response,
     clock: ClockDep,
     request_id: RequestId,
     outbox: OutboxDep,
@@ -176,14 +185,14 @@ async def payment_received(
         actor=actor_of(principal, request_id),
         now=clock.now(),
     )
-    return await _claim_view(reader, claim_id, principal)
+    return await _claim_view(reader, claim_id, principal, response)
 
 
 @claims.post(
     "/{claim_id:uuid}/due-date-extensions",
     status_code=201,
     response_model=ClaimOut,
-    responses=FACT_ERRORS,
+    responses=CHANGE_ERRORS,
     summary="A due date extended within the maximum extension period",
 )
 async def due_date_extension(
@@ -191,27 +200,30 @@ async def due_date_extension(
     body: ExtensionIn,
     uow: Writer,
     reader: Reader,
+    response: Response,
     clock: ClockDep,
     request_id: RequestId,
     principal: Insured,
+    if_match: IfMatch = None,
 ) -> ClaimOut:
     await lifecycle.extend_due_date(
         uow,
         claim_id=claim_id,
         invoice_number=body.invoice_number,
         new_due_date=body.new_due_date,
+        if_match=if_match,
         principal=principal,
         actor=actor_of(principal, request_id),
         now=clock.now(),
     )
-    return await _claim_view(reader, claim_id, principal)
+    return await _claim_view(reader, claim_id, principal, response)
 
 
 @claims.post(
     "/{claim_id:uuid}/creance-filings",
     status_code=201,
     response_model=ClaimOut,
-    responses=FACT_ERRORS,
+    responses=CHANGE_ERRORS,
     summary="The déclaration de créance filed with the court officer",
 )
 async def creance_filing(
@@ -219,9 +231,11 @@ async def creance_filing(
     body: CreanceFilingIn,
     uow: Writer,
     reader: Reader,
+    response: Response,
     clock: ClockDep,
     request_id: RequestId,
     principal: Insured,
+    if_match: IfMatch = None,
 ) -> ClaimOut:
     await lifecycle.file_creance(
         uow,
@@ -229,18 +243,19 @@ async def creance_filing(
         filed_on=body.filed_on,
         amount=body.amount,
         court_officer=body.court_officer,
+        if_match=if_match,
         principal=principal,
         actor=actor_of(principal, request_id),
         now=clock.now(),
     )
-    return await _claim_view(reader, claim_id, principal)
+    return await _claim_view(reader, claim_id, principal, response)
 
 
 @claims.post(
     "/{claim_id:uuid}/forclusion-relief",
     status_code=201,
     response_model=ClaimOut,
-    responses=FACT_ERRORS,
+    responses=CHANGE_ERRORS,
     summary="A relevé de forclusion granted: the late déclaration de créance counts",
 )
 async def forclusion_relief(
@@ -248,9 +263,11 @@ async def forclusion_relief(
     body: ReliefIn,
     uow: Writer,
     reader: Reader,
+    response: Response,
     clock: ClockDep,
     request_id: RequestId,
     principal: Handlers,
+    if_match: IfMatch = None,
 ) -> ClaimOut:
     await lifecycle.record_relief(
         uow,
@@ -260,18 +277,19 @@ async def forclusion_relief(
         filed_on=body.creance_filed_on,
         amount=body.amount,
         court_officer=body.court_officer,
+        if_match=if_match,
         principal=principal,
         actor=actor_of(principal, request_id),
         now=clock.now(),
     )
-    return await _claim_view(reader, claim_id, principal)
+    return await _claim_view(reader, claim_id, principal, response)
 
 
 @claims.post(
     "/{claim_id:uuid}/withdrawal",
     status_code=201,
     response_model=ClaimOut,
-    responses=FACT_ERRORS,
+    responses=CHANGE_ERRORS,
     summary="The insured withdraws the claim (before any indemnity)",
 )
 async def withdrawal(
@@ -279,10 +297,12 @@ async def withdrawal(
     body: ReasonIn,
     uow: Writer,
     reader: Reader,
+    response: Response,
     clock: ClockDep,
     request_id: RequestId,
     outbox: OutboxDep,
     principal: Insured,
+    if_match: IfMatch = None,
 ) -> ClaimOut:
     await lifecycle.end_claim(
         uow,
@@ -290,11 +310,12 @@ async def withdrawal(
         claim_id=claim_id,
         target=ClaimStatus.WITHDRAWN,
         reason=body.reason,
+        if_match=if_match,
         principal=principal,
         actor=actor_of(principal, request_id),
         now=clock.now(),
     )
-    return await _claim_view(reader, claim_id, principal)
+    return await _claim_view(reader, claim_id, principal, response)
 
 
 @claims.post(
@@ -384,7 +405,7 @@ async def recovery(
     "/{claim_id:uuid}/closure",
     status_code=201,
     response_model=ClaimOut,
-    responses=FACT_ERRORS,
+    responses=CHANGE_ERRORS,
     summary="Close the claim (procedure closed, or by the handler)",
 )
 async def closure(
@@ -392,10 +413,12 @@ async def closure(
     body: ReasonIn,
     uow: Writer,
     reader: Reader,
+    response: Response,
     clock: ClockDep,
     request_id: RequestId,
     outbox: OutboxDep,
     principal: Handlers,
+    if_match: IfMatch = None,
 ) -> ClaimOut:
     await lifecycle.end_claim(
         uow,
@@ -403,11 +426,12 @@ async def closure(
         claim_id=claim_id,
         target=ClaimStatus.CLOSED,
         reason=body.reason,
+        if_match=if_match,
         principal=principal,
         actor=actor_of(principal, request_id),
         now=clock.now(),
     )
-    return await _claim_view(reader, claim_id, principal)
+    return await _claim_view(reader, claim_id, principal, response)
 
 
 worklist = APIRouter(prefix="/v1/worklist", tags=["claims"])

@@ -141,8 +141,6 @@ async def record_action(
                 through="collection",
             )
             owing -= data.amount
-        claim.version += 1
-        claim.updated_at = now
         await uow.commit()
     return _view(claim, [*rows, row], unpaid=owing, rules=rules, today=now.date())
 

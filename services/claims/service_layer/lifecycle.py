@@ -27,6 +27,7 @@ from services.claims.domain.errors import (
 from services.claims.domain.status import ClaimStatus, moved
 from services.kit.auth import Principal
 from services.kit.errors import InvalidInput
+from services.kit.http import expected_version
 from services.kit.outbox import Outbox
 from services.kit.types import ExactDecimal
 from services.kit.uow import UnitOfWork
@@ -68,7 +69,9 @@ def entry(
 
 
 def record(repo: ClaimRepository, claim: Claim, *, kind: str, actor: Actor, at: datetime, **detail: Any) -> None:
-    """A fact on the claim that does not change its status."""
+    """A fact on the claim that does not change its status (the claim's ETag changes all the same)."""
+    claim.version += 1
+    claim.updated_at = at
     repo.add(entry(claim.id, kind=kind, actor=actor, at=at, **detail))
 
 
@@ -165,7 +168,6 @@ async def apply_payment(
     if amount == owing:
         move(repo, claim, ClaimStatus.SETTLED, kind="settled", actor=actor, at=now)
         await release(repo, outbox, claim, now=now)
-    claim.updated_at = now
 
 
 async def extend_due_date(
@@ -174,6 +176,7 @@ async def extend_due_date(
     claim_id: uuid.UUID,
     invoice_number: str,
     new_due_date: date,
+    if_match: str | None,
     principal: Principal,
     actor: Actor,
     now: datetime,
@@ -182,6 +185,7 @@ async def extend_due_date(
     async with uow:
         repo = ClaimRepository(uow.session, dialect=uow.dialect)
         claim = await visible_claim(repo, claim_id, principal)
+        expected_version(if_match, current=claim.version)
         if ClaimStatus(claim.status) != ClaimStatus.OPEN:
             moved(ClaimStatus(claim.status), ClaimStatus.OPEN)
         invoice = next((item for item in await repo.invoices([claim.id]) if item.number == invoice_number), None)
@@ -201,8 +205,6 @@ async def extend_due_date(
             invoice=invoice_number,
             new_due_date=new_due_date.isoformat(),
         )
-        claim.version += 1
-        claim.updated_at = now
         await uow.commit()
     return claim
 
@@ -229,6 +231,7 @@ async def file_creance(
     filed_on: date,
     amount: Decimal,
     court_officer: str,
+    if_match: str | None,
     principal: Principal,
     actor: Actor,
     now: datetime,
@@ -237,6 +240,7 @@ async def file_creance(
     async with uow:
         repo = ClaimRepository(uow.session, dialect=uow.dialect)
         claim = await visible_claim(repo, claim_id, principal)
+        expected_version(if_match, current=claim.version)
         if ClaimStatus(claim.status) != ClaimStatus.INSOLVENCY:
             raise NoCreanceDue(f"The claim is {claim.status}.", current_status=claim.status)
         if claim.creance_deadline is not None and filed_on > claim.creance_deadline:
@@ -263,6 +267,7 @@ async def end_claim(
     claim_id: uuid.UUID,
     target: ClaimStatus,
     reason: str,
+    if_match: str | None,
     principal: Principal,
     actor: Actor,
     now: datetime,
@@ -271,6 +276,7 @@ async def end_claim(
     async with uow:
         repo = ClaimRepository(uow.session, dialect=uow.dialect)
         claim = await visible_claim(repo, claim_id, principal)
+        expected_version(if_match, current=claim.version)
         move(repo, claim, target, kind=target.value, actor=actor, at=now, reason=reason)
         await release(repo, outbox, claim, now=now)
         await uow.commit()
@@ -326,7 +332,6 @@ async def apply_procedure(
         else:
             claim.frozen = False
             record(repo, claim, kind="procedure_closed", actor=actor, at=at, procedure=state.get("procedure"))
-        claim.updated_at = at
     return len(claims)
 
 
@@ -431,6 +436,7 @@ async def record_relief(
     filed_on: date,
     amount: Decimal,
     court_officer: str,
+    if_match: str | None,
     principal: Principal,
     actor: Actor,
     now: datetime,
@@ -439,6 +445,7 @@ async def record_relief(
     async with uow:
         repo = ClaimRepository(uow.session, dialect=uow.dialect)
         claim = await visible_claim(repo, claim_id, principal)
+        expected_version(if_match, current=claim.version)
         moved(ClaimStatus(claim.status), ClaimStatus.INDEMNIFIABLE)
         publication = claim.procedure_snapshot.get("opening_publication_date")
         if not relief_in_time(

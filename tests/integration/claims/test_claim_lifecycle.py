@@ -11,6 +11,7 @@ import httpx
 from services.kit.clock import FixedClock
 from tests.builders import invoice, policy_body
 from tests.integration.claims.events import LJ, procedure_event
+from tests.integration.claims.reading import as_read
 from tests.support import Tokens
 
 
@@ -29,13 +30,13 @@ async def test_insolvency_then_creance_in_time_then_indemnity_and_recovery(
     late = await claims_service.post(
         f"{url}/creance-filings",
         json={"filed_on": "2026-09-10", "amount": "15000.00", "court_officer": "Me X"},
-        headers=tokens.insured(),
+        headers=await as_read(claims_service, url, tokens.insured()),
     )
     assert late.status_code == 422 and late.json()["code"] == "CREANCE_DEADLINE_MISSED"
     filed = await claims_service.post(
         f"{url}/creance-filings",
         json={"filed_on": "2026-08-01", "amount": "15000.00", "court_officer": "Me X"},
-        headers=tokens.insured(),
+        headers=await as_read(claims_service, url, tokens.insured()),
     )
     assert filed.status_code == 201 and filed.json()["status"] == "indemnifiable"
     assert (await claims_service.post(f"{url}/indemnity", headers=tokens.insured())).status_code == 403
@@ -51,7 +52,11 @@ async def test_insolvency_then_creance_in_time_then_indemnity_and_recovery(
         f"{url}/recoveries", json={"amount": "1000.00", "received_on": "2026-12-01"}, headers=tokens.handler()
     )
     assert (recovered.json()["insurer_share"], recovered.json()["insured_share"]) == ("850.00", "150.00")
-    closed = await claims_service.post(f"{url}/closure", json={"reason": "Procedure closed"}, headers=tokens.handler())
+    closed = await claims_service.post(
+        f"{url}/closure",
+        json={"reason": "Procedure closed"},
+        headers=await as_read(claims_service, url, tokens.handler()),
+    )
     assert closed.json()["status"] == "closed"
     kinds = [entry["kind"] for entry in (await claims_service.get(f"{url}/timeline", headers=tokens.insured())).json()]
     assert kinds == [
@@ -104,14 +109,18 @@ async def test_missed_creance_deadline_forfeits_the_claim(
         "court_officer": "Me X",
     }
     too_late = await claims_service.post(
-        f"/v1/claims/{claim['id']}/forclusion-relief", json=relief, headers=tokens.handler()
+        f"/v1/claims/{claim['id']}/forclusion-relief",
+        json=relief,
+        headers=await as_read(claims_service, f"/v1/claims/{claim['id']}", tokens.handler()),
     )
     assert (
         too_late.status_code == 422 and too_late.json()["code"] == "RELIEF_TOO_LATE"
     )  # published 2026-07-09: by 2027-01-09
     relief["requested_on"] = "2027-01-09"
     revived = await claims_service.post(
-        f"/v1/claims/{claim['id']}/forclusion-relief", json=relief, headers=tokens.handler()
+        f"/v1/claims/{claim['id']}/forclusion-relief",
+        json=relief,
+        headers=await as_read(claims_service, f"/v1/claims/{claim['id']}", tokens.handler()),
     )
     assert revived.status_code == 201 and revived.json()["status"] == "indemnifiable"
 
@@ -146,26 +155,28 @@ async def test_settlement_withdrawal_and_illegal_moves(
     no_procedure = await claims_service.post(
         f"{url}/creance-filings",
         json={"filed_on": "2026-07-01", "amount": "1.00", "court_officer": "Me X"},
-        headers=tokens.insured(),
+        headers=await as_read(claims_service, url, tokens.insured()),
     )
     assert no_procedure.status_code == 409
     beyond = await claims_service.post(
         f"{url}/due-date-extensions",
         json={"invoice_number": "A", "new_due_date": "2026-06-30"},
-        headers=tokens.insured(),
+        headers=await as_read(claims_service, url, tokens.insured()),
     )
     assert beyond.status_code == 422 and beyond.json()["code"] == "EXTENSION_BEYOND_MAXIMUM"
     extended = await claims_service.post(
         f"{url}/due-date-extensions",
         json={"invoice_number": "A", "new_due_date": "2026-06-29"},
-        headers=tokens.insured(),
+        headers=await as_read(claims_service, url, tokens.insured()),
     )
     assert extended.status_code == 201
     settled = await claims_service.post(
         f"{url}/payments-received", json={"amount": "18000.00", "received_on": "2026-06-25"}, headers=tokens.insured()
     )
     assert settled.json()["status"] == "settled"
-    withdraw = await claims_service.post(f"{url}/withdrawal", json={"reason": "paid"}, headers=tokens.insured())
+    withdraw = await claims_service.post(
+        f"{url}/withdrawal", json={"reason": "paid"}, headers=await as_read(claims_service, url, tokens.insured())
+    )
     assert withdraw.status_code == 409 and withdraw.json()["current_status"] == "settled"
     stranger = tokens.insured("INS-BETA")
     for path in ("payments-received", "withdrawal", "creance-filings", "due-date-extensions"):
