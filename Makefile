@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 DB     ?= sqlite
 
-.PHONY: run test test-postgres lint migrate clean bench demo
+.PHONY: run test test-postgres lint migrate clean bench demo fuzz
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -26,6 +26,10 @@ test-postgres:
 
 migrate: $(STAMP)
 	for s in policies debtors claims; do $(BIN)/alembic -n $$s upgrade head; done
+
+## fuzz: with `make run` up, schemathesis as each demo client, every check (FUZZ_EXAMPLES=100)
+fuzz: $(STAMP)
+	$(BIN)/python -m deploy.fuzz
 
 lint: $(STAMP)
 	$(BIN)/ruff check services gateway deploy tests bench

@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 from alembic.config import Config
 from alembic.script import ScriptDirectory
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, Depends, FastAPI
 from fastapi.openapi.utils import get_openapi
 from sqlalchemy import Table, text
 
@@ -20,6 +20,7 @@ from services.kit.auth import TokenVerifier
 from services.kit.clock import Clock, SystemClock
 from services.kit.database_guard import DatabaseGuard
 from services.kit.db import Database
+from services.kit.dependencies import known_query_only
 from services.kit.idempotency import IdempotencyMiddleware
 from services.kit.observability import Metrics, MetricsMiddleware, RequestIdMiddleware, health_router
 from services.kit.outbox import Outbox, Relay, Subscriptions
@@ -111,6 +112,7 @@ def build_service_app(
         docs_url="/docs" if settings.docs_enabled else None,
         redoc_url=None,
         openapi_url="/openapi.json" if settings.docs_enabled else None,
+        dependencies=[Depends(known_query_only)],
     )
     app.state.settings = settings
     app.state.clock = clock or SystemClock()

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 
 from services.kit.clock import Clock
+from services.kit.errors import InvalidInput
 from services.kit.uow import UnitOfWork
 
 
@@ -30,3 +31,28 @@ Writer = Annotated[UnitOfWork, Depends(_writer)]
 Reader = Annotated[UnitOfWork, Depends(_reader)]
 ClockDep = Annotated[Clock, Depends(_clock)]
 RequestId = Annotated[str | None, Depends(_request_id)]
+
+
+def _query_names(route: Any) -> frozenset[str]:
+    """The query parameters a route takes, its dependencies' included; worked out once per route."""
+    known: frozenset[str] | None = getattr(route, "_known_query_names", None)
+    if known is None:
+        names: set[str] = set()
+        pending = [route.dependant]
+        while pending:
+            dependant = pending.pop()
+            names.update(param.alias for param in dependant.query_params)
+            pending.extend(dependant.dependencies)
+        known = frozenset(names)
+        route._known_query_names = known  # routes are unhashable: the answer is kept on the route
+    return known
+
+
+async def known_query_only(request: Request) -> None:
+    """A query parameter the route does not take is refused, as an unknown body field is (a typo filters nothing)."""
+    route = request.scope.get("route")
+    if route is None or not hasattr(route, "dependant"):
+        return
+    unknown = set(request.query_params) - _query_names(route)
+    if unknown:
+        raise InvalidInput(f"Unknown query parameter(s): {', '.join(sorted(unknown))}.", code="UNKNOWN_QUERY_PARAMETER")

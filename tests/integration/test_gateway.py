@@ -6,6 +6,7 @@ import base64
 import hashlib
 import hmac
 import json
+import re
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
@@ -183,6 +184,10 @@ async def test_merged_openapi_lists_each_public_operation_once_with_problem_answ
     operation_ids = [op["operationId"] for item in paths.values() for op in item.values()]
     assert len(operation_ids) == len(set(operation_ids))
     assert "HTTPValidationError" not in document["components"]["schemas"]
+    # Schemas two services name alike are kept apart, and every reference resolves.
+    references = set(re.findall(r'"#/components/schemas/([^"]+)"', json.dumps(document)))
+    assert references <= set(document["components"]["schemas"]), references - set(document["components"]["schemas"])
+    assert {"DebtorsDecisionIn", "PoliciesInvoiceIn"} <= references
 
 
 async def test_upstream_down_is_503_with_retry_after(

@@ -82,3 +82,13 @@ async def test_a_field_the_insurer_sets_is_refused_in_a_declaration(
     assert response.status_code == 422
     assert response.json()["code"] == "VALIDATION_FAILED"
     assert (await claims_service.get("/v1/claims", headers=tokens.handler())).json()["items"] == []
+
+
+async def test_an_unknown_query_parameter_is_refused_not_ignored(
+    claims_service: httpx.AsyncClient, tokens: Tokens
+) -> None:
+    typo = await claims_service.get("/v1/claims?statuss=open", headers=tokens.handler())
+    assert typo.status_code == 422 and typo.json()["code"] == "UNKNOWN_QUERY_PARAMETER"
+    assert "statuss" in typo.json()["detail"]
+    known = await claims_service.get("/v1/claims?status=open&limit=5", headers=tokens.handler())
+    assert known.status_code == 200
