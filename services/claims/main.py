@@ -13,6 +13,19 @@ from services.claims.config import ClaimsSettings
 from services.claims.service_layer.lifecycle import scheduled_sweep
 from services.kit.app import build_service_app
 from services.kit.clock import Clock
+from services.kit.links import Link
+
+# A declared claim leads to its reads and to the facts an insured records on it.
+LINKS = [
+    Link("POST /v1/claims", target, "claim_id")
+    for target in (
+        "GET /v1/claims/{claim_id}",
+        "GET /v1/claims/{claim_id}/timeline",
+        "GET /v1/claims/{claim_id}/collection",
+        "POST /v1/claims/{claim_id}/payments-received",
+        "POST /v1/claims/{claim_id}/collection-actions",
+    )
+]
 
 
 def create_app(
@@ -33,4 +46,5 @@ def create_app(
         outbox=outbox,
         background=[scheduled_sweep(settings.sweep_every_seconds)] if settings.sweep_every_seconds > 0 else [],
         idempotency=idempotency_keys,
+        links=LINKS,
     )

@@ -12,6 +12,22 @@ from services.debtors.api.routes import routers
 from services.debtors.config import DebtorsSettings
 from services.kit.app import build_service_app
 from services.kit.clock import Clock
+from services.kit.links import Link
+
+# A registered debtor leads to its reads and procedure; a requested limit to its read and decision.
+LINKS = [
+    *(
+        Link("POST /v1/debtors", target, "debtor_id")
+        for target in (
+            "GET /v1/debtors/{debtor_id}",
+            "GET /v1/debtors/{debtor_id}/procedure",
+            "GET /v1/debtors/{debtor_id}/exposure",
+            "POST /v1/debtors/{debtor_id}/procedure-events",
+        )
+    ),
+    Link("POST /v1/credit-limits", "GET /v1/credit-limits/{limit_id}", "limit_id"),
+    Link("POST /v1/credit-limits", "POST /v1/credit-limits/{limit_id}/decision", "limit_id"),
+]
 
 
 def create_app(
@@ -31,4 +47,5 @@ def create_app(
         transports=transports,
         outbox=outbox,
         idempotency=idempotency_keys,
+        links=LINKS,
     )

@@ -22,6 +22,7 @@ from services.kit.database_guard import DatabaseGuard
 from services.kit.db import Database
 from services.kit.dependencies import known_query_only
 from services.kit.idempotency import IdempotencyMiddleware
+from services.kit.links import Link, add_links
 from services.kit.observability import Metrics, MetricsMiddleware, RequestIdMiddleware, health_router
 from services.kit.outbox import Outbox, Relay, Subscriptions
 from services.kit.problems import PROBLEM_SCHEMA, install_problem_handlers
@@ -53,6 +54,7 @@ def build_service_app(
     outbox: Table | None = None,
     idempotency: Table | None = None,
     background: Sequence[Callable[[FastAPI], Awaitable[None]]] = (),
+    links: Sequence[Link] = (),
 ) -> FastAPI:
     """A service app whose database, upstream clients and outbox relay live as long as the process.
 
@@ -126,7 +128,7 @@ def build_service_app(
     app.include_router(health_router(ready))
     for router in routers:
         app.include_router(router)
-    app.openapi = lambda: _openapi_with_problems(app)  # type: ignore[method-assign]
+    app.openapi = lambda: _openapi_with_problems(app, links)  # type: ignore[method-assign]
     if idempotency is not None:
         app.add_middleware(
             IdempotencyMiddleware, table=idempotency, lease=timedelta(seconds=settings.idempotency_lease_seconds)
@@ -137,7 +139,7 @@ def build_service_app(
     return app
 
 
-def _openapi_with_problems(app: FastAPI) -> dict[str, Any]:
+def _openapi_with_problems(app: FastAPI, links: Sequence[Link]) -> dict[str, Any]:
     if app.openapi_schema:
         return app.openapi_schema
     schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
@@ -156,5 +158,6 @@ def _openapi_with_problems(app: FastAPI) -> dict[str, Any]:
                 }
     for unused in ("HTTPValidationError", "ValidationError"):
         components["schemas"].pop(unused, None)
+    add_links(schema, links)
     app.openapi_schema = schema
     return schema

@@ -6,9 +6,21 @@ from fastapi import FastAPI
 
 from services.kit.app import build_service_app
 from services.kit.clock import Clock
+from services.kit.links import Link
 from services.policies.adapters.tables import idempotency_keys
 from services.policies.api.routes import router
 from services.policies.config import PoliciesSettings
+
+# A created policy leads to its reads, its activation and its cover checks.
+LINKS = [
+    Link("POST /v1/policies", target, "policy_id")
+    for target in (
+        "GET /v1/policies/{policy_id}",
+        "PATCH /v1/policies/{policy_id}",
+        "POST /v1/policies/{policy_id}/cover-checks",
+        "GET /v1/policies/{policy_id}/liability",
+    )
+]
 
 
 def create_app(settings: PoliciesSettings | None = None, clock: Clock | None = None) -> FastAPI:
@@ -20,4 +32,5 @@ def create_app(settings: PoliciesSettings | None = None, clock: Clock | None = N
         routers=[router],
         clock=clock,
         idempotency=idempotency_keys,
+        links=LINKS,
     )

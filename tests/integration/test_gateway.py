@@ -188,6 +188,16 @@ async def test_merged_openapi_lists_each_public_operation_once_with_problem_answ
     references = set(re.findall(r'"#/components/schemas/([^"]+)"', json.dumps(document)))
     assert references <= set(document["components"]["schemas"]), references - set(document["components"]["schemas"])
     assert {"DebtorsDecisionIn", "PoliciesInvoiceIn"} <= references
+    # Created resources link to what comes next, by operations that exist.
+    links = {
+        (source, name, target["operationId"])
+        for source, item in paths.items()
+        for operation in item.values()
+        for response in operation["responses"].values()
+        for name, target in response.get("links", {}).items()
+    }
+    assert {source for source, _, _ in links} == {"/v1/policies", "/v1/debtors", "/v1/credit-limits", "/v1/claims"}
+    assert {target for _, _, target in links} <= set(operation_ids) and len(links) >= 15
 
 
 async def test_upstream_down_is_503_with_retry_after(
