@@ -40,7 +40,9 @@ clean:
 
 ## bench: real processes on SQLite and PostgreSQL, figures beside targets (never part of make test)
 bench: $(STAMP)
-	$(BIN)/python -m bench.run --db $(or $(BENCH_DB),both)
+	@command -v wrk >/dev/null && command -v nginx >/dev/null || \
+		(apt-get install -y -q wrk nginx >/dev/null || (apt-get update -q >/dev/null && apt-get install -y -q wrk nginx >/dev/null))
+	$(BIN)/python -m bench.run --db $(or $(BENCH_DB),both) --scenario $(or $(BENCH_SCENARIO),all)
 
 ## demo: the newcomer's tour, against a running suite (`make run` in another terminal)
 demo: $(STAMP)

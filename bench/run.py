@@ -8,10 +8,10 @@ import sys
 import tempfile
 from pathlib import Path
 
-from bench import debtors
+from bench import debtors, gateway
 from bench.harness import Report
 
-SCENARIOS = {"debtors": debtors.run}
+SCENARIOS = {"gateway": gateway.run, "debtors": debtors.run}
 
 
 async def main(backends: list[str], scenarios: list[str]) -> int:
