@@ -101,6 +101,9 @@ class TokenIssuer:
         return jwt.encode(claims, self._key, algorithm=ALGORITHM, headers={"kid": self._kid})
 
 
+VERIFIED_KEPT = 4096
+
+
 class TokenVerifier:
     """Checks signature, key id, algorithm, issuer, audience and expiry; returns the principal."""
 
@@ -111,8 +114,25 @@ class TokenVerifier:
         self._key = key
         self._kid = key_id(key)
         self.issuer, self.audience, self.leeway = issuer, audience, leeway
+        # A client sends the same token for its lifetime: its signature is checked once, its times every time.
+        self._verified: dict[str, tuple[Principal, int, int]] = {}
 
     def verify(self, token: str, *, now: datetime) -> Principal:
+        known = self._verified.get(token)
+        if known is None:
+            known = self._check(token)
+            if len(self._verified) >= VERIFIED_KEPT:
+                del self._verified[next(iter(self._verified))]
+            self._verified[token] = known
+        principal, valid_from, expires = known
+        if expires + self.leeway < now.timestamp():
+            raise Unauthenticated("The token has expired.")
+        if valid_from - self.leeway > now.timestamp():
+            raise Unauthenticated("The token is not valid yet.")
+        return principal
+
+    def _check(self, token: str) -> tuple[Principal, int, int]:
+        """Signature, algorithm, key id, issuer, audience and claims; the times are the caller's to read."""
         try:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError as exc:
@@ -138,11 +158,6 @@ class TokenVerifier:
             )
         except jwt.PyJWTError as exc:
             raise Unauthenticated(f"The token is not valid: {exc}.") from exc
-        # Times are checked against the injected clock, not the wall clock.
-        if int(claims["exp"]) + self.leeway < now.timestamp():
-            raise Unauthenticated("The token has expired.")
-        if max(int(claims["iat"]), int(claims.get("nbf", 0))) - self.leeway > now.timestamp():
-            raise Unauthenticated("The token is not valid yet.")
         try:
             roles = frozenset(Role(role) for role in claims.get("roles", []))
         except ValueError as exc:
@@ -150,7 +165,9 @@ class TokenVerifier:
         insured_id = claims.get("insured_id")
         if not roles or (roles == {Role.INSURED} and not insured_id):
             raise Unauthenticated("The token grants no usable role.")
-        return Principal(client_id=str(claims["sub"]), roles=roles, insured_id=insured_id)
+        principal = Principal(client_id=str(claims["sub"]), roles=roles, insured_id=insured_id)
+        # Times are read against the injected clock, not the wall clock.
+        return principal, max(int(claims["iat"]), int(claims.get("nbf", 0))), int(claims["exp"])
 
 
 def bearer_token(authorization: str | None) -> str:

@@ -70,3 +70,13 @@ def test_wrong_issuer_is_refused() -> None:
     issuer = TokenIssuer(PRIVATE, issuer="someone-else", audience="credit-claims", ttl=timedelta(minutes=5))
     with pytest.raises(Unauthenticated, match="issuer"):
         VERIFIER.verify(issuer.issue(INSURED, now=NOW), now=NOW)
+
+
+def test_a_token_already_verified_still_expires_and_still_waits_for_its_start() -> None:
+    token = ISSUER.issue(INSURED, now=NOW)
+    assert VERIFIER.verify(token, now=NOW) == INSURED  # verified once, then remembered
+    assert VERIFIER.verify(token, now=NOW + timedelta(minutes=10)) == INSURED
+    with pytest.raises(Unauthenticated, match="expired"):
+        VERIFIER.verify(token, now=NOW + timedelta(minutes=16))
+    with pytest.raises(Unauthenticated, match="not valid yet"):
+        VERIFIER.verify(token, now=NOW - timedelta(minutes=1))
