@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from datetime import timedelta
@@ -94,6 +95,8 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         for name, url in settings.upstreams().items():
             upstreams.clients[name] = _upstream_client(url, settings, transports.get(name))
+        # What start-up built lives as long as the process: the collector need not scan it again and again.
+        gc.freeze()
         try:
             yield
         finally:
