@@ -9,17 +9,15 @@ from __future__ import annotations
 
 import asyncio
 import os
-import re
 import shutil
 import statistics
 import subprocess
 import tempfile
-from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 
-from bench.harness import BenchDatabases, Figure, Report
+from bench.harness import BenchDatabases, Figure, Report, WrkRun, parse_wrk
 from deploy.local import DEV_CLIENTS, SERVICES, Suite
 from tests.builders import policy_body
 from tests.support import free_port
@@ -55,15 +53,6 @@ http {{
 """
 
 
-@dataclass
-class Round:
-    requests_per_second: float
-    p50_ms: float
-    p99_ms: float
-    requests: int
-    errors: int
-
-
 def cpu_seconds(pid: int) -> float:
     """User + system CPU time the process has used so far."""
     with open(f"/proc/{pid}/stat") as stat:
@@ -71,12 +60,7 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / TICKS
 
 
-def _milliseconds(text: str) -> float:
-    value, unit = re.fullmatch(r"([\d.]+)(us|ms|s)", text).groups()  # type: ignore[union-attr]
-    return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
-
-
-def wrk(url: str, *, concurrency: int, authorization: str) -> Round:
+def wrk(url: str, *, concurrency: int, authorization: str) -> WrkRun:
     """One wrk round: throughput, latency percentiles, and the answers that were not 2xx."""
     output = subprocess.run(
         [
@@ -93,17 +77,7 @@ def wrk(url: str, *, concurrency: int, authorization: str) -> Round:
         text=True,
         check=True,
     ).stdout
-    percentiles = dict(re.findall(r"^\s+(50|99)%\s+(\S+)$", output, re.MULTILINE))
-    requests = int(re.search(r"(\d+) requests in", output).group(1))  # type: ignore[union-attr]
-    non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
-    errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output)
-    return Round(
-        requests_per_second=float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1)),  # type: ignore[union-attr]
-        p50_ms=_milliseconds(percentiles["50"]),
-        p99_ms=_milliseconds(percentiles["99"]),
-        requests=requests,
-        errors=(int(non_2xx.group(1)) if non_2xx else 0) + (sum(map(int, errors.groups())) if errors else 0),
-    )
+    return parse_wrk(output)
 
 
 async def run(report: Report, *, backend: str, workdir: Path) -> None:
@@ -148,7 +122,7 @@ def _measure(report: Report, backend: str, suite: Suite, workdir: Path) -> None:
         }
         service_pid, gateway_pid = suite.processes["policies"].pid, suite.processes["gateway"].pid
         for concurrency in CONCURRENCY:
-            rounds: dict[str, list[Round]] = {name: [] for name in urls}
+            rounds: dict[str, list[WrkRun]] = {name: [] for name in urls}
             cpu: dict[str, list[float]] = {"service per direct request": [], "gateway per proxied request": []}
             for _ in range(ROUNDS):
                 for name, url in urls.items():
@@ -169,7 +143,7 @@ def _measure(report: Report, backend: str, suite: Suite, workdir: Path) -> None:
 
 
 def _report(
-    report: Report, backend: str, concurrency: int, rounds: dict[str, list[Round]], cpu: dict[str, list[float]]
+    report: Report, backend: str, concurrency: int, rounds: dict[str, list[WrkRun]], cpu: dict[str, list[float]]
 ) -> None:
     def med(name: str, attribute: str) -> float:
         return statistics.median(getattr(result, attribute) for result in rounds[name])

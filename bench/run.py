@@ -8,10 +8,10 @@ import sys
 import tempfile
 from pathlib import Path
 
-from bench import debtors, gateway
+from bench import debtors, declarations, gateway
 from bench.harness import Report
 
-SCENARIOS = {"gateway": gateway.run, "debtors": debtors.run}
+SCENARIOS = {"gateway": gateway.run, "declarations": declarations.run, "debtors": debtors.run}
 
 
 async def main(backends: list[str], scenarios: list[str]) -> int:

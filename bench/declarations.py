@@ -1,0 +1,161 @@
+"""Declaring a default end to end (gateway → claims → policies + debtors → commit), and the suite's start-up.
+
+wrk posts declarations at 16 connections for 60 s, each with invoice numbers of its own (a Lua script), so
+that every request opens a claim. Start-up is the time from nothing (fresh SQLite files) to every /readyz
+green, as `make run` does it after the install.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import statistics
+import subprocess
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+
+from bench.harness import BenchDatabases, Figure, Report, parse_wrk
+from deploy.local import DEV_CLIENTS, SERVICES, Suite
+from tests.builders import policy_body
+from tests.support import free_port
+
+CONNECTIONS = 16
+SECONDS = 60
+STARTS = 3
+# Each request carries invoice numbers no other request used: thread id and a counter.
+WRK_SCRIPT = """
+local counter = 0
+local thread_id = 0
+function setup(thread)
+  thread_id = thread_id + 1
+  thread:set("tid", thread_id)
+end
+function request()
+  counter = counter + 1
+  local number = tid .. "-" .. counter
+  local body = string.gsub(wrk.body, "INVOICE", number)
+  return wrk.format("POST", nil, nil, body)
+end
+"""
+
+
+def _suite(backend_urls: dict[str, str], workdir: Path) -> Suite:
+    return Suite(
+        ports={name: free_port() for name in (*SERVICES, "gateway")},
+        database_urls=backend_urls,
+        keys_dir=workdir / "keys",
+        clients_file=DEV_CLIENTS,
+        log_dir=workdir,
+        extra_env={"CLAIMS_SWEEP_EVERY_SECONDS": "0"},
+    )
+
+
+async def run(report: Report, *, backend: str, workdir: Path) -> None:
+    databases = BenchDatabases(backend, workdir)
+    try:
+        urls = {service: await databases.new(service) for service in SERVICES}
+        await asyncio.to_thread(_declarations, report, backend, _suite(urls, workdir), workdir)
+    finally:
+        await databases.drop()
+    if backend == "sqlite":
+        await asyncio.to_thread(_start_up, report, workdir)
+
+
+def _declarations(report: Report, backend: str, suite: Suite, workdir: Path) -> None:
+    try:
+        suite.migrate()
+        suite.start()
+        suite.wait_ready(timeout=30)
+        today = datetime.now(UTC).date()
+        with httpx.Client(base_url=suite.url("gateway"), timeout=10) as gateway:
+            tokens = {}
+            for client in ("demo-underwriter", "demo-insured"):
+                form = {"grant_type": "client_credentials", "client_id": client, "client_secret": f"{client}-secret"}
+                answer = gateway.post("/oauth/token", data=form).json()
+                tokens[client] = {"Authorization": f"Bearer {answer['access_token']}"}
+            body = policy_body(
+                number="BENCH-DECL",
+                start_date=(today - timedelta(days=300)).isoformat(),
+                end_date=(today + timedelta(days=300)).isoformat(),
+                terms={"discretionary_limit": "100000000.00", "max_liability": "100000000000.00"},
+            )
+            created = gateway.post("/v1/policies", json=body, headers=tokens["demo-underwriter"])
+            headers = {**tokens["demo-underwriter"], "If-Match": created.headers["ETag"]}
+            gateway.patch(created.headers["Location"], json={"status": "active"}, headers=headers).raise_for_status()
+            debtor = gateway.post(
+                "/v1/debtors",
+                json={"legal_name": "Bench Debtor SA", "country": "FR", "siren": "552100554"},
+                headers=tokens["demo-insured"],
+            )
+            debtor.raise_for_status()
+        declaration = {
+            "policy_id": created.json()["id"],
+            "debtor_id": debtor.json()["id"],
+            "invoices": [
+                {
+                    "number": "INVOICE",
+                    "invoice_date": (today - timedelta(days=60)).isoformat(),
+                    "due_date": (today - timedelta(days=30)).isoformat(),
+                    "amount": "1200.00",
+                    "vat_amount": "200.00",
+                    "currency": "EUR",
+                }
+            ],
+        }
+        script = workdir / "declare.lua"
+        script.write_text(WRK_SCRIPT + f"wrk.body = [[{json.dumps(declaration)}]]\n")
+        output = subprocess.run(
+            [
+                "wrk",
+                "-t2",
+                f"-c{CONNECTIONS}",
+                f"-d{SECONDS}s",
+                "--latency",
+                "--timeout",
+                "10s",
+                "-s",
+                str(script),
+                "-H",
+                f"Authorization: {tokens['demo-insured']['Authorization']}",
+                "-H",
+                "Content-Type: application/json",
+                f"{suite.url('gateway')}/v1/claims",
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+    finally:
+        suite.stop()
+    (workdir / "wrk-declarations.txt").write_text(output)
+    result = parse_wrk(output)
+    rate, errors, p50, p99 = result.requests_per_second, result.errors, result.p50_ms, result.p99_ms
+    scenario = f"declarations c={CONNECTIONS} {SECONDS}s"
+    report.add(Figure(scenario, backend, "errors", errors, "", "0", errors == 0))
+    report.add(Figure(scenario, backend, "sustained rate", rate, "decl/s", "≥ 200", rate >= 200))
+    report.add(Figure(scenario, backend, "p50", p50, "ms", "", None))
+    report.add(Figure(scenario, backend, "p99", p99, "ms", "< 50 ms", p99 < 50))
+
+
+def _start_up(report: Report, workdir: Path) -> None:
+    """`make run` without the install: migrate fresh SQLite files, start four processes, wait for /readyz."""
+    seconds = []
+    for attempt in range(STARTS):
+        files = workdir / f"start-{attempt}"
+        files.mkdir()
+        urls = {service: f"sqlite+aiosqlite:///{files / (service + '.db')}" for service in SERVICES}
+        suite = _suite(urls, files)
+        started = time.monotonic()
+        try:
+            suite.migrate()
+            suite.start()
+            suite.wait_ready(timeout=30)
+            seconds.append(time.monotonic() - started)
+        finally:
+            suite.stop()
+    value = statistics.median(seconds)
+    metric = "fresh files to every /readyz green (median of 3)"
+    report.add(Figure("start-up", "sqlite", metric, value, "s", "< 5 s", value < 5))
