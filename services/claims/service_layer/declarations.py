@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -50,7 +51,23 @@ async def declare(
     """201 with the open claim, or a rejection (kept, with every reason) raised as 422."""
     declaration_date = now.date()
     # Everything the decision needs is asked first: nothing is written if a service is down.
-    debtor = await upstreams.debtor(debtors, data.debtor_id, authorization=authorization)
+    # The debtor, its limits and its procedure are asked at once; a failure is raised in that order.
+    answers = await asyncio.gather(
+        upstreams.debtor(debtors, data.debtor_id, authorization=authorization),
+        upstreams.limits_in_force(
+            debtors,
+            data.policy_id,
+            data.debtor_id,
+            [invoice.invoice_date for invoice in data.invoices],
+            authorization=authorization,
+        ),
+        upstreams.procedure(debtors, data.debtor_id, authorization=authorization),
+        return_exceptions=True,
+    )
+    for answer in answers:
+        if isinstance(answer, BaseException):
+            raise answer
+    debtor, limits, procedure = cast("tuple[dict[str, Any], dict[str, Any], dict[str, Any]]", tuple(answers))
     cover = await upstreams.cover_check(
         policies,
         data.policy_id,
@@ -61,14 +78,6 @@ async def declare(
         },
         authorization=authorization,
     )
-    limits = await upstreams.limits_in_force(
-        debtors,
-        data.policy_id,
-        data.debtor_id,
-        [invoice.invoice_date for invoice in data.invoices],
-        authorization=authorization,
-    )
-    procedure = await upstreams.procedure(debtors, data.debtor_id, authorization=authorization)
     procedure.pop("history", None)
     terms = cover["terms"]
     in_metropole = terms["insured_country"] == "FR"
