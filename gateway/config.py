@@ -28,7 +28,8 @@ class GatewaySettings(BaseSettings):
     bulk_paths: tuple[str, ...] = ("/v1/procedure-announcements",)
     """Paths that take batches (10,000 BODACC records weigh about 5 MiB) and get the bulk limit."""
     max_bulk_body_bytes: int = 16 * 1024 * 1024
-    max_upstream_connections: int = 100
+    max_upstream_connections: int = 32
+    """Per service; httpcore walks the whole pool on every request, so a big idle pool costs CPU."""
     retry_after_seconds: int = 5
     max_upstream_body_bytes: int = 32 * 1024 * 1024
     """A bigger answer from a service is refused as invalid (502) rather than held in memory."""

@@ -72,7 +72,10 @@ def build_service_app(
             timeout=settings.db_timeout_seconds,
         )
         clients = {
-            name: upstream_client(url, transport=transports.get(name)) for name, url in (upstreams or {}).items()
+            name: upstream_client(
+                url, transport=transports.get(name), max_connections=settings.upstream_max_connections
+            )
+            for name, url in (upstreams or {}).items()
         }
         app.state.upstreams = {name: Upstream(name, client) for name, client in clients.items()}
         tasks = [asyncio.create_task(job(app)) for job in background]

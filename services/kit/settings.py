@@ -23,6 +23,8 @@ class ServiceSettings(BaseSettings):
     idempotency_lease_seconds: float = 60.0
     """A first request with a key that has not answered after this long is taken for dead (if it committed nothing)."""
     db_pool_size: int = 10
+    upstream_max_connections: int = 16
+    """Keep-alive connections to each service this one calls; more only pays off under more concurrency."""
     db_timeout_seconds: float = 10.0
     """Longest wait for a connection or a statement on PostgreSQL; past it the request answers 503."""
     sql_echo: bool = False

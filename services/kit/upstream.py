@@ -12,14 +12,22 @@ MAX_UPSTREAM_BODY = 4 * 1024 * 1024
 
 
 def upstream_client(
-    base_url: str, *, transport: httpx.AsyncBaseTransport | None = None, timeout: float = 10.0
+    base_url: str,
+    *,
+    transport: httpx.AsyncBaseTransport | None = None,
+    timeout: float = 10.0,
+    max_connections: int = 16,
 ) -> httpx.AsyncClient:
-    """A keep-alive client for one upstream, created once at start-up."""
+    """A keep-alive client for one upstream, created once at start-up.
+
+    The pool is kept small on purpose: httpcore walks every pooled connection (a readability check each,
+    and a count of all of them per idle one) whenever a request takes or gives one back.
+    """
     return httpx.AsyncClient(
         base_url=base_url,
         transport=transport,
         timeout=httpx.Timeout(timeout, connect=2.0),
-        limits=httpx.Limits(max_connections=50, max_keepalive_connections=50),
+        limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections),
     )
 
 
