@@ -9,6 +9,7 @@ from datetime import timedelta
 from typing import Any
 
 import httpx
+import pytest
 from sqlalchemy import insert as sa_insert
 from sqlalchemy import select
 
@@ -115,23 +116,26 @@ async def test_a_first_attempt_that_died_before_committing_is_run_again_after_th
     assert await policy_numbers(policies, tokens) == ["POL-CRASH"]
 
 
-async def test_a_first_attempt_within_its_lease_is_still_running(
-    policies_app: Any, policies: httpx.AsyncClient, tokens: Tokens, clock: FixedClock
+@pytest.mark.parametrize(
+    ("age", "committed", "code"),
+    [
+        (timedelta(seconds=10), None, "IDEMPOTENCY_KEY_IN_FLIGHT"),  # within its lease: it may still be running
+        (timedelta(hours=1), True, "IDEMPOTENCY_RESPONSE_LOST"),  # it took effect: never run twice
+    ],
+)
+async def test_a_first_attempt_that_may_run_or_has_committed_is_not_run_again(
+    policies_app: Any,
+    policies: httpx.AsyncClient,
+    tokens: Tokens,
+    clock: FixedClock,
+    age: timedelta,
+    committed: bool | None,
+    code: str,
 ) -> None:
-    await left_behind(policies_app, clock, age=timedelta(seconds=10), committed=None)
+    await left_behind(policies_app, clock, age=age, committed=committed)
     headers = {**tokens.underwriter(), **JSON_CONTENT, "Idempotency-Key": "crash-1"}
     answer = await policies.post("/v1/policies", content=BODY, headers=headers)
-    assert answer.status_code == 409 and answer.json()["code"] == "IDEMPOTENCY_KEY_IN_FLIGHT"
-    assert await policy_numbers(policies, tokens) == []
-
-
-async def test_a_first_attempt_that_committed_is_never_run_twice(
-    policies_app: Any, policies: httpx.AsyncClient, tokens: Tokens, clock: FixedClock
-) -> None:
-    await left_behind(policies_app, clock, age=timedelta(hours=1), committed=True)
-    headers = {**tokens.underwriter(), **JSON_CONTENT, "Idempotency-Key": "crash-1"}
-    answer = await policies.post("/v1/policies", content=BODY, headers=headers)
-    assert answer.status_code == 409 and answer.json()["code"] == "IDEMPOTENCY_RESPONSE_LOST"
+    assert answer.status_code == 409 and answer.json()["code"] == code
     assert await policy_numbers(policies, tokens) == []
 
 
