@@ -223,10 +223,10 @@ class IdempotencyMiddleware:
                 raise KeyReused("Use a new Idempotency-Key for a different request.")
             if row.status_code is not None:
                 return row.status_code, [tuple(pair) for pair in row.headers], row.body
+            if row.created_at > now - self.lease:  # committed or not, it may be about to answer
+                raise KeyInFlight("Retry when the first request has answered.")
             if row.committed:
                 raise ResponseLost("The first request took effect; read the resource it created or changed.")
-            if row.created_at > now - self.lease:
-                raise KeyInFlight("Retry when the first request has answered.")
             # The first attempt died before its effect committed: this one takes its place.
             taken = await session.execute(
                 update(t).where(*where, t.c.created_at == row.created_at).values(created_at=now)

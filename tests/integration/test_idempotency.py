@@ -120,6 +120,7 @@ async def test_a_first_attempt_that_died_before_committing_is_run_again_after_th
     ("age", "committed", "code"),
     [
         (timedelta(seconds=10), None, "IDEMPOTENCY_KEY_IN_FLIGHT"),  # within its lease: it may still be running
+        (timedelta(seconds=10), True, "IDEMPOTENCY_KEY_IN_FLIGHT"),  # committed, its answer about to be stored
         (timedelta(hours=1), True, "IDEMPOTENCY_RESPONSE_LOST"),  # it took effect: never run twice
     ],
 )
