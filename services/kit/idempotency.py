@@ -129,8 +129,9 @@ class IdempotencyMiddleware:
             + body
         ).hexdigest()
         state = scope["app"].state
+        key_text = key.decode("latin-1")[:200]
         try:
-            stored = await self._begin(state, client_id, key.decode("latin-1")[:200], digest)
+            stored = await self._begin(state, client_id, key_text, digest)
         except AppError as error:
             await send_problem(send, error, instance=scope["path"], request_id=scope.get("state", {}).get("request_id"))
             return
@@ -153,13 +154,13 @@ class IdempotencyMiddleware:
             chunk, body = body, b""
             return {"type": "http.request", "body": chunk, "more_body": False}
 
-        pending = _Pending(self.table, client_id, key.decode("latin-1")[:200])
+        pending = _Pending(self.table, client_id, key_text)
         held: list[Message] = []
-        stored = False
+        answered = False
 
         async def capture(message: Message) -> None:
             # The answer is stored before it is sent: a caller that got it can always have it again.
-            nonlocal stored
+            nonlocal answered
             if message["type"] == "http.response.start":
                 captured["status"] = message["status"]
                 captured["headers"] = [
@@ -175,7 +176,7 @@ class IdempotencyMiddleware:
                 if message.get("more_body", False):
                     return
                 await self._finish(state, pending, captured)
-                stored = True
+                answered = True
                 for kept in held:
                     await send(kept)
                 return
@@ -186,7 +187,7 @@ class IdempotencyMiddleware:
             await self.app(scope, replay_body, capture)
         finally:
             _pending.reset(token)
-            if not stored:  # no answer came out (the app failed): forget the key unless something committed
+            if not answered:  # no answer came out (the app failed): forget the key unless something committed
                 await self._finish(state, pending, captured)
 
     def _client(self, scope: Scope) -> str | None:
