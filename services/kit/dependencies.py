@@ -1,4 +1,4 @@
-"""FastAPI dependencies every service shares."""
+"""FastAPI dependencies every service shares; all `async def`: FastAPI runs a plain `def` in a thread per request."""
 
 from __future__ import annotations
 
@@ -11,19 +11,19 @@ from services.kit.errors import InvalidInput
 from services.kit.uow import UnitOfWork
 
 
-def _writer(request: Request) -> UnitOfWork:
+async def _writer(request: Request) -> UnitOfWork:
     return UnitOfWork(request.app.state.db, write=True)
 
 
-def _reader(request: Request) -> UnitOfWork:
+async def _reader(request: Request) -> UnitOfWork:
     return UnitOfWork(request.app.state.db, write=False)
 
 
-def _clock(request: Request) -> Clock:
+async def _clock(request: Request) -> Clock:
     return request.app.state.clock
 
 
-def _request_id(request: Request) -> str | None:
+async def _request_id(request: Request) -> str | None:
     return request.scope.get("state", {}).get("request_id")
 
 

@@ -131,7 +131,7 @@ async def accept_once(session: AsyncSession, inbox: Table, envelope: EventEnvelo
     return True
 
 
-def check_internal_token(request: Request) -> None:
+async def check_internal_token(request: Request) -> None:
     """Internal endpoints (events between services) need the shared internal token."""
     expected: str | None = request.app.state.settings.internal_token
     given = request.headers.get(INTERNAL_TOKEN_HEADER, "")

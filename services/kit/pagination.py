@@ -40,7 +40,7 @@ def decode_cursor(cursor: str) -> list[Any]:
     return key
 
 
-def page_request(
+async def page_request(
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE, description="Page size, at most 200.")] = 50,
     cursor: Annotated[str | None, Query(max_length=512, description="Opaque cursor from `next_cursor`.")] = None,
 ) -> PageRequest:

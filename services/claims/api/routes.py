@@ -41,11 +41,11 @@ IfMatch = Annotated[str | None, Header(max_length=200, description="The claim's 
 Readers = Annotated[Principal, Depends(Allow(Role.INSURED, Role.CLAIMS_HANDLER, Role.UNDERWRITER, Role.ADMIN))]
 
 
-def _outbox(request: Request) -> Outbox:
+async def _outbox(request: Request) -> Outbox:
     return request.app.state.outbox
 
 
-def _upstreams(request: Request) -> dict[str, Upstream]:
+async def _upstreams(request: Request) -> dict[str, Upstream]:
     return request.app.state.upstreams
 
 

@@ -47,15 +47,15 @@ Underwriting = Annotated[Principal, Depends(Allow(Role.UNDERWRITER, Role.ADMIN))
 ClaimsDesk = Annotated[Principal, Depends(Allow(Role.CLAIMS_HANDLER, Role.ADMIN))]
 
 
-def _outbox(request: Request) -> Outbox:
+async def _outbox(request: Request) -> Outbox:
     return request.app.state.outbox
 
 
-def _policies(request: Request) -> Upstream:
+async def _policies(request: Request) -> Upstream:
     return request.app.state.upstreams["policies"]
 
 
-def _authorization(request: Request) -> str | None:
+async def _authorization(request: Request) -> str | None:
     return request.headers.get("authorization")
 
 
