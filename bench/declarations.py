@@ -17,7 +17,7 @@ from pathlib import Path
 
 import httpx
 
-from bench.harness import BenchDatabases, Figure, Report, parse_wrk
+from bench.harness import BenchDatabases, Figure, Report, cpu_seconds, parse_wrk
 from deploy.local import DEV_CLIENTS, SERVICES, Suite
 from tests.builders import policy_body
 from tests.support import free_port
@@ -105,6 +105,8 @@ def _declarations(report: Report, backend: str, suite: Suite, workdir: Path) -> 
                 }
             ],
         }
+        pids = {name: process.pid for name, process in suite.processes.items()}
+        before = {name: cpu_seconds(pid) for name, pid in pids.items()}
         script = workdir / "declare.lua"
         script.write_text(WRK_SCRIPT + f"wrk.body = [[{json.dumps(declaration)}]]\n")
         output = subprocess.run(
@@ -128,6 +130,7 @@ def _declarations(report: Report, backend: str, suite: Suite, workdir: Path) -> 
             text=True,
             check=True,
         ).stdout
+        used = {name: cpu_seconds(pid) - before[name] for name, pid in pids.items()}
     finally:
         suite.stop()
     (workdir / "wrk-declarations.txt").write_text(output)
@@ -138,6 +141,10 @@ def _declarations(report: Report, backend: str, suite: Suite, workdir: Path) -> 
     report.add(Figure(scenario, backend, "sustained rate", rate, "decl/s", "≥ 200", rate >= 200))
     report.add(Figure(scenario, backend, "p50", p50, "ms", "", None))
     report.add(Figure(scenario, backend, "p99", p99, "ms", "< 50 ms", p99 < 50))
+    # Where a declaration's CPU goes, process by process: what to work on next.
+    for name, seconds in sorted(used.items()):
+        per = 1000 * seconds / max(result.requests, 1)
+        report.add(Figure(scenario, backend, f"{name} CPU per declaration", per, "ms", "", None))
 
 
 def _start_up(report: Report, workdir: Path) -> None:

@@ -8,7 +8,6 @@ to the same service, as the reference a gateway is compared with.
 from __future__ import annotations
 
 import asyncio
-import os
 import shutil
 import statistics
 import subprocess
@@ -17,7 +16,7 @@ from pathlib import Path
 
 import httpx
 
-from bench.harness import BenchDatabases, Figure, Report, WrkRun, parse_wrk
+from bench.harness import BenchDatabases, Figure, Report, WrkRun, cpu_seconds, parse_wrk
 from deploy.local import DEV_CLIENTS, SERVICES, Suite
 from tests.builders import policy_body
 from tests.support import free_port
@@ -25,7 +24,6 @@ from tests.support import free_port
 ROUNDS = 3
 SECONDS = 5
 CONCURRENCY = (8, 32)
-TICKS = os.sysconf("SC_CLK_TCK")
 NGINX_CONF = """
 worker_processes 1;
 daemon off;
@@ -51,13 +49,6 @@ http {{
     }}
 }}
 """
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time the process has used so far."""
-    with open(f"/proc/{pid}/stat") as stat:
-        fields = stat.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICKS
 
 
 def wrk(url: str, *, concurrency: int, authorization: str) -> WrkRun:
