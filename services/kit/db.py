@@ -60,7 +60,11 @@ def _tune_sqlite(engine: AsyncEngine) -> None:
 def create_engine(url: str, *, pool_size: int = 10, echo: bool = False, timeout: float = 10.0) -> AsyncEngine:
     url = async_url(url)
     if is_sqlite(url):
-        engine = create_async_engine(url, echo=echo, connect_args={"timeout": 30})
+        # Connections are kept like PostgreSQL's: the driver's default of five opened a new connection (a thread
+        # and four PRAGMAs) for every request beyond the fifth at once.
+        engine = create_async_engine(
+            url, echo=echo, pool_size=pool_size, max_overflow=pool_size, connect_args={"timeout": 30}
+        )
         _tune_sqlite(engine)
         return engine
     return create_async_engine(

@@ -162,6 +162,15 @@ async def test_another_insured_gets_404_and_cannot_declare_on_a_foreign_policy(
     ).status_code == 403
 
 
+async def test_declaration_on_an_unknown_debtor_is_404_and_writes_nothing(
+    claims_service: httpx.AsyncClient, tokens: Tokens, policy_id: str
+) -> None:
+    unknown = "01a2196c-0d2a-733f-b96f-b274785014d7"
+    response = await claims_service.post("/v1/claims", json=declaration(policy_id, unknown), headers=tokens.insured())
+    assert response.status_code == 404 and response.json()["code"] == "DEBTOR_NOT_FOUND", response.text
+    assert await all_claims(claims_service, tokens) == []
+
+
 async def test_bad_declaration_is_refused_and_writes_nothing(
     claims_service: httpx.AsyncClient, tokens: Tokens, policy_id: str, debtor_id: str
 ) -> None:

@@ -39,6 +39,7 @@ NAMED_IN_REQUEST = {
     ("POST", "/v1/credit-limits"),
     ("POST", "/v1/claims"),
     ("GET", "/v1/credit-limits/in-force"),
+    ("GET", "/v1/debtors/{debtor_id:uuid}/declaration-context"),
 }
 # Lists: another insured gets 200 and none of INS-ACME's rows.
 LISTS = {
@@ -54,6 +55,13 @@ SHARED = {
     ("GET", "/v1/debtors"),
     ("GET", "/v1/debtors/{debtor_id:uuid}"),
     ("GET", "/v1/debtors/{debtor_id:uuid}/procedure"),
+}
+
+
+# Routes whose query names the INS-ACME resources: the query each one is walked with (names are filled in).
+QUERIES = {
+    "/v1/credit-limits/in-force": {"policy_id": "policy_id", "debtor_id": "debtor_id", "on": "2026-06-01"},
+    "/v1/debtors/{debtor_id:uuid}/declaration-context": {"policy_id": "policy_id", "on": "2026-06-01"},
 }
 
 
@@ -153,11 +161,8 @@ async def test_another_insured_sees_nothing_of_acme_on_any_route(
             for method in route.methods:
                 walked.add((method, route.path))
                 path = re.sub(r"\{(\w+)(:\w+)?\}", lambda match: acme[match.group(1)], route.path)
-                params = (
-                    {"policy_id": acme["policy_id"], "debtor_id": acme["debtor_id"], "on": "2026-06-01"}
-                    if route.path == "/v1/credit-limits/in-force"
-                    else {}
-                )
+                params = QUERIES.get(route.path, {})
+                params = {key: acme.get(value, value) for key, value in params.items()}
                 body = examples.get((method, route.path))
                 answer = await clients[name].request(method, path, json=body, params=params, headers=stranger)
                 where = f"{method} {route.path}: {answer.status_code} {answer.text[:200]}"

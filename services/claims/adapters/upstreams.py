@@ -67,6 +67,12 @@ class ProcedureAnswer(_Answer):
     opening_publication_date: date | None = None
 
 
+class DeclarationContextAnswer(_Answer):
+    debtor: DebtorAnswer
+    limits: LimitsAnswer
+    procedure: ProcedureAnswer
+
+
 class ReservationAnswer(_Answer):
     reserved: Decimal
     year_start: date
@@ -86,25 +92,30 @@ def _json(upstream: Upstream, response: Any, not_found: Exception, shape: type[_
     return body
 
 
-async def debtor(debtors: Upstream, debtor_id: uuid.UUID, *, authorization: str | None) -> dict[str, Any]:
-    response = await debtors.request("GET", f"/v1/debtors/{debtor_id}", headers=forwarded_auth(authorization))
-    return _json(debtors, response, DebtorNotFound(f"No debtor {debtor_id}."), DebtorAnswer)
-
-
-async def procedure(debtors: Upstream, debtor_id: uuid.UUID, *, authorization: str | None) -> dict[str, Any]:
-    response = await debtors.request("GET", f"/v1/debtors/{debtor_id}/procedure", headers=forwarded_auth(authorization))
-    return _json(debtors, response, DebtorNotFound(f"No debtor {debtor_id}."), ProcedureAnswer)
-
-
-async def limits_in_force(
-    debtors: Upstream, policy_id: uuid.UUID, debtor_id: uuid.UUID, dates: list[date], *, authorization: str | None
+async def declaration_context(
+    debtors: Upstream, debtor_id: uuid.UUID, policy_id: uuid.UUID, dates: list[date], *, authorization: str | None
 ) -> dict[str, Any]:
-    params: list[tuple[str, str]] = [("policy_id", str(policy_id)), ("debtor_id", str(debtor_id))]
+    """The debtor, the policy's limits in force on the delivery dates and the procedure, in one read."""
+    params: list[tuple[str, str]] = [("policy_id", str(policy_id))]
     params += [("on", day.isoformat()) for day in sorted(set(dates))]
     response = await debtors.request(
-        "GET", "/v1/credit-limits/in-force", params=params, headers=forwarded_auth(authorization)
+        "GET",
+        f"/v1/debtors/{debtor_id}/declaration-context",
+        params=params,
+        headers=forwarded_auth(authorization),
     )
-    return _json(debtors, response, PolicyNotFound(f"No policy {policy_id}."), LimitsAnswer)
+    missing: Exception = DebtorNotFound(f"No debtor {debtor_id}.")
+    if response.status_code == 404 and _problem_code(response) == "POLICY_NOT_FOUND":
+        missing = PolicyNotFound(f"No policy {policy_id}.")
+    return _json(debtors, response, missing, DeclarationContextAnswer)
+
+
+def _problem_code(response: Any) -> str | None:
+    try:
+        body = response.json()
+    except ValueError:
+        return None
+    return body.get("code") if isinstance(body, dict) else None
 
 
 async def cover_check(

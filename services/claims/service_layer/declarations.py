@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta
-from typing import Any, cast
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -51,23 +50,14 @@ async def declare(
     """201 with the open claim, or a rejection (kept, with every reason) raised as 422."""
     declaration_date = now.date()
     # Everything the decision needs is asked first: nothing is written if a service is down.
-    # The debtor, its limits and its procedure are asked at once; a failure is raised in that order.
-    answers = await asyncio.gather(
-        upstreams.debtor(debtors, data.debtor_id, authorization=authorization),
-        upstreams.limits_in_force(
-            debtors,
-            data.policy_id,
-            data.debtor_id,
-            [invoice.invoice_date for invoice in data.invoices],
-            authorization=authorization,
-        ),
-        upstreams.procedure(debtors, data.debtor_id, authorization=authorization),
-        return_exceptions=True,
+    context = await upstreams.declaration_context(
+        debtors,
+        data.debtor_id,
+        data.policy_id,
+        [invoice.invoice_date for invoice in data.invoices],
+        authorization=authorization,
     )
-    for answer in answers:
-        if isinstance(answer, BaseException):
-            raise answer
-    debtor, limits, procedure = cast("tuple[dict[str, Any], dict[str, Any], dict[str, Any]]", tuple(answers))
+    debtor, limits, procedure = context["debtor"], context["limits"], context["procedure"]
     cover = await upstreams.cover_check(
         policies,
         data.policy_id,

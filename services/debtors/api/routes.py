@@ -16,6 +16,7 @@ from services.debtors.api.schemas import (
     DebtorExposureOut,
     DebtorOut,
     DecisionIn,
+    DeclarationContextOut,
     ExposureIn,
     ExposureOut,
     ExposureTotal,
@@ -29,8 +30,16 @@ from services.debtors.api.schemas import (
     RequestOut,
     VersionOut,
 )
+from services.debtors.domain.limits import LimitInForce
 from services.debtors.domain.procedures import ProcedureEvent, ProcedureState
-from services.debtors.service_layer import claim_events, credit_limits, exposures, procedures, registry
+from services.debtors.service_layer import (
+    claim_events,
+    credit_limits,
+    declaration_context,
+    exposures,
+    procedures,
+    registry,
+)
 from services.kit.auth import Allow, Principal, Role
 from services.kit.dependencies import ClockDep, Reader, Writer
 from services.kit.http import etag_of
@@ -189,6 +198,31 @@ async def get_procedure(debtor_id: uuid.UUID, uow: Reader, principal: Everyone) 
     return _procedure_out(debtor_id, state, history)
 
 
+@debtors.get(
+    "/{debtor_id:uuid}/declaration-context",
+    response_model=DeclarationContextOut,
+    responses=problem_responses(404, 422),
+    summary="For a claim declaration: the debtor, the policy's limits in force on the delivery dates, the procedure",
+)
+async def get_declaration_context(
+    debtor_id: uuid.UUID,
+    uow: Reader,
+    policies: Policies,
+    authorization: Authorization,
+    principal: Everyone,
+    policy_id: uuid.UUID,
+    on: Annotated[list[Day], Query(min_length=1, max_length=1000, description="Delivery dates")],
+) -> DeclarationContextOut:
+    context = await declaration_context.declaration_context(
+        uow, policies, debtor_id=debtor_id, policy_id=policy_id, dates=on, authorization=authorization
+    )
+    return DeclarationContextOut(
+        debtor=DebtorOut.model_validate(context.debtor, from_attributes=True),
+        limits=_limits_in_force_out(policy_id, debtor_id, context.currency, context.limits),
+        procedure=_procedure_out(debtor_id, context.procedure, context.history),
+    )
+
+
 @debtors.post(
     "/{debtor_id:uuid}/procedure-events",
     status_code=201,
@@ -325,9 +359,14 @@ async def get_limits_in_force(
         policy_id=policy_id,
         debtor_id=debtor_id,
         dates=on,
-        principal=principal,
         authorization=authorization,
     )
+    return _limits_in_force_out(policy_id, debtor_id, currency, answers)
+
+
+def _limits_in_force_out(
+    policy_id: uuid.UUID, debtor_id: uuid.UUID, currency: str, answers: list[LimitInForce]
+) -> LimitsInForceOut:
     return LimitsInForceOut(
         policy_id=policy_id,
         debtor_id=debtor_id,

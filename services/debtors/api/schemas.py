@@ -179,6 +179,14 @@ class ProcedureStateOut(ResponseBody):
     history: list[ProcedureEventOut]
 
 
+class DeclarationContextOut(ResponseBody):
+    """What a claim declaration needs to know of a debtor, read at one instant."""
+
+    debtor: DebtorOut
+    limits: LimitsInForceOut
+    procedure: ProcedureStateOut
+
+
 class IgnoredOut(ResponseBody):
     announcement_id: str | None
     reason: str

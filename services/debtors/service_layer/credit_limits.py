@@ -10,7 +10,7 @@ from decimal import Decimal
 
 from sqlalchemy.exc import IntegrityError
 
-from services.debtors.adapters.policies import policy_facts
+from services.debtors.adapters.policies import PolicyFacts, policy_facts
 from services.debtors.adapters.repository import Repository
 from services.debtors.adapters.tables import CreditLimit, CreditLimitRequest, CreditLimitVersion
 from services.debtors.api.schemas import CreditLimitRequestIn, DecisionIn
@@ -252,7 +252,6 @@ async def limits_in_force(
     policy_id: uuid.UUID,
     debtor_id: uuid.UUID,
     dates: Sequence[date],
-    principal: Principal,
     authorization: str | None,
 ) -> tuple[str, list[LimitInForce]]:
     """For each delivery date: the named limit, else the discretionary limit, unless cover stopped."""
@@ -261,18 +260,33 @@ async def limits_in_force(
         repo = Repository(uow.session, dialect=uow.dialect)
         if await repo.debtor(debtor_id) is None:
             raise DebtorNotFound(f"No debtor {debtor_id}.")
-        line = await repo.credit_limit_of(policy_id, debtor_id)
         procedure = state_of([event_of(row) for row in await repo.history(debtor_id)])
-        answers = []
-        for on in dates:
-            named = await repo.version_in_force(line.id, on) if line is not None else None
-            answers.append(
-                limit_in_force(
-                    on=on,
-                    named=_version(named),
-                    discretionary=policy.discretionary_limit,
-                    procedure_opened_on=procedure.opened_on,
-                    claim_opened_on=await repo.claim_cover_stop(policy_id, debtor_id, on),
-                )
-            )
+        answers = await limits_on(
+            repo, policy, debtor_id=debtor_id, dates=dates, procedure_opened_on=procedure.opened_on
+        )
     return policy.currency, answers
+
+
+async def limits_on(
+    repo: Repository,
+    policy: PolicyFacts,
+    *,
+    debtor_id: uuid.UUID,
+    dates: Sequence[date],
+    procedure_opened_on: date | None,
+) -> list[LimitInForce]:
+    """The limit in force on each date, read in the caller's transaction."""
+    line = await repo.credit_limit_of(policy.policy_id, debtor_id)
+    answers = []
+    for on in dates:
+        named = await repo.version_in_force(line.id, on) if line is not None else None
+        answers.append(
+            limit_in_force(
+                on=on,
+                named=_version(named),
+                discretionary=policy.discretionary_limit,
+                procedure_opened_on=procedure_opened_on,
+                claim_opened_on=await repo.claim_cover_stop(policy.policy_id, debtor_id, on),
+            )
+        )
+    return answers

@@ -12,43 +12,44 @@ from tests.builders import invoice
 from tests.support import Tokens, running
 
 DEBTOR = {"id": "x", "legal_name": "Dupont", "country": "FR"}
+LIMITS = {"limits": [{"on": "2026-05-01", "amount": "50000.00", "stopped": None}]}
+PROCEDURE = {"open": False, "insolvent": False}
+CONTEXT = {"debtor": DEBTOR, "limits": LIMITS, "procedure": PROCEDURE}
 
 
-def debtors_answering(debtor: httpx.Response) -> httpx.MockTransport:
-    """A debtors service whose debtor answer is `debtor`; its other answers are sound."""
+def debtors_answering(context: httpx.Response | None) -> httpx.MockTransport:
+    """A debtors service answering every declaration-context read with `context`, or soundly if None."""
 
     async def answer(request: httpx.Request) -> httpx.Response:
-        path = request.url.path
-        if path.endswith("/procedure"):
-            return httpx.Response(200, json={"open": False, "insolvent": False})
-        if path == "/v1/credit-limits/in-force":
-            days = request.url.params.get_list("on")
-            return httpx.Response(
-                200, json={"limits": [{"on": day, "amount": "50000.00", "stopped": None} for day in days]}
-            )
-        return debtor
+        assert request.url.path.endswith("/declaration-context"), request.url.path
+        if context is not None:
+            return context
+        days = request.url.params.get_list("on")
+        limits = {"limits": [{"on": day, "amount": "50000.00", "stopped": None} for day in days]}
+        return httpx.Response(200, json={**CONTEXT, "limits": limits})
 
     return httpx.MockTransport(answer)
 
 
 @pytest.mark.parametrize(
-    "debtor",
+    "context",
     [
-        httpx.Response(200, content=b'{"id": "x", "country": ', headers={"content-type": "application/json"}),
+        httpx.Response(200, content=b'{"debtor": {"id": "x", "country": ', headers={"content-type": "application/json"}),
         httpx.Response(200, json=["not", "an", "object"]),
-        httpx.Response(200, json={"id": "x", "legal_name": "Dupont"}),  # no country
-        httpx.Response(200, json={**DEBTOR, "padding": "x" * (5 * 1024 * 1024)}),
+        httpx.Response(200, json={**CONTEXT, "debtor": {"id": "x", "legal_name": "Dupont"}}),  # no country
+        httpx.Response(200, json={"debtor": DEBTOR, "procedure": PROCEDURE}),  # no limits
+        httpx.Response(200, json={**CONTEXT, "padding": "x" * (5 * 1024 * 1024)}),
         httpx.Response(200, content=b"<html>proxy error</html>", headers={"content-type": "text/html"}),
     ],
-    ids=["truncated-json", "json-array", "missing-field", "oversized", "html"],
+    ids=["truncated-json", "json-array", "missing-field", "missing-part", "oversized", "html"],
 )
 async def test_a_malformed_upstream_answer_is_502_and_no_claim_is_written(
-    claims_settings: Any, clock: Any, policies_app: Any, tokens: Tokens, policy_id: str, debtor: httpx.Response
+    claims_settings: Any, clock: Any, policies_app: Any, tokens: Tokens, policy_id: str, context: httpx.Response
 ) -> None:
     app = create_app(
         claims_settings,
         clock,
-        {"policies": httpx.ASGITransport(app=policies_app), "debtors": debtors_answering(debtor)},
+        {"policies": httpx.ASGITransport(app=policies_app), "debtors": debtors_answering(context)},
     )
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
     async with running(app), httpx.AsyncClient(transport=transport, base_url="http://claims") as client:
@@ -68,7 +69,7 @@ async def test_a_sound_answer_from_the_same_fake_opens_the_claim(
         clock,
         {
             "policies": httpx.ASGITransport(app=policies_app),
-            "debtors": debtors_answering(httpx.Response(200, json=DEBTOR)),
+            "debtors": debtors_answering(None),
         },
     )
     async with (
