@@ -13,7 +13,7 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
 	touch $(STAMP)
 
-## run: install if needed, migrate the SQLite databases under var/, start the four processes
+## run: install if needed, start the four processes (each migrates its SQLite database under var/ first)
 run: $(STAMP)
 	$(BIN)/python -m deploy.local
 

@@ -16,13 +16,12 @@ from typing import Any, TypeVar
 
 import asyncpg
 from alembic import command
-from alembic.config import Config
 from sqlalchemy.engine import make_url
 from starlette.types import ASGIApp
 
 from services.kit.auth import Principal, Role, TokenIssuer
 from services.kit.clock import Clock
-from services.kit.settings import PROJECT_ROOT
+from services.kit.schema_version import alembic_config
 
 BACKEND = os.environ.get("TEST_DB", "sqlite")
 POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -40,12 +39,6 @@ def in_thread(function: Callable[[], Coroutine[Any, Any, T]] | Callable[[], T]) 
 
     with ThreadPoolExecutor(max_workers=1) as pool:
         return pool.submit(call).result()
-
-
-def alembic_config(service: str, url: str) -> Config:
-    config = Config(str(PROJECT_ROOT / "alembic.ini"), ini_section=service)
-    config.attributes["url"] = url
-    return config
 
 
 def migrate(service: str, url: str, revision: str = "head") -> None:

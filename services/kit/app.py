@@ -10,8 +10,6 @@ from datetime import timedelta
 from typing import Any
 
 import httpx
-from alembic.config import Config
-from alembic.script import ScriptDirectory
 from fastapi import APIRouter, Depends, FastAPI
 from fastapi.openapi.utils import get_openapi
 from sqlalchemy import Table, text
@@ -26,19 +24,9 @@ from services.kit.links import Link, add_links
 from services.kit.observability import Metrics, MetricsMiddleware, RequestIdMiddleware, health_router
 from services.kit.outbox import Outbox, Relay, Subscriptions
 from services.kit.problems import PROBLEM_SCHEMA, install_problem_handlers
-from services.kit.settings import PROJECT_ROOT, ServiceSettings
+from services.kit.schema_version import migration_head, upgrade_to_head, version_table
+from services.kit.settings import ServiceSettings
 from services.kit.upstream import Upstream, upstream_client
-
-
-def migration_head(service: str) -> str | None:
-    """The head revision of a service's Alembic history."""
-    config = Config()
-    config.set_main_option("script_location", str(PROJECT_ROOT / "migrations" / service))
-    return ScriptDirectory.from_config(config).get_current_head()
-
-
-def version_table(service: str) -> str:
-    return f"alembic_version_{service}"
 
 
 def build_service_app(
@@ -65,6 +53,8 @@ def build_service_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if settings.migrate_on_start:
+            await asyncio.to_thread(upgrade_to_head, service, settings.database_url)
         app.state.db = Database(
             settings.database_url,
             pool_size=settings.db_pool_size,

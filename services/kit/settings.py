@@ -34,6 +34,9 @@ class ServiceSettings(BaseSettings):
     """Event type → internal URLs that receive it, e.g. {"debtor.procedure_changed.v1": ["http://claims:8003/internal/events"]}."""
     relay_enabled: bool = True
     relay_poll_seconds: float = 0.5
+    migrate_on_start: bool = False
+    """Bring the database to the code's schema before serving: for one process per database (`make run` on
+    SQLite); with several replicas, migrate once before rolling out instead."""
     relay_lease_seconds: float = 30.0
     """A batch a relay took and did not settle (the process died) is sent again after this long."""
 

@@ -11,7 +11,8 @@ from sqlalchemy import inspect
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from services.kit.db import async_url
-from tests.support import Databases, alembic_config, in_thread
+from services.kit.schema_version import alembic_config
+from tests.support import Databases, in_thread
 
 SERVICES = ("policies", "debtors", "claims")
 

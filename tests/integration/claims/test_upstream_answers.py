@@ -34,7 +34,7 @@ def debtors_answering(context: httpx.Response | None) -> httpx.MockTransport:
 @pytest.mark.parametrize(
     "context",
     [
-        httpx.Response(200, content=b'{"debtor": {"id": "x", "country": ', headers={"content-type": "application/json"}),
+        httpx.Response(200, content=b'{"debtor": {"country": ', headers={"content-type": "application/json"}),
         httpx.Response(200, json=["not", "an", "object"]),
         httpx.Response(200, json={**CONTEXT, "debtor": {"id": "x", "legal_name": "Dupont"}}),  # no country
         httpx.Response(200, json={"debtor": DEBTOR, "procedure": PROCEDURE}),  # no limits
