@@ -16,11 +16,15 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import httpx
+from sqlalchemy import Table
 from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncConnection
 
+from services.kit.bulk import driver_rows, insert_many
 from services.kit.settings import PROJECT_ROOT
 
 RESULTS = PROJECT_ROOT / "bench" / "results"
@@ -113,6 +117,18 @@ class BenchDatabases:
                 await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         finally:
             await conn.close()
+
+
+async def bulk_insert(conn: AsyncConnection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
+    """A load's rows at the driver: COPY on PostgreSQL, one executemany on SQLite (values as the ORM stores them)."""
+    if not rows:
+        return
+    if conn.dialect.name == "postgresql":
+        names, values = driver_rows(table, conn.dialect, rows)
+        raw = await conn.get_raw_connection()
+        await raw.driver_connection.copy_records_to_table(table.name, records=values, columns=names)
+    else:
+        await insert_many(conn, table, rows)
 
 
 def percentile(samples: Sequence[float], fraction: float) -> float:

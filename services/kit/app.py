@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from datetime import timedelta
@@ -82,6 +83,9 @@ def build_service_app(
             )
             if settings.relay_enabled and settings.subscribers:
                 tasks.append(asyncio.create_task(app.state.relay.run_forever(settings.relay_poll_seconds)))
+        # What start-up built lives as long as the process: without this, every full collection scans it
+        # again (about 130,000 objects; 160 ms on the benchmark machine, a request stalled behind it).
+        gc.freeze()
         try:
             yield
         finally:

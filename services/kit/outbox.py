@@ -23,6 +23,7 @@ from sqlalchemy import JSON, BigInteger, Column, Index, Integer, MetaData, Strin
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.kit.bulk import insert_many
 from services.kit.clock import Clock
 from services.kit.db import Database
 from services.kit.errors import Unauthenticated
@@ -112,7 +113,7 @@ class Outbox:
         """Queue events; nothing is sent before the transaction commits."""
         rows = self.rows(event_type, payloads, now=now)
         if rows:
-            await session.execute(insert(self.table), rows)
+            await insert_many(await session.connection(), self.table, rows)
         return len(rows)
 
 

@@ -8,8 +8,6 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import and_, insert, or_, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.debtors.adapters.tables import (
@@ -22,6 +20,7 @@ from services.debtors.adapters.tables import (
     ProcedureEventRow,
 )
 from services.debtors.domain.procedures import ClosureReason, ProcedureEvent, ProcedureEventKind, ProcedureType
+from services.kit.bulk import insert_many
 
 CHUNK = 2000  # bound parameters per IN list: well under SQLite's and PostgreSQL's limits
 
@@ -233,11 +232,8 @@ class Repository:
 
     async def insert_events(self, rows: list[dict[str, Any]]) -> None:
         """Batched insert; an announcement already recorded (a concurrent ingestion) is skipped."""
-        table = ProcedureEventRow.__table__
-        dialect_insert = pg_insert if self.dialect == "postgresql" else sqlite_insert
-        for part in chunks(rows, 1000):
-            statement = dialect_insert(table).on_conflict_do_nothing(index_elements=["announcement_id"])
-            await self.session.execute(statement, list(part))
+        connection = await self.session.connection()
+        await insert_many(connection, ProcedureEventRow.__table__, rows, skip_conflicts_on=["announcement_id"])
 
     async def insert_event(self, row: dict[str, Any]) -> None:
         await self.session.execute(insert(ProcedureEventRow.__table__), [row])
