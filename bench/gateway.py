@@ -22,7 +22,7 @@ from tests.builders import policy_body
 from tests.support import free_port
 
 ROUNDS = 3
-SECONDS = 4
+SECONDS = 3
 CONCURRENCY = (8, 32)
 NGINX_CONF = """
 worker_processes 1;

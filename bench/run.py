@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 from bench import debtors, declarations, gateway
@@ -19,8 +20,10 @@ async def main(backends: list[str], scenarios: list[str]) -> int:
     for backend in backends:
         for name in scenarios:
             print(f"== {name} on {backend}", flush=True)
+            started = time.monotonic()
             with tempfile.TemporaryDirectory(prefix="ccbench-") as workdir:
                 await SCENARIOS[name](report, backend=backend, workdir=Path(workdir))
+            print(f"   ({name} on {backend}: {time.monotonic() - started:.0f} s)", flush=True)
     written = report.write()
     print(f"\nWritten to {written}")
     if report.failed:
