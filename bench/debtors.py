@@ -39,7 +39,7 @@ from tests.support import free_port
 SIZES = {"small": 10_000, "large": 1_000_000}
 RECORDS = 100_000
 BATCH = 10_000
-ROUNDS = 3
+ROUNDS = 2
 REQUESTS_PER_ROUND = 200
 LOADED = [Debtor.__table__, CreditLimit.__table__, CreditLimitVersion.__table__, CoverStop.__table__]
 

@@ -21,7 +21,7 @@ from deploy.local import DEV_CLIENTS, SERVICES, Suite
 from tests.builders import policy_body
 from tests.support import free_port
 
-ROUNDS = 3
+ROUNDS = 2
 SECONDS = 3
 CONCURRENCY = (8, 32)
 NGINX_CONF = """
