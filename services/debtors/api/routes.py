@@ -72,6 +72,7 @@ OutboxDep = Annotated[Outbox, Depends(_outbox)]
 Policies = Annotated[Upstream, Depends(_policies)]
 Authorization = Annotated[str | None, Depends(_authorization)]
 Page_ = Annotated[PageRequest, Depends(page_request)]
+DeliveryDates = Annotated[list[Day], Query(min_length=1, max_length=1000, description="Delivery dates")]
 
 debtors = APIRouter(prefix="/v1/debtors", tags=["debtors"])
 limits = APIRouter(prefix="/v1/credit-limits", tags=["credit limits"])
@@ -211,7 +212,7 @@ async def get_declaration_context(
     authorization: Authorization,
     principal: Everyone,
     policy_id: uuid.UUID,
-    on: Annotated[list[Day], Query(min_length=1, max_length=1000, description="Delivery dates")],
+    on: DeliveryDates,
 ) -> DeclarationContextOut:
     context = await declaration_context.declaration_context(
         uow, policies, debtor_id=debtor_id, policy_id=policy_id, dates=on, authorization=authorization
@@ -351,7 +352,7 @@ async def get_limits_in_force(
     principal: Everyone,
     policy_id: uuid.UUID,
     debtor_id: uuid.UUID,
-    on: Annotated[list[Day], Query(min_length=1, max_length=1000, description="Delivery dates")],
+    on: DeliveryDates,
 ) -> LimitsInForceOut:
     currency, answers = await credit_limits.limits_in_force(
         uow,
