@@ -34,12 +34,10 @@ async def insert_many(
         return
     names, values = driver_rows(table, conn.dialect, rows)
     quote = conn.dialect.identifier_preparer.quote
+    # The suite's two drivers: aiosqlite takes ?, asyncpg $1, $2, ...
+    marks = [f"${position}" for position in range(1, len(names) + 1)]
     if conn.dialect.paramstyle == "qmark":
         marks = ["?"] * len(names)
-    elif conn.dialect.paramstyle == "numeric_dollar":
-        marks = [f"${position}" for position in range(1, len(names) + 1)]
-    else:
-        raise NotImplementedError(f"no bulk insert for paramstyle {conn.dialect.paramstyle}")
     statement = (
         f"INSERT INTO {quote(table.name)} ({', '.join(quote(name) for name in names)}) VALUES ({', '.join(marks)})"
     )
