@@ -28,6 +28,7 @@ from services.kit.clock import Clock, SystemClock
 from services.kit.errors import UpstreamUnavailable
 from services.kit.observability import Metrics, MetricsMiddleware, RequestIdMiddleware
 from services.kit.problems import install_problem_handlers
+from services.kit.upstream import tls_context
 
 
 def _public_key_of(private_pem: str) -> str:
@@ -51,7 +52,12 @@ def _upstream_client(
     )
     timeout = httpx.Timeout(settings.upstream_timeout, connect=settings.connect_timeout)
     return httpx.AsyncClient(
-        base_url=base_url, limits=limits, timeout=timeout, transport=transport, follow_redirects=False
+        base_url=base_url,
+        limits=limits,
+        timeout=timeout,
+        transport=transport,
+        follow_redirects=False,
+        verify=tls_context(),
     )
 
 
