@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import shutil
 import statistics
 import subprocess
 import time
@@ -17,7 +18,7 @@ from pathlib import Path
 
 import httpx
 
-from bench.harness import BenchDatabases, Figure, Report, cpu_seconds, parse_wrk
+from bench.harness import RESULTS, BenchDatabases, Figure, Report, cpu_seconds, parse_wrk
 from deploy.local import DEV_CLIENTS, SERVICES, Suite
 from tests.builders import policy_body
 from tests.support import free_port
@@ -136,6 +137,14 @@ def _declarations(report: Report, backend: str, suite: Suite, workdir: Path) -> 
         suite.stop()
     (workdir / "wrk-declarations.txt").write_text(output)
     result = parse_wrk(output)
+    if result.errors:
+        # What failed is in wrk's summary and the processes' logs: keep them beside the results.
+        kept = RESULTS / f"declarations-{backend}-errors-{datetime.now(UTC):%Y%m%dT%H%M%SZ}"
+        kept.mkdir(parents=True, exist_ok=True)
+        for name in ("wrk-declarations.txt", *(f"{process}.log" for process in pids)):
+            if (workdir / name).exists():
+                shutil.copy(workdir / name, kept / name)
+        print(f"  {result.errors} failed declarations: wrk's output and the logs are in {kept}", flush=True)
     rate, errors, p50, p99 = result.requests_per_second, result.errors, result.p50_ms, result.p99_ms
     scenario = f"declarations c={CONNECTIONS} {SECONDS}s"
     report.add(Figure(scenario, backend, "errors", errors, "", "0", errors == 0))
