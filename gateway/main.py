@@ -28,7 +28,7 @@ from services.kit.clock import Clock, SystemClock
 from services.kit.errors import UpstreamUnavailable
 from services.kit.observability import Metrics, MetricsMiddleware, RequestIdMiddleware
 from services.kit.problems import install_problem_handlers
-from services.kit.upstream import tls_context
+from services.kit.upstream import KEEPALIVE_SECONDS, tls_context
 
 
 def _public_key_of(private_pem: str) -> str:
@@ -48,7 +48,7 @@ def _upstream_client(
     limits = httpx.Limits(
         max_connections=settings.max_upstream_connections,
         max_keepalive_connections=settings.max_upstream_connections,
-        keepalive_expiry=30,
+        keepalive_expiry=KEEPALIVE_SECONDS,
     )
     timeout = httpx.Timeout(settings.upstream_timeout, connect=settings.connect_timeout)
     return httpx.AsyncClient(

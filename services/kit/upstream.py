@@ -13,6 +13,11 @@ from services.kit.errors import UpstreamInvalid, UpstreamTimeout, UpstreamUnavai
 MAX_UPSTREAM_BODY = 4 * 1024 * 1024
 
 
+# uvicorn closes a connection idle for 5 s; a client that keeps it longer may send a request on it just as
+# the server closes it, and that request fails (httpx does not resend it). The client lets go first.
+KEEPALIVE_SECONDS = 4.0
+
+
 @functools.cache
 def tls_context() -> ssl.SSLContext:
     """One TLS context for every client of the process: each new one loads the CA bundle (0.3 s of start-up)."""
@@ -35,7 +40,11 @@ def upstream_client(
         base_url=base_url,
         transport=transport,
         timeout=httpx.Timeout(timeout, connect=2.0),
-        limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections),
+        limits=httpx.Limits(
+            max_connections=max_connections,
+            max_keepalive_connections=max_connections,
+            keepalive_expiry=KEEPALIVE_SECONDS,
+        ),
         verify=tls_context(),
     )
 
