@@ -354,15 +354,11 @@ async def get_limits_in_force(
     debtor_id: uuid.UUID,
     on: DeliveryDates,
 ) -> LimitsInForceOut:
-    currency, answers = await credit_limits.limits_in_force(
-        uow,
-        policies,
-        policy_id=policy_id,
-        debtor_id=debtor_id,
-        dates=on,
-        authorization=authorization,
+    # The same read as a declaration's: the debtor must exist, its procedure and claims may stop cover.
+    context = await declaration_context.declaration_context(
+        uow, policies, debtor_id=debtor_id, policy_id=policy_id, dates=on, authorization=authorization
     )
-    return _limits_in_force_out(policy_id, debtor_id, currency, answers)
+    return _limits_in_force_out(policy_id, debtor_id, context.currency, context.limits)
 
 
 def _limits_in_force_out(

@@ -30,8 +30,6 @@ from services.debtors.domain.limits import (
     decided_amount,
     limit_in_force,
 )
-from services.debtors.domain.procedures import state_of
-from services.debtors.service_layer.procedures import event_of
 from services.kit.auth import Principal
 from services.kit.http import expected_version
 from services.kit.outbox import Outbox
@@ -243,28 +241,6 @@ async def list_limits(
         views = await _views(repo, lines[: page.limit], today)
     more = len(lines) > page.limit
     return Page[CreditLimitView](items=views, next_cursor=encode_cursor([str(views[-1].line.id)]) if more else None)
-
-
-async def limits_in_force(
-    uow: UnitOfWork,
-    policies: Upstream,
-    *,
-    policy_id: uuid.UUID,
-    debtor_id: uuid.UUID,
-    dates: Sequence[date],
-    authorization: str | None,
-) -> tuple[str, list[LimitInForce]]:
-    """For each delivery date: the named limit, else the discretionary limit, unless cover stopped."""
-    policy = await policy_facts(policies, policy_id, authorization=authorization)
-    async with uow:
-        repo = Repository(uow.session, dialect=uow.dialect)
-        if await repo.debtor(debtor_id) is None:
-            raise DebtorNotFound(f"No debtor {debtor_id}.")
-        procedure = state_of([event_of(row) for row in await repo.history(debtor_id)])
-        answers = await limits_on(
-            repo, policy, debtor_id=debtor_id, dates=dates, procedure_opened_on=procedure.opened_on
-        )
-    return policy.currency, answers
 
 
 async def limits_on(
