@@ -87,6 +87,31 @@ async def test_reingesting_changes_nothing(debtors: httpx.AsyncClient, tokens: T
     assert len(await outbox_rows(debtors_app)) == queued
 
 
+async def test_each_event_carries_the_state_the_whole_history_leads_to(
+    debtors: httpx.AsyncClient, tokens: Tokens, debtors_app: Any
+) -> None:
+    """The redressement's opening, then its conversion in a later batch: the liquidation keeps the RJ's deadline."""
+    debtor_id = await register(debtors, tokens, "302466339")
+    await debtors.post("/v1/procedure-announcements", json=[SAMPLES[3]], headers=tokens.handler())
+    await debtors.post("/v1/procedure-announcements", json=[SAMPLES[4]], headers=tokens.handler())
+    opening, conversion = [row["payload"] for row in await outbox_rows(debtors_app)]
+    assert (opening["debtor_id"], opening["state"]["procedure"], opening["state"]["insolvent"]) == (
+        debtor_id,
+        "redressement_judiciaire",
+        True,
+    )
+    assert conversion["procedure_event"]["event"] == "conversion"
+    assert conversion["state"] == {
+        "procedure": "liquidation_judiciaire",
+        "open": True,
+        "insolvent": True,
+        "opened_on": "2026-03-25",
+        "opening_publication_date": "2026-04-02",
+        "creance_deadline": "2026-06-02",
+        "opening_missing": False,
+    }
+
+
 async def test_unknown_siren_is_kept_and_applied_when_the_debtor_is_created(
     debtors: httpx.AsyncClient, tokens: Tokens, debtors_app: Any
 ) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
@@ -20,14 +20,7 @@ from services.debtors.adapters.tables import (
     ProcedureEventRow,
 )
 from services.debtors.domain.procedures import ClosureReason, ProcedureEvent, ProcedureEventKind, ProcedureType
-from services.kit.bulk import insert_many
-
-CHUNK = 2000  # bound parameters per IN list: well under SQLite's and PostgreSQL's limits
-
-
-def chunks(values: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:
-    for start in range(0, len(values), size):
-        yield values[start : start + size]
+from services.kit.bulk import insert_many, one_of
 
 
 class Repository:
@@ -81,8 +74,8 @@ class Repository:
 
     async def debtor_ids_by_siren(self, sirens: Sequence[str]) -> dict[str, uuid.UUID]:
         found: dict[str, uuid.UUID] = {}
-        for part in chunks(sorted(set(sirens))):
-            rows = await self.session.execute(select(Debtor.siren, Debtor.id).where(Debtor.siren.in_(part)))
+        for condition in one_of(Debtor.siren, sorted(set(sirens)), dialect=self.dialect):
+            rows = await self.session.execute(select(Debtor.siren, Debtor.id).where(condition))
             found.update({siren: debtor_id for siren, debtor_id in rows})
         return found
 
@@ -205,8 +198,8 @@ class Repository:
             t.c.simplified,
         )
         found: dict[uuid.UUID, list[ProcedureEvent]] = {debtor_id: [] for debtor_id in debtor_ids}
-        for part in chunks(list(debtor_ids)):
-            rows = await self.session.execute(select(*columns).where(t.c.debtor_id.in_(part)))
+        for condition in one_of(t.c.debtor_id, debtor_ids, dialect=self.dialect):
+            rows = await self.session.execute(select(*columns).where(condition))
             for debtor_id, procedure, event, judged, published, court, closure, simplified in rows:
                 found[debtor_id].append(
                     ProcedureEvent(
@@ -223,10 +216,8 @@ class Repository:
 
     async def known_announcements(self, announcement_ids: Sequence[str]) -> set[str]:
         known: set[str] = set()
-        for part in chunks(list(announcement_ids)):
-            rows = await self.session.execute(
-                select(ProcedureEventRow.announcement_id).where(ProcedureEventRow.announcement_id.in_(part))
-            )
+        for condition in one_of(ProcedureEventRow.announcement_id, announcement_ids, dialect=self.dialect):
+            rows = await self.session.execute(select(ProcedureEventRow.announcement_id).where(condition))
             known.update(value for (value,) in rows)
         return known
 

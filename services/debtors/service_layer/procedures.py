@@ -104,19 +104,19 @@ def procedure_changed(
 
 
 async def _announce(
-    repo: Repository,
     outbox: Outbox,
+    repo: Repository,
     rows: Sequence[dict[str, Any]],
     *,
+    histories: dict[uuid.UUID, list[ProcedureEvent]],
     sirens: dict[uuid.UUID, str | None],
     now: datetime,
 ) -> None:
-    """One procedure_changed event per new event of a registered debtor, with the state after the batch."""
+    """One procedure_changed event per new event of a registered debtor, with the state its history leads to."""
     linked = [row for row in rows if row["debtor_id"] is not None]
     if not linked:
         return
-    histories = await repo.histories(sorted({row["debtor_id"] for row in linked}))
-    states = {debtor_id: state_of(history) for debtor_id, history in histories.items()}
+    states = {debtor_id: state_of(histories[debtor_id]) for debtor_id in {row["debtor_id"] for row in linked}}
     payloads = [
         procedure_changed(row["debtor_id"], sirens.get(row["debtor_id"]), row, states[row["debtor_id"]])
         for row in linked
@@ -143,7 +143,8 @@ async def record_event(
             now=now,
         )
         await repo.insert_event(row)
-        await _announce(repo, outbox, [row], sirens={debtor.id: debtor.siren}, now=now)
+        histories = await repo.histories([debtor.id])
+        await _announce(outbox, repo, [row], histories=histories, sirens={debtor.id: debtor.siren}, now=now)
         history = await repo.history(debtor.id)
         await uow.commit()
     return state_of([event_of(item) for item in history]), history
@@ -194,9 +195,14 @@ async def ingest(
             for announcement in new
         ]
         if rows:
+            # Histories are read before the insert and the batch's own events added from memory, not read back.
+            histories = await repo.histories(sorted({row["debtor_id"] for row in rows if row["debtor_id"]}))
+            for row, announcement in zip(rows, new, strict=True):
+                if row["debtor_id"] is not None:
+                    histories[row["debtor_id"]].append(announcement.event)
             await repo.insert_events(rows)
             sirens = {debtor_id: siren for siren, debtor_id in debtor_ids.items()}
-            await _announce(repo, outbox, rows, sirens=sirens, now=now)
+            await _announce(outbox, repo, rows, histories=histories, sirens=sirens, now=now)
         await uow.commit()
     report.recorded = len(rows)
     report.unknown_debtor = sum(1 for row in rows if row["debtor_id"] is None)
@@ -221,4 +227,5 @@ async def link_announcements(
     if not history:
         return
     rows = [{column: getattr(item, column) for column in ProcedureEventRow.model_fields} for item in history]
-    await _announce(repo, outbox, rows, sirens={debtor_id: siren}, now=now)
+    histories = {debtor_id: [event_of(item) for item in history]}
+    await _announce(outbox, repo, rows, histories=histories, sirens={debtor_id: siren}, now=now)

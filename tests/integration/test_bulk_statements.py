@@ -1,0 +1,78 @@
+"""Batched statements (kit.bulk) store what the ORM stores, skip rows already there, and match many values."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import func, select
+
+from services.debtors.adapters.tables import ProcedureEventRow
+from services.kit.bulk import IN_LIST, insert_many, one_of
+from services.kit.types import new_id
+
+EVENTS = ProcedureEventRow.__table__
+
+
+def event_row(index: int, *, now: datetime) -> dict[str, Any]:
+    return {
+        "id": new_id(),
+        "announcement_id": f"BULK-{index:05d}",
+        "siren": None,
+        "debtor_id": None,
+        "source": "bodacc",
+        "procedure": "sauvegarde",
+        "event": "opening",
+        "judgment_date": date(2026, 3, 4),
+        "publication_date": None if index % 2 else date(2026, 3, 12),
+        "court": "Tribunal de commerce de Lyon",
+        "closure_reason": None,
+        "simplified": index % 3 == 0,
+        "creance_deadline": None,
+        "recorded_at": now,
+        "recorded_by": "bulk",
+    }
+
+
+async def test_rows_are_read_back_as_written_and_a_clash_is_skipped(debtors_app: Any) -> None:
+    db = debtors_app.state.db
+    now = datetime(2026, 3, 20, 9, 30, tzinfo=UTC)
+    rows = [event_row(index, now=now) for index in range(3)]
+    async with db.writers() as session:
+        await insert_many(await session.connection(), EVENTS, rows, skip_conflicts_on=["announcement_id"])
+        await session.commit()
+    # The same announcements again, under new ids, beside one new announcement: only the new one is stored.
+    again = [event_row(index, now=now) for index in range(4)]
+    async with db.writers() as session:
+        await insert_many(await session.connection(), EVENTS, again, skip_conflicts_on=["announcement_id"])
+        await session.commit()
+    async with db.readers() as session:
+        stored = (await session.execute(select(ProcedureEventRow).order_by(ProcedureEventRow.announcement_id))).all()
+    assert [row.id for (row,) in stored] == [row["id"] for row in rows] + [again[3]["id"]]
+    first = stored[0][0]
+    assert (first.judgment_date, first.publication_date, first.simplified, first.recorded_at) == (
+        date(2026, 3, 4),
+        date(2026, 3, 12),
+        True,
+        now,
+    )
+    assert (stored[1][0].publication_date, stored[1][0].simplified) == (None, False)
+
+
+async def test_one_of_matches_more_values_than_one_in_list_holds(debtors_app: Any) -> None:
+    db = debtors_app.state.db
+    now = datetime(2026, 3, 20, 9, 30, tzinfo=UTC)
+    rows = [event_row(index, now=now) for index in range(IN_LIST + 5)]
+    async with db.writers() as session:
+        await insert_many(await session.connection(), EVENTS, rows)
+        await session.commit()
+    wanted = [row["id"] for row in rows[::2]] + [uuid.uuid4()]
+    conditions = one_of(EVENTS.c.id, wanted, dialect=db.dialect)
+    async with db.readers() as session:
+        found = [
+            (await session.execute(select(func.count()).select_from(EVENTS).where(condition))).scalar_one()
+            for condition in conditions
+        ]
+    assert sum(found) == len(rows[::2])
+    assert one_of(EVENTS.c.id, [], dialect=db.dialect) == []
