@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -103,6 +104,21 @@ def procedure_changed(
     }
 
 
+def procedure_changes(
+    rows: Sequence[dict[str, Any]],
+    *,
+    histories: dict[uuid.UUID, list[ProcedureEvent]],
+    sirens: dict[uuid.UUID, str | None],
+) -> list[dict[str, Any]]:
+    """One procedure_changed event per new event of a registered debtor, with the state its history leads to."""
+    linked = [row for row in rows if row["debtor_id"] is not None]
+    states = {debtor_id: state_of(histories[debtor_id]) for debtor_id in {row["debtor_id"] for row in linked}}
+    return [
+        procedure_changed(row["debtor_id"], sirens.get(row["debtor_id"]), row, states[row["debtor_id"]])
+        for row in linked
+    ]
+
+
 async def _announce(
     outbox: Outbox,
     repo: Repository,
@@ -112,16 +128,9 @@ async def _announce(
     sirens: dict[uuid.UUID, str | None],
     now: datetime,
 ) -> None:
-    """One procedure_changed event per new event of a registered debtor, with the state its history leads to."""
-    linked = [row for row in rows if row["debtor_id"] is not None]
-    if not linked:
-        return
-    states = {debtor_id: state_of(histories[debtor_id]) for debtor_id in {row["debtor_id"] for row in linked}}
-    payloads = [
-        procedure_changed(row["debtor_id"], sirens.get(row["debtor_id"]), row, states[row["debtor_id"]])
-        for row in linked
-    ]
-    await outbox.add(repo.session, PROCEDURE_CHANGED, payloads, now=now)
+    payloads = procedure_changes(rows, histories=histories, sirens=sirens)
+    if payloads:
+        await outbox.add(repo.session, PROCEDURE_CHANGED, payloads, now=now)
 
 
 async def record_event(
@@ -200,9 +209,17 @@ async def ingest(
             for row, announcement in zip(rows, new, strict=True):
                 if row["debtor_id"] is not None:
                     histories[row["debtor_id"]].append(announcement.event)
-            await repo.insert_events(rows)
             sirens = {debtor_id: siren for siren, debtor_id in debtor_ids.items()}
-            await _announce(outbox, repo, rows, histories=histories, sirens=sirens, now=now)
+            # The database stores the events while their announcements are built beside it: CPU work that does
+            # not touch the session, which is used again only once the insert is done.
+            inserting = asyncio.create_task(repo.insert_events(rows))
+            await asyncio.sleep(0)  # the insert reaches the database before the CPU work starts
+            try:
+                payloads = procedure_changes(rows, histories=histories, sirens=sirens)
+            finally:
+                await inserting
+            if payloads:
+                await outbox.add(repo.session, PROCEDURE_CHANGED, payloads, now=now)
         await uow.commit()
     report.recorded = len(rows)
     report.unknown_debtor = sum(1 for row in rows if row["debtor_id"] is None)
