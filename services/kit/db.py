@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import orjson
 from sqlalchemy import MetaData, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
@@ -57,6 +58,11 @@ def _tune_sqlite(engine: AsyncEngine) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
+def json_text(value: Any) -> str:
+    """JSON columns' text (event payloads, stored answers): orjson, a fifth of the standard encoder's time."""
+    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
+
+
 def create_engine(
     url: str, *, pool_size: int = 10, echo: bool = False, timeout: float = 10.0, max_overflow: int | None = None
 ) -> AsyncEngine:
@@ -72,6 +78,7 @@ def create_engine(
             max_overflow=overflow,
             pool_timeout=timeout,
             connect_args={"timeout": 30},
+            json_serializer=json_text,
         )
         _tune_sqlite(engine)
         return engine
@@ -84,6 +91,7 @@ def create_engine(
         pool_timeout=timeout,
         # A server that stops answering fails the request after `timeout` instead of holding it forever.
         connect_args={"timeout": timeout, "command_timeout": timeout},
+        json_serializer=json_text,
     )
 
 

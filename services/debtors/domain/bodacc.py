@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import json
 import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
 from typing import Any
+
+import orjson
 
 from services.debtors.domain.procedures import ClosureReason, ProcedureEvent, ProcedureEventKind, ProcedureType
 
@@ -76,7 +77,7 @@ def parse_judgment_date(raw: str) -> date:
 def _judgment(record: dict[str, Any]) -> dict[str, Any]:
     raw = record.get("jugement")
     if isinstance(raw, str):
-        raw = json.loads(raw)
+        raw = orjson.loads(raw)
     if not isinstance(raw, dict):
         raise ValueError("no jugement")
     return raw
