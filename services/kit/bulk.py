@@ -8,15 +8,21 @@ statement, one round trip) instead of one parameter per value.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from typing import Any
+import asyncio
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, TypeVar
 
-from sqlalchemy import Column, ColumnElement, Table, any_, bindparam
+import orjson
+from sqlalchemy import Column, ColumnElement, String, Table, any_, bindparam, func, literal_column, select
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-IN_LIST = 2000  # bound parameters per IN list on SQLite: well under its limit
+T = TypeVar("T")
+R = TypeVar("R")
+
+_SQLITE = sqlite.dialect()
 
 
 def driver_rows(
@@ -55,12 +61,35 @@ async def insert_many(
 
 
 def one_of(column: Column[Any], values: Sequence[Any], *, dialect: str) -> list[ColumnElement[bool]]:
-    """Conditions that together match `column` against many values: one array on PostgreSQL, IN lists on SQLite."""
+    """Conditions that together match `column` against many values, each value bound once, as one parameter.
+
+    PostgreSQL takes an array; SQLite a JSON array read by json_each (an IN list of thousands of parameters was
+    compiled and prepared anew for every batch).
+    """
     if not values:
         return []
     if dialect == "postgresql":
         return [column == any_(bindparam(None, list(values), type_=ARRAY(column.type)))]
-    return [column.in_(values[start : start + IN_LIST]) for start in range(0, len(values), IN_LIST)]
+    process = column.type.bind_processor(_SQLITE) or (lambda value: value)
+    listed = bindparam(None, orjson.dumps([process(value) for value in values]).decode(), type_=String)
+    return [column.in_(select(literal_column("value")).select_from(func.json_each(listed)))]
+
+
+async def alongside(statement: Awaitable[T], work: Callable[[], R], *, dialect: str) -> tuple[T, R]:
+    """CPU `work` done while the database server runs `statement`; nothing in `work` may touch the session.
+
+    On SQLite one after the other: its driver thread takes the GIL back row by row, so running Python beside it
+    slowed both (measured: +25 ms on a batch of 10,000 events).
+    """
+    if dialect != "postgresql":
+        return await statement, work()
+    running = asyncio.ensure_future(statement)
+    await asyncio.sleep(0)  # the statement reaches the server before the work starts
+    try:
+        done = work()
+    finally:
+        result = await running
+    return result, done
 
 
 def _remembering(process: Callable[[Any], Any] | None) -> Callable[[Any], Any]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -22,6 +21,7 @@ from services.debtors.domain.procedures import (
     state_of,
 )
 from services.kit.auth import Principal
+from services.kit.bulk import alongside
 from services.kit.outbox import Outbox
 from services.kit.types import new_id
 from services.kit.uow import UnitOfWork
@@ -210,14 +210,11 @@ async def ingest(
                 if row["debtor_id"] is not None:
                     histories[row["debtor_id"]].append(announcement.event)
             sirens = {debtor_id: siren for siren, debtor_id in debtor_ids.items()}
-            # The database stores the events while their announcements are built beside it: CPU work that does
-            # not touch the session, which is used again only once the insert is done.
-            inserting = asyncio.create_task(repo.insert_events(rows))
-            await asyncio.sleep(0)  # the insert reaches the database before the CPU work starts
-            try:
-                payloads = procedure_changes(rows, histories=histories, sirens=sirens)
-            finally:
-                await inserting
+            _, payloads = await alongside(
+                repo.insert_events(rows),
+                lambda: procedure_changes(rows, histories=histories, sirens=sirens),
+                dialect=uow.dialect,
+            )
             if payloads:
                 await outbox.add(repo.session, PROCEDURE_CHANGED, payloads, now=now)
         await uow.commit()
