@@ -30,7 +30,8 @@ def driver_rows(
 ) -> tuple[list[str], list[tuple[Any, ...]]]:
     """The column names of the rows (all alike) and each row's values as the driver takes them."""
     names = list(rows[0])
-    processors = [_remembering(table.c[name].type.bind_processor(dialect)) for name in names]
+    # The dialect's own form of each type, as the ORM binds it (the generic one left SQLite's dates to the driver).
+    processors = [_remembering(table.c[name].type.dialect_impl(dialect).bind_processor(dialect)) for name in names]
     return names, [
         tuple(process(value) for process, value in zip(processors, row.values(), strict=True)) for row in rows
     ]

@@ -6,7 +6,7 @@ import uuid
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from services.debtors.adapters.tables import ProcedureEventRow
 from services.kit.bulk import insert_many, one_of
@@ -76,3 +76,24 @@ async def test_one_of_matches_thousands_of_values(debtors_app: Any) -> None:
         ]
     assert sum(found) == len(rows[::2])
     assert one_of(EVENTS.c.id, [], dialect=db.dialect) == []
+
+
+async def test_values_are_stored_exactly_as_the_orm_stores_them(debtors_app: Any) -> None:
+    """Same text in the database, not only the same value read back: SQLite compares dates and instants as text."""
+    db = debtors_app.state.db
+    on_the_second = datetime(2026, 3, 20, 9, 30, tzinfo=UTC)
+    by_orm, in_bulk = event_row(0, now=on_the_second), event_row(6, now=on_the_second)
+    async with db.writers() as session:
+        session.add(ProcedureEventRow(**by_orm))
+        await session.flush()
+        await insert_many(await session.connection(), EVENTS, [in_bulk])
+        await session.commit()
+    columns = "id, judgment_date, publication_date, simplified, recorded_at"
+    async with db.readers() as session:
+        raw = (
+            await session.execute(text(f"SELECT {columns} FROM procedure_events ORDER BY announcement_id"))
+        ).all()
+    assert len(raw) == 2
+    for stored_by_orm, stored_in_bulk in zip(raw[0][1:], raw[1][1:], strict=True):
+        assert (type(stored_by_orm), stored_by_orm) == (type(stored_in_bulk), stored_in_bulk)
+    assert type(raw[0][0]) is type(raw[1][0]) and len(str(raw[0][0])) == len(str(raw[1][0]))
