@@ -90,9 +90,7 @@ async def test_values_are_stored_exactly_as_the_orm_stores_them(debtors_app: Any
         await session.commit()
     columns = "id, judgment_date, publication_date, simplified, recorded_at"
     async with db.readers() as session:
-        raw = (
-            await session.execute(text(f"SELECT {columns} FROM procedure_events ORDER BY announcement_id"))
-        ).all()
+        raw = (await session.execute(text(f"SELECT {columns} FROM procedure_events ORDER BY announcement_id"))).all()
     assert len(raw) == 2
     for stored_by_orm, stored_in_bulk in zip(raw[0][1:], raw[1][1:], strict=True):
         assert (type(stored_by_orm), stored_by_orm) == (type(stored_in_bulk), stored_in_bulk)
