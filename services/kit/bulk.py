@@ -25,16 +25,24 @@ R = TypeVar("R")
 _SQLITE = sqlite.dialect()
 
 
+def driver_columns(table: Table, dialect: Dialect, rows: Sequence[dict[str, Any]]) -> tuple[list[str], list[list[Any]]]:
+    """The column names of the rows (all alike) and each column's values as the driver takes them."""
+    names = list(rows[0])
+    columns = []
+    for name in names:
+        values = [row[name] for row in rows]
+        # The dialect's own form of the type, as the ORM binds it (the generic one left SQLite's dates to the driver).
+        process = table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
+        columns.append(list(map(_remembering(process), values)) if process else values)
+    return names, columns
+
+
 def driver_rows(
     table: Table, dialect: Dialect, rows: Sequence[dict[str, Any]]
 ) -> tuple[list[str], list[tuple[Any, ...]]]:
     """The column names of the rows (all alike) and each row's values as the driver takes them."""
-    names = list(rows[0])
-    # The dialect's own form of each type, as the ORM binds it (the generic one left SQLite's dates to the driver).
-    processors = [_remembering(table.c[name].type.dialect_impl(dialect).bind_processor(dialect)) for name in names]
-    return names, [
-        tuple(process(value) for process, value in zip(processors, row.values(), strict=True)) for row in rows
-    ]
+    names, columns = driver_columns(table, dialect, rows)
+    return names, list(zip(*columns, strict=True))
 
 
 async def insert_many(
@@ -43,7 +51,7 @@ async def insert_many(
     """INSERT the rows in one statement; with `skip_conflicts_on`, a row clashing on those columns is skipped."""
     if not rows:
         return
-    names, values = driver_rows(table, conn.dialect, rows)
+    names, values = driver_columns(table, conn.dialect, rows)
     quote = conn.dialect.identifier_preparer.quote
     columns = ", ".join(quote(name) for name in names)
     conflicts = ""
@@ -55,10 +63,11 @@ async def insert_many(
             for position, name in enumerate(names, start=1)
         )
         statement = f"INSERT INTO {quote(table.name)} ({columns}) SELECT * FROM unnest({arrays}){conflicts}"
-        await conn.exec_driver_sql(statement, tuple(list(column) for column in zip(*values, strict=True)))
+        await conn.exec_driver_sql(statement, tuple(values))
         return
     marks = ", ".join("?" * len(names))
-    await conn.exec_driver_sql(f"INSERT INTO {quote(table.name)} ({columns}) VALUES ({marks}){conflicts}", values)
+    statement = f"INSERT INTO {quote(table.name)} ({columns}) VALUES ({marks}){conflicts}"
+    await conn.exec_driver_sql(statement, list(zip(*values, strict=True)))
 
 
 def one_of(column: Column[Any], values: Sequence[Any], *, dialect: str) -> list[ColumnElement[bool]]:
@@ -93,10 +102,8 @@ async def alongside(statement: Awaitable[T], work: Callable[[], R], *, dialect: 
     return result, done
 
 
-def _remembering(process: Callable[[Any], Any] | None) -> Callable[[Any], Any]:
+def _remembering(process: Callable[[Any], Any]) -> Callable[[Any], Any]:
     """The processor, answering without work for the same value as the row before (a batch's timestamps)."""
-    if process is None:
-        return lambda value: value
     last: list[Any] = [object(), None]
 
     def remembered(value: Any) -> Any:
