@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
+from functools import lru_cache
 
 from services.kit.dates import add_months
 
@@ -35,6 +36,7 @@ INSOLVENCY = frozenset({ProcedureType.REDRESSEMENT_JUDICIAIRE, ProcedureType.LIQ
 CREANCE_MONTHS = 2
 
 
+@lru_cache(maxsize=4096)  # a batch's openings share a few hundred publication days
 def creance_deadline(publication_date: date) -> date:
     """The déclaration de créance is due 2 months after the BODACC publication of the opening.
 
