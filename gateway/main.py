@@ -42,23 +42,14 @@ def _public_key_of(private_pem: str) -> str:
     )
 
 
-def _upstream_client(
-    base_url: str, settings: GatewaySettings, transport: httpx.AsyncBaseTransport | None
-) -> httpx.AsyncClient:
+def _upstream_transport(settings: GatewaySettings) -> httpx.AsyncBaseTransport:
+    """One upstream's connection pool."""
     limits = httpx.Limits(
         max_connections=settings.max_upstream_connections,
         max_keepalive_connections=settings.max_upstream_connections,
         keepalive_expiry=KEEPALIVE_SECONDS,
     )
-    timeout = httpx.Timeout(settings.upstream_timeout, connect=settings.connect_timeout)
-    return httpx.AsyncClient(
-        base_url=base_url,
-        limits=limits,
-        timeout=timeout,
-        transport=transport,
-        follow_redirects=False,
-        verify=tls_context(),
-    )
+    return httpx.AsyncHTTPTransport(limits=limits, verify=tls_context())
 
 
 class _ProxiedRoute:
@@ -95,12 +86,17 @@ def create_app(
     transports = transports or {}
     private_pem = settings.private_key_pem()
     verifier = TokenVerifier(_public_key_of(private_pem), issuer=settings.jwt_issuer, audience=settings.jwt_audience)
-    upstreams = Upstreams(clients={})
+    upstreams = Upstreams()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         for name, url in settings.upstreams().items():
-            upstreams.clients[name] = _upstream_client(url, settings, transports.get(name))
+            transport = transports.get(name) or _upstream_transport(settings)
+            timeout = httpx.Timeout(settings.upstream_timeout, connect=settings.connect_timeout)
+            upstreams.clients[name] = httpx.AsyncClient(
+                base_url=url, timeout=timeout, transport=transport, follow_redirects=False
+            )
+            upstreams.transports[name] = transport
         # What start-up built lives as long as the process: the collector need not scan it again and again.
         gc.freeze()
         try:
@@ -108,6 +104,7 @@ def create_app(
         finally:
             await asyncio.gather(*(client.aclose() for client in upstreams.clients.values()))
             upstreams.clients.clear()
+            upstreams.transports.clear()
 
     api = FastAPI(
         title="credit-claims gateway",
