@@ -28,7 +28,7 @@ from services.kit.clock import Clock, SystemClock
 from services.kit.errors import UpstreamUnavailable
 from services.kit.observability import Metrics, MetricsMiddleware, RequestIdMiddleware
 from services.kit.problems import install_problem_handlers
-from services.kit.upstream import KEEPALIVE_SECONDS, tls_context
+from services.kit.upstream import upstream_transport
 
 
 def _public_key_of(private_pem: str) -> str:
@@ -40,16 +40,6 @@ def _public_key_of(private_pem: str) -> str:
         .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
         .decode()
     )
-
-
-def _upstream_transport(settings: GatewaySettings) -> httpx.AsyncBaseTransport:
-    """One upstream's connection pool."""
-    limits = httpx.Limits(
-        max_connections=settings.max_upstream_connections,
-        max_keepalive_connections=settings.max_upstream_connections,
-        keepalive_expiry=KEEPALIVE_SECONDS,
-    )
-    return httpx.AsyncHTTPTransport(limits=limits, verify=tls_context())
 
 
 class _ProxiedRoute:
@@ -91,7 +81,7 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         for name, url in settings.upstreams().items():
-            transport = transports.get(name) or _upstream_transport(settings)
+            transport = transports.get(name) or upstream_transport(max_connections=settings.max_upstream_connections)
             timeout = httpx.Timeout(settings.upstream_timeout, connect=settings.connect_timeout)
             upstreams.clients[name] = httpx.AsyncClient(
                 base_url=url, timeout=timeout, transport=transport, follow_redirects=False

@@ -27,7 +27,7 @@ from services.kit.outbox import Outbox, Relay, Subscriptions
 from services.kit.problems import PROBLEM_SCHEMA, install_problem_handlers
 from services.kit.schema_version import migration_head, upgrade_to_head, version_table
 from services.kit.settings import ServiceSettings
-from services.kit.upstream import Upstream, upstream_client
+from services.kit.upstream import Upstream, upstream_client, upstream_transport
 
 
 def build_service_app(
@@ -62,13 +62,12 @@ def build_service_app(
             echo=settings.sql_echo,
             timeout=settings.db_timeout_seconds,
         )
-        clients = {
-            name: upstream_client(
-                url, transport=transports.get(name), max_connections=settings.upstream_max_connections
-            )
-            for name, url in (upstreams or {}).items()
-        }
-        app.state.upstreams = {name: Upstream(name, client) for name, client in clients.items()}
+        clients: dict[str, httpx.AsyncClient] = {}
+        app.state.upstreams = {}
+        for name, url in (upstreams or {}).items():
+            transport = transports.get(name) or upstream_transport(max_connections=settings.upstream_max_connections)
+            clients[name] = upstream_client(url, transport=transport)
+            app.state.upstreams[name] = Upstream(name, clients[name], transport)
         tasks = [asyncio.create_task(job(app)) for job in background]
         if outbox is not None:
             events_client = upstream_client("http://events.invalid", transport=transports.get("events"), timeout=5.0)
