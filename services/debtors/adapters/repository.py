@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
-from sqlalchemy import and_, insert, or_, select, update
+from sqlalchemy import and_, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.debtors.adapters.tables import (
@@ -133,30 +133,12 @@ class Repository:
         )
         return await self._all(statement)
 
-    async def version_in_force(self, limit_id: uuid.UUID, on: date) -> CreditLimitVersion | None:
-        """The limit in force on a date: one indexed query."""
-        statement = (
-            select(CreditLimitVersion)
-            .where(CreditLimitVersion.credit_limit_id == limit_id, CreditLimitVersion.effective_date <= on)
-            .order_by(CreditLimitVersion.effective_date.desc(), CreditLimitVersion.recorded_at.desc())
-            .limit(1)
+    async def cover_stops(self, policy_id: uuid.UUID, debtor_id: uuid.UUID) -> list[tuple[date, date | None]]:
+        """When cover stopped for each claim on the debtor under the policy, and when it came back (if it did)."""
+        statement = select(CoverStop.stopped_on, CoverStop.restored_on).where(
+            CoverStop.policy_id == policy_id, CoverStop.debtor_id == debtor_id
         )
-        return await self._one(statement)
-
-    async def claim_cover_stop(self, policy_id: uuid.UUID, debtor_id: uuid.UUID, on: date) -> date | None:
-        """The earliest day cover stopped for a claim still open on `on`."""
-        statement = (
-            select(CoverStop.stopped_on)
-            .where(
-                CoverStop.policy_id == policy_id,
-                CoverStop.debtor_id == debtor_id,
-                CoverStop.stopped_on <= on,
-                or_(CoverStop.restored_on.is_(None), CoverStop.restored_on > on),
-            )
-            .order_by(CoverStop.stopped_on)
-            .limit(1)
-        )
-        return await self._one(statement)
+        return [(stopped, restored) for stopped, restored in await self.session.execute(statement)]
 
     async def cover_stop(self, claim_id: str) -> CoverStop | None:
         return await self._one(select(CoverStop).where(CoverStop.claim_id == claim_id))

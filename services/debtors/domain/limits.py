@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -77,6 +78,12 @@ class LimitInForce:
     amount: Decimal
     source: LimitSource
     stopped: CoverStopReason | None = None
+
+
+def claim_stop_on(stops: Sequence[tuple[date, date | None]], on: date) -> date | None:
+    """The earliest day cover stopped for a claim still open on `on`, among (stopped, restored) days."""
+    still_open = (stopped for stopped, restored in stops if stopped <= on and (restored is None or restored > on))
+    return min(still_open, default=None)
 
 
 def limit_in_force(

@@ -27,6 +27,7 @@ from services.debtors.domain.limits import (
     LimitInForce,
     LimitVersion,
     RequestStatus,
+    claim_stop_on,
     decided_amount,
     limit_in_force,
 )
@@ -251,18 +252,17 @@ async def limits_on(
     dates: Sequence[date],
     procedure_opened_on: date | None,
 ) -> list[LimitInForce]:
-    """The limit in force on each date, read in the caller's transaction."""
+    """The limit in force on each date, read in the caller's transaction (the same three reads for any dates)."""
     line = await repo.credit_limit_of(policy.policy_id, debtor_id)
-    answers = []
-    for on in dates:
-        named = await repo.version_in_force(line.id, on) if line is not None else None
-        answers.append(
-            limit_in_force(
-                on=on,
-                named=_version(named),
-                discretionary=policy.discretionary_limit,
-                procedure_opened_on=procedure_opened_on,
-                claim_opened_on=await repo.claim_cover_stop(policy.policy_id, debtor_id, on),
-            )
+    versions = await repo.versions_of([line.id]) if line is not None else []
+    stops = await repo.cover_stops(policy.policy_id, debtor_id)
+    return [
+        limit_in_force(
+            on=on,
+            named=_version(_named_on(versions, on)),
+            discretionary=policy.discretionary_limit,
+            procedure_opened_on=procedure_opened_on,
+            claim_opened_on=claim_stop_on(stops, on),
         )
-    return answers
+        for on in dates
+    ]
