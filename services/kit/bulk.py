@@ -70,19 +70,17 @@ async def insert_many(
     await conn.exec_driver_sql(statement, list(zip(*values, strict=True)))
 
 
-def one_of(column: Column[Any], values: Sequence[Any], *, dialect: str) -> list[ColumnElement[bool]]:
-    """Conditions that together match `column` against many values, each value bound once, as one parameter.
+def one_of(column: Column[Any], values: Sequence[Any], *, dialect: str) -> ColumnElement[bool]:
+    """`column` matches one of many values, all bound as one parameter.
 
     PostgreSQL takes an array; SQLite a JSON array read by json_each (an IN list of thousands of parameters was
     compiled and prepared anew for every batch).
     """
-    if not values:
-        return []
     if dialect == "postgresql":
-        return [column == any_(bindparam(None, list(values), type_=ARRAY(column.type)))]
-    process = column.type.bind_processor(_SQLITE) or (lambda value: value)
+        return column == any_(bindparam(None, list(values), type_=ARRAY(column.type)))
+    process = column.type.dialect_impl(_SQLITE).bind_processor(_SQLITE) or (lambda value: value)
     listed = bindparam(None, orjson.dumps([process(value) for value in values]).decode(), type_=String)
-    return [column.in_(select(literal_column("value")).select_from(func.json_each(listed)))]
+    return column.in_(select(literal_column("value")).select_from(func.json_each(listed)))
 
 
 async def alongside(statement: Awaitable[T], work: Callable[[], R], *, dialect: str) -> tuple[T, R]:

@@ -73,11 +73,11 @@ class Repository:
         return await self._all(statement)
 
     async def debtor_ids_by_siren(self, sirens: Sequence[str]) -> dict[str, uuid.UUID]:
-        found: dict[str, uuid.UUID] = {}
-        for condition in one_of(Debtor.siren, sorted(set(sirens)), dialect=self.dialect):
-            rows = await self.session.execute(select(Debtor.siren, Debtor.id).where(condition))
-            found.update({siren: debtor_id for siren, debtor_id in rows})
-        return found
+        if not sirens:
+            return {}
+        matching = one_of(Debtor.siren, sorted(set(sirens)), dialect=self.dialect)
+        rows = await self.session.execute(select(Debtor.siren, Debtor.id).where(matching))
+        return {siren: debtor_id for siren, debtor_id in rows}
 
     # credit limits
 
@@ -180,28 +180,32 @@ class Repository:
             t.c.simplified,
         )
         found: dict[uuid.UUID, list[ProcedureEvent]] = {debtor_id: [] for debtor_id in debtor_ids}
-        for condition in one_of(t.c.debtor_id, debtor_ids, dialect=self.dialect):
-            rows = await self.session.execute(select(*columns).where(condition))
-            for debtor_id, procedure, event, judged, published, court, closure, simplified in rows:
-                found[debtor_id].append(
-                    ProcedureEvent(
-                        procedure=ProcedureType(procedure),
-                        event=ProcedureEventKind(event),
-                        judgment_date=judged,
-                        publication_date=published,
-                        court=court,
-                        closure_reason=ClosureReason(closure) if closure else None,
-                        simplified=simplified,
-                    )
+        if not debtor_ids:
+            return found
+        rows = await self.session.execute(
+            select(*columns).where(one_of(t.c.debtor_id, debtor_ids, dialect=self.dialect))
+        )
+        for debtor_id, procedure, event, judged, published, court, closure, simplified in rows:
+            found[debtor_id].append(
+                ProcedureEvent(
+                    procedure=ProcedureType(procedure),
+                    event=ProcedureEventKind(event),
+                    judgment_date=judged,
+                    publication_date=published,
+                    court=court,
+                    closure_reason=ClosureReason(closure) if closure else None,
+                    simplified=simplified,
                 )
+            )
         return found
 
     async def known_announcements(self, announcement_ids: Sequence[str]) -> set[str]:
-        known: set[str] = set()
-        for condition in one_of(ProcedureEventRow.announcement_id, announcement_ids, dialect=self.dialect):
-            rows = await self.session.execute(select(ProcedureEventRow.announcement_id).where(condition))
-            known.update(value for (value,) in rows)
-        return known
+        if not announcement_ids:
+            return set()
+        matching = one_of(ProcedureEventRow.announcement_id, announcement_ids, dialect=self.dialect)
+        return {
+            value for (value,) in await self.session.execute(select(ProcedureEventRow.announcement_id).where(matching))
+        }
 
     async def insert_events(self, rows: list[dict[str, Any]]) -> None:
         """Batched insert; an announcement already recorded (a concurrent ingestion) is skipped."""
