@@ -20,7 +20,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from gateway import openapi
 from gateway.clients import load_clients
 from gateway.config import GatewaySettings
-from gateway.proxy import Proxy, Upstreams
+from gateway.proxy import Proxy
 from gateway.ratelimit import RateLimit
 from gateway.token import router as token_router
 from services.kit.auth import TokenIssuer, TokenVerifier
@@ -28,7 +28,7 @@ from services.kit.clock import Clock, SystemClock
 from services.kit.errors import UpstreamUnavailable
 from services.kit.observability import Metrics, MetricsMiddleware, RequestIdMiddleware
 from services.kit.problems import install_problem_handlers
-from services.kit.upstream import upstream_transport
+from services.kit.upstream import Upstream, upstream_client, upstream_transport
 
 
 def _public_key_of(private_pem: str) -> str:
@@ -76,25 +76,23 @@ def create_app(
     transports = transports or {}
     private_pem = settings.private_key_pem()
     verifier = TokenVerifier(_public_key_of(private_pem), issuer=settings.jwt_issuer, audience=settings.jwt_audience)
-    upstreams = Upstreams()
+    upstreams: dict[str, Upstream] = {}
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         for name, url in settings.upstreams().items():
             transport = transports.get(name) or upstream_transport(max_connections=settings.max_upstream_connections)
-            timeout = httpx.Timeout(settings.upstream_timeout, connect=settings.connect_timeout)
-            upstreams.clients[name] = httpx.AsyncClient(
-                base_url=url, timeout=timeout, transport=transport, follow_redirects=False
+            client = upstream_client(
+                url, transport=transport, timeout=settings.upstream_timeout, connect_timeout=settings.connect_timeout
             )
-            upstreams.transports[name] = transport
+            upstreams[name] = Upstream(name, client, transport)
         # What start-up built lives as long as the process: the collector need not scan it again and again.
         gc.freeze()
         try:
             yield
         finally:
-            await asyncio.gather(*(client.aclose() for client in upstreams.clients.values()))
-            upstreams.clients.clear()
-            upstreams.transports.clear()
+            await asyncio.gather(*(upstream.client.aclose() for upstream in upstreams.values()))
+            upstreams.clear()
 
     api = FastAPI(
         title="credit-claims gateway",
@@ -133,7 +131,7 @@ def create_app(
     return RequestIdMiddleware(MetricsMiddleware(Dispatcher(api, proxy), api.state.metrics))
 
 
-def _add_operations_routes(api: FastAPI, settings: GatewaySettings, upstreams: Upstreams) -> None:
+def _add_operations_routes(api: FastAPI, settings: GatewaySettings, upstreams: dict[str, Upstream]) -> None:
     @api.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
@@ -147,7 +145,7 @@ def _add_operations_routes(api: FastAPI, settings: GatewaySettings, upstreams: U
                 return name, f"unreachable ({type(exc).__name__})"
             return name, "ready" if response.status_code == 200 else f"not ready ({response.status_code})"
 
-        results = dict(await asyncio.gather(*(probe(name, client) for name, client in upstreams.clients.items())))
+        results = dict(await asyncio.gather(*(probe(name, upstream.client) for name, upstream in upstreams.items())))
         ready = all(state == "ready" for state in results.values())
         return JSONResponse(
             {"status": "ready" if ready else "not ready", "services": results}, status_code=200 if ready else 503
@@ -173,7 +171,7 @@ def _add_operations_routes(api: FastAPI, settings: GatewaySettings, upstreams: U
         return get_swagger_ui_html(openapi_url="/openapi.json", title="credit-claims API")
 
 
-async def _merged_document(api: FastAPI, upstreams: Upstreams) -> dict[str, Any]:
+async def _merged_document(api: FastAPI, upstreams: dict[str, Upstream]) -> dict[str, Any]:
     async def fetch(name: str, client: httpx.AsyncClient) -> tuple[str, dict[str, Any]]:
         try:
             response = await client.get("/openapi.json", timeout=5.0)
@@ -182,6 +180,6 @@ async def _merged_document(api: FastAPI, upstreams: Upstreams) -> dict[str, Any]
         except (httpx.HTTPError, ValueError) as exc:
             raise UpstreamUnavailable(f"The {name} service's API description is unavailable.") from exc
 
-    documents = dict(await asyncio.gather(*(fetch(name, client) for name, client in upstreams.clients.items())))
+    documents = dict(await asyncio.gather(*(fetch(name, upstream.client) for name, upstream in upstreams.items())))
     own = get_openapi(title=api.title, version=api.version, routes=api.routes)
     return openapi.merge(own, documents)

@@ -43,13 +43,14 @@ def upstream_client(
     *,
     transport: httpx.AsyncBaseTransport | None = None,
     timeout: float = 10.0,
+    connect_timeout: float = 2.0,
     max_connections: int = 16,
 ) -> httpx.AsyncClient:
     """A keep-alive client for one upstream, on its own pool unless given one."""
     return httpx.AsyncClient(
         base_url=base_url,
         transport=transport or upstream_transport(max_connections=max_connections),
-        timeout=httpx.Timeout(timeout, connect=2.0),
+        timeout=httpx.Timeout(timeout, connect=connect_timeout),
     )
 
 
