@@ -86,8 +86,8 @@ class Money:
         return f"{self.amount:.2f} {self.currency}"
 
 
-def _two_places(value: Decimal) -> str:
-    return f"{to_cents(value):.2f}"
+def _two_places(value: Decimal | int) -> str:
+    return f"{to_cents(Decimal(value)):.2f}"
 
 
 AMOUNT_PATTERN = r"^\d{1,13}(\.\d{1,2})?$"

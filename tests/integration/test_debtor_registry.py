@@ -53,6 +53,7 @@ async def test_la_poste_siret_is_accepted(debtors: httpx.AsyncClient, tokens: To
         debtor_body(siren=None, siret="73282932000075"),
         debtor_body(siret="44306184100047"),
         debtor_body(vat_number="FR00732829320"),
+        debtor_body(vat_number="FR59542051180"),  # TotalEnergies' own number, valid but not this debtor's
         debtor_body(country="DE", siren=None),
         debtor_body(country="DE", siren=ACME_SIREN, national_id="HRB 12345"),
         debtor_body(lei="5493001KJTIIGC8Y1R13"),

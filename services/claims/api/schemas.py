@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from pydantic import Field, model_validator
@@ -19,7 +20,7 @@ class InvoiceIn(RequestBody):
     invoice_date: Day
     due_date: Day = Field(description="The original due date, before any extension.")
     amount: PositiveAmount = Field(description="Unpaid amount, VAT included.")
-    vat_amount: Amount = Field(default=0)
+    vat_amount: Amount = Decimal("0.00")
     currency: CurrencyCode
 
     @model_validator(mode="after")

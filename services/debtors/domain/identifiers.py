@@ -29,6 +29,19 @@ def _checked(kind: str, value: str, module: object) -> str:
         raise InvalidIdentifier(f"{kind} {value!r} is not valid: {exc.message}.", field=kind.lower()) from exc
 
 
+def french_vat_for(siren: str) -> str:
+    """The French VAT number of a SIREN: FR, a key of (12 + 3 × (SIREN mod 97)) mod 97, the SIREN (CGI art. 286 ter)."""
+    return f"FR{(12 + 3 * (int(siren) % 97)) % 97:02d}{siren}"
+
+
+def _vat_of_siren(vat: str, siren: str) -> None:
+    # A French VAT number carries its company's SIREN: another company's valid number is refused.
+    if vat[4:] != siren or (vat[2:4].isdigit() and vat != french_vat_for(siren)):
+        raise InvalidIdentifier(
+            f"VAT number {vat} is not the VAT number of SIREN {siren} ({french_vat_for(siren)}).", field="vat_number"
+        )
+
+
 def identifiers_for(
     *,
     country: str,
@@ -53,6 +66,8 @@ def identifiers_for(
     if country == "FR":
         if not siren:
             raise InvalidIdentifier("A French debtor needs its SIREN or a SIRET.", field="siren")
+        if vat:
+            _vat_of_siren(vat, siren)
         if national_id and national_id.replace(" ", "") != siren:
             raise InvalidIdentifier("For a French debtor the national id is the SIREN.", field="national_id")
         return Identifiers(national_id=siren, siren=siren, siret=siret, vat_number=vat, lei=checked_lei)
