@@ -121,9 +121,8 @@ async def test_each_body_with_only_its_required_fields_never_answers_500(
             (path, method, operation)
             for path, item in document["paths"].items()
             for method, operation in item.items()
-            if method in {"post", "put", "patch"} and "application/json" in operation.get("requestBody", {}).get(
-                "content", {}
-            )
+            if method in {"post", "put", "patch"}
+            and "application/json" in operation.get("requestBody", {}).get("content", {})
         ),
         key=lambda found: (found[0] != "/v1/claims", found[0], found[1]),
     )

@@ -30,7 +30,7 @@ def _checked(kind: str, value: str, module: object) -> str:
 
 
 def french_vat_for(siren: str) -> str:
-    """The French VAT number of a SIREN: FR, a key of (12 + 3 × (SIREN mod 97)) mod 97, the SIREN (CGI art. 286 ter)."""
+    """The French VAT number of a SIREN: FR, a key of (12 + 3 x (SIREN mod 97)) mod 97, the SIREN (CGI art. 286 ter)."""
     return f"FR{(12 + 3 * (int(siren) % 97)) % 97:02d}{siren}"
 
 
