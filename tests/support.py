@@ -10,7 +10,7 @@ import uuid
 from collections.abc import AsyncIterator, Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -20,7 +20,7 @@ from sqlalchemy.engine import make_url
 from starlette.types import ASGIApp
 
 from services.kit.auth import Principal, Role, TokenIssuer
-from services.kit.clock import Clock
+from services.kit.clock import Clock, FixedClock
 from services.kit.schema_version import alembic_config
 
 BACKEND = os.environ.get("TEST_DB", "sqlite")
@@ -136,6 +136,11 @@ async def running(app: ASGIApp) -> AsyncIterator[ASGIApp]:
         await to_app.put({"type": "lifespan.shutdown"})
         await from_app.get()
         await task
+
+
+def at(clock: FixedClock, day: str) -> None:
+    """Move the test clock to 09:00 UTC on a day: facts can only be recorded once their day has come."""
+    clock.set(datetime.fromisoformat(f"{day}T09:00:00").replace(tzinfo=UTC))
 
 
 class Tokens:

@@ -13,7 +13,7 @@ from services.kit.clock import FixedClock
 from services.kit.outbox import Relay
 from tests.builders import invoice
 from tests.conftest import INTERNAL_TOKEN
-from tests.support import Tokens
+from tests.support import Tokens, at
 
 SAMPLES = {
     item["id"]: item
@@ -43,6 +43,7 @@ async def test_lj_announcement_puts_open_claims_into_insolvency_and_the_creance_
     debtor_id = debtor.json()["id"]
     filed_url = await declare(claims_service, tokens, policy_id, debtor_id, "F-1")
     missed_url = await declare(claims_service, tokens, policy_id, debtor_id, "F-2")
+    at(clock, "2026-09-10")  # the day after the liquidation's publication
     report = await debtors.post("/v1/procedure-announcements", json=SAMPLES["A202601721671"], headers=tokens.handler())
     assert report.json()["recorded"] == 1
     to_claims = httpx.AsyncClient(transport=httpx.ASGITransport(app=claims_service.app))  # type: ignore[attr-defined]
@@ -56,11 +57,13 @@ async def test_lj_announcement_puts_open_claims_into_insolvency_and_the_creance_
         assert (claim["status"], claim["deadlines"]["creance_deadline"]) == ("insolvency", "2026-11-09")
     worklist = (await claims_service.get("/v1/worklist?within_days=180", headers=tokens.handler())).json()["items"]
     assert {(item["action"], item["due"]) for item in worklist} == {("creance_to_file", "2026-11-09")}
+    at(clock, "2026-11-09")
     filing = {"filed_on": "2026-11-09", "amount": "12000.00", "court_officer": "Me X"}
     read = await claims_service.get(filed_url, headers=tokens.insured())
     headers = {**tokens.insured(), "If-Match": read.headers["ETag"]}
     filed = await claims_service.post(f"{filed_url}/creance-filings", json=filing, headers=headers)
     assert filed.json()["status"] == "indemnifiable"
+    at(clock, "2026-11-10")
     swept = await claims_service.post("/v1/claims/sweeps", json={"on": "2026-11-10"}, headers=tokens.handler())
-    assert swept.json() == {"on": "2026-11-10", "indemnifiable": 0, "forfeited": 1}
+    assert swept.json() == {"on": "2026-11-10", "indemnifiable": 0, "forfeited": 1, "creance_missed": 0}
     assert (await claims_service.get(missed_url, headers=tokens.insured())).json()["status"] == "forfeited"

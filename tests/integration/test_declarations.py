@@ -46,6 +46,9 @@ async def test_covered_default_opens_a_claim_with_its_deadlines(
         "max_extension_end": "2026-06-29",
         "waiting_period_end": "2026-10-27",
         "creance_deadline": None,
+        "creance_deadline_legal": None,
+        "relief_deadline": None,
+        "relief_deadline_legal": None,
     }
     timeline = (await claims_service.get(f"/v1/claims/{claim['id']}/timeline", headers=tokens.insured())).json()
     assert [(entry["kind"], entry["status_to"], entry["actor"]) for entry in timeline] == [

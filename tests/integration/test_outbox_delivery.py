@@ -24,7 +24,7 @@ from services.debtors.config import DebtorsSettings
 from services.debtors.main import create_app as create_debtors_app
 from services.kit.clock import FixedClock
 from services.kit.outbox import Relay
-from tests.support import Tokens, running
+from tests.support import Tokens, at, running
 
 SAMPLES = json.loads((Path(__file__).resolve().parents[1] / "data" / "bodacc" / "samples.json").read_text())
 SIRENS = ["482309382", "853479236", "534640974", "302466339", "629923129", "973669468", "164808941", "819248659"]
@@ -68,7 +68,8 @@ async def debtors_with_consumer(
 
 
 @pytest.fixture
-async def ten_events(debtors_with_consumer: Any, tokens: Tokens) -> Any:
+async def ten_events(debtors_with_consumer: Any, tokens: Tokens, clock: FixedClock) -> Any:
+    at(clock, "2026-11-30")  # after the samples' publication
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=debtors_with_consumer), base_url="http://debtors"
     ) as client:

@@ -7,14 +7,22 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 from sqlalchemy import select
 
 from services.debtors.adapters.tables import outbox
-from tests.support import Tokens
+from services.kit.clock import FixedClock
+from tests.support import Tokens, at
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "bodacc"
 SAMPLES: list[dict[str, Any]] = json.loads((DATA / "samples.json").read_text())
 EXPECTED: dict[str, Any] = json.loads((DATA / "expected.json").read_text())
+
+
+@pytest.fixture(autouse=True)
+def after_the_samples_were_published(clock: FixedClock) -> None:
+    """The samples were published up to October 2026: they are read once their day has come."""
+    at(clock, "2026-11-30")
 
 
 async def register(debtors: httpx.AsyncClient, tokens: Tokens, siren: str) -> str:
@@ -108,7 +116,10 @@ async def test_each_event_carries_the_state_the_whole_history_leads_to(
         "opened_on": "2026-03-25",
         "opening_publication_date": "2026-04-02",
         "creance_deadline": "2026-06-02",
+        "creance_deadline_legal": "2026-06-02",
         "opening_missing": False,
+        "opening_court": "Greffe du Tribunal de Commerce de Nanterre",
+        "opening_court_seat": "FR",
     }
 
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from services.claims.domain.declaration import creance_deadline_for
+from services.claims.domain.creance import creance_deadline as creditor_deadline
 from services.debtors.domain.bodacc import Announcement, Ignored, parse_judgment_date, read_record
 from services.debtors.domain.procedures import (
     ProcedureEvent,
@@ -58,8 +58,8 @@ def test_judgment_dates_in_iso_or_french(text: str, expected: date) -> None:
 
 def test_deadline_is_clamped_to_the_last_day_of_the_month() -> None:
     assert add_months(date(2026, 12, 31), 2) == date(2027, 2, 28)
-    assert creance_deadline(date(2027, 12, 31)) == date(2028, 2, 29)
-    assert creance_deadline_for(date(2026, 6, 30), insured_in_metropolitan_france=False) == date(2026, 10, 30)
+    assert creance_deadline(date(2027, 12, 31)).legal == date(2028, 2, 29)
+    assert creditor_deadline(date(2026, 6, 30), court_seat="FR", creditor="DE").legal == date(2026, 10, 30)
 
 
 def test_filing_of_the_list_of_claims_is_never_an_opening() -> None:

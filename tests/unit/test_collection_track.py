@@ -18,18 +18,19 @@ from services.claims.domain.collection.errors import (
     DocumentsMissing,
     HandoverAcceptedByInsurer,
     NoFundsPeriodRunning,
+    EnforcementSuspended,
+    NoDispute,
     OppositionOutOfTime,
-    OppositionWindowOpen,
     OrderLapsed,
     PaymentPeriodRunning,
     RouteInProgress,
     SmallClaimOverLimit,
     TitleAlreadyObtained,
 )
-from services.claims.domain.collection.next_step import NextStep, duties_met, next_step, view
+from services.claims.domain.collection.next_step import NextStep, assess_duties, duties_met, next_step, view
 from services.claims.domain.collection.terms import ActionKind as K
 from services.claims.domain.collection.terms import CollectionRules, DocumentKind, Route, Stage
-from services.claims.domain.collection.track import Action, CaseFacts, Track, apply, fold
+from services.claims.domain.collection.track import Action, CaseFacts, Track, apply, as_of, dispute_holds, fold
 
 RULES = CollectionRules()
 DECLARED = date(2026, 6, 1)
@@ -96,10 +97,10 @@ def test_the_route_recommended_follows_amount_dispute_and_documents() -> None:
 # Injonction de payer
 
 
-def ip_served(served_on: date = date(2026, 8, 10)) -> Track:
+def ip_served(served_on: date = date(2026, 8, 10), *, to_person: bool = True) -> Track:
     track = act(noticed(), K.INJONCTION_REQUESTED, date(2026, 7, 1), documents=PROOFS)
     track = act(track, K.INJONCTION_GRANTED, date(2026, 7, 15))
-    return act(track, K.INJONCTION_SERVED, served_on)
+    return act(track, K.INJONCTION_SERVED, served_on, served_to_person=to_person)
 
 
 def test_injonction_de_payer_walks_to_an_enforceable_title() -> None:
@@ -108,14 +109,13 @@ def test_injonction_de_payer_walks_to_an_enforceable_title() -> None:
     track = act(track, K.INJONCTION_GRANTED, date(2026, 7, 15))
     serve = step_on(track, date(2026, 7, 16))
     assert (serve.action, serve.due) == ("serve_order", date(2027, 1, 15))
-    track = act(track, K.INJONCTION_SERVED, date(2026, 8, 10))
+    track = act(track, K.INJONCTION_SERVED, date(2026, 8, 10), served_to_person=True)
     window = step_on(track, date(2026, 8, 20))
     assert (window.action, window.due, window.by) == ("await_opposition_window", date(2026, 9, 10), "debtor")
-    formula = step_on(track, date(2026, 9, 11))
-    assert (formula.action, formula.due) == ("request_enforceable_title", date(2026, 10, 10))
-    track = act(track, K.INJONCTION_ENFORCEABLE, date(2026, 9, 14))
-    assert track.title == (Route.INJONCTION_DE_PAYER, date(2026, 9, 14))
-    assert step_on(track, date(2026, 9, 15)).action == "enforce_title"
+    # Since 1 March 2022 the order carries the executory formula: unopposed for the month, it is a title.
+    assert step_on(track, date(2026, 9, 11)).action == "enforce_title"
+    assert as_of(track, date(2026, 9, 11), RULES).title == (Route.INJONCTION_DE_PAYER, date(2026, 9, 11))
+    assert as_of(track, date(2026, 9, 10), RULES).title is None
 
 
 def test_an_order_not_served_within_six_months_lapses() -> None:
@@ -146,14 +146,51 @@ def test_an_opposition_after_the_month_is_refused() -> None:
     assert refused.value.code == "OPPOSITION_OUT_OF_TIME"
 
 
-def test_the_order_is_enforceable_only_after_the_opposition_window() -> None:
-    with pytest.raises(OppositionWindowOpen):
-        act(ip_served(), K.INJONCTION_ENFORCEABLE, date(2026, 9, 10))
+def test_no_executory_formula_is_asked_for_any_more() -> None:
+    with pytest.raises(ActionOutOfOrder):
+        act(ip_served(), K.LEGACY_EXECUTORY_FORMULA, date(2026, 9, 14))
+    # A formula asked for under the old procedure, recorded before, moves nothing: the title came with the window.
+    legacy = fold([Action(K.LEGACY_EXECUTORY_FORMULA, date(2026, 9, 14))], rules=RULES)
+    assert legacy == Track()
 
 
-def test_an_executory_formula_asked_too_late_finds_the_order_lapsed() -> None:
+def test_an_order_not_served_in_person_stays_open_to_opposition_until_a_month_after_the_first_measure() -> None:
+    track = ip_served(to_person=False)
+    # CPC art. 1422: the month after service suspends enforcement, whatever the service.
+    with pytest.raises(EnforcementSuspended):
+        act(track, K.ENFORCEMENT_MEASURE, date(2026, 9, 10))
+    enforce = step_on(track, date(2026, 10, 1))
+    assert (enforce.action, enforce.due) == ("enforce_order", None)
+    # Long after service, no measure yet: the debtor may still oppose (CPC art. 1416 al. 2).
+    assert act(track, K.INJONCTION_OPPOSED, date(2027, 3, 1)).stage == Stage.OPPOSED
+    seized = act(track, K.ENFORCEMENT_MEASURE, date(2026, 10, 1))
+    window = step_on(seized, date(2026, 10, 2))
+    assert (window.action, window.due) == ("await_opposition_window", date(2026, 11, 2))  # 1 Nov: a holiday and Sunday
+    assert act(seized, K.INJONCTION_OPPOSED, date(2026, 11, 2)).stage == Stage.OPPOSED
+    with pytest.raises(OppositionOutOfTime):
+        act(seized, K.INJONCTION_OPPOSED, date(2026, 11, 3))
+    assert as_of(seized, date(2026, 11, 3), RULES).title == (Route.INJONCTION_DE_PAYER, date(2026, 11, 3))
+
+
+def test_periods_ending_on_a_day_off_run_to_the_next_working_day() -> None:
+    # CPC art. 642: 1 January 2027 (New Year's Day, a Friday) moves the service deadline to Monday 4 January.
+    track = act(noticed(), K.INJONCTION_REQUESTED, date(2026, 7, 1), documents=PROOFS)
+    track = act(track, K.INJONCTION_GRANTED, date(2026, 7, 1))
+    serve = step_on(track, date(2026, 7, 2))
+    assert (serve.due, serve.due_legal) == (date(2027, 1, 4), date(2027, 1, 1))
+    assert act(track, K.INJONCTION_SERVED, date(2027, 1, 4), served_to_person=True).stage == Stage.ORDER_SERVED
     with pytest.raises(OrderLapsed):
-        act(ip_served(), K.INJONCTION_ENFORCEABLE, date(2026, 10, 11))
+        act(track, K.INJONCTION_SERVED, date(2027, 1, 5), served_to_person=True)
+    # The small-claims answer: started 14 June, a month ends on 14 July (a holiday).
+    small = act(Track(), K.SMALL_CLAIMS_STARTED, date(2026, 6, 14), unpaid="4200.00")
+    answer = step_on(small, date(2026, 6, 15), unpaid="4200.00")
+    assert (answer.due, answer.due_legal) == (date(2026, 7, 15), date(2026, 7, 14))
+    assert act(small, K.SMALL_CLAIMS_AGREED, date(2026, 7, 15), unpaid="4200.00").title is not None
+    # The cheque: 30 days from 5 June end on Sunday 5 July.
+    cheque = act(act(Track(), K.CHEQUE_BOUNCED, date(2026, 6, 5)), K.CHEQUE_PRESENTED_AGAIN, date(2026, 6, 12))
+    with pytest.raises(NoFundsPeriodRunning):
+        act(cheque, K.CHEQUE_CERTIFICATE_ISSUED, date(2026, 7, 5))
+    assert act(cheque, K.CHEQUE_CERTIFICATE_ISSUED, date(2026, 7, 6)).stage == Stage.CERTIFICATE_ISSUED
 
 
 def test_service_before_the_order_is_out_of_order() -> None:
@@ -213,7 +250,8 @@ def test_assignation_walks_to_a_judgment() -> None:
 def test_small_claims_agreement_is_a_title() -> None:
     track = act(noticed(), K.SMALL_CLAIMS_STARTED, date(2026, 7, 1), unpaid="4200.00")
     answer = step_on(track, date(2026, 7, 2), unpaid="4200.00")
-    assert (answer.action, answer.due, answer.by) == ("await_debtor_agreement", date(2026, 8, 1), "debtor")
+    # A month ends on Saturday 1 August: it runs to Monday 3 August (CPC art. 642).
+    assert (answer.action, answer.due, answer.by) == ("await_debtor_agreement", date(2026, 8, 3), "debtor")
     track = act(track, K.SMALL_CLAIMS_AGREED, date(2026, 7, 28))
     assert track.title == (Route.SMALL_CLAIMS, date(2026, 7, 28))
 
@@ -228,10 +266,10 @@ def test_small_claims_over_5000_is_refused() -> None:
 def test_silence_for_a_month_is_a_refusal_of_the_small_claims_procedure() -> None:
     track = act(noticed(), K.SMALL_CLAIMS_STARTED, date(2026, 7, 1), unpaid="4200.00")
     with pytest.raises(AnswerOutOfTime):
-        act(track, K.SMALL_CLAIMS_AGREED, date(2026, 8, 2))
+        act(track, K.SMALL_CLAIMS_AGREED, date(2026, 8, 4))
     # Small claims tried: with the documents on file the injonction de payer comes next.
-    with_proofs = act(track, K.DOCUMENTS_ADDED, date(2026, 8, 2), documents=PROOFS)
-    assert step_on(with_proofs, date(2026, 8, 3), unpaid="4200.00").action == "request_injonction_de_payer"
+    with_proofs = act(track, K.DOCUMENTS_ADDED, date(2026, 8, 4), documents=PROOFS)
+    assert step_on(with_proofs, date(2026, 8, 5), unpaid="4200.00").action == "request_injonction_de_payer"
 
 
 # Bounced cheque
@@ -290,6 +328,61 @@ def test_actions_are_facts_of_the_past_in_the_order_of_the_route() -> None:
     track = act(noticed(), K.INJONCTION_REQUESTED, date(2026, 7, 1), documents=PROOFS)
     with pytest.raises(ActionBeforePreviousStep):
         act(track, K.INJONCTION_GRANTED, date(2026, 6, 30))
+
+
+# Online recovery by a commissaire de justice (the registry's service)
+
+
+def test_online_recovery_works_sixty_days_then_the_track_recommends_a_court_route() -> None:
+    with pytest.raises(DocumentsMissing):
+        act(noticed(), K.ONLINE_RECOVERY_HANDED_OVER, date(2026, 7, 1))
+    track = act(noticed(), K.ONLINE_RECOVERY_HANDED_OVER, date(2026, 7, 1), documents=frozenset({DocumentKind.INVOICE}))
+    waiting = step_on(track, date(2026, 7, 2), unpaid="4200.00")
+    assert (waiting.action, waiting.due, waiting.by) == (
+        "await_online_recovery",
+        date(2026, 8, 30),
+        "commissaire_de_justice",
+    )
+    with pytest.raises(RouteInProgress):
+        act(track, K.REFERE_SUMMONED, date(2026, 7, 2))
+    # Sixty days without an outcome: it failed, and small claims (≤ 5,000 EUR) come next.
+    silent = view(track, facts=facts(date(2026, 8, 31), unpaid="4200.00"), rules=RULES)
+    assert (Route.ONLINE_RECOVERY, Stage.FAILED) in silent.tried
+    assert silent.next_step.action == "start_small_claims"
+    part = act(track, K.ONLINE_RECOVERY_PAID, date(2026, 7, 20), outcome=Stage.PAID_IN_PART)
+    assert part.route is None and (Route.ONLINE_RECOVERY, Stage.PAID_IN_PART) in part.tried
+    assert step_on(part, date(2026, 7, 21)).action == "summon_in_refere"
+    failed = act(track, K.ONLINE_RECOVERY_FAILED, date(2026, 7, 20))
+    assert (Route.ONLINE_RECOVERY, Stage.FAILED) in failed.tried
+    stayed = facts(date(2026, 7, 20), suspended=True)
+    with pytest.raises(CollectionSuspended):
+        apply(track, Action(K.ONLINE_RECOVERY_FAILED, date(2026, 7, 20)), facts=stayed, rules=RULES, by_insurer=False)
+
+
+# Disputes and duties
+
+
+def test_a_dispute_holds_until_a_title_or_a_settlement() -> None:
+    disputed = act(noticed(), K.DISPUTE, date(2026, 6, 30))
+    assert dispute_holds(disputed, on=date(2026, 7, 1), rules=RULES)
+    settled = act(disputed, K.DISPUTE_SETTLED, date(2026, 7, 1))
+    assert not dispute_holds(settled, on=date(2026, 7, 2), rules=RULES) and not settled.contested
+    judged = act(act(disputed, K.ASSIGNATION_SERVED, date(2026, 7, 3)), K.JUDGMENT_GRANTED, date(2026, 10, 1))
+    assert not dispute_holds(judged, on=date(2026, 10, 2), rules=RULES)
+    dismissed = act(act(disputed, K.ASSIGNATION_SERVED, date(2026, 7, 3)), K.JUDGMENT_DISMISSED, date(2026, 10, 1))
+    assert dispute_holds(dismissed, on=date(2026, 10, 2), rules=RULES)
+    with pytest.raises(NoDispute):
+        act(noticed(), K.DISPUTE_SETTLED, date(2026, 7, 1))
+
+
+def test_duties_are_met_moot_waived_or_unmet() -> None:
+    reminded = act(Track(), K.REMINDER, date(2026, 6, 5))
+    unmet = assess_duties(reminded, required=True, moot=False)
+    assert unmet.state == "unmet" and unmet.unmet == ("formal_notice", "court_route", "handover")
+    assert assess_duties(noticed(), required=True, moot=False).state == "met"
+    assert assess_duties(reminded, required=True, moot=True).detail.startswith("moot")
+    waived = assess_duties(reminded, required=False, moot=False)
+    assert waived.state == "waived" and "mise en demeure" in waived.detail
 
 
 def test_collection_duties_are_met_by_a_notice_a_route_or_a_handover() -> None:

@@ -61,12 +61,19 @@ class Claim(Table, table=True):
     declaration_deadline: date
     max_extension_end: date
     waiting_period_end: date
-    creance_deadline: date | None = None
+    creance_deadline: date | None = None  # the day it is due, past any day off (CPC art. 642)
+    creance_deadline_legal: date | None = None
     creance_filed_on: date | None = None
     creance_amount: Decimal | None = Field(default=None, sa_type=ExactDecimal(2))
+    creance_missed_on: date | None = None  # the day a sweep found the créance deadline passed unfiled
     court_officer: str | None = Field(default=None, max_length=200)
+    court_seat: str | None = Field(default=None, max_length=6)  # of the court that opened the procedure
+    creditor_territory: str = Field(default="FR", max_length=3)  # the insured's domicile (R622-24)
     forclusion_relief_on: date | None = None
-    insured_in_metropolitan_france: bool = True
+    relief_notified_on: date | None = None
+    relief_deadline: date | None = None
+    relief_deadline_legal: date | None = None
+    loss_ground: str | None = Field(default=None, max_length=20)  # insolvency or protracted_default
     terms: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
     cover_snapshot: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
     limits_snapshot: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
@@ -179,6 +186,7 @@ class CollectionAction(Table, table=True):
     stage: str | None = Field(default=None, max_length=40)
     hearing_on: date | None = None
     payment_period_days: int | None = None
+    served_to_person: bool | None = None  # an injonction de payer's service (CPC art. 1416)
     method: str | None = Field(default=None, max_length=60)
     amount: Decimal | None = Field(default=None, sa_type=ExactDecimal(2))
     documents: list[dict[str, Any]] = Field(sa_column=Column(JSON, nullable=False))

@@ -27,7 +27,7 @@ from services.claims.api.schemas import (
     WorklistOut,
 )
 from services.claims.domain.status import ClaimStatus
-from services.claims.service_layer import debtor_events, declarations, lifecycle, settlement
+from services.claims.service_layer import creance, debtor_events, declarations, lifecycle, settlement
 from services.kit.auth import Allow, Principal, Role
 from services.kit.dependencies import ClockDep, Reader, RequestId, Writer
 from services.kit.http import etag_of
@@ -66,6 +66,9 @@ def claim_out(view: declarations.ClaimView) -> ClaimOut:
         declaration_date=claim.declaration_date,
         deadlines=DeadlinesOut.model_validate(claim, from_attributes=True),
         creance_filed_on=claim.creance_filed_on,
+        creance_missed_on=claim.creance_missed_on,
+        forclusion_relief_on=claim.forclusion_relief_on,
+        loss_ground=claim.loss_ground,
         invoices=[InvoiceOut.model_validate(item, from_attributes=True) for item in view.invoices],
         terms=claim.terms,
         rejection_reasons=claim.rejection_reasons,
@@ -237,7 +240,7 @@ async def creance_filing(
     principal: Insured,
     if_match: IfMatch = None,
 ) -> ClaimOut:
-    await lifecycle.file_creance(
+    await creance.file_creance(
         uow,
         claim_id=claim_id,
         filed_on=body.filed_on,
@@ -256,7 +259,7 @@ async def creance_filing(
     status_code=201,
     response_model=ClaimOut,
     responses=CHANGE_ERRORS,
-    summary="A relevé de forclusion granted: the late déclaration de créance counts",
+    summary="A relevé de forclusion granted: a new, halved deadline to file the créance, from its notification",
 )
 async def forclusion_relief(
     claim_id: uuid.UUID,
@@ -269,14 +272,12 @@ async def forclusion_relief(
     principal: Handlers,
     if_match: IfMatch = None,
 ) -> ClaimOut:
-    await lifecycle.record_relief(
+    await creance.record_relief(
         uow,
         claim_id=claim_id,
         requested_on=body.requested_on,
         granted_on=body.granted_on,
-        filed_on=body.creance_filed_on,
-        amount=body.amount,
-        court_officer=body.court_officer,
+        notified_on=body.notified_on,
         if_match=if_match,
         principal=principal,
         actor=actor_of(principal, request_id),
@@ -356,6 +357,7 @@ async def indemnity(
         outbox,
         policies=services["policies"],
         claim_id=claim_id,
+        settings_rules=request.app.state.settings.collection,
         principal=principal,
         actor=actor_of(principal, request_id),
         authorization=request.headers.get("authorization"),
@@ -476,6 +478,7 @@ async def get_worklist(
                 debtor_id=item.claim.debtor_id,
                 action=item.action,
                 due=item.due,
+                due_legal=item.due_legal,
                 detail=item.detail,
             )
             for item in items

@@ -63,7 +63,16 @@ class DeadlinesOut(ResponseBody):
     declaration_deadline: Day
     max_extension_end: Day
     waiting_period_end: Day
-    creance_deadline: Day | None
+    creance_deadline: Day | None = Field(
+        description="The déclaration de créance is due by this day (Code de commerce R622-24), past any day off."
+    )
+    creance_deadline_legal: Day | None = Field(
+        description="The period's legal end; earlier than creance_deadline where it fell on a day off (CPC art. 642)."
+    )
+    relief_deadline: Day | None = Field(
+        description="After a relevé de forclusion: the créance is due by this day instead (L622-24 al. 1)."
+    )
+    relief_deadline_legal: Day | None
 
 
 class ClaimOut(ResponseBody):
@@ -77,6 +86,9 @@ class ClaimOut(ResponseBody):
     declaration_date: Day
     deadlines: DeadlinesOut
     creance_filed_on: Day | None
+    creance_missed_on: Day | None = Field(description="The day a sweep found the créance deadline passed unfiled.")
+    forclusion_relief_on: Day | None
+    loss_ground: str | None = Field(description="insolvency or protracted_default, once the loss is established.")
     invoices: list[InvoiceOut]
     terms: dict[str, Any]
     rejection_reasons: list[dict[str, Any]]
@@ -121,13 +133,14 @@ class RecoveryIn(RequestBody):
 
 
 class SweepIn(RequestBody):
-    on: Day | None = Field(None, description="Deadlines as of this date; today by default.")
+    on: Day | None = Field(None, description="Deadlines as of this date, today or earlier; today by default.")
 
 
 class SweepOut(ResponseBody):
     on: Day
     indemnifiable: int
     forfeited: int
+    creance_missed: int = Field(description="Créances whose deadline passed unfiled under a sauvegarde or a relief.")
 
 
 class BreakdownLine(ResponseBody):
@@ -167,6 +180,7 @@ class WorkItemOut(ResponseBody):
     debtor_id: uuid.UUID
     action: str
     due: Day | None
+    due_legal: Day | None = Field(description="The legal end of the period where a day off moved `due` later.")
     detail: str
 
 
@@ -176,11 +190,11 @@ class WorklistOut(ResponseBody):
 
 
 class ReliefIn(RequestBody):
-    requested_on: Day
-    granted_on: Day
-    creance_filed_on: Day
-    amount: PositiveAmount
-    court_officer: Annotated[str, Field(min_length=1, max_length=200)]
+    """A relevé de forclusion: the créance is then filed (POST …/creance-filings) within the new deadline."""
+
+    requested_on: Day = Field(description="The day the relief was asked of the juge-commissaire.")
+    granted_on: Day = Field(description="The day of the order granting it.")
+    notified_on: Day = Field(description="The day the order was notified: the new deadline runs from it.")
 
 
 # Collection
@@ -205,12 +219,12 @@ K = ActionKind
 PLAIN_KINDS = _kinds(
     K.REMINDER,
     K.DISPUTE,
+    K.DISPUTE_SETTLED,
     K.DOCUMENTS_ADDED,
     K.INJONCTION_REQUESTED,
     K.INJONCTION_GRANTED,
     K.INJONCTION_REFUSED,
-    K.INJONCTION_SERVED,
-    K.INJONCTION_ENFORCEABLE,
+    K.ENFORCEMENT_MEASURE,
     K.REFERE_REFUSED,
     K.JUDGMENT_DISMISSED,
     K.SMALL_CLAIMS_STARTED,
@@ -223,6 +237,8 @@ PLAIN_KINDS = _kinds(
     K.CHEQUE_ENFORCEABLE,
     K.HANDOVER_REQUESTED,
     K.HANDOVER_ACCEPTED,
+    K.ONLINE_RECOVERY_HANDED_OVER,
+    K.ONLINE_RECOVERY_FAILED,
 )
 
 
@@ -242,6 +258,16 @@ class FormalNoticeIn(_CollectionFact):
     )
 
 
+class OrderServedIn(_CollectionFact):
+    """An injonction de payer served by a commissaire de justice (CPC art. 1411, 1416)."""
+
+    kind: Literal["injonction_served"]
+    served_to_person: bool = Field(
+        description="Served to the debtor in person: opposition within a month of service. Otherwise opposition "
+        "stays open until a month after the first measure making the debtor's goods unavailable."
+    )
+
+
 class SummonsIn(_CollectionFact):
     """A summons served (assignation, référé) or an opposition that sends the case to a hearing."""
 
@@ -257,14 +283,16 @@ class DecisionIn(_CollectionFact):
 
 
 class PaymentObtainedIn(_CollectionFact):
-    """Money the collection obtained: it reduces the claim as any payment received."""
+    """Money the collection obtained (online_recovery_paid: through the commissaire de justice's online recovery):
+    it reduces the claim as any payment received; in full, the claim is settled."""
 
-    kind: Literal["payment_obtained"]
+    kind: _kinds(K.PAYMENT_OBTAINED, K.ONLINE_RECOVERY_PAID)
     amount: PositiveAmount
 
 
 CollectionActionIn = Annotated[
-    CollectionFactIn | FormalNoticeIn | SummonsIn | DecisionIn | PaymentObtainedIn, Field(discriminator="kind")
+    CollectionFactIn | FormalNoticeIn | OrderServedIn | SummonsIn | DecisionIn | PaymentObtainedIn,
+    Field(discriminator="kind"),
 ]
 
 
@@ -276,6 +304,7 @@ class CollectionActionOut(ResponseBody):
     stage: Stage | None = Field(description="Where the step left its route.")
     hearing_on: Day | None
     payment_period_days: int | None
+    served_to_person: bool | None
     method: NoticeMethod | None
     amount: Amount | None
     documents: list[dict[str, str]]
@@ -287,7 +316,8 @@ class CollectionActionOut(ResponseBody):
 class NextStepOut(ResponseBody):
     action: str
     due: Day | None = Field(description="The deadline, or the day the step becomes possible; none if it has none.")
-    by: str = Field(description="Who acts: insured, insurer, debtor, court or court_officer.")
+    due_legal: Day | None = Field(description="The period's legal end where a day off moved `due` (CPC art. 642).")
+    by: str = Field(description="Who acts: insured, insurer, debtor, court, court_officer or commissaire_de_justice.")
     detail: str
     route: Route | None
 
@@ -305,6 +335,7 @@ class CollectionOut(ResponseBody):
     collector: str = Field(description="insured, or insurer once a handover is accepted.")
     suspended: bool = Field(description="A collective procedure stays individual collection: declare the créance.")
     duties_met: bool = Field(description="A formal notice, a court route or a handover is on record.")
+    disputed: bool = Field(description="The debtor disputes the debt: the indemnity waits for a title or a settlement.")
     enforceable_title: bool
     routes_tried: list[RouteTriedOut]
     next_step: NextStepOut | None

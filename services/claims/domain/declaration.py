@@ -7,11 +7,9 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from services.claims.domain.creance import creance_deadline
 from services.claims.domain.status import ClaimStatus
-from services.kit.dates import add_months
-
-CREANCE_MONTHS_METROPOLITAN = 2
-CREANCE_MONTHS_OUTSIDE_METROPOLE = 4
+from services.kit.dates import Deadline
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,18 +20,42 @@ class Reason:
 
 
 @dataclass(frozen=True, slots=True)
+class ProcedureFacts:
+    """A debtor's collective procedure as the debtors service states it."""
+
+    open: bool
+    insolvent: bool
+    procedure: str | None
+    opening_publication_date: date | None
+    court_seat: str | None
+    opening_missing: bool
+
+
+def procedure_facts(state: dict[str, Any]) -> ProcedureFacts:
+    """The procedure facts a claim acts on, from the state the debtors service sends."""
+    publication = state.get("opening_publication_date")
+    return ProcedureFacts(
+        open=bool(state.get("open")),
+        insolvent=bool(state.get("insolvent")),
+        procedure=state.get("procedure"),
+        opening_publication_date=date.fromisoformat(publication) if publication else None,
+        court_seat=state.get("opening_court_seat"),
+        opening_missing=bool(state.get("opening_missing")),
+    )
+
+
+@dataclass(frozen=True, slots=True)
 class Opening:
     status: ClaimStatus
     frozen: bool
-    creance_deadline: date | None
+    creance: Deadline | None
 
 
-def creance_deadline_for(publication_date: date | None, *, insured_in_metropolitan_france: bool) -> date | None:
-    """Two months after the BODACC publication of the opening; four for a creditor outside metropolitan France."""
-    if publication_date is None:
+def creance_of(procedure: ProcedureFacts, *, creditor: str) -> Deadline | None:
+    """The créance deadline an open procedure sets for this creditor (Code de commerce L622-24, R622-24)."""
+    if not procedure.open or procedure.opening_publication_date is None:
         return None
-    months = CREANCE_MONTHS_METROPOLITAN if insured_in_metropolitan_france else CREANCE_MONTHS_OUTSIDE_METROPOLE
-    return add_months(publication_date, months)
+    return creance_deadline(procedure.opening_publication_date, court_seat=procedure.court_seat, creditor=creditor)
 
 
 def limit_reasons(limits: list[dict[str, Any]], invoice_dates: dict[str, date]) -> list[Reason]:
@@ -61,21 +83,8 @@ def limit_reasons(limits: list[dict[str, Any]], invoice_dates: dict[str, date]) 
     ]
 
 
-def opening_for(procedure: dict[str, Any], *, insured_in_metropolitan_france: bool) -> Opening:
-    """An RJ or LJ already open puts the claim straight into insolvency; a sauvegarde freezes it."""
-    if procedure.get("open") and procedure.get("insolvent"):
-        publication = procedure.get("opening_publication_date")
-        deadline = creance_deadline_for(
-            date.fromisoformat(publication) if publication else None,
-            insured_in_metropolitan_france=insured_in_metropolitan_france,
-        )
-        return Opening(ClaimStatus.INSOLVENCY, False, deadline)
-    return Opening(ClaimStatus.OPEN, bool(procedure.get("open")), None)
-
-
-RELIEF_MONTHS = 6
-
-
-def relief_in_time(*, requested_on: date, opening_publication_date: date | None) -> bool:
-    """A relevé de forclusion must be asked within 6 months of the opening judgment's publication."""
-    return opening_publication_date is not None and requested_on <= add_months(opening_publication_date, RELIEF_MONTHS)
+def opening_for(procedure: ProcedureFacts, *, creditor: str) -> Opening:
+    """An RJ or LJ already open puts the claim into insolvency; a sauvegarde freezes it. Both call for the créance."""
+    if procedure.open and procedure.insolvent:
+        return Opening(ClaimStatus.INSOLVENCY, False, creance_of(procedure, creditor=creditor))
+    return Opening(ClaimStatus.OPEN, procedure.open, creance_of(procedure, creditor=creditor))

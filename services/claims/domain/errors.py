@@ -38,6 +38,11 @@ class NoCreanceDue(Conflict):
     title = "No collective procedure calls for a déclaration de créance on this claim"
 
 
+class CreanceAlreadyFiled(Conflict):
+    code = "CREANCE_ALREADY_FILED"
+    title = "The déclaration de créance of this claim is already on record"
+
+
 class ExtensionRefused(RuleBroken):
     code = "EXTENSION_BEYOND_MAXIMUM"
     title = "The new due date is past the maximum extension period"
@@ -56,6 +61,11 @@ class NotIndemnified(Conflict):
 class ReliefTooLate(RuleBroken):
     code = "RELIEF_TOO_LATE"
     title = "A relevé de forclusion must be asked within 6 months of the publication"
+
+
+class ReliefNotApplicable(Conflict):
+    code = "RELIEF_NOT_APPLICABLE"
+    title = "A relevé de forclusion is only for a créance whose deadline passed without a filing"
 
 
 class NotInCollection(Conflict):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from services.claims.domain.creance import Creance, relief_action_deadline
 from services.claims.domain.status import ClaimStatus
 
 
@@ -13,14 +14,15 @@ class Action:
     action: str
     due: date | None
     detail: str
+    due_legal: date | None = None  # the period's legal end, where a day off moved `due` later
 
 
 def next_action(
     *,
-    status: ClaimStatus,
+    creance: Creance,
     frozen: bool,
-    creance_deadline: date | None,
-    creance_filed_on: date | None,
+    missed: bool,
+    creance_due_legal: date | None,
     waiting_period_end: date,
     indemnifiable_since: date,
     today: date,
@@ -28,13 +30,12 @@ def next_action(
 ) -> Action | None:
     """The claim's pending action if it falls due within the horizon (or has no known date and must be looked at)."""
     horizon = today + timedelta(days=within_days)
-    if status == ClaimStatus.INSOLVENCY and creance_filed_on is None:
-        if creance_deadline is None:
-            return Action(
-                "creance_deadline_unknown", None, "Procedure seen without its opening judgment: find the deadline."
-            )
-        if creance_deadline <= horizon:
-            return Action("creance_to_file", creance_deadline, "Déclaration de créance not filed yet.")
+    status = creance.status
+    creance_action = _creance_action(creance, missed=missed, due_legal=creance_due_legal)
+    if creance_action is not None:
+        if creance_action.due is None or creance_action.due <= horizon:
+            return creance_action
+        return None
     if status == ClaimStatus.OPEN and not frozen and waiting_period_end <= horizon:
         return Action(
             "waiting_period_ends", waiting_period_end, "Protracted default: the loss is established at the end."
@@ -42,5 +43,33 @@ def next_action(
     if status == ClaimStatus.INDEMNIFIABLE:
         return Action(
             "indemnity_to_pay", indemnifiable_since, "The loss is established; compute and pay the indemnity."
+        )
+    return None
+
+
+def _creance_action(creance: Creance, *, missed: bool, due_legal: date | None) -> Action | None:
+    """The créance to file under any procedure (Code de commerce L622-24), or its forclusion to have relieved."""
+    if creance.filed_on is not None:
+        return None
+    status, due = creance.status, creance.due
+    if status == ClaimStatus.INSOLVENCY and due is None:
+        return Action(
+            "creance_deadline_unknown", None, "Procedure seen without its opening judgment: find the deadline."
+        )
+    called_for = status == ClaimStatus.INSOLVENCY or (status == ClaimStatus.OPEN and creance.procedure_open)
+    relieved = creance.relief_deadline is not None and status in {ClaimStatus.OPEN, ClaimStatus.FORFEITED}
+    if due is not None and not missed and (called_for or relieved):
+        detail = "Déclaration de créance not filed yet."
+        if creance.relief_deadline is not None:
+            detail = "Relieved of forclusion: file the déclaration de créance by the new deadline (L622-24)."
+        return Action("creance_to_file", due, detail, due_legal if not creance.relief_deadline else None)
+    if missed and creance.relief_deadline is None and creance.opening_publication_date is not None:
+        # L622-26: the créance is forclose, unless the court relieves it; asked within 6 months of publication.
+        limit = relief_action_deadline(creance.opening_publication_date, court_seat=creance.court_seat)
+        return Action(
+            "forclusion_relief_to_ask",
+            limit.due,
+            "The créance deadline passed unfiled: ask the juge-commissaire for a relevé de forclusion.",
+            limit.legal if limit.moved else None,
         )
     return None

@@ -11,8 +11,18 @@ from typing import Any
 from services.claims.adapters.repository import ClaimRepository
 from services.claims.adapters.tables import Claim, CollectionAction
 from services.claims.domain.collection.next_step import NextStep, TrackView, next_step, view
-from services.claims.domain.collection.terms import ActionKind, CollectionRules, DocumentKind
-from services.claims.domain.collection.track import Action, CaseFacts, check, fold, reached_by
+from services.claims.domain.collection.terms import ActionKind, CollectionRules, DocumentKind, Stage
+from services.claims.domain.collection.track import (
+    Action,
+    CaseFacts,
+    Track,
+    advance,
+    as_of,
+    check,
+    dispute_holds,
+    fold,
+    reached_by,
+)
 from services.claims.domain.errors import NotInCollection
 from services.claims.domain.status import ClaimStatus
 from services.claims.service_layer.lifecycle import PRE_INDEMNITY, Actor, apply_payment, record, visible_claim
@@ -33,6 +43,7 @@ class ActionRecord:
     payment_period_days: int | None = None
     method: str | None = None
     amount: Decimal | None = None
+    served_to_person: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -48,29 +59,36 @@ def rules_for(claim: Claim, settings_rules: dict[str, Any]) -> CollectionRules:
     return CollectionRules().changed(settings_rules).changed(claim.terms.get("collection"))
 
 
-def _action(row: CollectionAction) -> Action:
+# Facts that bring money in: they reduce the claim as any payment received.
+PAYMENTS = frozenset({ActionKind.PAYMENT_OBTAINED, ActionKind.ONLINE_RECOVERY_PAID})
+
+
+def action_of(row: CollectionAction) -> Action:
+    """A recorded collection step, as the track reads it."""
+    kind = ActionKind(row.kind)
     return Action(
-        ActionKind(row.kind),
+        kind,
         row.done_on,
         documents=frozenset(DocumentKind(item["kind"]) for item in row.documents),
         hearing_on=row.hearing_on,
         payment_period_days=row.payment_period_days,
+        served_to_person=row.served_to_person,
+        outcome=Stage(row.stage) if kind == ActionKind.ONLINE_RECOVERY_PAID and row.stage else None,
     )
 
 
-def _facts(claim: Claim, *, unpaid: Decimal, today: date) -> CaseFacts:
+def facts_of(claim: Claim, *, unpaid: Decimal, today: date) -> CaseFacts:
+    """What the claim tells its collection track on a day."""
     procedure = claim.procedure_snapshot or {}
     suspended = bool(procedure.get("open")) or claim.frozen or claim.status == ClaimStatus.INSOLVENCY
-    deadline = claim.creance_deadline or (
-        date.fromisoformat(procedure["creance_deadline"]) if procedure.get("creance_deadline") else None
-    )
     return CaseFacts(
         today=today,
         declared_on=claim.declaration_date,
         unpaid=unpaid,
         currency=claim.currency,
         suspended=suspended,
-        creance_deadline=deadline,
+        creance_deadline=claim.relief_deadline or claim.creance_deadline,
+        creance_deadline_legal=claim.relief_deadline_legal if claim.relief_deadline else claim.creance_deadline_legal,
         creance_filed=claim.creance_filed_on is not None,
         in_collection=ClaimStatus(claim.status) in PRE_INDEMNITY,
     )
@@ -101,6 +119,7 @@ async def record_action(
             done_on=data.done_on,
             hearing_on=data.hearing_on,
             payment_period_days=data.payment_period_days,
+            served_to_person=data.served_to_person,
             method=data.method,
             amount=data.amount,
             documents=data.documents,
@@ -109,12 +128,15 @@ async def record_action(
             recorded_by=actor.name,
             source=actor.source,
         )
-        before = fold([_action(done) for done in rows], rules=rules)
+        before = fold([action_of(done) for done in rows], rules=rules)
         owing = (await repo.unpaid_by_claim([claim.id]))[claim.id]
-        facts = _facts(claim, unpaid=owing, today=now.date())
-        check(before, _action(row), facts=facts, rules=rules, by_insurer=principal.is_back_office)
+        facts = facts_of(claim, unpaid=owing, today=now.date())
+        if data.kind == ActionKind.ONLINE_RECOVERY_PAID:  # the outcome: paid in full, or in part
+            row.stage = Stage.RECOVERED if data.amount is not None and data.amount >= owing else Stage.PAID_IN_PART
+        action = action_of(row)
+        check(before, action, facts=facts, rules=rules, by_insurer=principal.is_back_office)
         route, stage = reached_by(before, data.kind) or (None, None)
-        row.route, row.stage = route, stage
+        row.route, row.stage = route, action.outcome or stage
         repo.add(row)
         record(
             repo,
@@ -128,7 +150,9 @@ async def record_action(
             stage=stage,
             documents=data.documents,
         )
-        if data.kind == ActionKind.PAYMENT_OBTAINED:
+        after = advance(before, action, rules=rules)
+        _dispute_hold_changes(repo, claim, before, after, rules=rules, actor=actor, now=now)
+        if data.kind in PAYMENTS:
             assert data.amount is not None
             await apply_payment(
                 repo,
@@ -138,18 +162,38 @@ async def record_action(
                 received_on=data.done_on,
                 actor=actor,
                 now=now,
-                through="collection",
+                through="collection" if data.kind == ActionKind.PAYMENT_OBTAINED else "online_recovery",
             )
             owing -= data.amount
         await uow.commit()
     return _view(claim, [*rows, row], unpaid=owing, rules=rules, today=now.date())
 
 
+def _dispute_hold_changes(
+    repo: ClaimRepository,
+    claim: Claim,
+    before: Track,
+    after: Track,
+    *,
+    rules: CollectionRules,
+    actor: Actor,
+    now: datetime,
+) -> None:
+    """A dispute holds the indemnity; a title or a settlement that resolves it lifts the hold: both on the timeline."""
+    today = now.date()
+    held_before, held_after = before.contested and before.title is None, after.contested and after.title is None
+    if held_after and not held_before:
+        record(repo, claim, kind="indemnity_held", actor=actor, at=now, reason="dispute", code="CLAIM_CONTESTED")
+    elif held_before and not dispute_holds(after, on=today, rules=rules):
+        resolved_by = "title" if as_of(after, today, rules).title is not None else "settlement"
+        record(repo, claim, kind="indemnity_hold_lifted", actor=actor, at=now, resolved_by=resolved_by)
+
+
 def _view(
     claim: Claim, rows: list[CollectionAction], *, unpaid: Decimal, rules: CollectionRules, today: date
 ) -> CollectionView:
-    track = fold([_action(row) for row in rows], rules=rules)
-    facts = _facts(claim, unpaid=unpaid, today=today)
+    track = fold([action_of(row) for row in rows], rules=rules)
+    facts = facts_of(claim, unpaid=unpaid, today=today)
     return CollectionView(claim=claim, as_of=today, track=view(track, facts=facts, rules=rules), actions=rows)
 
 
@@ -173,11 +217,11 @@ async def next_steps(
     unpaid_of = await repo.unpaid_by_claim(ids)
     actions: dict[uuid.UUID, list[Action]] = {}
     for row in await repo.collection_actions(ids):
-        actions.setdefault(row.claim_id, []).append(_action(row))
+        actions.setdefault(row.claim_id, []).append(action_of(row))
     steps = {}
     for claim in claims:
         rules = rules_for(claim, settings_rules)
-        facts = _facts(claim, unpaid=unpaid_of.get(claim.id, Decimal(0)), today=today)
+        facts = facts_of(claim, unpaid=unpaid_of.get(claim.id, Decimal(0)), today=today)
         step = next_step(fold(actions.get(claim.id, []), rules=rules), facts=facts, rules=rules)
         if step is not None:
             steps[claim.id] = (step, facts.suspended)

@@ -10,7 +10,8 @@ from sqlalchemy import select
 
 from services.claims.adapters.repository import ClaimRepository
 from services.claims.adapters.tables import DebtorProcedure, inbox
-from services.claims.service_layer.lifecycle import Actor, apply_procedure
+from services.claims.service_layer.creance import apply_procedure
+from services.claims.service_layer.lifecycle import Actor
 from services.kit.outbox import EventEnvelope, accept_once
 from services.kit.uow import UnitOfWork
 

@@ -14,11 +14,13 @@ from services.claims.adapters import upstreams
 from services.claims.adapters.repository import ClaimRepository
 from services.claims.adapters.tables import Claim, ClaimInvoice, TimelineEntry
 from services.claims.api.schemas import ClaimDeclaration
-from services.claims.domain.declaration import Reason, limit_reasons, opening_for
+from services.claims.domain.creance import creditor_territory
+from services.claims.domain.declaration import Reason, limit_reasons, opening_for, procedure_facts
 from services.claims.domain.errors import DeclarationRejected, InvoiceAlreadyClaimed
 from services.claims.domain.status import ClaimStatus
 from services.claims.domain.worklist import next_action
 from services.claims.service_layer import collection
+from services.claims.service_layer.creance import creance_state, deadline_detail
 from services.claims.service_layer.lifecycle import Actor, entry, visible_claim
 from services.kit.auth import Principal
 from services.kit.outbox import Outbox
@@ -70,10 +72,12 @@ async def declare(
     )
     procedure.pop("history", None)
     terms = cover["terms"]
-    in_metropole = terms["insured_country"] == "FR"
+    creditor = creditor_territory(terms["insured_country"], terms.get("insured_postcode"))
     reasons = [Reason(item["code"], item["detail"], item.get("invoice_number")) for item in cover["reasons"]]
     reasons += limit_reasons(limits["limits"], {invoice.number: invoice.invoice_date for invoice in data.invoices})
-    opening = opening_for(procedure, insured_in_metropolitan_france=in_metropole)
+    facts = procedure_facts(procedure)
+    opening = opening_for(facts, creditor=creditor)
+    creance = None if reasons else opening.creance
     deadlines = cover["deadlines"]
     async with uow:
         repo = ClaimRepository(uow.session, dialect=uow.dialect)
@@ -95,8 +99,10 @@ async def declare(
             declaration_deadline=date.fromisoformat(deadlines["declaration_deadline"]),
             max_extension_end=date.fromisoformat(deadlines["max_extension_end"]),
             waiting_period_end=date.fromisoformat(deadlines["waiting_period_end"]),
-            creance_deadline=None if reasons else opening.creance_deadline,
-            insured_in_metropolitan_france=in_metropole,
+            creance_deadline=creance.due if creance else None,
+            creance_deadline_legal=creance.legal if creance else None,
+            court_seat=facts.court_seat if creance else None,
+            creditor_territory=creditor,
             terms=terms,
             cover_snapshot=cover,
             limits_snapshot=limits,
@@ -144,7 +150,7 @@ async def declare(
                 status_to=status,
                 reasons=[reason.code for reason in reasons],
                 frozen=claim.frozen,
-                creance_deadline=claim.creance_deadline.isoformat() if claim.creance_deadline else None,
+                **deadline_detail(creance),
             )
         )
         if not reasons:
@@ -219,6 +225,7 @@ class WorkItem:
     action: str
     due: date | None
     detail: str
+    due_legal: date | None = None
 
 
 async def worklist(
@@ -233,7 +240,7 @@ async def worklist(
     collection_rules: dict[str, Any],
 ) -> list[WorkItem]:
     """Claims needing action, nearest deadline first (unknown deadlines first of all), collection steps beside."""
-    waiting = {ClaimStatus.OPEN, ClaimStatus.INSOLVENCY, ClaimStatus.INDEMNIFIABLE}
+    waiting = {ClaimStatus.OPEN, ClaimStatus.INSOLVENCY, ClaimStatus.INDEMNIFIABLE, ClaimStatus.FORFEITED}
     statuses = [status] if status in waiting else ([] if status else sorted(waiting))
     async with uow:
         query = select(Claim).where(Claim.status.in_(statuses))
@@ -248,20 +255,20 @@ async def worklist(
     items = []
     for claim in claims:
         found = next_action(
-            status=ClaimStatus(claim.status),
+            creance=creance_state(claim),
             frozen=claim.frozen,
-            creance_deadline=claim.creance_deadline,
-            creance_filed_on=claim.creance_filed_on,
+            missed=claim.creance_missed_on is not None,
+            creance_due_legal=claim.creance_deadline_legal,
             waiting_period_end=claim.waiting_period_end,
             indemnifiable_since=claim.updated_at.date(),
             today=today,
             within_days=within_days,
         )
         if found is not None:
-            items.append(WorkItem(claim, found.action, found.due, found.detail))
+            items.append(WorkItem(claim, found.action, found.due, found.detail, found.due_legal))
         step, suspended = steps.get(claim.id, (None, False))
         # Under a procedure the créance is the work, already listed above.
         if step is not None and not suspended and step.due is not None and step.due <= horizon:
-            items.append(WorkItem(claim, f"collection:{step.action}", step.due, step.detail))
+            items.append(WorkItem(claim, f"collection:{step.action}", step.due, step.detail, step.due_legal))
     items.sort(key=lambda item: (item.due is not None, item.due or today, str(item.claim.id)))
     return items[:limit]

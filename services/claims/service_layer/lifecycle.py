@@ -11,21 +11,14 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, select, type_coerce, update
+from sqlalchemy import and_, func, or_, select, type_coerce, update
 
 from services.claims.adapters.repository import ClaimRepository
 from services.claims.adapters.tables import Claim, ClaimInvoice, PaymentReceived, TimelineEntry
-from services.claims.domain.declaration import creance_deadline_for, relief_in_time
-from services.claims.domain.errors import (
-    ClaimNotFound,
-    CreanceDeadlineMissed,
-    ExtensionRefused,
-    NoCreanceDue,
-    OverPayment,
-    ReliefTooLate,
-)
+from services.claims.domain.errors import ClaimNotFound, ExtensionRefused, OverPayment
 from services.claims.domain.status import ClaimStatus, moved
 from services.kit.auth import Principal
+from services.kit.dates import not_after_today
 from services.kit.errors import InvalidInput
 from services.kit.http import expected_version
 from services.kit.outbox import Outbox
@@ -144,6 +137,7 @@ async def apply_payment(
     **detail: Any,
 ) -> None:
     """A payment from the debtor reduces the claim; paid in full, the claim is settled."""
+    not_after_today(received_on, today=now.date(), field="received_on")
     if ClaimStatus(claim.status) not in PRE_INDEMNITY:
         moved(ClaimStatus(claim.status), ClaimStatus.SETTLED)  # raises with the current status
     owing = (await repo.unpaid_by_claim([claim.id]))[claim.id]
@@ -209,57 +203,6 @@ async def extend_due_date(
     return claim
 
 
-def _creance_counts(
-    repo: ClaimRepository,
-    claim: Claim,
-    *,
-    filed_on: date,
-    amount: Decimal,
-    court_officer: str,
-    actor: Actor,
-    at: datetime,
-) -> None:
-    """A déclaration de créance that counts (in time, or relieved of forclusion) establishes the insolvency loss."""
-    claim.creance_filed_on, claim.creance_amount, claim.court_officer = filed_on, amount, court_officer
-    move(repo, claim, ClaimStatus.INDEMNIFIABLE, kind="loss_established", actor=actor, at=at, ground="insolvency")
-
-
-async def file_creance(
-    uow: UnitOfWork,
-    *,
-    claim_id: uuid.UUID,
-    filed_on: date,
-    amount: Decimal,
-    court_officer: str,
-    if_match: str | None,
-    principal: Principal,
-    actor: Actor,
-    now: datetime,
-) -> Claim:
-    """The déclaration de créance to the court officer; in time, the loss is established."""
-    async with uow:
-        repo = ClaimRepository(uow.session, dialect=uow.dialect)
-        claim = await visible_claim(repo, claim_id, principal)
-        expected_version(if_match, current=claim.version)
-        if ClaimStatus(claim.status) != ClaimStatus.INSOLVENCY:
-            raise NoCreanceDue(f"The claim is {claim.status}.", current_status=claim.status)
-        if claim.creance_deadline is not None and filed_on > claim.creance_deadline:
-            raise CreanceDeadlineMissed(f"The déclaration de créance was due by {claim.creance_deadline}.")
-        record(
-            repo,
-            claim,
-            kind="creance_filed",
-            actor=actor,
-            at=now,
-            filed_on=filed_on.isoformat(),
-            amount=f"{amount:.2f}",
-            court_officer=court_officer,
-        )
-        _creance_counts(repo, claim, filed_on=filed_on, amount=amount, court_officer=court_officer, actor=actor, at=now)
-        await uow.commit()
-    return claim
-
-
 async def end_claim(
     uow: UnitOfWork,
     outbox: Outbox,
@@ -283,125 +226,89 @@ async def end_claim(
     return claim
 
 
-async def apply_procedure(
-    repo: ClaimRepository, *, debtor_id: uuid.UUID, state: dict[str, Any], actor: Actor, at: datetime
-) -> int:
-    """A debtor's procedure changed: RJ/LJ puts its open claims into insolvency; a sauvegarde freezes them."""
-    claims = list(
-        (
-            await repo.session.execute(
-                select(Claim).where(
-                    Claim.debtor_id == debtor_id, Claim.status.in_([ClaimStatus.OPEN, ClaimStatus.INSOLVENCY])
-                )
-            )
-        ).scalars()
-    )
-    publication = state.get("opening_publication_date")
-    for claim in claims:
-        was_frozen = claim.frozen
-        claim.procedure_snapshot = dict(state)
-        if state.get("open") and state.get("insolvent"):
-            deadline = creance_deadline_for(
-                date.fromisoformat(publication) if publication else None,
-                insured_in_metropolitan_france=claim.insured_in_metropolitan_france,
-            )
-            claim.frozen = False
-            if claim.status == ClaimStatus.OPEN:
-                move(
-                    repo,
-                    claim,
-                    ClaimStatus.INSOLVENCY,
-                    kind="insolvency",
-                    actor=actor,
-                    at=at,
-                    procedure=state.get("procedure"),
-                    creance_deadline=deadline.isoformat() if deadline else None,
-                    opening_missing=bool(state.get("opening_missing")),
-                )
-                claim.creance_deadline = deadline
-                if not was_frozen:
-                    _collection_suspended(repo, claim, actor=actor, at=at, deadline=deadline)
-            else:
-                # A conversion keeps the deadline of the opening.
-                record(repo, claim, kind="procedure_changed", actor=actor, at=at, procedure=state.get("procedure"))
-        elif state.get("open"):
-            claim.frozen = True
-            record(repo, claim, kind="frozen", actor=actor, at=at, procedure=state.get("procedure"))
-            if not was_frozen:
-                _collection_suspended(repo, claim, actor=actor, at=at, deadline=None)
-        else:
-            claim.frozen = False
-            record(repo, claim, kind="procedure_closed", actor=actor, at=at, procedure=state.get("procedure"))
-    return len(claims)
-
-
-def _collection_suspended(
-    repo: ClaimRepository, claim: Claim, *, actor: Actor, at: datetime, deadline: date | None
-) -> None:
-    # Code de commerce L622-21: the opening stays every individual action; the créance is declared instead.
-    record(
-        repo,
-        claim,
-        kind="collection_suspended",
-        actor=actor,
-        at=at,
-        creance_deadline=deadline.isoformat() if deadline else None,
-    )
-
-
 @dataclass
 class SweepReport:
     on: date
     indemnifiable: int = 0
     forfeited: int = 0
+    creance_missed: int = 0
 
 
 async def sweep(uow: UnitOfWork, *, on: date, actor: Actor, now: datetime) -> SweepReport:
-    """Deadlines as of `on`: waiting period over → indemnifiable; créance not filed in time → forfeited.
+    """Deadlines as of `on` (never after today): waiting period over → indemnifiable; créance not filed in time →
+    forfeited in an RJ or LJ, recorded as missed under a sauvegarde or after a relief.
 
-    Each move is a guarded update (WHERE status = the old status), so two sweeps at once move a claim once.
+    Each move is a guarded update (WHERE the claim is as it was read), so two sweeps at once move a claim once.
     """
+    not_after_today(on, today=now.date(), field="on")
     report = SweepReport(on=on)
     async with uow:
         repo = ClaimRepository(uow.session, dialect=uow.dialect)
-        waiting = select(Claim.id).where(
-            Claim.status == ClaimStatus.OPEN, Claim.frozen.is_(False), Claim.waiting_period_end < on
+        # The relief's deadline, once granted, replaces the opening's.
+        due = func.coalesce(Claim.relief_deadline, Claim.creance_deadline)
+        unfiled = and_(Claim.creance_filed_on.is_(None), due < on)
+        waiting = and_(Claim.status == ClaimStatus.OPEN, Claim.frozen.is_(False), Claim.waiting_period_end < on)
+        late = and_(Claim.status == ClaimStatus.INSOLVENCY, unfiled)
+        missed = and_(
+            or_(Claim.status == ClaimStatus.OPEN, Claim.status == ClaimStatus.FORFEITED),
+            Claim.creance_missed_on.is_(None),
+            unfiled,
         )
-        late = select(Claim.id).where(
-            Claim.status == ClaimStatus.INSOLVENCY, Claim.creance_filed_on.is_(None), Claim.creance_deadline < on
+        moves = (
+            (waiting, ClaimStatus.OPEN, ClaimStatus.INDEMNIFIABLE, {"loss_ground": "protracted_default"}),
+            (late, ClaimStatus.INSOLVENCY, ClaimStatus.FORFEITED, {"creance_missed_on": on}),
         )
-        for query, source, target, kind, attribute in (
-            (waiting, ClaimStatus.OPEN, ClaimStatus.INDEMNIFIABLE, "loss_established", "indemnifiable"),
-            (late, ClaimStatus.INSOLVENCY, ClaimStatus.FORFEITED, "forfeited", "forfeited"),
-        ):
-            for (claim_id,) in list(await uow.session.execute(query)):
-                result = await uow.session.execute(
-                    update(Claim)
-                    .where(Claim.id == claim_id, Claim.status == source)
-                    .values(status=target, version=Claim.version + 1, updated_at=now)
-                )
-                if result.rowcount != 1:
-                    continue
-                detail = (
-                    {"ground": "protracted_default"}
-                    if target == ClaimStatus.INDEMNIFIABLE
-                    else {"code": "CREANCE_DEADLINE_MISSED"}
-                )
+        for condition, source, target, values in moves:
+            for (claim_id,) in list(await uow.session.execute(select(Claim.id).where(condition))):
+                if await _guarded(uow, claim_id, condition, target=target, now=now, **values):
+                    detail = (
+                        {"ground": "protracted_default"}
+                        if target == ClaimStatus.INDEMNIFIABLE
+                        else {"code": "CREANCE_DEADLINE_MISSED"}
+                    )
+                    kind = "loss_established" if target == ClaimStatus.INDEMNIFIABLE else "forfeited"
+                    repo.add(
+                        entry(
+                            claim_id,
+                            kind=kind,
+                            actor=actor,
+                            at=now,
+                            status_from=source,
+                            status_to=target,
+                            as_of=on.isoformat(),
+                            **detail,
+                        )
+                    )
+                    setattr(report, target.value, getattr(report, target.value) + 1)
+        for claim_id, status in list(await uow.session.execute(select(Claim.id, Claim.status).where(missed))):
+            if await _guarded(uow, claim_id, missed, target=None, now=now, creance_missed_on=on):
+                # Under a sauvegarde the claim does not move: the miss is on record for a later RJ or LJ.
                 repo.add(
                     entry(
                         claim_id,
-                        kind=kind,
+                        kind="creance_deadline_missed",
                         actor=actor,
                         at=now,
-                        status_from=source,
-                        status_to=target,
                         as_of=on.isoformat(),
-                        **detail,
+                        code="CREANCE_DEADLINE_MISSED",
+                        status=status,
                     )
                 )
-                setattr(report, attribute, getattr(report, attribute) + 1)
+                report.creance_missed += 1
         await uow.commit()
     return report
+
+
+async def _guarded(
+    uow: UnitOfWork, claim_id: uuid.UUID, condition: Any, *, target: ClaimStatus | None, now: datetime, **values: Any
+) -> bool:
+    """Change the claim only if it still meets the condition it was selected by."""
+    if target is not None:
+        values["status"] = target
+    result = await uow.session.execute(
+        update(Claim).where(Claim.id == claim_id, condition).values(version=Claim.version + 1, updated_at=now, **values)
+    )
+    return result.rowcount == 1
 
 
 def scheduled_sweep(every_seconds: float) -> Callable[[Any], Awaitable[None]]:
@@ -412,58 +319,16 @@ def scheduled_sweep(every_seconds: float) -> Callable[[Any], Awaitable[None]]:
             await asyncio.sleep(every_seconds)
             try:
                 clock = app.state.clock
-                report = await sweep(
-                    UnitOfWork(app.state.db), on=clock.today(), actor=Actor("scheduler", None), now=clock.now()
-                )
+                now = clock.now()
+                report = await sweep(UnitOfWork(app.state.db), on=now.date(), actor=Actor("scheduler", None), now=now)
                 log.info(
-                    "deadline sweep %s: %s indemnifiable, %s forfeited",
+                    "deadline sweep %s: %s indemnifiable, %s forfeited, %s créances missed",
                     report.on,
                     report.indemnifiable,
                     report.forfeited,
+                    report.creance_missed,
                 )
             except Exception:  # the next run tries again
                 log.exception("deadline sweep failed")
 
     return job
-
-
-async def record_relief(
-    uow: UnitOfWork,
-    *,
-    claim_id: uuid.UUID,
-    requested_on: date,
-    granted_on: date,
-    filed_on: date,
-    amount: Decimal,
-    court_officer: str,
-    if_match: str | None,
-    principal: Principal,
-    actor: Actor,
-    now: datetime,
-) -> Claim:
-    """The court lifted the forclusion: the late déclaration de créance counts and the loss is established."""
-    async with uow:
-        repo = ClaimRepository(uow.session, dialect=uow.dialect)
-        claim = await visible_claim(repo, claim_id, principal)
-        expected_version(if_match, current=claim.version)
-        moved(ClaimStatus(claim.status), ClaimStatus.INDEMNIFIABLE)
-        publication = claim.procedure_snapshot.get("opening_publication_date")
-        if not relief_in_time(
-            requested_on=requested_on, opening_publication_date=date.fromisoformat(publication) if publication else None
-        ):
-            raise ReliefTooLate(f"Asked on {requested_on}; the opening was published on {publication}.")
-        claim.forclusion_relief_on = granted_on
-        record(
-            repo,
-            claim,
-            kind="forclusion_relief",
-            actor=actor,
-            at=now,
-            requested_on=requested_on.isoformat(),
-            granted_on=granted_on.isoformat(),
-            creance_filed_on=filed_on.isoformat(),
-            amount=f"{amount:.2f}",
-        )
-        _creance_counts(repo, claim, filed_on=filed_on, amount=amount, court_officer=court_officer, actor=actor, at=now)
-        await uow.commit()
-    return claim

@@ -6,17 +6,23 @@ import uuid
 from dataclasses import asdict
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import func, select, type_coerce
 
 from services.claims.adapters import upstreams
 from services.claims.adapters.repository import ClaimRepository
 from services.claims.adapters.tables import Claim, Indemnity, Recovery
+from services.claims.domain.collection.errors import CollectionDutiesUnmet, IndemnityHeldByDispute
+from services.claims.domain.collection.next_step import assess_duties
+from services.claims.domain.collection.track import dispute_holds, fold
 from services.claims.domain.errors import NotIndemnified
-from services.claims.domain.indemnity import Invoice, LimitOnDate, Terms, indemnity_for, recovery_split
+from services.claims.domain.indemnity import ZERO, Invoice, LimitOnDate, Line, Terms, indemnity_for, recovery_split
 from services.claims.domain.status import ClaimStatus, moved
+from services.claims.service_layer.collection import action_of, rules_for
 from services.claims.service_layer.lifecycle import Actor, move, paid_so_far, record, visible_claim
 from services.kit.auth import Principal
+from services.kit.dates import not_after_today
 from services.kit.outbox import Outbox
 from services.kit.types import ExactDecimal
 from services.kit.uow import UnitOfWork
@@ -43,12 +49,30 @@ def _terms(claim: Claim) -> Terms:
     )
 
 
+async def _duties(repo: ClaimRepository, claim: Claim, *, settings_rules: dict[str, Any], today: date) -> Line:
+    """What holds an indemnity back: a dispute (409), unmet collection duties (422); else the duties' line."""
+    rules = rules_for(claim, settings_rules)
+    track = fold([action_of(row) for row in await repo.collection_actions([claim.id])], rules=rules)
+    if dispute_holds(track, on=today, rules=rules):
+        raise IndemnityHeldByDispute(
+            "The debtor disputes the debt: record a title or a settlement first.", current_status=claim.status
+        )
+    procedure = claim.procedure_snapshot or {}
+    moot = claim.loss_ground == "insolvency" or bool(procedure.get("open")) or claim.frozen
+    required = bool(claim.terms.get("collection_duties_required", True))
+    duties = assess_duties(track, required=required, moot=moot)
+    if duties.state == "unmet" and claim.loss_ground != "insolvency":
+        raise CollectionDutiesUnmet(duties.detail, unmet_duties=list(duties.unmet))
+    return Line("collection_duties", ZERO, detail=duties.detail)
+
+
 async def pay_indemnity(
     uow: UnitOfWork,
     outbox: Outbox,
     *,
     policies: Upstream,
     claim_id: uuid.UUID,
+    settings_rules: dict[str, Any],
     principal: Principal,
     actor: Actor,
     authorization: str | None,
@@ -64,6 +88,7 @@ async def pay_indemnity(
         if existing is not None:
             return existing, False
         moved(ClaimStatus(claim.status), ClaimStatus.INDEMNIFIED)
+        duties = await _duties(repo, claim, settings_rules=settings_rules, today=now.date())
         invoices = await repo.invoices([claim.id])
         breakdown = indemnity_for(
             invoices=[
@@ -74,7 +99,7 @@ async def pay_indemnity(
             limits=_limits(claim),
             terms=_terms(claim),
         )
-        lines = [asdict(line) | {"amount": f"{line.amount:.2f}"} for line in breakdown.lines]
+        lines = [asdict(line) | {"amount": f"{line.amount:.2f}"} for line in [duties, *breakdown.lines]]
         amount = breakdown.indemnity_before_liability
         if amount > 0:
             reservation = await upstreams.reserve_liability(
@@ -159,6 +184,7 @@ async def record_recovery(
     now: datetime,
 ) -> Recovery:
     """A recovery after the indemnity: insurer share = indemnity ÷ eligible loss, the rest to the insured."""
+    not_after_today(received_on, today=now.date(), field="received_on")
     async with uow:
         repo = ClaimRepository(uow.session, dialect=uow.dialect)
         claim = await visible_claim(repo, claim_id, principal)

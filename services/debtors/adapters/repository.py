@@ -178,6 +178,7 @@ class Repository:
             t.c.court,
             t.c.closure_reason,
             t.c.simplified,
+            t.c.court_seat,
         )
         found: dict[uuid.UUID, list[ProcedureEvent]] = {debtor_id: [] for debtor_id in debtor_ids}
         if not debtor_ids:
@@ -185,7 +186,7 @@ class Repository:
         rows = await self.session.execute(
             select(*columns).where(one_of(t.c.debtor_id, debtor_ids, dialect=self.dialect))
         )
-        for debtor_id, procedure, event, judged, published, court, closure, simplified in rows:
+        for debtor_id, procedure, event, judged, published, court, closure, simplified, seat in rows:
             found[debtor_id].append(
                 ProcedureEvent(
                     procedure=ProcedureType(procedure),
@@ -195,6 +196,7 @@ class Repository:
                     court=court,
                     closure_reason=ClosureReason(closure) if closure else None,
                     simplified=simplified,
+                    court_seat=seat,
                 )
             )
         return found

@@ -156,8 +156,10 @@ class ProcedureEventRow(Table, table=True):
     judgment_date: date
     publication_date: date | None = None
     court: str | None = Field(default=None, max_length=200)
+    court_seat: str | None = Field(default=None, max_length=6)
     closure_reason: str | None = Field(default=None, max_length=30)
     simplified: bool = False
     creance_deadline: date | None = None
+    creance_deadline_legal: date | None = None
     recorded_at: datetime = Field(sa_type=UTCDateTime())
     recorded_by: str = Field(max_length=128)

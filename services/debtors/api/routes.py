@@ -30,6 +30,7 @@ from services.debtors.api.schemas import (
     RequestOut,
     VersionOut,
 )
+from services.debtors.domain.courts import court_seat
 from services.debtors.domain.limits import LimitInForce
 from services.debtors.domain.procedures import ProcedureEvent, ProcedureState
 from services.debtors.service_layer import (
@@ -183,6 +184,9 @@ def _procedure_out(debtor_id: uuid.UUID, state: ProcedureState, history: list[Pr
         opened_on=state.opened_on,
         opening_publication_date=state.opening_publication_date,
         creance_deadline=state.creance_deadline,
+        creance_deadline_legal=state.creance_deadline_legal,
+        opening_court=state.opening_court,
+        opening_court_seat=state.opening_court_seat,
         opening_missing=state.opening_missing,
         history=[ProcedureEventOut.model_validate(row, from_attributes=True) for row in history],
     )
@@ -247,6 +251,7 @@ async def post_procedure_event(
         publication_date=body.publication_date,
         court=body.court,
         closure_reason=body.closure_reason,
+        court_seat=body.court_seat or court_seat(body.court),
     )
     state, history = await procedures.record_event(
         uow, outbox, debtor_id=debtor_id, event=event, actor=actor, now=clock.now()

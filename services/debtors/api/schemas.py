@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, model_validator
 
+from services.debtors.domain.courts import SEATS
 from services.debtors.domain.limits import CoverStopReason, Decision, LimitSource, RequestStatus
 from services.debtors.domain.procedures import ClosureReason, ProcedureEventKind, ProcedureType
 from services.kit.money import Amount, CountryCode, CurrencyCode, PositiveAmount
@@ -134,12 +135,20 @@ class DebtorExposureOut(ResponseBody):
     lines: list[ExposureOut]
 
 
+CourtSeat = Literal[tuple(sorted(SEATS))]  # type: ignore[valid-type]
+
+
 class ProcedureEventIn(RequestBody):
     procedure: ProcedureType
     event: ProcedureEventKind
     judgment_date: Day
     publication_date: Day | None = None
     court: Annotated[str, Field(max_length=200)] | None = None
+    court_seat: CourtSeat | None = Field(
+        None,
+        description="Where the court sits: FR (metropolitan France), FR-57/FR-67/FR-68 (Alsace-Moselle) or an "
+        "overseas territory (GP, MQ, GF, RE, YT, PM, BL, MF, WF, PF, NC); read from the court's name if left out.",
+    )
     closure_reason: ClosureReason | None = None
 
     @model_validator(mode="after")
@@ -160,8 +169,12 @@ class ProcedureEventOut(ResponseBody):
     judgment_date: Day
     publication_date: Day | None
     court: str | None
+    court_seat: str | None
     closure_reason: ClosureReason | None
-    creance_deadline: Day | None
+    creance_deadline: Day | None = Field(description="The day the créance is due (moved past a day off).")
+    creance_deadline_legal: Day | None = Field(
+        description="Two months from the publication, before a Saturday, Sunday or holiday moves it (CPC art. 642)."
+    )
     recorded_at: datetime
 
 
@@ -172,7 +185,12 @@ class ProcedureStateOut(ResponseBody):
     insolvent: bool
     opened_on: Day | None
     opening_publication_date: Day | None
-    creance_deadline: Day | None
+    creance_deadline: Day | None = Field(
+        description="For a creditor living where the court sits; 2 more months for one living elsewhere (R622-24)."
+    )
+    creance_deadline_legal: Day | None
+    opening_court: str | None
+    opening_court_seat: str | None
     opening_missing: bool = Field(
         description="Open procedure seen without its opening judgment: the deadline is unknown."
     )

@@ -11,6 +11,7 @@ from typing import Any
 
 import orjson
 
+from services.debtors.domain.courts import court_seat
 from services.debtors.domain.procedures import ClosureReason, ProcedureEvent, ProcedureEventKind, ProcedureType
 
 FRENCH_MONTHS = {
@@ -27,15 +28,48 @@ FRENCH_MONTHS = {
     "novembre": 11,
     "decembre": 12,
 }
-GENERIC_NATURE = "autre jugement et ordonnance"
-# Notices published among collective procedures that are not judgments on the procedure itself.
-NOT_A_JUDGMENT = (
-    "etat des creances",
-    "depot de l'etat",
-    "liste des creances",
-    "etat des restitutions",
-    "avis de depot",
+# Natures that say only "a judgment": the judgment itself is told in complementJugement.
+GENERIC_NATURES = frozenset(
+    {
+        "",
+        "autre jugement et ordonnance",
+        "autre jugement prononcant",
+        "autre jugement d'ouverture",
+        "autre jugement de cloture",
+        "autre arret de la cour d'appel",
+        "arret de la cour d'appel infirmant une decision soumise a publicite",
+    }
 )
+# Notices published among collective procedures that are not judgments on the procedure itself.
+NOTICES = re.compile(
+    r"etat des creances|etat de collocation|projet de repartition|liste des creances|etat des restitutions"
+    r"|avis de depot|depot de l'etat|depot du projet"
+)
+# What is said of the observation period (renewed, extended, ended) changes nothing a creditor acts on.
+OBSERVATION_PERIOD = re.compile(r"[a-z']*\s*(de |d')?la periode d'observation")
+PLAN = re.compile(
+    r"plan (?:de |d')?(sauvegarde (?:financiere )?acceleree|sauvegarde|redressement|continuation|cession"
+    r"|traitement de sortie de crise)"
+)
+PROCEDURES = (
+    (re.compile(r"sauvegarde (?:financiere )?acceleree"), ProcedureType.SAUVEGARDE_ACCELEREE),
+    (re.compile(r"sauvegarde"), ProcedureType.SAUVEGARDE),
+    (re.compile(r"redressement judiciaire"), ProcedureType.REDRESSEMENT_JUDICIAIRE),
+    (re.compile(r"liquidation (?:judiciaire|des biens)"), ProcedureType.LIQUIDATION_JUDICIAIRE),
+)
+CONVERTED_TO = re.compile(r"\ben (redressement judiciaire|liquidation (?:judiciaire|des biens))")
+LJ_PRONOUNCED = re.compile(r"prononc\w* (?:la |une )?liquidation judiciaire")
+ACTS = {
+    "reversal": re.compile(r"\binfirm"),
+    "conversion": re.compile(r"\bconver(?:sion|ti)"),
+    "resolution": re.compile(r"\bresolution (?:du|de|d'un) plan"),
+    "reopening": re.compile(r"reprise de la procedure|\breouverture"),
+    "extension": re.compile(r"\bextension\b|\betendant\b"),
+    "opening": re.compile(r"\bouverture\b|\bouvrant\b"),
+    "plan_modified": re.compile(r"\bmodifi\w* (?:le |du |un )?plan\b|\bmodification du plan\b"),
+    "plan_adopted": re.compile(r"\barret\w* (?:le |un )?plan\b|\bjugement de plan\b|\bhomologu\w* (?:le |un )?plan\b"),
+    "closure": re.compile(r"\bcloture\b|\bmet\w* fin a la procedure\b"),
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,63 +139,130 @@ def _siren(record: dict[str, Any]) -> str:
     raise ValueError("no valid SIREN in registre")
 
 
+Judgment = tuple[ProcedureType, ProcedureEventKind, ClosureReason | None, bool]
+
+
 @lru_cache(maxsize=8192)
-def classify(
-    nature: str, complement: str
-) -> tuple[ProcedureType, ProcedureEventKind, ClosureReason | None, bool] | str:
-    """What judgment a notice's wording names, or why it names none (cached: wordings repeat)."""
+def classify(nature: str, complement: str) -> Judgment | str:
+    """What a notice's wording pronounces, read as a whole, or why it pronounces nothing (cached: wordings repeat)."""
     nature, complement = plain(nature), plain(complement)
-    # The generic nature says nothing: the real judgment is in the complement.
-    text = complement if (not nature or nature == GENERIC_NATURE) else nature
-    if any(marker in text for marker in NOT_A_JUDGMENT):
-        return "not a judgment on the procedure"
-    found = _event_in(text)
-    if found is None:
-        return f"no known judgment in {text[:80]!r}"
-    kind, closure_reason = found
-    procedure = _procedure_in(text)
-    if procedure is None:
-        if kind != ProcedureEventKind.CLOSURE:
-            return f"no known procedure in {text[:80]!r}"
-        procedure = ProcedureType.LIQUIDATION_JUDICIAIRE  # closures for lack of assets end a liquidation
-    return procedure, kind, closure_reason, "simplifiee" in text
+    # A generic nature says nothing: the judgment is told in the complement.
+    text = f"{nature} : {complement}" if nature in GENERIC_NATURES else nature
+    if NOTICES.search(text):
+        return "a notice of the procedure, not a judgment on it"
+    if "confirm" in text.replace("infirm", ""):
+        return "confirmed on appeal: nothing changes"
+    plans = [match.group(1) for match in PLAN.finditer(text)]
+    # Without the plan's own name ("plan de redressement"), a procedure named is one the judgment pronounces.
+    rest = OBSERVATION_PERIOD.sub(" ", PLAN.sub("plan", text))
+    found = {act: pattern.search(rest) for act, pattern in ACTS.items()}
+    judgment = _pronounced(rest, found, plan=_plan_procedure(plans, rest))
+    if isinstance(judgment, str):
+        return f"{judgment} in {text[:80]!r}"
+    procedure, kind, reason = judgment
+    return procedure, kind, reason, "simplifiee" in text
 
 
-def _procedure_in(text: str) -> ProcedureType | None:
-    if "sauvegarde acceleree" in text:
-        return ProcedureType.SAUVEGARDE_ACCELEREE
-    if "sauvegarde" in text:
-        return ProcedureType.SAUVEGARDE
-    if "redressement" in text:
-        return ProcedureType.REDRESSEMENT_JUDICIAIRE
-    if "liquidation" in text:
-        return ProcedureType.LIQUIDATION_JUDICIAIRE
+def _pronounced(
+    rest: str, found: dict[str, re.Match[str] | None], *, plan: ProcedureType | None
+) -> tuple[ProcedureType, ProcedureEventKind, ClosureReason | None] | str:
+    """The judgment's effect on the procedure: the strongest act it pronounces, whatever the order of its words."""
+    Kind = ProcedureEventKind
+    if found["reversal"]:
+        if found["conversion"]:
+            return "an appeal against a conversion: enter the procedure by hand"
+        reversed_procedure = _procedure_after(rest, 0) or plan
+        return (reversed_procedure, Kind.REVERSED_ON_APPEAL, None) if reversed_procedure else "no procedure named"
+    if found["conversion"]:
+        target = CONVERTED_TO.search(rest)
+        return (_procedure_after(target.group(1), 0), Kind.CONVERSION, None) if target else "no procedure converted to"  # type: ignore[return-value]
+    if found["resolution"]:
+        # A plan's resolution that pronounces a liquidation or a redressement converts the procedure (L626-27).
+        pronounced = {procedure for pattern, procedure in PROCEDURES if pattern.search(rest)}
+        for procedure in (ProcedureType.LIQUIDATION_JUDICIAIRE, ProcedureType.REDRESSEMENT_JUDICIAIRE):
+            if procedure in pronounced:
+                return procedure, Kind.CONVERSION, None
+        return plan or ProcedureType.REDRESSEMENT_JUDICIAIRE, Kind.PLAN_RESOLUTION, None
+    if found["reopening"]:
+        return ProcedureType.LIQUIDATION_JUDICIAIRE, Kind.REOPENING, None
+    for act, kind in (("extension", Kind.EXTENSION), ("opening", Kind.OPENING)):
+        match = found[act]
+        if match:
+            procedure = _procedure_after(rest, match.start())
+            return (procedure, kind, None) if procedure else "no known procedure"
+    if not found["closure"] and LJ_PRONOUNCED.search(rest):
+        return ProcedureType.LIQUIDATION_JUDICIAIRE, Kind.CONVERSION, None
+    for act, kind in (("plan_modified", Kind.PLAN_MODIFIED), ("plan_adopted", Kind.PLAN_ADOPTED)):
+        match = found[act]
+        if match:
+            return plan or _procedure_after(rest, 0) or ProcedureType.REDRESSEMENT_JUDICIAIRE, kind, None
+    closure = found["closure"]
+    if closure:
+        reason = ClosureReason.PROCEDURE_ENDED
+        if "insuffisance d'actif" in rest:
+            reason = ClosureReason.LACK_OF_ASSETS
+        elif "extinction du passif" in rest:
+            reason = ClosureReason.EXTINGUISHED_DEBTS
+        # Closures for lack of assets or extinguished debts end a liquidation (L643-9).
+        procedure = _procedure_after(rest, closure.start()) or ProcedureType.LIQUIDATION_JUDICIAIRE
+        return procedure, Kind.CLOSURE, reason
+    return "no known judgment"
+
+
+def _procedure_after(text: str, position: int) -> ProcedureType | None:
+    """The procedure named first from `position` on (the most precise name where two start together)."""
+    found = [
+        (match.start(), -len(match.group(0)), procedure)
+        for pattern, procedure in PROCEDURES
+        if (match := pattern.search(text, position))
+    ]
+    return min(found)[2] if found else None
+
+
+def _plan_procedure(plans: list[str], text: str) -> ProcedureType | None:
+    """The procedure a plan belongs to: sauvegarde, or redressement (a sale plan in a liquidation is the LJ's)."""
+    for kind in plans:
+        if kind.startswith("sauvegarde"):
+            return ProcedureType.SAUVEGARDE_ACCELEREE if "acceleree" in kind else ProcedureType.SAUVEGARDE
+        if kind in {"redressement", "continuation"}:
+            return ProcedureType.REDRESSEMENT_JUDICIAIRE
+        if kind == "cession":
+            liquidation = "liquidation" in text.replace("et la liquidation", "")
+            return ProcedureType.LIQUIDATION_JUDICIAIRE if liquidation else ProcedureType.REDRESSEMENT_JUDICIAIRE
     return None
 
 
-def _event_in(text: str) -> tuple[ProcedureEventKind, ClosureReason | None] | None:
-    if "conversion" in text:
-        return ProcedureEventKind.CONVERSION, None
-    if "cloture" in text:
-        if "extinction du passif" in text:
-            return ProcedureEventKind.CLOSURE, ClosureReason.EXTINGUISHED_DEBTS
-        return ProcedureEventKind.CLOSURE, ClosureReason.LACK_OF_ASSETS
-    if "resolution du plan" in text:
-        return ProcedureEventKind.PLAN_RESOLUTION, None
-    if "plan" in text and ("arretant" in text or "arrete" in text):
-        return ProcedureEventKind.PLAN_ADOPTED, None
-    if "ouverture" in text or "ouvrant" in text:
-        return ProcedureEventKind.OPENING, None
-    return None
+def _previous_publication(record: dict[str, Any]) -> date | None:
+    """The publication a rectificatif corrects (parutionavisprecedent), if the record says which."""
+    previous = record.get("parutionavisprecedent")
+    if isinstance(previous, str):
+        previous = orjson.loads(previous) if previous.strip().startswith("{") else None
+    if not isinstance(previous, dict):
+        return None
+    day = previous.get("dateParution") or previous.get("dateparution")
+    return date.fromisoformat(str(day)[:10]) if day else None
 
 
-def read_record(record: dict[str, Any]) -> Announcement | Ignored:
+def _publication(record: dict[str, Any]) -> date | None:
+    """The day the créance deadline runs from: a rectificatif keeps the first publication's (never a later day)."""
+    published = record.get("dateparution")
+    day = date.fromisoformat(str(published)) if published else None
+    if plain(str(record.get("typeavis") or "")) == "rectificatif":
+        corrected = _previous_publication(record)
+        if corrected is not None and (day is None or corrected < day):
+            return corrected
+    return day
+
+
+def read_record(record: dict[str, Any], *, today: date | None = None) -> Announcement | Ignored:
     """One record → an announcement, or why it is ignored. Never raises on bad input."""
     announcement_id = record.get("id") if isinstance(record.get("id"), str) else None
     if record.get("familleavis") != "collective":
         return Ignored(announcement_id, "not a collective procedure notice")
     if not announcement_id:
         return Ignored(None, "no announcement id")
+    if plain(str(record.get("typeavis") or "")) == "annulation":
+        return Ignored(announcement_id, "cancels an earlier announcement: enter the change by hand")
     try:
         judgment = _judgment(record)
         siren = _siren(record)
@@ -169,15 +270,20 @@ def read_record(record: dict[str, Any]) -> Announcement | Ignored:
         if isinstance(found, str):
             return Ignored(announcement_id, found)
         procedure, kind, closure_reason, simplified = found
-        publication = record.get("dateparution")
+        published = record.get("dateparution")
+        if today is not None and published and date.fromisoformat(str(published)) > today:
+            return Ignored(announcement_id, f"published on {published}, after today")
+        tribunal = record.get("tribunal") if isinstance(record.get("tribunal"), str) else None
+        department = record.get("numerodepartement")
         event = ProcedureEvent(
             procedure=procedure,
             event=kind,
             judgment_date=parse_judgment_date(str(judgment.get("date") or "")),
-            publication_date=date.fromisoformat(publication) if publication else None,
-            court=record.get("tribunal"),
+            publication_date=_publication(record),
+            court=tribunal,
             closure_reason=closure_reason,
             simplified=simplified,
+            court_seat=court_seat(tribunal, str(department) if department else None),
         )
     except (ValueError, TypeError) as exc:
         return Ignored(announcement_id, f"unreadable record: {exc}")

@@ -22,6 +22,7 @@ from services.debtors.domain.procedures import (
 )
 from services.kit.auth import Principal
 from services.kit.bulk import alongside
+from services.kit.dates import not_after_today
 from services.kit.outbox import Outbox
 from services.kit.types import new_id
 from services.kit.uow import UnitOfWork
@@ -39,6 +40,7 @@ def event_of(row: ProcedureEventRow) -> ProcedureEvent:
         court=row.court,
         closure_reason=ClosureReason(row.closure_reason) if row.closure_reason else None,
         simplified=row.simplified,
+        court_seat=row.court_seat,
     )
 
 
@@ -52,6 +54,7 @@ def _row(
     actor: str,
     now: datetime,
 ) -> dict[str, Any]:
+    creance = event.creance
     return {
         "id": new_id(),
         "announcement_id": announcement_id,
@@ -63,9 +66,11 @@ def _row(
         "judgment_date": event.judgment_date,
         "publication_date": event.publication_date,
         "court": event.court[:200] if event.court else None,
+        "court_seat": event.court_seat,
         "closure_reason": event.closure_reason.value if event.closure_reason else None,
         "simplified": event.simplified,
-        "creance_deadline": event.creance_deadline,
+        "creance_deadline": creance.due if creance else None,
+        "creance_deadline_legal": creance.legal if creance else None,
         "recorded_at": now,
         "recorded_by": actor,
     }
@@ -90,7 +95,9 @@ def procedure_changed(
             "judgment_date": _iso(row["judgment_date"]),
             "publication_date": _iso(row["publication_date"]),
             "creance_deadline": _iso(row["creance_deadline"]),
+            "creance_deadline_legal": _iso(row["creance_deadline_legal"]),
             "court": row["court"],
+            "court_seat": row["court_seat"],
         },
         "state": {
             "procedure": state.procedure.value if state.procedure else None,
@@ -99,7 +106,10 @@ def procedure_changed(
             "opened_on": _iso(state.opened_on),
             "opening_publication_date": _iso(state.opening_publication_date),
             "creance_deadline": _iso(state.creance_deadline),
+            "creance_deadline_legal": _iso(state.creance_deadline_legal),
             "opening_missing": state.opening_missing,
+            "opening_court": state.opening_court,
+            "opening_court_seat": state.opening_court_seat,
         },
     }
 
@@ -136,7 +146,10 @@ async def _announce(
 async def record_event(
     uow: UnitOfWork, outbox: Outbox, *, debtor_id: uuid.UUID, event: ProcedureEvent, actor: Principal, now: datetime
 ) -> tuple[ProcedureState, list[ProcedureEventRow]]:
-    """A judgment entered by a claims handler."""
+    """A judgment entered by a claims handler; a judgment is a fact, never dated after today."""
+    not_after_today(event.judgment_date, today=now.date(), field="judgment_date")
+    if event.publication_date is not None:
+        not_after_today(event.publication_date, today=now.date(), field="publication_date")
     async with uow:
         repo = Repository(uow.session, dialect=uow.dialect)
         debtor = await repo.debtor(debtor_id)
@@ -176,7 +189,7 @@ async def ingest(
     report = IngestionReport(received=len(records))
     fresh: dict[str, Announcement] = {}
     for record in records:
-        read = read_record(record) if isinstance(record, dict) else Ignored(None, "not a JSON object")
+        read = read_record(record, today=now.date()) if isinstance(record, dict) else Ignored(None, "not a JSON object")
         if isinstance(read, Ignored):
             report.ignored += 1
             if len(report.ignored_details) < MAX_IGNORED_DETAILS:

@@ -30,6 +30,7 @@ class Policy(Table, table=True):
     insured_id: str = Field(max_length=64, index=True)
     insured_name: str = Field(max_length=200)
     insured_country: str = Field(max_length=2)
+    insured_postcode: str | None = Field(default=None, max_length=10)
     currency: str = Field(max_length=3)
     start_date: date
     end_date: date
@@ -47,6 +48,8 @@ class Policy(Table, table=True):
     max_liability: Decimal = Field(sa_type=ExactDecimal(2))
     covered_countries: list[str] = Field(sa_column=Column(JSON, nullable=False))
     collection: dict[str, int] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    collection_duties_required: bool = True
+    limit_reduction_notice_days: int = 0
     created_at: datetime = Field(sa_type=UTCDateTime())
     created_by: str = Field(max_length=128)
     updated_at: datetime = Field(sa_type=UTCDateTime())

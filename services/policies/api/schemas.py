@@ -19,6 +19,8 @@ Countries = Annotated[list[CountryCode], Field(min_length=1, max_length=250)]
 
 
 PeriodDays = Annotated[int, Field(ge=1, le=365)]
+NoticeDays = Annotated[int, Field(ge=0, le=365)]
+Postcode = Annotated[str, Field(min_length=2, max_length=10, pattern=r"^[A-Za-z0-9][A-Za-z0-9 -]*$")]
 
 
 class CollectionTerms(RequestBody):
@@ -47,6 +49,14 @@ class Terms(RequestBody):
     max_liability: PositiveAmount
     covered_countries: Countries
     collection: CollectionTerms = CollectionTerms()
+    collection_duties_required: bool = Field(
+        True,
+        description="A protracted-default indemnity waits until the insured's collection duties are met "
+        "(a formal notice, a court route or a handover on record).",
+    )
+    limit_reduction_notice_days: NoticeDays = Field(
+        0, description="Days' notice before a credit limit's reduction or withdrawal takes effect."
+    )
 
     @model_validator(mode="after")
     def _distinct_countries(self) -> Terms:
@@ -67,6 +77,8 @@ class TermsPatch(PatchBody):
     max_liability: PositiveAmount | None = None
     covered_countries: Countries | None = None
     collection: CollectionTerms | None = None
+    collection_duties_required: bool | None = None
+    limit_reduction_notice_days: NoticeDays | None = None
 
 
 class PolicyCreate(RequestBody):
@@ -74,6 +86,9 @@ class PolicyCreate(RequestBody):
     insured_id: Identifier
     insured_name: Annotated[str, Field(min_length=1, max_length=200)]
     insured_country: CountryCode
+    insured_postcode: Postcode | None = Field(
+        None, description="The insured's postal code: a French one of 97x/98x is an overseas domicile."
+    )
     currency: CurrencyCode
     start_date: Day
     end_date: Day
@@ -85,6 +100,7 @@ class PolicyPatch(PatchBody):
 
     status: PolicyStatus | None = None
     insured_name: Annotated[str, Field(min_length=1, max_length=200)] | None = None
+    insured_postcode: Postcode | None = None
     start_date: Day | None = None
     end_date: Day | None = None
     terms: TermsPatch | None = None
@@ -110,6 +126,8 @@ class TermsOut(ResponseBody):
     max_liability: Amount
     covered_countries: list[str]
     collection: CollectionTermsOut
+    collection_duties_required: bool
+    limit_reduction_notice_days: int
 
 
 class PolicyOut(ResponseBody):
@@ -118,6 +136,7 @@ class PolicyOut(ResponseBody):
     insured_id: str
     insured_name: str
     insured_country: str
+    insured_postcode: str | None
     currency: str
     start_date: Day
     end_date: Day
@@ -175,6 +194,7 @@ class CoverTermsOut(ResponseBody):
 
     currency: str
     insured_country: str
+    insured_postcode: str | None
     percentage_of_cover: Rate
     claim_threshold: Amount
     deductible: Amount
@@ -183,6 +203,7 @@ class CoverTermsOut(ResponseBody):
     max_extension_days: int
     waiting_period_days: int
     collection: CollectionTermsOut
+    collection_duties_required: bool
 
 
 class CoverCheckOut(ResponseBody):

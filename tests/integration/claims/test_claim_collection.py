@@ -78,7 +78,7 @@ async def test_injonction_de_payer_lapses_then_is_opposed_then_ends_in_a_judgmen
     at(clock, "2026-06-25")
     assert next_of(await track.track()) == ("summon_in_refere", "2026-07-23")  # no documents on file yet
     await track.refused("injonction_requested", "2026-06-25", "COLLECTION_DOCUMENTS_MISSING")
-    await track.refused("injonction_served", "2026-06-25", "COLLECTION_ACTION_OUT_OF_ORDER")
+    await track.refused("injonction_served", "2026-06-25", "COLLECTION_ACTION_OUT_OF_ORDER", served_to_person=True)
     await track.refused("reminder", "2026-06-26", "COLLECTION_ACTION_IN_FUTURE")
     with_proofs = await track.ok("documents_added", "2026-06-25", documents=PROOFS)
     assert next_of(with_proofs) == ("request_injonction_de_payer", "2026-07-23")
@@ -89,7 +89,8 @@ async def test_injonction_de_payer_lapses_then_is_opposed_then_ends_in_a_judgmen
     granted = await track.ok(
         "injonction_granted", "2026-07-01", documents=[{"kind": "court_decision", "reference": "IP-1"}]
     )
-    assert next_of(granted) == ("serve_order", "2027-01-01")
+    # Six months end on 1 January 2027, New Year's Day: the order may be served until Monday 4 January.
+    assert next_of(granted) == ("serve_order", "2027-01-04") and granted["next_step"]["due_legal"] == "2027-01-01"
 
     # Not served within six months: the order lapses, and a new request may be filed.
     at(clock, "2027-01-05")
@@ -97,16 +98,17 @@ async def test_injonction_de_payer_lapses_then_is_opposed_then_ends_in_a_judgmen
     assert lapsed["route"] is None
     assert lapsed["routes_tried"] == [{"route": "injonction_de_payer", "outcome": "lapsed"}]
     assert next_of(lapsed)[0] == "request_injonction_de_payer"
-    await track.refused("injonction_served", "2027-01-04", "ORDER_LAPSED")
+    await track.refused("injonction_served", "2027-01-05", "ORDER_LAPSED", served_to_person=True)
     await track.ok("injonction_requested", "2027-01-05")
     await track.ok("injonction_granted", "2027-01-05")
-    served = await track.ok("injonction_served", "2027-01-05")
+    served = await track.ok("injonction_served", "2027-01-05", served_to_person=True)
     assert next_of(served) == ("await_opposition_window", "2027-02-05")
     assert served["next_step"]["by"] == "debtor"
 
     at(clock, "2027-02-20")
     await track.refused("injonction_opposed", "2027-02-20", "OPPOSITION_OUT_OF_TIME")
-    await track.refused("injonction_enforceable", "2027-02-05", "OPPOSITION_WINDOW_OPEN")
+    # Since 1 March 2022 there is no executory formula to ask for: the order carries it.
+    await track.refused("injonction_enforceable", "2027-02-06", "VALIDATION_FAILED")
     opposed = await track.ok("injonction_opposed", "2027-02-01", hearing_on="2027-04-01")
     assert (opposed["stage"], next_of(opposed)) == ("opposed", ("attend_hearing", "2027-04-01"))
 

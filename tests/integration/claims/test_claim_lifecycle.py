@@ -11,22 +11,25 @@ import httpx
 from services.kit.clock import FixedClock
 from tests.builders import invoice, policy_body
 from tests.integration.claims.events import LJ, procedure_event
-from tests.integration.claims.reading import as_read
-from tests.support import Tokens
+from tests.integration.claims.reading import as_read, formal_notice
+from tests.support import Tokens, at
 
 
 async def test_insolvency_then_creance_in_time_then_indemnity_and_recovery(
-    claims_service: httpx.AsyncClient, tokens: Tokens, claim: dict[str, Any], debtor_id: str
+    claims_service: httpx.AsyncClient, tokens: Tokens, claim: dict[str, Any], debtor_id: str, clock: FixedClock
 ) -> None:
     url = f"/v1/claims/{claim['id']}"
+    at(clock, "2026-06-20")
     paid = await claims_service.post(
         f"{url}/payments-received", json={"amount": "3000.00", "received_on": "2026-06-20"}, headers=tokens.insured()
     )
     assert paid.status_code == 201 and paid.json()["status"] == "open"
+    at(clock, "2026-07-10")
     await procedure_event(claims_service, debtor_id, "evt-lj", LJ)
     await procedure_event(claims_service, debtor_id, "evt-lj", LJ)  # redelivered: no second effect
     insolvent = (await claims_service.get(url, headers=tokens.insured())).json()
     assert insolvent["status"] == "insolvency" and insolvent["deadlines"]["creance_deadline"] == "2026-09-09"
+    at(clock, "2026-09-10")
     late = await claims_service.post(
         f"{url}/creance-filings",
         json={"filed_on": "2026-09-10", "amount": "15000.00", "court_officer": "Me X"},
@@ -46,8 +49,12 @@ async def test_insolvency_then_creance_in_time_then_indemnity_and_recovery(
     indemnity = paid_out.json()
     assert (indemnity["eligible_loss"], indemnity["amount"]) == ("10000.00", "8500.00")
     assert [line["rule"] for line in indemnity["breakdown"]][-1] == "indemnity"
+    # An insolvency loss: the procedure stayed individual actions, collection duties are moot (L622-21).
+    assert indemnity["breakdown"][0]["rule"] == "collection_duties"
+    assert indemnity["breakdown"][0]["detail"].startswith("moot")
     again = await claims_service.post(f"{url}/indemnity", headers=tokens.handler())
     assert again.status_code == 200 and again.json() == indemnity
+    at(clock, "2026-12-01")
     recovered = await claims_service.post(
         f"{url}/recoveries", json={"amount": "1000.00", "received_on": "2026-12-01"}, headers=tokens.handler()
     )
@@ -74,11 +81,13 @@ async def test_insolvency_then_creance_in_time_then_indemnity_and_recovery(
 
 
 async def test_protracted_default_becomes_indemnifiable_when_the_waiting_period_ends(
-    claims_service: httpx.AsyncClient, tokens: Tokens, claim: dict[str, Any]
+    claims_service: httpx.AsyncClient, tokens: Tokens, claim: dict[str, Any], clock: FixedClock
 ) -> None:
     url = f"/v1/claims/{claim['id']}"
+    await formal_notice(claims_service, url, tokens.insured(), "2026-06-15")
+    at(clock, "2026-10-28")
     before = await claims_service.post("/v1/claims/sweeps", json={"on": "2026-10-27"}, headers=tokens.handler())
-    assert before.json() == {"on": "2026-10-27", "indemnifiable": 0, "forfeited": 0}
+    assert before.json() == {"on": "2026-10-27", "indemnifiable": 0, "forfeited": 0, "creance_missed": 0}
     runs = await asyncio.gather(
         *(
             claims_service.post("/v1/claims/sweeps", json={"on": "2026-10-28"}, headers=tokens.handler())
@@ -92,37 +101,38 @@ async def test_protracted_default_becomes_indemnifiable_when_the_waiting_period_
 
 
 async def test_missed_creance_deadline_forfeits_the_claim(
-    claims_service: httpx.AsyncClient, tokens: Tokens, claim: dict[str, Any], debtor_id: str
+    claims_service: httpx.AsyncClient, tokens: Tokens, claim: dict[str, Any], debtor_id: str, clock: FixedClock
 ) -> None:
+    url = f"/v1/claims/{claim['id']}"
+    at(clock, "2026-07-10")
     await procedure_event(claims_service, debtor_id, "evt-lj-2", LJ)
+    at(clock, "2026-09-10")
     swept = await claims_service.post("/v1/claims/sweeps", json={"on": "2026-09-10"}, headers=tokens.handler())
     assert swept.json()["forfeited"] == 1
-    forfeited = (await claims_service.get(f"/v1/claims/{claim['id']}", headers=tokens.insured())).json()
+    forfeited = (await claims_service.get(url, headers=tokens.insured())).json()
     assert forfeited["status"] == "forfeited"
-    refused = await claims_service.post(f"/v1/claims/{claim['id']}/indemnity", headers=tokens.handler())
+    refused = await claims_service.post(f"{url}/indemnity", headers=tokens.handler())
     assert refused.status_code == 409 and refused.json()["current_status"] == "forfeited"
-    relief = {
-        "requested_on": "2027-01-10",
-        "granted_on": "2027-02-01",
-        "creance_filed_on": "2027-02-05",
-        "amount": "15000.00",
-        "court_officer": "Me X",
-    }
+    # Published 2026-07-09: six months end on Saturday 2027-01-09, so the relief may be asked until Monday 11th.
+    at(clock, "2027-02-10")
+    relief = {"requested_on": "2027-01-12", "granted_on": "2027-02-01", "notified_on": "2027-02-03"}
     too_late = await claims_service.post(
-        f"/v1/claims/{claim['id']}/forclusion-relief",
-        json=relief,
-        headers=await as_read(claims_service, f"/v1/claims/{claim['id']}", tokens.handler()),
+        f"{url}/forclusion-relief", json=relief, headers=await as_read(claims_service, url, tokens.handler())
     )
-    assert (
-        too_late.status_code == 422 and too_late.json()["code"] == "RELIEF_TOO_LATE"
-    )  # published 2026-07-09: by 2027-01-09
-    relief["requested_on"] = "2027-01-09"
-    revived = await claims_service.post(
-        f"/v1/claims/{claim['id']}/forclusion-relief",
-        json=relief,
-        headers=await as_read(claims_service, f"/v1/claims/{claim['id']}", tokens.handler()),
+    assert too_late.status_code == 422 and too_late.json()["code"] == "RELIEF_TOO_LATE"
+    relief["requested_on"] = "2027-01-11"
+    relieved = await claims_service.post(
+        f"{url}/forclusion-relief", json=relief, headers=await as_read(claims_service, url, tokens.handler())
     )
-    assert revived.status_code == 201 and revived.json()["status"] == "indemnifiable"
+    # The relief moves nothing by itself: the créance is due again, within half the period of its notification.
+    assert relieved.status_code == 201 and relieved.json()["status"] == "forfeited"
+    assert relieved.json()["deadlines"]["relief_deadline"] == "2027-03-03"
+    filed = await claims_service.post(
+        f"{url}/creance-filings",
+        json={"filed_on": "2027-02-05", "amount": "15000.00", "court_officer": "Me X"},
+        headers=await as_read(claims_service, url, tokens.insured()),
+    )
+    assert filed.status_code == 201 and filed.json()["status"] == "indemnifiable"
 
 
 async def test_fifty_concurrent_payment_calls_pay_once(
@@ -131,7 +141,10 @@ async def test_fifty_concurrent_payment_calls_pay_once(
     tokens: Tokens,
     claim: dict[str, Any],
     policy_id: str,
+    clock: FixedClock,
 ) -> None:
+    await formal_notice(claims_service, f"/v1/claims/{claim['id']}", tokens.insured(), "2026-06-15")
+    at(clock, "2026-12-01")
     await claims_service.post("/v1/claims/sweeps", json={"on": "2026-12-01"}, headers=tokens.handler())
     answers = await asyncio.gather(
         *(claims_service.post(f"/v1/claims/{claim['id']}/indemnity", headers=tokens.handler()) for _ in range(50))
@@ -145,9 +158,10 @@ async def test_fifty_concurrent_payment_calls_pay_once(
 
 
 async def test_settlement_withdrawal_and_illegal_moves(
-    claims_service: httpx.AsyncClient, tokens: Tokens, claim: dict[str, Any]
+    claims_service: httpx.AsyncClient, tokens: Tokens, claim: dict[str, Any], clock: FixedClock
 ) -> None:
     url = f"/v1/claims/{claim['id']}"
+    at(clock, "2026-07-01")
     too_much = await claims_service.post(
         f"{url}/payments-received", json={"amount": "18000.01", "received_on": "2026-06-20"}, headers=tokens.insured()
     )
@@ -247,9 +261,15 @@ async def test_scheduled_sweep_moves_claims_without_being_asked(
 
 
 async def test_maximum_liability_reached_mid_year_caps_the_next_indemnity(
-    claims_service: httpx.AsyncClient, policies: httpx.AsyncClient, debtors: httpx.AsyncClient, tokens: Tokens
+    claims_service: httpx.AsyncClient,
+    policies: httpx.AsyncClient,
+    debtors: httpx.AsyncClient,
+    tokens: Tokens,
+    clock: FixedClock,
 ) -> None:
-    body = policy_body(number="POL-SMALL-MAX", terms={"max_liability": "10000.00", "discretionary_limit": "20000.00"})
+    # A policy that waives the collection duties: the waiting period alone establishes the loss.
+    terms = {"max_liability": "10000.00", "discretionary_limit": "20000.00", "collection_duties_required": False}
+    body = policy_body(number="POL-SMALL-MAX", terms=terms)
     policy = (await policies.post("/v1/policies", json=body, headers=tokens.underwriter())).json()
     await policies.patch(
         f"/v1/policies/{policy['id']}", json={"status": "active"}, headers={**tokens.underwriter(), "If-Match": '"1"'}
@@ -271,12 +291,15 @@ async def test_maximum_liability_reached_mid_year_caps_the_next_indemnity(
             headers=tokens.insured(),
         )
         urls.append(declared.headers["Location"])
+    at(clock, "2026-10-28")
     await claims_service.post("/v1/claims/sweeps", json={"on": "2026-10-28"}, headers=tokens.handler())
     # Each: 10,000 net x 0.90 - 500 = 8,500; the year's maximum of 10,000 leaves 1,500 for the second.
     first = (await claims_service.post(f"{urls[0]}/indemnity", headers=tokens.handler())).json()
     second = (await claims_service.post(f"{urls[1]}/indemnity", headers=tokens.handler())).json()
     assert (first["amount"], second["amount"], second["before_maximum_liability"]) == ("8500.00", "1500.00", "8500.00")
     assert [line["amount"] for line in second["breakdown"] if line["rule"] == "maximum_liability"] == ["1500.00"]
+    assert first["breakdown"][0]["detail"].startswith("waived by the policy")
+    at(clock, "2026-12-01")
     recovered = await claims_service.post(
         f"{urls[1]}/recoveries", json={"amount": "1000.00", "received_on": "2026-12-01"}, headers=tokens.handler()
     )
@@ -289,9 +312,9 @@ async def test_another_insured_gets_404_on_every_claim_route(
     stranger = tokens.insured("INS-BETA")
     url = f"/v1/claims/{claim['id']}"
     bodies = {
-        "payments-received": {"amount": "1.00", "received_on": "2026-06-20"},
+        "payments-received": {"amount": "1.00", "received_on": "2026-06-10"},
         "due-date-extensions": {"invoice_number": "A", "new_due_date": "2026-05-01"},
-        "creance-filings": {"filed_on": "2026-07-01", "amount": "1.00", "court_officer": "Me X"},
+        "creance-filings": {"filed_on": "2026-06-10", "amount": "1.00", "court_officer": "Me X"},
         "withdrawal": {"reason": "x"},
     }
     for path, body in bodies.items():

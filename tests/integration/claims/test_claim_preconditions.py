@@ -11,18 +11,12 @@ from tests.support import Tokens
 
 CHANGES = {
     "due-date-extensions": ("insured", {"invoice_number": "A", "new_due_date": "2026-06-29"}),
-    "creance-filings": ("insured", {"filed_on": "2026-07-01", "amount": "1.00", "court_officer": "Me X"}),
+    "creance-filings": ("insured", {"filed_on": "2026-06-10", "amount": "1.00", "court_officer": "Me X"}),
     "withdrawal": ("insured", {"reason": "paid directly"}),
     "closure": ("handler", {"reason": "closed"}),
     "forclusion-relief": (
         "handler",
-        {
-            "requested_on": "2026-08-01",
-            "granted_on": "2026-08-15",
-            "creance_filed_on": "2026-08-20",
-            "amount": "1.00",
-            "court_officer": "Me X",
-        },
+        {"requested_on": "2026-06-01", "granted_on": "2026-06-05", "notified_on": "2026-06-08"},
     ),
 }
 

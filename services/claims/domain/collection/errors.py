@@ -1,6 +1,6 @@
 """What the collection routes refuse, each by the rule it breaks."""
 
-from services.kit.errors import Forbidden, RuleBroken
+from services.kit.errors import Conflict, Forbidden, RuleBroken
 
 IP_DOCUMENTS = "an invoice and an order form or a delivery note"
 
@@ -37,7 +37,7 @@ class ActionBeforePreviousStep(RuleBroken):
 
 class OrderLapsed(RuleBroken):
     code = "ORDER_LAPSED"
-    title = "The injonction de payer lapsed: it was not served, or its executory formula not asked, in time"
+    title = "The injonction de payer is void: it was not served within 6 months of its date (CPC art. 1411)"
 
 
 class OppositionOutOfTime(RuleBroken):
@@ -45,14 +45,29 @@ class OppositionOutOfTime(RuleBroken):
     title = "The debtor's opposition window had closed"
 
 
-class OppositionWindowOpen(RuleBroken):
-    code = "OPPOSITION_WINDOW_OPEN"
-    title = "The order becomes enforceable only once the opposition window has closed"
+class EnforcementSuspended(RuleBroken):
+    code = "ENFORCEMENT_SUSPENDED"
+    title = "The month after the order's service suspends its enforcement (CPC art. 1422)"
+
+
+class NoDispute(RuleBroken):
+    code = "NO_DISPUTE_ON_RECORD"
+    title = "A settlement ends a dispute; none is on record"
 
 
 class ClaimContested(RuleBroken):
     code = "CLAIM_CONTESTED"
     title = "An injonction de payer is for an uncontested claim; summon the debtor instead"
+
+
+class IndemnityHeldByDispute(Conflict):
+    code = "CLAIM_CONTESTED"
+    title = "The debtor disputes the debt: the indemnity waits for a title or a recorded settlement"
+
+
+class CollectionDutiesUnmet(RuleBroken):
+    code = "COLLECTION_DUTIES_UNMET"
+    title = "The policy asks the insured to collect before a protracted-default indemnity: a duty is unmet"
 
 
 class DocumentsMissing(RuleBroken):

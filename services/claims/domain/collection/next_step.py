@@ -11,11 +11,18 @@ from services.claims.domain.collection.track import (
     CaseFacts,
     Track,
     as_of,
+    certificate_earliest,
+    cheque_payment_end,
+    dispute_holds,
     ip_documents_needed,
+    online_recovery_end,
+    opposition_end,
     running,
+    service_deadline,
     small_claims_answer_end,
+    suspension_end,
 )
-from services.kit.dates import add_months
+from services.kit.dates import Deadline
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,6 +32,12 @@ class NextStep:
     by: str
     detail: str
     route: Route | None = None
+    due_legal: date | None = None  # the period's legal end where a day off moved `due` (CPC art. 642)
+
+
+def _step(action: str, period: Deadline, by: str, detail: str, route: Route | None) -> NextStep:
+    """A step due at a period's end: the day it is due, and its legal day where a day off moved it."""
+    return NextStep(action, period.due, by, detail, route, period.legal if period.moved else None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +52,7 @@ class TrackView:
     enforceable_title: bool
     next_step: NextStep | None
     tried: tuple[tuple[Route, Stage], ...] = field(default=())
+    disputed: bool = False  # a dispute holds the indemnity until a title or a settlement
 
 
 def view(track: Track, *, facts: CaseFacts, rules: CollectionRules) -> TrackView:
@@ -53,14 +67,59 @@ def view(track: Track, *, facts: CaseFacts, rules: CollectionRules) -> TrackView
         enforceable_title=track.title is not None,
         next_step=next_step(track, facts=facts, rules=rules),
         tried=track.tried,
+        disputed=dispute_holds(track, on=facts.today, rules=rules),
     )
+
+
+DUTIES = {
+    "formal_notice": "a mise en demeure sent to the debtor",
+    "court_route": "a court route or a commissaire de justice's recovery started",
+    "handover": "collection handed over to the insurer",
+}
+
+
+def duties_done(track: Track) -> list[str]:
+    """Which collection duties the track has on record."""
+    done = []
+    if track.notice_on:
+        done.append("formal_notice")
+    if track.route or track.tried or track.title:
+        done.append("court_route")
+    if track.handover_requested_on:
+        done.append("handover")
+    return done
 
 
 def duties_met(track: Track, *, facts: CaseFacts) -> bool:
-    """The insured did what the policy asks before a loss is paid: a formal notice, a court route, or a handover."""
-    return bool(
-        facts.suspended or track.notice_on or track.route or track.tried or track.title or track.handover_requested_on
-    )
+    """The insured did what the policy asks before a loss is paid: a formal notice, a court route, or a handover.
+
+    Under a collective procedure individual actions are stayed (Code de commerce L622-21): the duties are moot.
+    """
+    return facts.suspended or bool(duties_done(track))
+
+
+@dataclass(frozen=True, slots=True)
+class DutiesAssessment:
+    """Whether the insured's collection duties stand in the way of a protracted-default indemnity, and why not."""
+
+    state: str  # met, moot, waived or unmet
+    detail: str
+    unmet: tuple[str, ...] = ()
+
+
+def assess_duties(track: Track, *, required: bool, moot: bool) -> DutiesAssessment:
+    """The policy's collection duties before an indemnity: met, moot under a procedure, waived, or unmet."""
+    if moot:
+        # Code de commerce L622-21: the opening of a collective procedure stays every individual action.
+        return DutiesAssessment("moot", "moot: a collective procedure stays individual actions (L622-21)")
+    done = duties_done(track)
+    if not required:
+        waived = [DUTIES[duty] for duty in DUTIES if duty not in done]
+        return DutiesAssessment("waived", "waived by the policy: " + ("; ".join(waived) or "none outstanding"))
+    if done:
+        return DutiesAssessment("met", "met: " + "; ".join(DUTIES[duty] for duty in done))
+    detail = "one of these is required: " + "; ".join(DUTIES.values())
+    return DutiesAssessment("unmet", detail, tuple(DUTIES))
 
 
 def next_step(track: Track, *, facts: CaseFacts, rules: CollectionRules) -> NextStep | None:
@@ -73,11 +132,13 @@ def next_step(track: Track, *, facts: CaseFacts, rules: CollectionRules) -> Next
     if facts.suspended:
         if facts.creance_filed:
             return NextStep("follow_procedure", None, "court_officer", "Créance declared; the procedure distributes.")
+        moved = facts.creance_deadline_legal if facts.creance_deadline_legal != facts.creance_deadline else None
         return NextStep(
             "declare_creance",
             facts.creance_deadline,
             collector,
             "Individual collection is stayed by the collective procedure: declare the créance to the court officer.",
+            due_legal=moved,
         )
     if track.title is not None:
         return NextStep(
@@ -97,33 +158,38 @@ def _route_step(track: Track, *, today: date, rules: CollectionRules, collector:
     if stage == Stage.REQUESTED:
         return NextStep("await_order", None, "court", "The judge grants or refuses the injonction de payer.", route)
     if stage == Stage.ORDER_GRANTED:
-        due = add_months(since, rules.order_service_months)
-        return NextStep("serve_order", due, collector, "Serve the order by commissaire de justice or it lapses.", route)
+        detail = "Serve the order (issued with the executory formula) by commissaire de justice, or it is void."
+        return _step("serve_order", service_deadline(track, rules), collector, detail, route)
     if stage == Stage.ORDER_SERVED:
-        window_end = add_months(since, rules.opposition_months)
-        if today <= window_end:
-            return NextStep("await_opposition_window", window_end, "debtor", "The debtor may oppose the order.", route)
-        return NextStep(
-            "request_enforceable_title",
-            add_months(window_end, rules.enforceable_request_months),
-            collector,
-            "No opposition: ask the court clerk for the executory formula, or the order lapses.",
-            route,
+        window = opposition_end(track, rules)
+        if window is not None:
+            return _step("await_opposition_window", window, "debtor", "The debtor may oppose the order.", route)
+        first_month = suspension_end(track, rules)
+        if today <= first_month.due:
+            detail = "The debtor may oppose; enforcement is suspended for the month after service."
+            return _step("await_opposition_window", first_month, "debtor", detail, route)
+        detail = (
+            "Not served to the debtor in person: opposition stays open until a month after the first measure "
+            "making the debtor's goods unavailable; have a commissaire de justice take it."
         )
+        return NextStep("enforce_order", None, collector, detail, route)
+    if stage == Stage.HANDED_OVER:
+        due = online_recovery_end(track, rules)
+        detail = "The commissaire de justice seeks amicable payment of the handed-over invoices."
+        return NextStep("await_online_recovery", due, "commissaire_de_justice", detail, route)
     if stage in {Stage.OPPOSED, Stage.SUMMONED}:
         detail = "The debtor opposed: ordinary proceedings." if stage == Stage.OPPOSED else "Hearing of the case."
         return NextStep("attend_hearing", track.hearing_on, collector, detail, route)
     if stage == Stage.STARTED:
-        due = small_claims_answer_end(track, rules)
-        return NextStep("await_debtor_agreement", due, "debtor", "The debtor has one month to accept.", route)
+        answer_end = small_claims_answer_end(track, rules)
+        return _step("await_debtor_agreement", answer_end, "debtor", "The debtor has one month to accept.", route)
     if stage == Stage.BOUNCED:
         due = since + timedelta(days=rules.cheque_no_funds_days)
         return NextStep("present_cheque_again", due, collector, "Present the cheque again to the bank.", route)
     if stage == Stage.PRESENTED_AGAIN:
-        earliest = track.on_stage(Stage.BOUNCED) + timedelta(days=rules.cheque_no_funds_days)
-        return NextStep(
+        return _step(
             "obtain_certificate_of_non_payment",
-            earliest,
+            certificate_earliest(track, rules),
             collector,
             "Still unpaid 30 days after the first presentation: the bank issues a certificate of non-payment.",
             route,
@@ -136,10 +202,9 @@ def _route_step(track: Track, *, today: date, rules: CollectionRules, collector:
             "Serve the certificate on the drawer (commissaire de justice).",
             route,
         )
-    period_end = since + timedelta(days=rules.cheque_payment_days)
-    return NextStep(
+    return _step(
         "obtain_enforceable_title",
-        period_end,
+        cheque_payment_end(track, rules),
         collector,
         "Unpaid 15 days after service: the commissaire de justice issues an enforceable title.",
         route,

@@ -14,6 +14,7 @@ class Route(StrEnum):
     ASSIGNATION = "assignation"
     SMALL_CLAIMS = "small_claims"
     BOUNCED_CHEQUE = "bounced_cheque"
+    ONLINE_RECOVERY = "online_recovery"  # a commissaire de justice's amicable recovery through the registry's service
 
 
 class Stage(StrEnum):
@@ -32,16 +33,31 @@ class Stage(StrEnum):
     CERTIFICATE_SERVED = "certificate_served"
     ENFORCEABLE_TITLE = "enforceable_title"
     LAPSED = "lapsed"
+    HANDED_OVER = "handed_over"
+    RECOVERED = "recovered"
+    PAID_IN_PART = "paid_in_part"
+    FAILED = "failed"
 
 
 # A route that reached one of these is over without a title; another route may start.
-ENDED = frozenset({Stage.ORDER_REFUSED, Stage.DISMISSED, Stage.REFUSED, Stage.LAPSED})
+ENDED = frozenset(
+    {
+        Stage.ORDER_REFUSED,
+        Stage.DISMISSED,
+        Stage.REFUSED,
+        Stage.LAPSED,
+        Stage.RECOVERED,
+        Stage.PAID_IN_PART,
+        Stage.FAILED,
+    }
+)
 
 
 class ActionKind(StrEnum):
     REMINDER = "reminder"
     FORMAL_NOTICE = "formal_notice"
     DISPUTE = "dispute"
+    DISPUTE_SETTLED = "dispute_settled"
     DOCUMENTS_ADDED = "documents_added"
     PAYMENT_OBTAINED = "payment_obtained"
     INJONCTION_REQUESTED = "injonction_requested"
@@ -49,7 +65,10 @@ class ActionKind(StrEnum):
     INJONCTION_REFUSED = "injonction_refused"
     INJONCTION_SERVED = "injonction_served"
     INJONCTION_OPPOSED = "injonction_opposed"
-    INJONCTION_ENFORCEABLE = "injonction_enforceable"
+    # Before 1 March 2022 the creditor asked for the executory formula after the opposition window; such steps
+    # recorded then are kept as facts and move nothing (the order now carries the formula when it is issued).
+    LEGACY_EXECUTORY_FORMULA = "legacy_executory_formula"
+    ENFORCEMENT_MEASURE = "enforcement_measure"
     REFERE_SUMMONED = "refere_summoned"
     REFERE_GRANTED = "refere_granted"
     REFERE_REFUSED = "refere_refused"
@@ -66,6 +85,9 @@ class ActionKind(StrEnum):
     CHEQUE_ENFORCEABLE = "cheque_enforceable"
     HANDOVER_REQUESTED = "handover_requested"
     HANDOVER_ACCEPTED = "handover_accepted"
+    ONLINE_RECOVERY_HANDED_OVER = "online_recovery_handed_over"
+    ONLINE_RECOVERY_PAID = "online_recovery_paid"
+    ONLINE_RECOVERY_FAILED = "online_recovery_failed"
 
 
 class DocumentKind(StrEnum):
@@ -94,13 +116,13 @@ class CollectionRules:
     court_action_days: int = 30
     order_service_months: int = 6
     opposition_months: int = 1
-    enforceable_request_months: int = 1
     small_claims_limit: Decimal = Decimal("5000.00")
     small_claims_currency: str = "EUR"
     small_claims_answer_months: int = 1
     cheque_no_funds_days: int = 30
     cheque_payment_days: int = 15
     handover_answer_days: int = 15
+    online_recovery_days: int = 60
 
     def changed(self, overrides: dict[str, Any] | None) -> CollectionRules:
         """These rules with a policy's or a setting's values where given."""
