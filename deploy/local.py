@@ -15,6 +15,7 @@ import sys
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -48,6 +49,9 @@ class Suite:
     log_dir: Path | None = None
     migrate_on_start: bool = False
     """Each service brings its own database to head as it starts (in parallel, no extra interpreter)."""
+    sandbox_offset_days: int | None = None
+    """Sandbox mode: business time runs this many days from the real date, and an admin moves it forward."""
+    sandbox_state_file: Path | None = None
     internal_token: str = field(default_factory=lambda: secrets.token_urlsafe(32))
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
 
@@ -73,6 +77,13 @@ class Suite:
         )
         if self.migrate_on_start:
             env.update({f"{service.upper()}_MIGRATE_ON_START": "true" for service in SERVICES})
+        if self.sandbox_offset_days is not None:
+            for prefix in (*(service.upper() for service in SERVICES), "GATEWAY"):
+                env[f"{prefix}_SANDBOX"] = "true"
+                env[f"{prefix}_SANDBOX_OFFSET_DAYS"] = str(self.sandbox_offset_days)
+            env["GATEWAY_INTERNAL_TOKEN"] = self.internal_token
+            if self.sandbox_state_file is not None:
+                env["GATEWAY_SANDBOX_STATE_FILE"] = str(self.sandbox_state_file)
         env["GATEWAY_JWT_PRIVATE_KEY_FILE"] = str(private)
         env["GATEWAY_CLIENTS_FILE"] = str(self.clients_file)
         env.update(self.extra_env)
@@ -145,9 +156,31 @@ class Suite:
                     process.wait()
 
 
+SANDBOX_STATE = PROJECT_ROOT / "var" / "sandbox-clock.json"
+
+
+def sandbox_offset(state_file: Path, asked: str | None, *, real_today: date) -> int:
+    """Days business time runs from the real date: SANDBOX_TODAY's, else where the sandbox was left, else 0.
+
+    The sandbox only moves forward: a date before the one it was left at is refused (`make clean` starts over).
+    """
+    kept = json.loads(state_file.read_text())["offset_days"] if state_file.exists() else None
+    if not asked:
+        return kept or 0
+    offset = (date.fromisoformat(asked) - real_today).days
+    if kept is not None and offset < kept:
+        left_at = real_today + timedelta(days=kept)
+        raise SystemExit(
+            f"The sandbox is at {left_at}; its clock only moves forward. `make clean` starts it over at {asked}."
+        )
+    return offset
+
+
 def main() -> int:
-    suite = Suite(migrate_on_start=True)
     (PROJECT_ROOT / "var").mkdir(exist_ok=True)
+    offset = sandbox_offset(SANDBOX_STATE, os.environ.get("SANDBOX_TODAY"), real_today=datetime.now(UTC).date())
+    SANDBOX_STATE.write_text(json.dumps({"offset_days": offset}))
+    suite = Suite(migrate_on_start=True, sandbox_offset_days=offset, sandbox_state_file=SANDBOX_STATE)
     print("Starting; each service migrates its SQLite database under var/ first ...", flush=True)
     suite.start()
     try:
@@ -160,6 +193,8 @@ def main() -> int:
     print(f"\ncredit-claims is ready in {seconds:.1f} s")
     print(f"  gateway   {gateway}")
     print(f"  API docs  {gateway}/docs")
+    sandbox_today = datetime.now(UTC).date() + timedelta(days=offset)
+    print(f"  sandbox   today is {sandbox_today}; an admin moves it forward: POST {gateway}/v1/sandbox/clock")
     print("  services  " + "  ".join(f"{name} {suite.url(name)}" for name in SERVICES))
     print("\nDemo clients (client_credentials at POST /oauth/token; secret = <client id>-secret):")
     for client, role in DEMO_CREDENTIALS.items():

@@ -37,6 +37,13 @@ class GatewaySettings(BaseSettings):
     """Requests a second allowed per client on /v1 (0: no limit; `make run` and benchmarks leave it off)."""
     rate_limit_burst: int = 20
     docs_enabled: bool = True
+    internal_token: str | None = None
+    """The services' shared internal token: the gateway needs it only to move a sandbox's clock."""
+    sandbox: bool = False
+    """Sandbox mode (`make run`): an admin moves the suite's business date forward at /v1/sandbox/clock."""
+    sandbox_offset_days: int = 0
+    sandbox_state_file: Path | None = None
+    """Where the sandbox's offset is kept across restarts (make run: var/sandbox-clock.json)."""
 
     def private_key_pem(self) -> str:
         if self.jwt_private_key:

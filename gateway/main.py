@@ -17,14 +17,14 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from gateway import openapi
+from gateway import openapi, sandbox
 from gateway.clients import load_clients
 from gateway.config import GatewaySettings
 from gateway.proxy import Proxy
 from gateway.ratelimit import RateLimit
 from gateway.token import router as token_router
 from services.kit.auth import TokenIssuer, TokenVerifier
-from services.kit.clock import Clock, SystemClock
+from services.kit.clock import Clock, SandboxClock, SystemClock, wall_clock
 from services.kit.errors import UpstreamUnavailable
 from services.kit.observability import Metrics, MetricsMiddleware, RequestIdMiddleware
 from services.kit.problems import install_problem_handlers
@@ -50,14 +50,16 @@ class _ProxiedRoute:
 
 
 class Dispatcher:
-    """/v1/* goes straight to the proxy; everything else (token, probes, docs) to the FastAPI app."""
+    """/v1/* goes straight to the proxy; everything else (token, probes, docs, a sandbox's clock) to the FastAPI app."""
 
-    def __init__(self, api: FastAPI, proxy: Proxy) -> None:
+    def __init__(self, api: FastAPI, proxy: Proxy, *, own: tuple[str, ...] = ()) -> None:
         self.api = api
         self.proxy = proxy
+        self.own = own
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["path"].startswith("/v1/"):
+        path = scope.get("path", "")
+        if scope["type"] == "http" and path.startswith("/v1/") and not (self.own and path.startswith(self.own)):
             segment = scope["path"][4:].split("/", 1)[0]
             scope["route"] = _ProxiedRoute(f"/v1/{segment}")
             await self.proxy(scope, receive, send)
@@ -72,7 +74,8 @@ def create_app(
 ) -> ASGIApp:
     """The gateway ASGI app; `transports` lets tests route upstream calls in process."""
     settings = settings or GatewaySettings()
-    clock = clock or SystemClock()
+    if clock is None:
+        clock = SandboxClock(offset_days=settings.sandbox_offset_days) if settings.sandbox else SystemClock()
     transports = transports or {}
     private_pem = settings.private_key_pem()
     verifier = TokenVerifier(_public_key_of(private_pem), issuer=settings.jwt_issuer, audience=settings.jwt_audience)
@@ -104,6 +107,7 @@ def create_app(
     )
     api.state.settings = settings
     api.state.clock = clock
+    api.state.token_verifier = verifier
     api.state.clients = load_clients(settings.clients_file)
     api.state.token_issuer = TokenIssuer(
         private_pem,
@@ -116,19 +120,25 @@ def create_app(
     api.state.merged_openapi = None
     install_problem_handlers(api)
     api.include_router(token_router)
+    if settings.sandbox:
+        api.state.sandbox_lock = asyncio.Lock()
+        api.include_router(sandbox.router)
     _add_operations_routes(api, settings, upstreams)
 
     proxy = Proxy(
         upstreams=upstreams,
         verifier=verifier,
-        clock=clock,
+        clock=wall_clock(clock),
         max_body=settings.max_body_bytes,
         bulk_limits={path: settings.max_bulk_body_bytes for path in settings.bulk_paths},
         retry_after=settings.retry_after_seconds,
         max_upstream_body=settings.max_upstream_body_bytes,
-        rate_limit=RateLimit(per_second=settings.rate_limit_per_second, burst=settings.rate_limit_burst, clock=clock),
+        rate_limit=RateLimit(
+            per_second=settings.rate_limit_per_second, burst=settings.rate_limit_burst, clock=wall_clock(clock)
+        ),
     )
-    return RequestIdMiddleware(MetricsMiddleware(Dispatcher(api, proxy), api.state.metrics))
+    own = (sandbox.router.prefix + "/",) if settings.sandbox else ()
+    return RequestIdMiddleware(MetricsMiddleware(Dispatcher(api, proxy, own=own), api.state.metrics))
 
 
 def _add_operations_routes(api: FastAPI, settings: GatewaySettings, upstreams: dict[str, Upstream]) -> None:

@@ -13,6 +13,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from gateway.clients import RegisteredClient, secret_matches
+from services.kit.clock import wall_clock
 from services.kit.errors import InvalidInput, MalformedRequest, Unauthenticated
 from services.kit.problems import problem_responses
 
@@ -103,7 +104,7 @@ async def issue_token(request: Request) -> JSONResponse:
     if client is None or not matches:
         raise InvalidClient("Unknown client or wrong secret.", error="invalid_client")
     state = request.app.state
-    token = state.token_issuer.issue(client.principal(), now=state.clock.now())
+    token = state.token_issuer.issue(client.principal(), now=wall_clock(state.clock).now())
     body = TokenOut(
         access_token=token, expires_in=int(state.token_issuer.ttl.total_seconds()), scope=" ".join(sorted(client.roles))
     )

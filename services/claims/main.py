@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from services.claims.adapters.tables import idempotency_keys, outbox
 from services.claims.api import collection, routes
 from services.claims.config import ClaimsSettings
-from services.claims.service_layer.lifecycle import scheduled_sweep
+from services.claims.service_layer.lifecycle import scheduled_sweep, sweep_days_passed
 from services.kit.app import build_service_app
 from services.kit.clock import Clock
 from services.kit.links import Link
@@ -47,4 +47,5 @@ def create_app(
         background=[scheduled_sweep(settings.sweep_every_seconds)] if settings.sweep_every_seconds > 0 else [],
         idempotency=idempotency_keys,
         links=LINKS,
+        days_passed=sweep_days_passed,
     )

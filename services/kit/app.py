@@ -16,7 +16,7 @@ from fastapi.openapi.utils import get_openapi
 from sqlalchemy import Table, text
 
 from services.kit.auth import TokenVerifier
-from services.kit.clock import Clock, SystemClock
+from services.kit.clock import Clock, SandboxClock, SystemClock
 from services.kit.database_guard import DatabaseGuard
 from services.kit.db import Database
 from services.kit.dependencies import known_query_only
@@ -25,6 +25,7 @@ from services.kit.links import Link, add_links
 from services.kit.observability import Metrics, MetricsMiddleware, RequestIdMiddleware, health_router
 from services.kit.outbox import Outbox, Relay, Subscriptions
 from services.kit.problems import PROBLEM_SCHEMA, install_problem_handlers
+from services.kit.sandbox import DaysPassed, sandbox_router
 from services.kit.schema_version import migration_head, upgrade_to_head, version_table
 from services.kit.settings import ServiceSettings
 from services.kit.upstream import Upstream, upstream_client, upstream_transport
@@ -44,10 +45,12 @@ def build_service_app(
     idempotency: Table | None = None,
     background: Sequence[Callable[[FastAPI], Awaitable[None]]] = (),
     links: Sequence[Link] = (),
+    days_passed: DaysPassed | None = None,
 ) -> FastAPI:
     """A service app whose database, upstream clients and outbox relay live as long as the process.
 
-    `transports` lets tests route upstream calls ("events" for the relay) in process.
+    `transports` lets tests route upstream calls ("events" for the relay) in process. In sandbox mode the
+    business clock is the gateway's to move; `days_passed` is what the service does for the days it skips.
     """
     head = migration_head(service)
     transports = transports or {}
@@ -76,7 +79,7 @@ def build_service_app(
                 database=app.state.db,
                 table=outbox,
                 client=events_client,
-                clock=app.state.clock,
+                clock=app.state.clock,  # the outbox schedules rows on the business clock
                 internal_token=settings.internal_token,
                 lease=timedelta(seconds=settings.relay_lease_seconds),
             )
@@ -113,7 +116,9 @@ def build_service_app(
         dependencies=[Depends(known_query_only)],
     )
     app.state.settings = settings
-    app.state.clock = clock or SystemClock()
+    if clock is None:
+        clock = SandboxClock(offset_days=settings.sandbox_offset_days) if settings.sandbox else SystemClock()
+    app.state.clock = clock
     app.state.token_verifier = TokenVerifier(
         settings.public_key_pem(), issuer=settings.jwt_issuer, audience=settings.jwt_audience
     )
@@ -124,6 +129,8 @@ def build_service_app(
     app.include_router(health_router(ready))
     for router in routers:
         app.include_router(router)
+    if settings.sandbox:
+        app.include_router(sandbox_router(days_passed))
     app.openapi = lambda: _openapi_with_problems(app, links)  # type: ignore[method-assign]
     if idempotency is not None:
         app.add_middleware(

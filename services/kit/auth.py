@@ -14,6 +14,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from fastapi import Request
 
+from services.kit.clock import wall_clock
 from services.kit.errors import Forbidden, NotFound, Unauthenticated
 
 ALGORITHM = "EdDSA"
@@ -193,7 +194,7 @@ class Allow:
     async def __call__(self, request: Request) -> Principal:
         verifier: TokenVerifier = request.app.state.token_verifier
         principal = verifier.verify(
-            bearer_token(request.headers.get("authorization")), now=request.app.state.clock.now()
+            bearer_token(request.headers.get("authorization")), now=wall_clock(request.app.state.clock).now()
         )
         if not (principal.roles & self.roles):
             raise Forbidden(f"This operation is for: {', '.join(sorted(self.roles))}.")

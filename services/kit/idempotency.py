@@ -37,6 +37,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from services.kit.auth import bearer_token
+from services.kit.clock import wall_clock
 from services.kit.errors import AppError, Conflict, InvalidInput
 from services.kit.problems import send_problem
 from services.kit.types import UTCDateTime
@@ -195,7 +196,7 @@ class IdempotencyMiddleware:
         state = scope["app"].state
         try:
             principal = state.token_verifier.verify(
-                bearer_token((authorization or b"").decode("latin-1")), now=state.clock.now()
+                bearer_token((authorization or b"").decode("latin-1")), now=wall_clock(state.clock).now()
             )
         except AppError:
             return None
@@ -205,7 +206,7 @@ class IdempotencyMiddleware:
         self, state: Any, client_id: str, key: str, digest: str
     ) -> tuple[int, list[tuple[str, str]], bytes] | None:
         t = self.table
-        now: datetime = state.clock.now()
+        now: datetime = wall_clock(state.clock).now()
         where = (t.c.client_id == client_id, t.c.key == key)
         async with state.db.writers() as session, session.begin():
             await session.execute(delete(t).where(*where, t.c.created_at < now - KEPT_FOR))

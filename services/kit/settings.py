@@ -39,6 +39,10 @@ class ServiceSettings(BaseSettings):
     SQLite); with several replicas, migrate once before rolling out instead."""
     relay_lease_seconds: float = 30.0
     """A batch a relay took and did not settle (the process died) is sent again after this long."""
+    sandbox: bool = False
+    """Sandbox mode (`make run`): business time is a clock the gateway moves forward (never in production)."""
+    sandbox_offset_days: int = 0
+    """In sandbox mode, the days business time runs ahead of (or behind) the real date when the process starts."""
 
     def public_key_pem(self) -> str:
         if self.jwt_public_key:

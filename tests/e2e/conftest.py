@@ -13,7 +13,10 @@ from tests.support import Databases, free_port
 
 
 @contextmanager
-def suite_running(databases: Databases, workdir: Path, extra_env: Mapping[str, str] | None = None) -> Iterator[Suite]:
+def suite_running(
+    databases: Databases, workdir: Path, extra_env: Mapping[str, str] | None = None, *, sandbox: bool = False
+) -> Iterator[Suite]:
+    """The suite on real processes; in sandbox mode (as `make run`) its business date is an admin's to move."""
     suite = Suite(
         ports={name: free_port() for name in (*SERVICES, "gateway")},
         database_urls={service: databases.fresh(service) for service in SERVICES},
@@ -21,6 +24,7 @@ def suite_running(databases: Databases, workdir: Path, extra_env: Mapping[str, s
         clients_file=DEV_CLIENTS,
         log_dir=workdir,
         extra_env=dict(extra_env or {}),
+        sandbox_offset_days=0 if sandbox else None,
     )
     suite.start()
     try:

@@ -7,7 +7,7 @@ import logging
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -309,6 +309,20 @@ async def _guarded(
         update(Claim).where(Claim.id == claim_id, condition).values(version=Claim.version + 1, updated_at=now, **values)
     )
     return result.rowcount == 1
+
+
+async def sweep_days_passed(app: Any, previous: date, today: date) -> dict[str, int]:
+    """The scheduled sweep once for each day the sandbox clock skipped, each as of its own day."""
+    totals = {"days_swept": 0, "indemnifiable": 0, "forfeited": 0, "creance_missed": 0}
+    day = previous + timedelta(days=1)
+    while day <= today:
+        at = datetime.combine(day, time.min, tzinfo=UTC)
+        report = await sweep(UnitOfWork(app.state.db), on=day, actor=Actor("scheduler", "sandbox-clock"), now=at)
+        totals["days_swept"] += 1
+        for name in ("indemnifiable", "forfeited", "creance_missed"):
+            totals[name] += getattr(report, name)
+        day += timedelta(days=1)
+    return totals
 
 
 def scheduled_sweep(every_seconds: float) -> Callable[[Any], Awaitable[None]]:
