@@ -78,12 +78,7 @@ def test_debtor_limit_exposure_and_procedures_through_the_gateway(suite: Suite, 
     assert requested.status_code == 201, requested.text
     limit_url = requested.headers["Location"]
     assert gateway.get(limit_url, headers=stranger).status_code == 404
-    decision = {
-        "decision": "partially_granted",
-        "amount": "50000.00",
-        "reason": "Accounts 2025",
-        "effective_date": "2026-01-01",
-    }
+    decision = {"decision": "partially_granted", "amount": "50000.00", "reason": "Accounts 2025"}  # from today
     assert (
         gateway.post(
             f"{limit_url}/decision", json=decision, headers={**insured, "If-Match": requested.headers["ETag"]}

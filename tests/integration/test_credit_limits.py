@@ -10,7 +10,7 @@ import pytest
 
 from tests.builders import policy_body
 from tests.conftest import INTERNAL_TOKEN
-from tests.support import Tokens
+from tests.support import Tokens, at
 
 SIREN = "732829320"
 
@@ -57,16 +57,19 @@ async def in_force(
 async def test_request_then_partial_grant_then_reduction_are_dated_versions(
     debtors: httpx.AsyncClient, tokens: Tokens, policy_id: str, debtor_id: str, clock: Any
 ) -> None:
+    at(clock, "2026-01-20")
     requested = await request(debtors, tokens, policy_id, debtor_id)
     assert requested.status_code == 201, requested.text
     limit = requested.json()
     assert limit["pending_request"]["amount"] == "50000.00" and limit["amount_in_force"] == "0.00"
+    at(clock, "2026-02-01")
     granted = await decide(
         debtors, tokens, limit["id"], decision="partially_granted", amount="30000", effective_date="2026-02-01"
     )
     assert granted.status_code == 200, granted.text
     assert granted.json()["amount_in_force"] == "30000.00" and granted.json()["pending_request"] is None
     assert granted.json()["requests"][0]["status"] == "partially_granted"
+    at(clock, "2026-05-01")
     reduced = await decide(
         debtors, tokens, limit["id"], decision="reduced", amount="10000", effective_date="2026-05-01"
     )
@@ -81,6 +84,7 @@ async def test_request_then_partial_grant_then_reduction_are_dated_versions(
         ("30000.00", "named", None),
         ("10000.00", "named", None),
     ]
+    at(clock, "2026-06-01")
     withdrawn = await decide(debtors, tokens, limit["id"], decision="withdrawn", effective_date="2026-06-01")
     assert withdrawn.status_code == 200
     assert await in_force(debtors, tokens, policy_id, debtor_id, "2026-06-01") == [("0.00", "named", "limit_withdrawn")]
@@ -95,8 +99,9 @@ async def test_only_one_request_pending_per_line(
 
 
 async def test_refusal_without_a_limit_bars_the_discretionary_limit(
-    debtors: httpx.AsyncClient, tokens: Tokens, policy_id: str, debtor_id: str
+    debtors: httpx.AsyncClient, tokens: Tokens, policy_id: str, debtor_id: str, clock: Any
 ) -> None:
+    at(clock, "2026-03-01")
     limit = (await request(debtors, tokens, policy_id, debtor_id)).json()
     refused = await decide(debtors, tokens, limit["id"], decision="refused", effective_date="2026-03-01")
     assert refused.json()["requests"][0]["status"] == "refused"
@@ -201,3 +206,69 @@ async def test_exposure_is_declared_idempotently_and_aggregated(
     negative = await debtors.put(url, json={**body, "amount": "-1"}, headers=tokens.insured())
     assert negative.status_code == 422
     assert (await debtors.get(f"/v1/debtors/{debtor_id}/exposure", headers=tokens.insured())).json() == own
+
+
+async def granted_limit(
+    debtors: httpx.AsyncClient, tokens: Tokens, policy_id: str, debtor_id: str, clock: Any, *, on: str
+) -> str:
+    at(clock, on)
+    limit = (await request(debtors, tokens, policy_id, debtor_id, "30000.00")).json()
+    assert (await decide(debtors, tokens, limit["id"], decision="granted")).status_code == 200
+    return str(limit["id"])
+
+
+async def test_a_reduction_never_reaches_back_to_deliveries_already_made(
+    debtors: httpx.AsyncClient, tokens: Tokens, policy_id: str, debtor_id: str, clock: Any
+) -> None:
+    limit_id = await granted_limit(debtors, tokens, policy_id, debtor_id, clock, on="2026-03-01")
+    at(clock, "2026-06-15")
+    backdated = await decide(debtors, tokens, limit_id, decision="reduced", amount="10000", effective_date="2026-06-05")
+    assert backdated.status_code == 422, backdated.text
+    assert (backdated.json()["code"], backdated.json()["earliest_effective_date"]) == (
+        "EFFECTIVE_DATE_TOO_EARLY",
+        "2026-06-15",
+    )
+    withdrawn = await decide(debtors, tokens, limit_id, decision="withdrawn", effective_date="2026-06-14")
+    assert withdrawn.status_code == 422 and withdrawn.json()["code"] == "EFFECTIVE_DATE_TOO_EARLY"
+    reduced = await decide(debtors, tokens, limit_id, decision="reduced", amount="10000")
+    assert reduced.status_code == 200 and reduced.json()["versions"][-1]["effective_date"] == "2026-06-15"
+    # A delivery made on 5 June keeps the 30,000 it was made under.
+    assert await in_force(debtors, tokens, policy_id, debtor_id, "2026-06-05", "2026-06-15") == [
+        ("30000.00", "named", None),
+        ("10000.00", "named", None),
+    ]
+
+
+async def test_the_policys_notice_delays_a_cut_and_a_partial_grant_below_the_limit_is_one(
+    policies: httpx.AsyncClient, debtors: httpx.AsyncClient, tokens: Tokens, debtor_id: str, clock: Any
+) -> None:
+    body = policy_body(number="POL-NOTICE", terms={"limit_reduction_notice_days": 30})
+    policy_id = (await policies.post("/v1/policies", json=body, headers=tokens.underwriter())).json()["id"]
+    limit_id = await granted_limit(debtors, tokens, policy_id, debtor_id, clock, on="2026-03-01")
+    at(clock, "2026-06-15")
+    early = await decide(debtors, tokens, limit_id, decision="reduced", amount="10000", effective_date="2026-07-14")
+    assert early.json()["earliest_effective_date"] == "2026-07-15"
+    reduced = await decide(debtors, tokens, limit_id, decision="reduced", amount="10000")
+    assert reduced.json()["versions"][-1]["effective_date"] == "2026-07-15"
+    assert await in_force(debtors, tokens, policy_id, debtor_id, "2026-07-14", "2026-07-15") == [
+        ("30000.00", "named", None),
+        ("10000.00", "named", None),
+    ]
+    # Asked for 50,000, granted 5,000 where 30,000 is in force: a cut, with its notice.
+    await request(debtors, tokens, policy_id, debtor_id, "50000.00")
+    partial = await decide(
+        debtors, tokens, limit_id, decision="partially_granted", amount="5000", effective_date="2026-07-10"
+    )
+    assert partial.status_code == 422 and partial.json()["earliest_effective_date"] == "2026-07-15"
+
+
+async def test_a_grant_takes_effect_no_earlier_than_its_request(
+    debtors: httpx.AsyncClient, tokens: Tokens, policy_id: str, debtor_id: str, clock: Any
+) -> None:
+    at(clock, "2026-04-10")
+    limit = (await request(debtors, tokens, policy_id, debtor_id)).json()
+    at(clock, "2026-04-20")
+    backdated = await decide(debtors, tokens, limit["id"], decision="granted", effective_date="2026-04-09")
+    assert backdated.status_code == 422 and backdated.json()["earliest_effective_date"] == "2026-04-10"
+    granted = await decide(debtors, tokens, limit["id"], decision="granted", effective_date="2026-04-10")
+    assert granted.status_code == 200 and granted.json()["versions"][-1]["effective_date"] == "2026-04-10"

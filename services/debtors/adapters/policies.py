@@ -17,6 +17,7 @@ class PolicyFacts:
     insured_id: str
     currency: str
     discretionary_limit: Decimal
+    limit_reduction_notice_days: int = 0
 
 
 async def policy_facts(policies: Upstream, policy_id: uuid.UUID, *, authorization: str | None) -> PolicyFacts:
@@ -33,6 +34,7 @@ async def policy_facts(policies: Upstream, policy_id: uuid.UUID, *, authorizatio
             insured_id=body["insured_id"],
             currency=body["currency"],
             discretionary_limit=Decimal(body["terms"]["discretionary_limit"]),
+            limit_reduction_notice_days=int(body["terms"].get("limit_reduction_notice_days", 0)),
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise UpstreamInvalid("The policies service answered with an unexpected body.") from exc

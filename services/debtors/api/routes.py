@@ -394,21 +394,33 @@ async def get_limit(
 @limits.post(
     "/{limit_id:uuid}/decision",
     response_model=CreditLimitOut,
-    responses=problem_responses(404, 409, 412, 422, 428),
-    summary="Decide a request, or reduce or withdraw the limit (a new dated version; needs If-Match)",
+    responses=problem_responses(404, 409, 412, 422, 428, 503),
+    summary="Decide a request, or reduce or withdraw the limit: a new dated version, never retroactive (If-Match)",
 )
 async def decide_limit(
     limit_id: uuid.UUID,
     body: DecisionIn,
     response: Response,
     uow: Writer,
+    reader: Reader,
     clock: ClockDep,
     outbox: OutboxDep,
+    policies: Policies,
+    authorization: Authorization,
     actor: Underwriting,
     if_match: Annotated[str | None, Header(max_length=200)] = None,
 ) -> CreditLimitOut:
     view = await credit_limits.decide(
-        uow, outbox, limit_id=limit_id, data=body, if_match=if_match, principal=actor, now=clock.now()
+        uow,
+        reader,
+        outbox,
+        policies,
+        limit_id=limit_id,
+        data=body,
+        if_match=if_match,
+        principal=actor,
+        authorization=authorization,
+        now=clock.now(),
     )
     return _with_etag(response, view)
 

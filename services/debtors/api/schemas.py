@@ -58,7 +58,10 @@ class DecisionIn(RequestBody):
     amount: PositiveAmount | None = Field(None, description="For partially_granted and reduced.")
     reason: Annotated[str, Field(min_length=1, max_length=500)]
     effective_date: Day | None = Field(
-        None, description="First delivery date the decision applies to; today by default."
+        None,
+        description="First delivery date the decision applies to. A grant or increase: no earlier than its request "
+        "(today by default); a reduction, withdrawal or refusal: no earlier than today plus the policy's "
+        "limit_reduction_notice_days (the default), so deliveries already made keep the former limit.",
     )
 
 

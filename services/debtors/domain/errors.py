@@ -46,3 +46,8 @@ class DecisionRefused(RuleBroken):
 class CurrencyMismatch(RuleBroken):
     code = "CURRENCY_MISMATCH"
     title = "The amount is not in the policy currency"
+
+
+class EffectiveTooEarly(RuleBroken):
+    code = "EFFECTIVE_DATE_TOO_EARLY"
+    title = "A credit limit is never cut retroactively, nor granted before it was asked"

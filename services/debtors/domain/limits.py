@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from enum import StrEnum
 
-from services.debtors.domain.errors import DecisionRefused
+from services.debtors.domain.errors import DecisionRefused, EffectiveTooEarly
 
 
 class RequestStatus(StrEnum):
@@ -70,6 +70,32 @@ def decided_amount(
     if current is None or current == 0:
         raise DecisionRefused("There is no limit in force to withdraw.")
     return Decimal("0.00")
+
+
+def cuts_cover(decision: Decision, *, amount: Decimal, current: Decimal | None) -> bool:
+    """A reduction, a withdrawal, a grant below the limit in force, or a refusal that bars the discretionary limit."""
+    if decision in {Decision.REDUCED, Decision.WITHDRAWN}:
+        return True
+    if current is None:
+        return decision == Decision.REFUSED
+    return amount < current and decision != Decision.REFUSED
+
+
+def earliest_effective(*, cuts: bool, decided_on: date, requested_on: date | None, notice_days: int) -> date:
+    """Limits are never cut retroactively: a cut takes effect after the policy's notice from the decision, so that
+    deliveries already made keep the former limit; a grant or an increase no earlier than its request."""
+    if cuts:
+        return decided_on + timedelta(days=notice_days)
+    return requested_on or decided_on
+
+
+def check_effective(effective: date, *, earliest: date, cuts: bool) -> date:
+    if effective < earliest:
+        what = "A reduction or withdrawal" if cuts else "A grant"
+        raise EffectiveTooEarly(
+            f"{what} takes effect on {earliest} at the earliest.", earliest_effective_date=earliest.isoformat()
+        )
+    return effective
 
 
 @dataclass(frozen=True, slots=True)

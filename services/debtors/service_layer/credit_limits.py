@@ -27,8 +27,11 @@ from services.debtors.domain.limits import (
     LimitInForce,
     LimitVersion,
     RequestStatus,
+    check_effective,
     claim_stop_on,
+    cuts_cover,
     decided_amount,
+    earliest_effective,
     limit_in_force,
 )
 from services.kit.auth import Principal
@@ -147,22 +150,31 @@ async def request_limit(
 
 async def decide(
     uow: UnitOfWork,
+    reader: UnitOfWork,
     outbox: Outbox,
+    policies: Upstream,
     *,
     limit_id: uuid.UUID,
     data: DecisionIn,
     if_match: str | None,
     principal: Principal,
+    authorization: str | None,
     now: datetime,
 ) -> CreditLimitView:
-    """An underwriter decides a request, or reduces or withdraws the limit, from a date on."""
-    effective = data.effective_date or now.date()
+    """An underwriter decides a request, or reduces or withdraws the limit, from a date on (never retroactively)."""
+    decided_on = now.date()
+    async with reader:
+        policy_id = (
+            await _visible_line(Repository(reader.session, dialect=reader.dialect), limit_id, principal)
+        ).policy_id
+    # The policy's notice before a cut is read first: no call to another service while the line is locked.
+    policy = await policy_facts(policies, policy_id, authorization=authorization)
     async with uow:
         repo = Repository(uow.session, dialect=uow.dialect)
         line = await _visible_line(repo, limit_id, principal, for_update=True)
         expected_version(if_match, current=line.version)
         versions = await repo.versions_of([line.id])
-        current = _named_on(versions, effective)
+        current = _named_on(versions, data.effective_date or decided_on)
         current_amount = current.amount if current is not None and current.kind != Decision.WITHDRAWN else None
         pending = await repo.pending_request(line.id)
         if data.decision in ON_REQUEST and pending is None:
@@ -170,6 +182,14 @@ async def decide(
         amount = decided_amount(
             data.decision, requested=pending.amount if pending else None, current=current_amount, amount=data.amount
         )
+        cuts = cuts_cover(data.decision, amount=amount, current=current_amount)
+        earliest = earliest_effective(
+            cuts=cuts,
+            decided_on=decided_on,
+            requested_on=pending.requested_at.date() if pending and data.decision in ON_REQUEST else None,
+            notice_days=policy.limit_reduction_notice_days,
+        )
+        effective = check_effective(data.effective_date or max(earliest, decided_on), earliest=earliest, cuts=cuts)
         if pending is not None and data.decision in ON_REQUEST:
             pending.status = RequestStatus(data.decision.value)
             pending.decided_amount = amount

@@ -7,9 +7,11 @@ from typing import Any
 import httpx
 import pytest
 
+from services.kit.clock import FixedClock
 from tests.builders import invoice, policy_body
+from tests.conftest import NOW
 from tests.integration.claims.events import SIREN
-from tests.support import Tokens
+from tests.support import Tokens, at
 
 
 @pytest.fixture
@@ -23,9 +25,10 @@ async def policy_id(policies: httpx.AsyncClient, tokens: Tokens) -> str:
 
 
 @pytest.fixture
-async def debtor_id(debtors: httpx.AsyncClient, tokens: Tokens, policy_id: str) -> str:
+async def debtor_id(debtors: httpx.AsyncClient, tokens: Tokens, policy_id: str, clock: FixedClock) -> str:
     body = {"legal_name": "Dupont Distribution SA", "country": "FR", "siren": SIREN}
     debtor = (await debtors.post("/v1/debtors", json=body, headers=tokens.insured())).json()["id"]
+    at(clock, "2026-01-01")  # the limit was asked, and granted, on New Year's Day
     requested = await debtors.post(
         "/v1/credit-limits",
         json={"policy_id": policy_id, "debtor_id": debtor, "amount": "10000.00", "currency": "EUR"},
@@ -37,6 +40,7 @@ async def debtor_id(debtors: httpx.AsyncClient, tokens: Tokens, policy_id: str) 
         headers={**tokens.underwriter(), "If-Match": requested.headers["ETag"]},
     )
     assert decided.status_code == 200, decided.text
+    clock.set(NOW)
     return debtor
 
 
