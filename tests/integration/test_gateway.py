@@ -380,3 +380,21 @@ async def test_forged_or_stale_tokens_are_401_at_the_gateway(
     assert response.status_code == 401, attack
     assert response.headers["content-type"] == "application/problem+json"
     assert response.json()["code"] == "UNAUTHENTICATED"
+
+
+async def test_outside_sandbox_mode_nothing_can_move_time(
+    gateway: httpx.AsyncClient, claims_app: Any, key_pair: tuple[str, str], clock: FixedClock
+) -> None:
+    from services.kit.auth import Role
+    from tests.support import Tokens
+
+    admin = {"Authorization": f"Bearer {Tokens(key_pair[0], clock).token(Role.ADMIN)}"}
+    for method in ("GET", "POST"):
+        answer = await gateway.request(method, "/v1/sandbox/clock", json={"advance_days": 30}, headers=admin)
+        assert answer.status_code == 404 and answer.json()["code"] == "NOT_FOUND", answer.text
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=claims_app), base_url="http://claims") as claims:
+        internal = await claims.post(
+            "/internal/sandbox/clock", json={"today": "2027-01-01"}, headers={"X-Internal-Token": "test-internal-token"}
+        )
+    assert internal.status_code == 404
+    assert clock.today().isoformat() == "2026-06-15"

@@ -255,3 +255,61 @@ async def test_the_policy_terms_change_the_collection_periods_of_its_claims(
     track = Collection(claims_service, tokens, declared.json()["id"])
     noticed = await track.ok("formal_notice", "2026-06-15", method="commissaire_de_justice")
     assert next_of(noticed) == ("await_notice_period", "2026-07-05")
+
+
+async def test_online_recovery_through_a_commissaire_de_justice_pays_in_part_then_small_claims_come_next(
+    claims_service: httpx.AsyncClient, tokens: Tokens, claim: dict[str, Any], clock: FixedClock
+) -> None:
+    track = Collection(claims_service, tokens, claim["id"])
+    await track.refused("online_recovery_handed_over", "2026-06-15", "COLLECTION_DOCUMENTS_MISSING")
+    handed = await track.ok(
+        "online_recovery_handed_over", "2026-06-15", documents=[{"kind": "invoice", "reference": "F-A"}]
+    )
+    assert (handed["route"], handed["stage"], handed["duties_met"]) == ("online_recovery", "handed_over", True)
+    assert (handed["next_step"]["action"], handed["next_step"]["due"], handed["next_step"]["by"]) == (
+        "await_online_recovery",
+        "2026-08-14",
+        "commissaire_de_justice",
+    )
+    at(clock, "2026-07-20")
+    await track.refused("refere_summoned", "2026-07-20", "COLLECTION_ROUTE_IN_PROGRESS")
+    paid = await track.ok("online_recovery_paid", "2026-07-20", amount="14000.00")
+    # 4,000 left: the route ended paid in part, and the small-claims procedure is recommended.
+    assert paid["routes_tried"] == [{"route": "online_recovery", "outcome": "paid_in_part"}]
+    assert paid["next_step"]["action"] == "start_small_claims"
+    claim_now = (await claims_service.get(track.url, headers=tokens.insured())).json()
+    assert claim_now["status"] == "open"
+    payments = [entry for entry in await track.timeline() if entry["kind"] == "payment_received"]
+    assert payments[-1]["detail"] == {
+        "amount": "14000.00",
+        "received_on": "2026-07-20",
+        "unpaid_after": "4000.00",
+        "through": "online_recovery",
+    }
+
+
+async def test_online_recovery_paid_in_full_settles_and_silence_for_sixty_days_fails(
+    claims_service: httpx.AsyncClient, tokens: Tokens, claim: dict[str, Any], clock: FixedClock
+) -> None:
+    track = Collection(claims_service, tokens, claim["id"])
+    await track.ok("online_recovery_handed_over", "2026-06-15", documents=[{"kind": "invoice", "reference": "F-A"}])
+    at(clock, "2026-08-15")
+    silent = await track.track()
+    assert silent["route"] is None and silent["routes_tried"] == [{"route": "online_recovery", "outcome": "failed"}]
+    at(clock, "2026-08-10")
+    recovered = await track.ok("online_recovery_paid", "2026-08-10", amount="18000.00")
+    assert recovered["actions"][-1]["stage"] == "recovered"
+    assert (await claims_service.get(track.url, headers=tokens.insured())).json()["status"] == "settled"
+
+
+async def test_a_collective_procedure_stays_the_online_recovery_too(
+    claims_service: httpx.AsyncClient, tokens: Tokens, claim: dict[str, Any], debtor_id: str
+) -> None:
+    await procedure_event(claims_service, debtor_id, "evt-online", LJ)
+    track = Collection(claims_service, tokens, claim["id"])
+    await track.refused(
+        "online_recovery_handed_over",
+        "2026-06-15",
+        "COLLECTION_SUSPENDED",
+        documents=[{"kind": "invoice", "reference": "F-A"}],
+    )
