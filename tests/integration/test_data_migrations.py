@@ -1,0 +1,148 @@
+"""Rows written before a migration read as the new rules say: claims' domicile and loss ground, injonction tracks."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from datetime import UTC, date, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from alembic import command
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from services.kit.db import async_url
+from services.kit.schema_version import alembic_config
+from tests.support import Databases, in_thread
+
+CLAIMS = sa.table(
+    "claims",
+    *(sa.column(name, sa.Uuid()) for name in ("id", "policy_id", "debtor_id")),
+    *(sa.column(name, sa.String()) for name in ("insured_id", "currency", "status")),
+    *(sa.column(name, sa.Boolean()) for name in ("frozen", "insured_in_metropolitan_france")),
+    *(
+        sa.column(name, sa.Date())
+        for name in (
+            "declaration_date",
+            "oldest_due_date",
+            "declaration_deadline",
+            "max_extension_end",
+            "waiting_period_end",
+            "creance_deadline",
+            "creance_filed_on",
+        )
+    ),
+    *(
+        sa.column(name, sa.JSON())
+        for name in ("terms", "cover_snapshot", "limits_snapshot", "procedure_snapshot", "rejection_reasons")
+    ),
+    sa.column("version", sa.Integer()),
+    *(sa.column(name, sa.DateTime(timezone=True)) for name in ("created_at", "updated_at")),
+)
+ACTIONS = sa.table(
+    "collection_actions",
+    *(sa.column(name, sa.Uuid()) for name in ("id", "claim_id")),
+    *(sa.column(name, sa.String()) for name in ("kind", "route", "stage", "recorded_by")),
+    sa.column("done_on", sa.Date()),
+    sa.column("documents", sa.JSON()),
+    sa.column("recorded_at", sa.DateTime(timezone=True)),
+)
+AT = datetime(2026, 9, 1, tzinfo=UTC)
+
+
+def claim_row(claim_id: uuid.UUID, *, status: str, metropolitan: bool, country: str, filed: bool) -> dict[str, Any]:
+    day = date(2026, 6, 1)
+    return {
+        "id": claim_id,
+        "policy_id": uuid.uuid4(),
+        "debtor_id": uuid.uuid4(),
+        "insured_id": "INS-ACME",
+        "currency": "EUR",
+        "status": status,
+        "frozen": False,
+        "insured_in_metropolitan_france": metropolitan,
+        "declaration_date": day,
+        "oldest_due_date": day,
+        "declaration_deadline": day,
+        "max_extension_end": day,
+        "waiting_period_end": day,
+        "creance_deadline": date(2026, 8, 1) if filed else None,
+        "creance_filed_on": date(2026, 7, 1) if filed else None,
+        "terms": {"insured_country": country},
+        "cover_snapshot": {},
+        "limits_snapshot": {},
+        "procedure_snapshot": {},
+        "rejection_reasons": [],
+        "version": 1,
+        "created_at": AT,
+        "updated_at": AT,
+    }
+
+
+def action_row(claim_id: uuid.UUID, kind: str, stage: str, day: date) -> dict[str, Any]:
+    return {
+        "id": uuid.uuid4(),
+        "claim_id": claim_id,
+        "kind": kind,
+        "route": "injonction_de_payer",
+        "stage": stage,
+        "done_on": day,
+        "documents": [],
+        "recorded_by": "partner",
+        "recorded_at": AT,
+    }
+
+
+def run(url: str, statement: Any, rows: list[dict[str, Any]] | None = None) -> list[Any]:
+    async def go() -> list[Any]:
+        engine = create_async_engine(async_url(url))
+        async with engine.begin() as conn:
+            result = await conn.execute(statement, rows) if rows else await conn.execute(statement)
+            found = list(result.mappings()) if result.returns_rows else []
+        await engine.dispose()
+        return found
+
+    return in_thread(lambda: asyncio.run(go()))
+
+
+def test_claims_recorded_before_keep_their_meaning(databases: Databases) -> None:
+    url = databases.empty("mig_claims_data")
+    config = alembic_config("claims", url)
+    in_thread(lambda: command.upgrade(config, "cla0003"))
+    abroad, metropolitan = uuid.uuid4(), uuid.uuid4()
+    run(
+        url,
+        sa.insert(CLAIMS),
+        [
+            claim_row(abroad, status="indemnified", metropolitan=False, country="BE", filed=True),
+            claim_row(metropolitan, status="indemnifiable", metropolitan=True, country="FR", filed=False),
+        ],
+    )
+    run(
+        url,
+        sa.insert(ACTIONS),
+        [
+            action_row(abroad, "injonction_served", "order_served", date(2026, 5, 1)),
+            action_row(abroad, "injonction_enforceable", "enforceable_title", date(2026, 6, 5)),
+        ],
+    )
+    in_thread(lambda: command.upgrade(config, "head"))
+    claims = {
+        row["id"]: row
+        for row in run(
+            url,
+            sa.text("SELECT id, creditor_territory, loss_ground, creance_deadline_legal, creance_deadline FROM claims"),
+        )
+    }
+    by_id = {uuid.UUID(str(key)) if not isinstance(key, uuid.UUID) else key: row for key, row in claims.items()}
+    assert (by_id[abroad]["creditor_territory"], by_id[abroad]["loss_ground"]) == ("BE", "insolvency")
+    assert str(by_id[abroad]["creance_deadline_legal"]) == str(by_id[abroad]["creance_deadline"]) == "2026-08-01"
+    assert (by_id[metropolitan]["creditor_territory"], by_id[metropolitan]["loss_ground"]) == (
+        "FR",
+        "protracted_default",
+    )
+    actions = run(url, sa.text("SELECT kind, route, stage, served_to_person FROM collection_actions ORDER BY done_on"))
+    assert [(row["kind"], row["stage"], bool(row["served_to_person"])) for row in actions] == [
+        ("injonction_served", "order_served", True),
+        ("legacy_executory_formula", None, False),
+    ]
