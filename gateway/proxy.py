@@ -13,6 +13,7 @@ from services.kit.auth import TokenVerifier, bearer_token
 from services.kit.clock import Clock
 from services.kit.errors import (
     AppError,
+    MalformedRequest,
     NotFound,
     PayloadTooLarge,
     UpstreamInvalid,
@@ -55,6 +56,26 @@ UPSTREAM_ONLY = frozenset({b"date", b"server"})
 def _is_json(response: httpx.Response) -> bool:
     media_type = response.headers.get("content-type", "").split(";", 1)[0].strip().lower()
     return media_type == "application/json" or media_type.endswith("+json")
+
+
+# Encoded dots, slashes and backslashes, and NUL: ways to climb out of a resource once a service decodes the path.
+_ENCODED_ESCAPES = ("%2e", "%2f", "%5c", "%00")
+
+
+class InvalidPath(MalformedRequest):
+    code = "INVALID_PATH"
+    title = "The path has dot segments, encoded slashes or backslashes"
+
+
+def checked_path(scope: Scope) -> str:
+    """The /v1 path if it stays where it says: no `.` or `..` segment, no encoded slash, dot or backslash."""
+    path: str = scope["path"]
+    raw = (scope.get("raw_path") or path.encode()).decode("latin-1").lower()
+    if "\\" in path or any(escape in raw for escape in _ENCODED_ESCAPES):
+        raise InvalidPath(f"Refused path {raw[:200]!r}.")
+    if any(segment in {".", ".."} for segment in path.split("/")):
+        raise InvalidPath(f"Refused path {raw[:200]!r}.")
+    return path
 
 
 def owner_of(path: str) -> str:
@@ -110,7 +131,7 @@ class Proxy:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         request_id = scope["state"]["request_id"]
         try:
-            service = owner_of(scope["path"])
+            service = owner_of(checked_path(scope))
             headers = scope["headers"]
             authorization = next((value for name, value in headers if name == b"authorization"), b"")
             principal = self.verifier.verify(bearer_token(authorization.decode("latin-1")), now=self.clock.now())

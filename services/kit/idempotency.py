@@ -38,11 +38,12 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from services.kit.auth import bearer_token
 from services.kit.clock import wall_clock
-from services.kit.errors import AppError, Conflict, InvalidInput
+from services.kit.errors import AppError, Conflict, InvalidInput, MalformedRequest
 from services.kit.problems import send_problem
 from services.kit.types import UTCDateTime
 
 KEY_HEADER = b"idempotency-key"
+MAX_KEY_LENGTH = 255
 KEPT_FOR = timedelta(hours=24)
 REPLAYED_HEADERS = (b"content-type", b"location", b"etag")
 
@@ -52,7 +53,7 @@ def idempotency_table(metadata: MetaData) -> Table:
         "idempotency_keys",
         metadata,
         Column("client_id", String(128), primary_key=True),
-        Column("key", String(200), primary_key=True),
+        Column("key", String(MAX_KEY_LENGTH), primary_key=True),
         Column("request_hash", String(64), nullable=False),
         Column("status_code", Integer, nullable=True),
         Column("headers", JSON, nullable=True),
@@ -92,6 +93,18 @@ def effect_committed() -> None:
         pending.committed = True
 
 
+class InvalidKey(MalformedRequest):
+    code = "INVALID_IDEMPOTENCY_KEY"
+    title = "An Idempotency-Key is 1 to 255 visible ASCII characters"
+
+
+def checked_key(raw: bytes) -> str:
+    """The key as sent, whole, if it is 1 to 255 visible ASCII characters (a longer one is never cut short)."""
+    if not 1 <= len(raw) <= MAX_KEY_LENGTH or any(not 0x21 <= byte <= 0x7E for byte in raw):
+        raise InvalidKey(f"Send 1 to {MAX_KEY_LENGTH} visible ASCII characters (a UUID is a good key).")
+    return raw.decode("ascii")
+
+
 class KeyReused(InvalidInput):
     code = "IDEMPOTENCY_KEY_REUSED"
     title = "This Idempotency-Key was used with another request"
@@ -115,9 +128,14 @@ class IdempotencyMiddleware:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         key = _header(scope, KEY_HEADER) if scope["type"] == "http" and scope["method"] == "POST" else None
-        client_id = self._client(scope) if key else None
-        if not key or client_id is None or scope["path"].startswith("/internal/"):
+        client_id = self._client(scope) if key is not None else None
+        if key is None or client_id is None or scope["path"].startswith("/internal/"):
             await self.app(scope, receive, send)
+            return
+        try:
+            key_text = checked_key(key)
+        except AppError as error:
+            await send_problem(send, error, instance=scope["path"], request_id=scope.get("state", {}).get("request_id"))
             return
         body = await _read_body(receive)
         digest = hashlib.sha256(
@@ -130,7 +148,6 @@ class IdempotencyMiddleware:
             + body
         ).hexdigest()
         state = scope["app"].state
-        key_text = key.decode("latin-1")[:200]
         try:
             stored = await self._begin(state, client_id, key_text, digest)
         except AppError as error:

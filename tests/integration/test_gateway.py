@@ -7,6 +7,7 @@ import hashlib
 import hmac
 import json
 import re
+import urllib.parse
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
@@ -398,3 +399,78 @@ async def test_outside_sandbox_mode_nothing_can_move_time(
         )
     assert internal.status_code == 404
     assert clock.today().isoformat() == "2026-06-15"
+
+
+class Recorder(httpx.AsyncBaseTransport):
+    """An upstream that notes every request it is sent."""
+
+    def __init__(self) -> None:
+        self.paths: list[str] = []
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        self.paths.append(request.url.raw_path.decode())
+        return httpx.Response(200, json={})
+
+
+async def raw_request(app: Any, path: str, headers: dict[str, str]) -> tuple[int, dict[str, Any]]:
+    """A GET sent as is (no client normalises its dot segments), straight to the ASGI app."""
+    raw_path = path.encode("latin-1")
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "GET",
+        "scheme": "http",
+        "path": urllib.parse.unquote(path),
+        "raw_path": raw_path,
+        "query_string": b"",
+        "headers": [(name.lower().encode(), value.encode()) for name, value in headers.items()],
+        "client": ("127.0.0.1", 5000),
+        "server": ("gateway", 80),
+        "state": {},
+    }
+    messages: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: dict[str, Any]) -> None:
+        messages.append(message)
+
+    await app(scope, receive, send)
+    start = next(message for message in messages if message["type"] == "http.response.start")
+    body = b"".join(message.get("body", b"") for message in messages if message["type"] == "http.response.body")
+    return start["status"], json.loads(body) if body else {}
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/v1/claims/../../internal/events",
+        "/v1/claims/../../metrics",
+        "/v1/policies/../../openapi.json",
+        "/v1/policies/./x",
+        "/v1/claims/%2e%2e/%2e%2e/internal/events",
+        "/v1/claims/..%2f..%2finternal%2fevents",
+        "/v1/claims/%2E%2E%2F%2E%2E%2Fdocs",
+        "/v1/claims\\..\\..\\internal\\events",
+        "/v1/claims/%5c..%5cinternal",
+        "/v1/debtors/x%00y",
+    ],
+)
+async def test_paths_that_could_leave_their_resource_are_refused_before_any_service(
+    key_pair: tuple[str, str], clients_file: Path, clock: FixedClock, path: str
+) -> None:
+    from services.kit.auth import Role
+    from tests.support import Tokens
+
+    upstream = Recorder()
+    app = create_gateway(
+        gateway_settings(key_pair, clients_file), clock, {name: upstream for name in ("policies", "debtors", "claims")}
+    )
+    admin = {"Authorization": f"Bearer {Tokens(key_pair[0], clock).token(Role.ADMIN)}"}
+    async with running(app):
+        status, body = await raw_request(app, path, admin)
+        allowed, _ = await raw_request(app, "/v1/claims/01a2196c-0cb4-7b68-9575-037cad08a135", admin)
+    assert (status, body["code"]) == (400, "INVALID_PATH")
+    assert allowed == 200 and upstream.paths == ["/v1/claims/01a2196c-0cb4-7b68-9575-037cad08a135"]

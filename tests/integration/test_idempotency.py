@@ -152,3 +152,28 @@ async def test_the_key_is_marked_committed_with_the_effect_only(
     async with policies_app.state.db.readers() as session:
         rows = dict((await session.execute(select(idempotency_keys.c.key, idempotency_keys.c.committed))).all())
     assert rows == {"made": True, "refused": None}
+
+
+async def test_keys_are_compared_whole_up_to_255_visible_ascii_characters(
+    claims_service: httpx.AsyncClient, tokens: Tokens, policy_id: str, debtor_id: str
+) -> None:
+    declared = await claims_service.post("/v1/claims", json=declaration(policy_id, debtor_id), headers=tokens.insured())
+    claim = declared.json()
+    url = f"/v1/claims/{claim['id']}/payments-received"
+    body = {"amount": "100.00", "received_on": "2026-06-15"}
+    stem = "p" * 200
+    first = await claims_service.post(url, json=body, headers={**tokens.insured(), "Idempotency-Key": stem + "-first"})
+    second = await claims_service.post(url, json=body, headers={**tokens.insured(), "Idempotency-Key": stem + "-other"})
+    assert (first.status_code, second.status_code) == (201, 201)
+    assert "Idempotent-Replayed" not in second.headers  # two payments, not one replayed
+    timeline = (await claims_service.get(f"/v1/claims/{claim['id']}/timeline", headers=tokens.insured())).json()
+    assert [entry["kind"] for entry in timeline].count("payment_received") == 2
+    longest = "k" * 255
+    kept = await claims_service.post(url, json=body, headers={**tokens.insured(), "Idempotency-Key": longest})
+    again = await claims_service.post(url, json=body, headers={**tokens.insured(), "Idempotency-Key": longest})
+    assert kept.status_code == 201 and again.headers["Idempotent-Replayed"] == "true"
+    for bad in (b"k" * 256, b"k" * 70_000, b"", b"with space", "café".encode(), b"tab\there"):
+        refused = await claims_service.post(url, json=body, headers={**tokens.insured(), "Idempotency-Key": bad})
+        assert refused.status_code == 400 and refused.json()["code"] == "INVALID_IDEMPOTENCY_KEY", bad[:20]
+    timeline = (await claims_service.get(f"/v1/claims/{claim['id']}/timeline", headers=tokens.insured())).json()
+    assert [entry["kind"] for entry in timeline].count("payment_received") == 3
