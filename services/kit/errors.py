@@ -32,6 +32,13 @@ class Conflict(AppError):
     title = "Conflict with the current state"
 
 
+class AlreadyExists(Conflict):
+    """A unique constraint refused a row: another request created it first (or at the same time)."""
+
+    code = "ALREADY_EXISTS"
+    title = "This resource already exists"
+
+
 class RuleBroken(AppError):
     """A business rule refuses the request (the input is well formed)."""
 

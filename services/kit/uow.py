@@ -4,10 +4,29 @@ from __future__ import annotations
 
 from types import TracebackType
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.kit import idempotency
 from services.kit.db import Database
+from services.kit.errors import AlreadyExists
+
+# How each driver says a unique constraint refused a row: PostgreSQL's SQLSTATE, SQLite's message.
+UNIQUE_VIOLATION_SQLSTATE = "23505"
+
+
+def is_unique_violation(error: IntegrityError) -> bool:
+    """Whether the database refused a row for a unique constraint (not a missing key or a null)."""
+    original = error.orig
+    sqlstate = getattr(original, "sqlstate", None) or getattr(original, "pgcode", None)
+    return sqlstate == UNIQUE_VIOLATION_SQLSTATE or "UNIQUE constraint failed" in str(original)
+
+
+def unique_violations_are_conflicts(error: IntegrityError) -> Exception:
+    """The one place a unique violation becomes a 409: a concurrent create lost, never a 500."""
+    if is_unique_violation(error):
+        return AlreadyExists("Another request created it at the same time; read it, or retry.")
+    return error
 
 
 class UnitOfWork:
@@ -38,9 +57,15 @@ class UnitOfWork:
 
     async def commit(self) -> None:
         await idempotency.mark_effect(self.session)
-        await self.session.commit()
+        try:
+            await self.session.commit()
+        except IntegrityError as error:
+            raise unique_violations_are_conflicts(error) from error
         self._committed = True
         idempotency.effect_committed()
 
     async def flush(self) -> None:
-        await self.session.flush()
+        try:
+            await self.session.flush()
+        except IntegrityError as error:
+            raise unique_violations_are_conflicts(error) from error

@@ -8,7 +8,6 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
 from services.claims.adapters import upstreams
 from services.claims.adapters.repository import ClaimRepository
@@ -23,6 +22,7 @@ from services.claims.service_layer import collection
 from services.claims.service_layer.creance import creance_state, deadline_detail
 from services.claims.service_layer.lifecycle import Actor, entry, visible_claim
 from services.kit.auth import Principal
+from services.kit.errors import AlreadyExists
 from services.kit.outbox import Outbox
 from services.kit.pagination import Page, PageRequest, page_of
 from services.kit.uow import UnitOfWork
@@ -169,7 +169,7 @@ async def declare(
             )
         try:
             await uow.commit()
-        except IntegrityError as exc:  # the same invoice declared concurrently
+        except AlreadyExists as exc:  # the same invoice declared concurrently
             raise InvoiceAlreadyClaimed("An invoice was declared in another claim at the same time.") from exc
     if reasons:
         raise DeclarationRejected(

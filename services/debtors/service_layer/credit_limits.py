@@ -8,8 +8,6 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy.exc import IntegrityError
-
 from services.debtors.adapters.policies import PolicyFacts, policy_facts
 from services.debtors.adapters.repository import Repository
 from services.debtors.adapters.tables import CreditLimit, CreditLimitRequest, CreditLimitVersion
@@ -35,6 +33,7 @@ from services.debtors.domain.limits import (
     limit_in_force,
 )
 from services.kit.auth import Principal
+from services.kit.errors import AlreadyExists
 from services.kit.http import expected_version
 from services.kit.outbox import Outbox
 from services.kit.pagination import Page, PageRequest, encode_cursor
@@ -124,7 +123,10 @@ async def request_limit(
                 created_at=now,
             )
             repo.add(line)
-            await uow.flush()
+            try:
+                await uow.flush()
+            except AlreadyExists as exc:  # a concurrent first request created the line
+                raise RequestPending("Another request on this debtor was made at the same time.") from exc
         elif await repo.pending_request(line.id) is not None:
             raise RequestPending(
                 "Wait for the decision on the pending request.", headers={"Location": f"/v1/credit-limits/{line.id}"}
@@ -141,7 +143,7 @@ async def request_limit(
         line.version += 1
         try:
             await uow.flush()
-        except IntegrityError as exc:  # a concurrent request on the same line won
+        except AlreadyExists as exc:  # a concurrent request on the same line won
             raise RequestPending("Wait for the decision on the pending request.") from exc
         [view] = await _views(repo, [line], now.date())
         await uow.commit()

@@ -7,12 +7,13 @@ from collections import defaultdict
 from datetime import datetime
 from decimal import Decimal
 
-from services.debtors.adapters.policies import policy_facts
+from services.debtors.adapters.policies import PolicyFacts, policy_facts
 from services.debtors.adapters.repository import Repository
 from services.debtors.adapters.tables import Exposure
 from services.debtors.api.schemas import ExposureIn
 from services.debtors.domain.errors import CurrencyMismatch, DebtorNotFound
 from services.kit.auth import Principal
+from services.kit.errors import AlreadyExists
 from services.kit.uow import UnitOfWork
 from services.kit.upstream import Upstream
 
@@ -32,14 +33,23 @@ async def declare_exposure(
     policy = await policy_facts(policies, policy_id, authorization=authorization)
     if data.currency != policy.currency:
         raise CurrencyMismatch(f"The policy is in {policy.currency}.")
+    try:
+        return await _set_exposure(uow, policy, debtor_id=debtor_id, data=data, principal=principal, now=now)
+    except AlreadyExists:  # the first PUT on this pair, made twice at once: the other created it, this one updates
+        return await _set_exposure(uow, policy, debtor_id=debtor_id, data=data, principal=principal, now=now)
+
+
+async def _set_exposure(
+    uow: UnitOfWork, policy: PolicyFacts, *, debtor_id: uuid.UUID, data: ExposureIn, principal: Principal, now: datetime
+) -> tuple[Exposure, bool]:
     async with uow:
         repo = Repository(uow.session, dialect=uow.dialect)
         if await repo.debtor(debtor_id) is None:
             raise DebtorNotFound(f"No debtor {debtor_id}.")
-        exposure = await repo.exposure(policy_id, debtor_id)
+        exposure = await repo.exposure(policy.policy_id, debtor_id)
         created = exposure is None
         if exposure is None:
-            exposure = Exposure(policy_id=policy_id, debtor_id=debtor_id, insured_id=policy.insured_id)
+            exposure = Exposure(policy_id=policy.policy_id, debtor_id=debtor_id, insured_id=policy.insured_id)
             repo.add(exposure)
         exposure.amount = data.amount
         exposure.currency = data.currency

@@ -17,6 +17,7 @@ from services.debtors.domain.errors import DebtorExists, DebtorNotFound, Invalid
 from services.debtors.domain.identifiers import identifiers_for
 from services.debtors.service_layer.procedures import link_announcements
 from services.kit.auth import Principal
+from services.kit.errors import AlreadyExists
 from services.kit.outbox import Outbox
 from services.kit.pagination import Page, PageRequest, page_of
 from services.kit.uow import UnitOfWork
@@ -63,11 +64,25 @@ async def create_debtor(
             created_by=actor.client_id,
         )
         repo.add(debtor)
-        await uow.flush()
-        if debtor.siren:
-            await link_announcements(repo, outbox, debtor_id=debtor.id, siren=debtor.siren, now=now)
-        await uow.commit()
+        try:
+            await uow.flush()
+        except AlreadyExists:
+            registered_meanwhile = True  # by a concurrent request: that one is the debtor
+        else:
+            registered_meanwhile = False
+            if debtor.siren:
+                await link_announcements(repo, outbox, debtor_id=debtor.id, siren=debtor.siren, now=now)
+            await uow.commit()
+    if registered_meanwhile:
+        raise _exists(await _registered(uow, data.country, ids.national_id))
     return debtor
+
+
+async def _registered(uow: UnitOfWork, country: str, national_id: str) -> Debtor:
+    async with uow:
+        found = await Repository(uow.session, dialect=uow.dialect).debtor_by_national_id(country, national_id)
+    assert found is not None  # the unique constraint just said it exists
+    return found
 
 
 async def get_debtor(uow: UnitOfWork, *, debtor_id: uuid.UUID) -> Debtor:

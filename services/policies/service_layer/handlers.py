@@ -5,9 +5,8 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 
-from sqlalchemy.exc import IntegrityError
-
 from services.kit.auth import Principal
+from services.kit.errors import AlreadyExists
 from services.kit.http import expected_version
 from services.kit.pagination import Page, PageRequest, page_of
 from services.kit.uow import UnitOfWork
@@ -58,7 +57,7 @@ async def create_policy(uow: UnitOfWork, *, data: PolicyCreate, actor: Principal
         repo.add(policy)
         try:
             await uow.commit()
-        except IntegrityError as exc:  # the same number created concurrently
+        except AlreadyExists as exc:  # the same number created concurrently
             raise PolicyNumberTaken(f"Policy number {data.number} is taken.") from exc
     return policy
 
