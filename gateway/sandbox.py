@@ -18,7 +18,7 @@ from pydantic import BaseModel, Field, model_validator
 
 from services.kit.auth import Allow, Principal, Role
 from services.kit.clock import SandboxClock
-from services.kit.errors import UpstreamInvalid, UpstreamUnavailable
+from services.kit.errors import InvalidInput, UpstreamInvalid, UpstreamUnavailable
 from services.kit.outbox import INTERNAL_TOKEN_HEADER
 from services.kit.problems import problem_responses
 from services.kit.sandbox import SandboxClockBackwards
@@ -29,6 +29,11 @@ router = APIRouter(prefix="/v1/sandbox", tags=["sandbox"])
 Admin = Annotated[Principal, Depends(Allow(Role.ADMIN))]
 Anyone = Annotated[Principal, Depends(Allow(*Role))]
 MAX_DAYS = 3660
+
+
+class SandboxClockTooFar(InvalidInput):
+    code = "SANDBOX_CLOCK_TOO_FAR"
+    title = "The sandbox clock moves at most ten years at once"
 
 
 class ClockMoveIn(RequestBody):
@@ -80,6 +85,10 @@ async def move_clock(body: ClockMoveIn, request: Request, principal: Admin) -> S
         target = body.today if body.today is not None else previous + timedelta(days=body.advance_days or 0)
         if target < previous:
             raise SandboxClockBackwards(f"The sandbox is at {previous}; it cannot go back to {target}.")
+        if (target - previous).days > MAX_DAYS:
+            raise SandboxClockTooFar(
+                f"Move at most {MAX_DAYS} days at once (to {previous + timedelta(days=MAX_DAYS)})."
+            )
         effects = {}
         for name, upstream in state.upstreams.items():
             effects[name] = await _move_service(upstream, target, token=state.settings.internal_token)

@@ -16,7 +16,7 @@ from fastapi.openapi.utils import get_openapi
 from sqlalchemy import Table, text
 
 from services.kit.auth import TokenVerifier
-from services.kit.clock import Clock, SandboxClock, SystemClock
+from services.kit.clock import Clock, SandboxClock, SystemClock, wall_clock
 from services.kit.database_guard import DatabaseGuard
 from services.kit.db import Database
 from services.kit.dependencies import known_query_only
@@ -79,7 +79,7 @@ def build_service_app(
                 database=app.state.db,
                 table=outbox,
                 client=events_client,
-                clock=app.state.clock,  # the outbox schedules rows on the business clock
+                clock=wall_clock(app.state.clock),
                 internal_token=settings.internal_token,
                 lease=timedelta(seconds=settings.relay_lease_seconds),
             )
@@ -123,8 +123,9 @@ def build_service_app(
         settings.public_key_pem(), issuer=settings.jwt_issuer, audience=settings.jwt_audience
     )
     app.state.metrics = Metrics(service)
+    app.state.clock_lock = asyncio.Lock()  # a sandbox move and a scheduled job do not interleave
     if outbox is not None:
-        app.state.outbox = Outbox(outbox, Subscriptions(settings.subscribers))
+        app.state.outbox = Outbox(outbox, Subscriptions(settings.subscribers), schedule=wall_clock(clock))
     install_problem_handlers(app)
     app.include_router(health_router(ready))
     for router in routers:

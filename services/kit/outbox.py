@@ -83,13 +83,19 @@ class Subscriptions:
 
 
 class Outbox:
-    """Writes events in the caller's transaction, one row per destination."""
+    """Writes events in the caller's transaction, one row per destination.
 
-    def __init__(self, table: Table, subscriptions: Subscriptions) -> None:
+    An event happened at business time (`now`); its delivery is scheduled on `schedule` (real time): a sandbox's
+    clock moved a month on must neither hold deliveries back nor expire a relay's lease.
+    """
+
+    def __init__(self, table: Table, subscriptions: Subscriptions, *, schedule: Clock | None = None) -> None:
         self.table = table
         self.subscriptions = subscriptions
+        self.schedule = schedule
 
     def rows(self, event_type: str, payloads: Sequence[dict[str, Any]], *, now: datetime) -> list[dict[str, Any]]:
+        due = self.schedule.now() if self.schedule is not None else now
         rows = []
         for payload in payloads:
             event_id = str(new_id())
@@ -102,7 +108,7 @@ class Outbox:
                         "payload": payload,
                         "occurred_at": now,
                         "attempts": 0,
-                        "next_attempt_at": now,
+                        "next_attempt_at": due,
                     }
                 )
         return rows

@@ -42,11 +42,13 @@ def sandbox_router(days_passed: DaysPassed | None) -> APIRouter:
     @router.post("/clock", response_model=ClockMoved)
     async def move_clock(body: ClockMove, request: Request) -> ClockMoved:
         clock: SandboxClock = request.app.state.clock
-        try:
-            previous = clock.move_to(body.today)
-        except ValueError as exc:
-            raise SandboxClockBackwards(str(exc), today=clock.today().isoformat()) from exc
-        effects = await days_passed(request.app, previous, body.today) if days_passed and body.today > previous else {}
+        async with request.app.state.clock_lock:
+            try:
+                previous = clock.move_to(body.today)
+            except ValueError as exc:
+                raise SandboxClockBackwards(str(exc), today=clock.today().isoformat()) from exc
+            passed = days_passed and body.today > previous
+            effects = await days_passed(request.app, previous, body.today) if passed else {}
         return ClockMoved(today=clock.today(), previous=previous, effects=effects)
 
     return router

@@ -50,7 +50,16 @@ ACTIONS = sa.table(
 AT = datetime(2026, 9, 1, tzinfo=UTC)
 
 
-def claim_row(claim_id: uuid.UUID, *, status: str, metropolitan: bool, country: str, filed: bool) -> dict[str, Any]:
+def claim_row(
+    claim_id: uuid.UUID,
+    *,
+    status: str,
+    metropolitan: bool,
+    country: str,
+    filed: bool,
+    frozen: bool = False,
+    procedure: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     day = date(2026, 6, 1)
     return {
         "id": claim_id,
@@ -59,19 +68,19 @@ def claim_row(claim_id: uuid.UUID, *, status: str, metropolitan: bool, country: 
         "insured_id": "INS-ACME",
         "currency": "EUR",
         "status": status,
-        "frozen": False,
+        "frozen": frozen,
         "insured_in_metropolitan_france": metropolitan,
         "declaration_date": day,
         "oldest_due_date": day,
         "declaration_deadline": day,
         "max_extension_end": day,
         "waiting_period_end": day,
-        "creance_deadline": date(2026, 8, 1) if filed else None,
+        "creance_deadline": date(2026, 8, 1) if filed or status == "forfeited" else None,
         "creance_filed_on": date(2026, 7, 1) if filed else None,
         "terms": {"insured_country": country},
         "cover_snapshot": {},
         "limits_snapshot": {},
-        "procedure_snapshot": {},
+        "procedure_snapshot": procedure or {},
         "rejection_reasons": [],
         "version": 1,
         "created_at": AT,
@@ -109,13 +118,24 @@ def test_claims_recorded_before_keep_their_meaning(databases: Databases) -> None
     url = databases.empty("mig_claims_data")
     config = alembic_config("claims", url)
     in_thread(lambda: command.upgrade(config, "cla0003"))
-    abroad, metropolitan = uuid.uuid4(), uuid.uuid4()
+    abroad, metropolitan, forfeited, sauvegarde = uuid.uuid4(), uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    in_sauvegarde = {"open": True, "insolvent": False, "opening_publication_date": "2026-06-10"}
     run(
         url,
         sa.insert(CLAIMS),
         [
             claim_row(abroad, status="indemnified", metropolitan=False, country="BE", filed=True),
             claim_row(metropolitan, status="indemnifiable", metropolitan=True, country="FR", filed=False),
+            claim_row(forfeited, status="forfeited", metropolitan=True, country="FR", filed=False),
+            claim_row(
+                sauvegarde,
+                status="open",
+                metropolitan=False,
+                country="DE",
+                filed=False,
+                frozen=True,
+                procedure=in_sauvegarde,
+            ),
         ],
     )
     run(
@@ -131,7 +151,10 @@ def test_claims_recorded_before_keep_their_meaning(databases: Databases) -> None
         row["id"]: row
         for row in run(
             url,
-            sa.text("SELECT id, creditor_territory, loss_ground, creance_deadline_legal, creance_deadline FROM claims"),
+            sa.text(
+                "SELECT id, creditor_territory, loss_ground, creance_deadline_legal, creance_deadline,"
+                " creance_missed_on FROM claims"
+            ),
         )
     }
     by_id = {uuid.UUID(str(key)) if not isinstance(key, uuid.UUID) else key: row for key, row in claims.items()}
@@ -141,6 +164,10 @@ def test_claims_recorded_before_keep_their_meaning(databases: Databases) -> None
         "FR",
         "protracted_default",
     )
+    # Forfeited before: the miss is on record, a sweep does not record it again.
+    assert str(by_id[forfeited]["creance_missed_on"]) == "2026-08-01"
+    # Frozen by a sauvegarde: the créance is now due too, four months for a creditor in Germany.
+    assert (by_id[sauvegarde]["creditor_territory"], str(by_id[sauvegarde]["creance_deadline"])) == ("DE", "2026-10-10")
     actions = run(url, sa.text("SELECT kind, route, stage, served_to_person FROM collection_actions ORDER BY done_on"))
     assert [(row["kind"], row["stage"], bool(row["served_to_person"])) for row in actions] == [
         ("injonction_served", "order_served", True),

@@ -24,6 +24,7 @@ from services.claims.domain.collection.errors import (
     OrderLapsed,
     PaymentPeriodRunning,
     RouteInProgress,
+    SettlementRecordedByInsurer,
     SmallClaimOverLimit,
     TitleAlreadyObtained,
 )
@@ -365,14 +366,18 @@ def test_online_recovery_works_sixty_days_then_the_track_recommends_a_court_rout
 def test_a_dispute_holds_until_a_title_or_a_settlement() -> None:
     disputed = act(noticed(), K.DISPUTE, date(2026, 6, 30))
     assert dispute_holds(disputed, on=date(2026, 7, 1), rules=RULES)
-    settled = act(disputed, K.DISPUTE_SETTLED, date(2026, 7, 1))
+    with pytest.raises(SettlementRecordedByInsurer):
+        act(disputed, K.DISPUTE_SETTLED, date(2026, 7, 1))
+    with pytest.raises(ActionBeforePreviousStep):
+        act(disputed, K.DISPUTE_SETTLED, date(2026, 6, 29), by_insurer=True)
+    settled = act(disputed, K.DISPUTE_SETTLED, date(2026, 7, 1), by_insurer=True)
     assert not dispute_holds(settled, on=date(2026, 7, 2), rules=RULES) and not settled.contested
     judged = act(act(disputed, K.ASSIGNATION_SERVED, date(2026, 7, 3)), K.JUDGMENT_GRANTED, date(2026, 10, 1))
     assert not dispute_holds(judged, on=date(2026, 10, 2), rules=RULES)
     dismissed = act(act(disputed, K.ASSIGNATION_SERVED, date(2026, 7, 3)), K.JUDGMENT_DISMISSED, date(2026, 10, 1))
     assert dispute_holds(dismissed, on=date(2026, 10, 2), rules=RULES)
     with pytest.raises(NoDispute):
-        act(noticed(), K.DISPUTE_SETTLED, date(2026, 7, 1))
+        act(noticed(), K.DISPUTE_SETTLED, date(2026, 7, 1), by_insurer=True)
 
 
 def test_duties_are_met_moot_waived_or_unmet() -> None:

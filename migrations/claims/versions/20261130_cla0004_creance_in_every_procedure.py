@@ -5,8 +5,10 @@ Revises: cla0003
 Create Date: 2026-11-30 17:00:00.000000
 """
 
+import calendar
 import json
 from collections.abc import Sequence
+from datetime import date
 
 import sqlalchemy as sa
 from alembic import op
@@ -39,13 +41,16 @@ def upgrade() -> None:
         sa.column('creance_filed_on', sa.Date()),
         sa.column('creditor_territory', sa.String()),
         sa.column('loss_ground', sa.String()),
+        sa.column('frozen', sa.Boolean()),
+        sa.column('procedure_snapshot', sa.JSON()),
+        sa.column('creance_missed_on', sa.Date()),
     )
     connection = op.get_bind()
     rows = connection.execute(
         sa.select(claims.c.id, claims.c.status, claims.c.terms, claims.c.insured_in_metropolitan_france,
-                  claims.c.creance_filed_on)
+                  claims.c.creance_filed_on, claims.c.frozen, claims.c.procedure_snapshot, claims.c.creance_deadline)
     ).all()
-    for claim_id, status, terms, metropolitan, filed_on in rows:
+    for claim_id, status, terms, metropolitan, filed_on, frozen, snapshot, deadline in rows:
         terms = json.loads(terms) if isinstance(terms, str) else (terms or {})
         # Outside metropolitan France the claim said only that: its country, as the cover check answered.
         territory = 'FR' if metropolitan else (terms.get('insured_country') or 'ZZ')
@@ -54,14 +59,27 @@ def upgrade() -> None:
         ground = None
         if status in ('indemnifiable', 'indemnified'):
             ground = 'insolvency' if filed_on is not None else 'protracted_default'
-        connection.execute(
-            claims.update().where(claims.c.id == claim_id).values(creditor_territory=territory, loss_ground=ground)
-        )
-    # Deadlines computed before were not moved past a day off: the legal day is the one they show.
+        values = {'creditor_territory': territory, 'loss_ground': ground}
+        if status == 'forfeited':
+            # Forfeited before: the miss is on record, so a sweep does not record it again.
+            values['creance_missed_on'] = deadline
+        snapshot = json.loads(snapshot) if isinstance(snapshot, str) else (snapshot or {})
+        publication = snapshot.get('opening_publication_date')
+        if status == 'open' and frozen and deadline is None and publication:
+            # A sauvegarde now calls for the créance too (L622-24): 2 months, 4 for a creditor afar (R622-24).
+            values['creance_deadline'] = _add_months(date.fromisoformat(publication), 2 if territory == 'FR' else 4)
+        connection.execute(claims.update().where(claims.c.id == claim_id).values(**values))
+    # Deadlines computed before (and those set above) were not moved past a day off: the legal day is shown.
     connection.execute(claims.update().values(creance_deadline_legal=claims.c.creance_deadline))
     with op.batch_alter_table('claims', schema=None) as batch_op:
         batch_op.alter_column('creditor_territory', server_default=None)
         batch_op.drop_column('insured_in_metropolitan_france')
+
+
+def _add_months(day: date, months: int) -> date:
+    month_index = day.month - 1 + months
+    year, month = day.year + month_index // 12, month_index % 12 + 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
 def downgrade() -> None:

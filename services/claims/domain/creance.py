@@ -8,6 +8,7 @@ from datetime import date
 from services.claims.domain.errors import (
     CreanceAlreadyFiled,
     CreanceDeadlineMissed,
+    FilingBeforeOpening,
     NoCreanceDue,
     ReliefNotApplicable,
     ReliefTooLate,
@@ -89,6 +90,8 @@ class Creance:
     relief_deadline: date | None
     opening_publication_date: date | None
     court_seat: str | None
+    opened_on: date | None = None
+    missed_on: date | None = None  # the day a sweep found the deadline passed unfiled (cleared by a relief)
 
     @property
     def due(self) -> date | None:
@@ -101,15 +104,25 @@ FILING_STATUSES = frozenset({ClaimStatus.OPEN, ClaimStatus.INSOLVENCY, ClaimStat
 
 
 def check_filing(creance: Creance, *, filed_on: date) -> None:
-    """Refuse a filing no procedure calls for, a second one, or one after its deadline (L622-24, L622-26)."""
+    """Refuse a filing no procedure calls for, a second one, one dated before the opening, or one after its
+    deadline — once the miss is on record, only a relevé de forclusion reopens it (L622-24, L622-26)."""
     if creance.filed_on is not None:
         raise CreanceAlreadyFiled(f"The créance was filed on {creance.filed_on}.")
-    called_for = creance.status == ClaimStatus.INSOLVENCY or (
+    forclose = creance.status == ClaimStatus.FORFEITED or creance.missed_on is not None
+    if forclose and creance.relief_deadline is None:
+        raise CreanceDeadlineMissed(
+            f"The créance was due by {creance.deadline}; only a relevé de forclusion lets it be filed now.",
+            due=creance.deadline.isoformat() if creance.deadline else None,
+        )
+    called_for = creance.status in {ClaimStatus.INSOLVENCY, ClaimStatus.FORFEITED} or (
         creance.status == ClaimStatus.OPEN and creance.procedure_open and creance.deadline is not None
     )
-    relieved = creance.status == ClaimStatus.FORFEITED and creance.relief_deadline is not None
-    if not (called_for or relieved):
+    if not called_for:
         raise NoCreanceDue(f"The claim is {creance.status}.", current_status=creance.status.value)
+    if creance.opened_on is not None and filed_on < creance.opened_on:
+        raise FilingBeforeOpening(
+            f"The procedure opened on {creance.opened_on}.", opened_on=creance.opened_on.isoformat()
+        )
     due = creance.due
     if due is not None and filed_on > due:
         kind = "after the relevé de forclusion" if creance.relief_deadline else "from the opening's publication"

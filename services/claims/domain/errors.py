@@ -38,6 +38,11 @@ class NoCreanceDue(Conflict):
     title = "No collective procedure calls for a déclaration de créance on this claim"
 
 
+class FilingBeforeOpening(RuleBroken):
+    code = "FILING_BEFORE_OPENING"
+    title = "A déclaration de créance is made in a procedure: not before the judgment that opened it"
+
+
 class CreanceAlreadyFiled(Conflict):
     code = "CREANCE_ALREADY_FILED"
     title = "The déclaration de créance of this claim is already on record"

@@ -25,8 +25,9 @@ MOVES: dict[ClaimStatus, frozenset[ClaimStatus]] = {
     ClaimStatus.OPEN: frozenset(
         {ClaimStatus.SETTLED, ClaimStatus.WITHDRAWN, ClaimStatus.INSOLVENCY, ClaimStatus.INDEMNIFIABLE}
     ),
+    # Back to open only when the judgment that opened the procedure is set aside on appeal.
     ClaimStatus.INSOLVENCY: frozenset(
-        {ClaimStatus.INDEMNIFIABLE, ClaimStatus.FORFEITED, ClaimStatus.SETTLED, ClaimStatus.WITHDRAWN}
+        {ClaimStatus.INDEMNIFIABLE, ClaimStatus.FORFEITED, ClaimStatus.SETTLED, ClaimStatus.WITHDRAWN, ClaimStatus.OPEN}
     ),
     ClaimStatus.INDEMNIFIABLE: frozenset({ClaimStatus.INDEMNIFIED, ClaimStatus.WITHDRAWN, ClaimStatus.SETTLED}),
     # A relevé de forclusion granted by the court revives a forfeited claim.

@@ -26,6 +26,7 @@ def creance_state(claim: Claim) -> Creance:
     """What the claim knows of its créance, for the rules of domain.creance."""
     procedure = claim.procedure_snapshot or {}
     publication = procedure.get("opening_publication_date")
+    opened = procedure.get("opened_on")
     return Creance(
         status=ClaimStatus(claim.status),
         procedure_open=bool(procedure.get("open")) or claim.frozen,
@@ -34,6 +35,8 @@ def creance_state(claim: Claim) -> Creance:
         relief_deadline=claim.relief_deadline,
         opening_publication_date=date.fromisoformat(publication) if publication else None,
         court_seat=claim.court_seat,
+        opened_on=date.fromisoformat(opened) if opened else None,
+        missed_on=claim.creance_missed_on,
     )
 
 
@@ -46,9 +49,13 @@ def deadline_detail(deadline: Deadline | None, *, name: str = "creance_deadline"
 
 
 def set_creance_deadline(claim: Claim, deadline: Deadline | None, procedure: ProcedureFacts) -> None:
+    """The deadline an opening sets; what a former procedure's deadline led to (a miss, a relief) goes with it."""
     claim.creance_deadline = deadline.due if deadline else None
     claim.creance_deadline_legal = deadline.legal if deadline else None
     claim.court_seat = procedure.court_seat
+    claim.creance_missed_on = None
+    claim.forclusion_relief_on = claim.relief_notified_on = None
+    claim.relief_deadline = claim.relief_deadline_legal = None
 
 
 def loss_established(repo: ClaimRepository, claim: Claim, *, actor: Actor, at: datetime) -> None:
@@ -203,9 +210,21 @@ def _apply_to(
         record(repo, claim, kind="frozen", actor=actor, at=at, **detail)
         if not was_frozen:
             _collection_suspended(repo, claim, actor=actor, at=at, deadline=deadline)
+    elif procedure.procedure is None and claim.creance_filed_on is None:
+        _set_aside(repo, claim, actor=actor, at=at)
     else:
         claim.frozen = False
         record(repo, claim, kind="procedure_closed", actor=actor, at=at, procedure=procedure.procedure)
+
+
+def _set_aside(repo: ClaimRepository, claim: Claim, *, actor: Actor, at: datetime) -> None:
+    """The judgment that opened the procedure was set aside on appeal: there was no procedure, no créance due."""
+    claim.frozen = False
+    set_creance_deadline(claim, None, procedure_facts({}))
+    if claim.status == ClaimStatus.INSOLVENCY:
+        move(repo, claim, ClaimStatus.OPEN, kind="procedure_set_aside", actor=actor, at=at)
+    else:
+        record(repo, claim, kind="procedure_set_aside", actor=actor, at=at)
 
 
 def _creance_deadline(claim: Claim, procedure: ProcedureFacts, *, before: ProcedureFacts) -> Deadline | None:

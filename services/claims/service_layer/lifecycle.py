@@ -332,9 +332,11 @@ def scheduled_sweep(every_seconds: float) -> Callable[[Any], Awaitable[None]]:
         while True:
             await asyncio.sleep(every_seconds)
             try:
-                clock = app.state.clock
-                now = clock.now()
-                report = await sweep(UnitOfWork(app.state.db), on=now.date(), actor=Actor("scheduler", None), now=now)
+                async with app.state.clock_lock:  # not halfway through a sandbox move
+                    now = app.state.clock.now()
+                    report = await sweep(
+                        UnitOfWork(app.state.db), on=now.date(), actor=Actor("scheduler", None), now=now
+                    )
                 log.info(
                     "deadline sweep %s: %s indemnifiable, %s forfeited, %s créances missed",
                     report.on,

@@ -59,7 +59,8 @@ async def _duties(repo: ClaimRepository, claim: Claim, *, settings_rules: dict[s
         )
     procedure = claim.procedure_snapshot or {}
     moot = claim.loss_ground == "insolvency" or bool(procedure.get("open")) or claim.frozen
-    required = bool(claim.terms.get("collection_duties_required", True))
+    # A claim declared before the term existed was declared without it: no duty is imposed after the fact.
+    required = bool(claim.terms.get("collection_duties_required", False))
     duties = assess_duties(track, required=required, moot=moot)
     if duties.state == "unmet" and claim.loss_ground != "insolvency":
         raise CollectionDutiesUnmet(duties.detail, unmet_duties=list(duties.unmet))

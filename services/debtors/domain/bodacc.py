@@ -57,6 +57,10 @@ PROCEDURES = (
     (re.compile(r"redressement judiciaire"), ProcedureType.REDRESSEMENT_JUDICIAIRE),
     (re.compile(r"liquidation (?:judiciaire|des biens)"), ProcedureType.LIQUIDATION_JUDICIAIRE),
 )
+# Procedures whose creditors do not declare créances to a mandataire (or that no longer exist): not followed.
+OTHER_PROCEDURES = re.compile(r"retablissement professionnel|traitement de sortie de crise|conciliation|mandat ad hoc")
+# An opening the judgment pronounces (not the "jugement d'ouverture" an appeal sets aside).
+OPENS = re.compile(r"\bouvr(?:e|ant)\b|\bprononc\w* l'ouverture")
 CONVERTED_TO = re.compile(r"\ben (redressement judiciaire|liquidation (?:judiciaire|des biens))")
 LJ_PRONOUNCED = re.compile(r"prononc\w* (?:la |une )?liquidation judiciaire")
 ACTS = {
@@ -156,7 +160,7 @@ def classify(nature: str, complement: str) -> Judgment | str:
     # Without the plan's own name ("plan de redressement"), a procedure named is one the judgment pronounces.
     rest = OBSERVATION_PERIOD.sub(" ", PLAN.sub("plan", text))
     found = {act: pattern.search(rest) for act, pattern in ACTS.items()}
-    judgment = _pronounced(rest, found, plan=_plan_procedure(plans, rest))
+    judgment = _pronounced(rest, found, plan=_plan_procedure(plans, rest), plan_kinds=frozenset(plans))
     if isinstance(judgment, str):
         return f"{judgment} in {text[:80]!r}"
     procedure, kind, reason = judgment
@@ -164,25 +168,20 @@ def classify(nature: str, complement: str) -> Judgment | str:
 
 
 def _pronounced(
-    rest: str, found: dict[str, re.Match[str] | None], *, plan: ProcedureType | None
+    rest: str, found: dict[str, re.Match[str] | None], *, plan: ProcedureType | None, plan_kinds: frozenset[str]
 ) -> tuple[ProcedureType, ProcedureEventKind, ClosureReason | None] | str:
     """The judgment's effect on the procedure: the strongest act it pronounces, whatever the order of its words."""
     Kind = ProcedureEventKind
     if found["reversal"]:
-        if found["conversion"]:
-            return "an appeal against a conversion: enter the procedure by hand"
-        reversed_procedure = _procedure_after(rest, 0) or plan
-        return (reversed_procedure, Kind.REVERSED_ON_APPEAL, None) if reversed_procedure else "no procedure named"
+        return _reversal(rest, found, plan=plan)
     if found["conversion"]:
         target = CONVERTED_TO.search(rest)
-        return (_procedure_after(target.group(1), 0), Kind.CONVERSION, None) if target else "no procedure converted to"  # type: ignore[return-value]
-    if found["resolution"]:
-        # A plan's resolution that pronounces a liquidation or a redressement converts the procedure (L626-27).
-        pronounced = {procedure for pattern, procedure in PROCEDURES if pattern.search(rest)}
-        for procedure in (ProcedureType.LIQUIDATION_JUDICIAIRE, ProcedureType.REDRESSEMENT_JUDICIAIRE):
-            if procedure in pronounced:
-                return procedure, Kind.CONVERSION, None
-        return plan or ProcedureType.REDRESSEMENT_JUDICIAIRE, Kind.PLAN_RESOLUTION, None
+        if not target:
+            return "no procedure converted to"
+        procedure = _procedure_after(target.group(1), 0)
+        assert procedure is not None
+        # A rétablissement professionnel converted to an LJ opens a new procedure (Code de commerce L645-9).
+        return procedure, Kind.OPENING if OTHER_PROCEDURES.search(rest) else Kind.CONVERSION, None
     if found["reopening"]:
         return ProcedureType.LIQUIDATION_JUDICIAIRE, Kind.REOPENING, None
     for act, kind in (("extension", Kind.EXTENSION), ("opening", Kind.OPENING)):
@@ -190,23 +189,60 @@ def _pronounced(
         if match:
             procedure = _procedure_after(rest, match.start())
             return (procedure, kind, None) if procedure else "no known procedure"
+    if found["resolution"]:
+        return _resolution(rest, plan=plan, plan_kinds=plan_kinds)
     if not found["closure"] and LJ_PRONOUNCED.search(rest):
         return ProcedureType.LIQUIDATION_JUDICIAIRE, Kind.CONVERSION, None
     for act, kind in (("plan_modified", Kind.PLAN_MODIFIED), ("plan_adopted", Kind.PLAN_ADOPTED)):
-        match = found[act]
-        if match:
+        if found[act]:
             return plan or _procedure_after(rest, 0) or ProcedureType.REDRESSEMENT_JUDICIAIRE, kind, None
     closure = found["closure"]
     if closure:
-        reason = ClosureReason.PROCEDURE_ENDED
-        if "insuffisance d'actif" in rest:
-            reason = ClosureReason.LACK_OF_ASSETS
-        elif "extinction du passif" in rest:
-            reason = ClosureReason.EXTINGUISHED_DEBTS
-        # Closures for lack of assets or extinguished debts end a liquidation (L643-9).
-        procedure = _procedure_after(rest, closure.start()) or ProcedureType.LIQUIDATION_JUDICIAIRE
-        return procedure, Kind.CLOSURE, reason
+        return _closure(rest, closure.start())
     return "no known judgment"
+
+
+def _reversal(
+    rest: str, found: dict[str, re.Match[str] | None], *, plan: ProcedureType | None
+) -> tuple[ProcedureType, ProcedureEventKind, ClosureReason | None] | str:
+    """An appeal sets a judgment aside; when it opens another procedure instead, that is an opening."""
+    opens = OPENS.search(rest)
+    if opens:
+        procedure = _procedure_after(rest, opens.start())
+        return (procedure, ProcedureEventKind.OPENING, None) if procedure else "no known procedure"
+    if found["conversion"]:
+        return "an appeal against a conversion: enter the procedure by hand"
+    reversed_procedure = _procedure_after(rest, 0) or plan
+    if reversed_procedure is None:
+        return "no procedure named"
+    return reversed_procedure, ProcedureEventKind.REVERSED_ON_APPEAL, None
+
+
+def _resolution(
+    rest: str, *, plan: ProcedureType | None, plan_kinds: frozenset[str]
+) -> tuple[ProcedureType, ProcedureEventKind, None] | str:
+    """A plan's resolution that pronounces a liquidation or a redressement converts the procedure (L626-27);
+    alone it ends the procedure, but a sale plan's resolution leaves the liquidation going (L642-11)."""
+    pronounced = {procedure for pattern, procedure in PROCEDURES if pattern.search(rest)}
+    for procedure in (ProcedureType.LIQUIDATION_JUDICIAIRE, ProcedureType.REDRESSEMENT_JUDICIAIRE):
+        if procedure in pronounced:
+            return procedure, ProcedureEventKind.CONVERSION, None
+    if plan_kinds == {"cession"}:
+        return "a sale plan's resolution leaves the procedure going (L642-11)"
+    return plan or ProcedureType.REDRESSEMENT_JUDICIAIRE, ProcedureEventKind.PLAN_RESOLUTION, None
+
+
+def _closure(rest: str, position: int) -> tuple[ProcedureType, ProcedureEventKind, ClosureReason] | str:
+    if OTHER_PROCEDURES.search(rest):
+        return "the closure of a procedure whose créances are not declared"
+    reason = ClosureReason.PROCEDURE_ENDED
+    if "insuffisance d'actif" in rest:
+        reason = ClosureReason.LACK_OF_ASSETS
+    elif "extinction du passif" in rest:
+        reason = ClosureReason.EXTINGUISHED_DEBTS
+    # Closures for lack of assets or extinguished debts end a liquidation (L643-9).
+    procedure = _procedure_after(rest, position) or ProcedureType.LIQUIDATION_JUDICIAIRE
+    return procedure, ProcedureEventKind.CLOSURE, reason
 
 
 def _procedure_after(text: str, position: int) -> ProcedureType | None:

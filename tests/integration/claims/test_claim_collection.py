@@ -44,10 +44,19 @@ class Collection:
     async def timeline(self) -> list[dict[str, Any]]:
         return (await self.client.get(f"{self.url}/timeline", headers=self.tokens.insured())).json()
 
-    async def refused(self, kind: str, done_on: str, code: str, *, expect: int = 422, **body: Any) -> None:
+    async def refused(
+        self,
+        kind: str,
+        done_on: str,
+        code: str,
+        *,
+        expect: int = 422,
+        headers: dict[str, str] | None = None,
+        **body: Any,
+    ) -> None:
         """The step is refused with the rule's code, and neither the track nor the timeline changed."""
         track, timeline = await self.track(), await self.timeline()
-        response = await self.step(kind, done_on, **body)
+        response = await self.step(kind, done_on, headers=headers, **body)
         assert response.status_code == expect, response.text
         assert response.headers["content-type"] == "application/problem+json"
         assert response.json()["code"] == code

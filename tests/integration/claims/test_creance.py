@@ -186,3 +186,71 @@ async def test_a_creditor_far_from_the_court_has_two_more_months(
         "2026-11-12",
         "2026-11-11",
     )
+
+
+async def test_a_filing_dated_before_the_opening_or_after_a_recorded_miss_is_refused(
+    case: Claim, claims_service: httpx.AsyncClient, debtor_id: str, clock: FixedClock
+) -> None:
+    at(clock, "2026-07-10")
+    await procedure_event(claims_service, debtor_id, "evt-f1", SAUVEGARDE)
+    before = await case.file("2026-06-30")  # the sauvegarde opened on 1 July
+    assert before.status_code == 422 and before.json()["code"] == "FILING_BEFORE_OPENING"
+    at(clock, "2026-09-20")
+    assert (await case.sweep("2026-09-20"))["creance_missed"] == 1
+    # Reported after the miss is on record, a filing dated in time is not taken: only a relief reopens it.
+    backdated = await case.file("2026-09-01")
+    assert backdated.status_code == 422 and backdated.json()["code"] == "CREANCE_DEADLINE_MISSED"
+    await procedure_event(claims_service, debtor_id, "evt-f2", CONVERTED)
+    assert (await case.read())["status"] == "insolvency"
+    assert (await case.sweep("2026-09-20"))["forfeited"] == 1
+    forfeited = await case.file("2026-09-01")
+    assert forfeited.status_code == 422 and forfeited.json()["code"] == "CREANCE_DEADLINE_MISSED"
+    assert (await case.read())["status"] == "forfeited"
+
+
+async def test_a_new_opening_sets_its_own_deadline_and_clears_the_former_procedures_relief(
+    case: Claim, claims_service: httpx.AsyncClient, debtor_id: str, clock: FixedClock
+) -> None:
+    at(clock, "2026-07-10")
+    await procedure_event(claims_service, debtor_id, "evt-n1", SAUVEGARDE)
+    at(clock, "2026-09-20")
+    await case.sweep("2026-09-20")
+    relieved = await case.relief(requested_on="2026-09-15", granted_on="2026-09-17", notified_on="2026-09-19")
+    assert relieved.json()["deadlines"]["relief_deadline"] == "2026-10-19"
+    # The sauvegarde's plan is resolved and a redressement opened: a new procedure, published on 2 November.
+    at(clock, "2026-11-03")
+    opening = {**CONVERTED, "procedure": "redressement_judiciaire", "opening_publication_date": "2026-11-02"}
+    await procedure_event(claims_service, debtor_id, "evt-n2", {**opening, "opened_on": "2026-10-27"})
+    claim = await case.read()
+    assert (claim["status"], claim["deadlines"]["creance_deadline"], claim["deadlines"]["relief_deadline"]) == (
+        "insolvency",
+        "2027-01-04",  # 2 January 2027 is a Saturday
+        None,
+    )
+    at(clock, "2026-11-20")
+    assert (await case.sweep("2026-11-20"))["forfeited"] == 0
+    assert (await case.file("2026-11-20")).json()["status"] == "indemnifiable"
+
+
+async def test_an_opening_set_aside_on_appeal_puts_the_claim_back_to_open(
+    case: Claim, claims_service: httpx.AsyncClient, debtor_id: str, clock: FixedClock
+) -> None:
+    at(clock, "2026-07-10")
+    await procedure_event(claims_service, debtor_id, "evt-a1", LJ)
+    assert (await case.read())["status"] == "insolvency"
+    set_aside = {
+        "procedure": None,
+        "open": False,
+        "insolvent": False,
+        "opened_on": None,
+        "opening_publication_date": None,
+        "creance_deadline": None,
+        "opening_missing": False,
+    }
+    at(clock, "2026-08-20")
+    await procedure_event(claims_service, debtor_id, "evt-a2", set_aside)
+    claim = await case.read()
+    assert (claim["status"], claim["frozen"], claim["deadlines"]["creance_deadline"]) == ("open", False, None)
+    at(clock, "2026-09-20")
+    assert (await case.sweep("2026-09-20"))["forfeited"] == 0
+    assert (await case.kinds())[-1] == "procedure_set_aside"

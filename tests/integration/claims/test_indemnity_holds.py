@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 import httpx
@@ -31,14 +32,16 @@ async def test_a_disputed_debt_holds_the_indemnity_until_a_settlement(
     held = await claims_service.post(f"{track.url}/indemnity", headers=tokens.handler())
     assert held.status_code == 409 and held.json()["code"] == "CLAIM_CONTESTED"
     assert (await claims_service.get(f"{track.url}/indemnity", headers=tokens.handler())).status_code == 409
-    await track.refused("dispute_settled", "2026-10-29", "COLLECTION_ACTION_IN_FUTURE")
-    settled = await track.ok("dispute_settled", "2026-10-28", note="Settlement signed: the buyer owes it all.")
-    assert settled["disputed"] is False
+    await track.refused("dispute_settled", "2026-10-28", "SETTLEMENT_RECORDED_BY_INSURER", expect=403)
+    await track.refused("dispute_settled", "2026-10-29", "COLLECTION_ACTION_IN_FUTURE", headers=tokens.handler())
+    settlement = {"note": "Settlement signed: the buyer owes it all."}
+    settled = await track.step("dispute_settled", "2026-10-28", headers=tokens.handler(), **settlement)
+    assert settled.status_code == 201 and settled.json()["disputed"] is False
     paid = await claims_service.post(f"{track.url}/indemnity", headers=tokens.handler())
     assert paid.status_code == 201, paid.text
     timeline = await track.timeline()
-    holds = [(entry["kind"], entry["actor"]) for entry in timeline if entry["kind"] in HOLDS]
-    assert holds == [("indemnity_held", "test-client"), ("indemnity_hold_lifted", "test-client")]
+    holds = [entry["kind"] for entry in timeline if entry["kind"] in HOLDS]
+    assert holds == ["indemnity_held", "indemnity_hold_lifted"]
     lifted = next(entry for entry in timeline if entry["kind"] == "indemnity_hold_lifted")
     assert lifted["detail"]["resolved_by"] == "settlement"
 
@@ -77,3 +80,20 @@ async def test_a_protracted_default_waits_for_the_collection_duties(
         "invoice_number": None,
         "detail": "met: collection handed over to the insurer",
     }
+
+
+async def test_a_claim_declared_before_the_duties_term_existed_is_not_held_by_it(
+    claims_service: httpx.AsyncClient, tokens: Tokens, claim: dict[str, Any], clock: FixedClock
+) -> None:
+    from sqlalchemy import select
+
+    from services.claims.adapters.tables import Claim
+
+    database = claims_service.app.state.db  # type: ignore[attr-defined]
+    async with database.writers() as session, session.begin():
+        row = (await session.execute(select(Claim).where(Claim.id == uuid.UUID(claim["id"])))).scalar_one()
+        row.terms = {key: value for key, value in row.terms.items() if key != "collection_duties_required"}
+    await indemnifiable(claims_service, tokens, clock)
+    paid = await claims_service.post(f"/v1/claims/{claim['id']}/indemnity", headers=tokens.handler())
+    assert paid.status_code == 201, paid.text
+    assert paid.json()["breakdown"][0]["detail"].startswith("waived by the policy")

@@ -108,3 +108,8 @@ class CollectionHandedOver(RuleBroken):
 class HandoverAcceptedByInsurer(Forbidden):
     code = "HANDOVER_ACCEPTED_BY_INSURER"
     title = "Only the insurer's back office accepts a handover"
+
+
+class SettlementRecordedByInsurer(Forbidden):
+    code = "SETTLEMENT_RECORDED_BY_INSURER"
+    title = "The insurer's back office records the settlement that ends a dispute"

@@ -24,6 +24,7 @@ from services.claims.domain.collection.errors import (
     OrderLapsed,
     PaymentPeriodRunning,
     RouteInProgress,
+    SettlementRecordedByInsurer,
     SmallClaimOverLimit,
     TitleAlreadyObtained,
 )
@@ -108,6 +109,7 @@ class Track:
     notice_on: date | None = None
     notice_period_end: date | None = None
     contested: bool = False
+    disputed_on: date | None = None
     documents: frozenset[DocumentKind] = frozenset()
     tried: tuple[tuple[Route, Stage], ...] = ()
     title: tuple[Route, date] | None = None
@@ -223,8 +225,8 @@ def check(track: Track, action: Action, *, facts: CaseFacts, rules: CollectionRu
             creance_deadline=facts.creance_deadline.isoformat() if facts.creance_deadline else None,
         )
     _check_handover(track, action, by_insurer=by_insurer)
-    if kind == ActionKind.DISPUTE_SETTLED and not track.contested:
-        raise NoDispute("No dispute is on record to settle.")
+    if kind == ActionKind.DISPUTE_SETTLED:
+        _check_settlement(track, on=on, by_insurer=by_insurer)
     if kind == ActionKind.LEGACY_EXECUTORY_FORMULA:
         raise ActionOutOfOrder("Since 1 March 2022 the order carries the executory formula when it is issued.")
     dated = as_of(track, on, rules)
@@ -266,6 +268,16 @@ def _check_handover(track: Track, action: Action, *, by_insurer: bool) -> None:
             raise ActionBeforePreviousStep(f"Handover was asked on {track.handover_requested_on}.")
 
 
+def _check_settlement(track: Track, *, on: date, by_insurer: bool) -> None:
+    """A settlement ends a dispute on record, after it; the insurer, who pays, records it."""
+    if not track.contested or track.disputed_on is None:
+        raise NoDispute("No dispute is on record to settle.")
+    if not by_insurer:
+        raise SettlementRecordedByInsurer()
+    if on < track.disputed_on:
+        raise ActionBeforePreviousStep(f"The dispute was recorded on {track.disputed_on}.")
+
+
 def _check_enforcement(track: Track, dated: Track, *, on: date, rules: CollectionRules) -> None:
     """A measure enforces a title, or an order served other than to the person once its first month is over."""
     if dated.title is not None:
@@ -293,7 +305,7 @@ def advance(track: Track, action: Action, *, rules: CollectionRules) -> Track:
         days = action.payment_period_days or rules.formal_notice_days
         return replace(track, notice_on=on, notice_period_end=on + timedelta(days=days))
     if kind == ActionKind.DISPUTE:
-        return replace(track, contested=True)
+        return replace(track, contested=True, disputed_on=on)
     if kind == ActionKind.DISPUTE_SETTLED:
         return replace(track, contested=False)
     if kind == ActionKind.ENFORCEMENT_MEASURE and track.enforcement_measure_on is None:
