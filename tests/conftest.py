@@ -20,6 +20,7 @@ from services.policies.main import create_app as create_policies_app
 from tests.support import Databases, Tokens, running
 
 NOW = datetime(2026, 6, 15, 10, 0, tzinfo=UTC)
+INTERNAL_TOKEN = "test-internal-token"
 
 
 @pytest.fixture(scope="session")
@@ -46,7 +47,9 @@ def tokens(key_pair: tuple[str, str], clock: FixedClock) -> Tokens:
 
 @pytest.fixture
 def policies_settings(databases: Databases, key_pair: tuple[str, str]) -> PoliciesSettings:
-    return PoliciesSettings(database_url=databases.fresh("policies"), jwt_public_key=key_pair[1])
+    return PoliciesSettings(
+        database_url=databases.fresh("policies"), jwt_public_key=key_pair[1], internal_token=INTERNAL_TOKEN
+    )
 
 
 @pytest.fixture
@@ -66,9 +69,6 @@ async def policies(policies_app: object) -> AsyncIterator[httpx.AsyncClient]:
 @pytest.fixture
 def project_root() -> Path:
     return Path(__file__).resolve().parents[1]
-
-
-INTERNAL_TOKEN = "test-internal-token"
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ from services.kit.app import build_service_app
 from services.kit.clock import Clock
 from services.kit.links import Link
 from services.policies.adapters.tables import idempotency_keys
-from services.policies.api.routes import router
+from services.policies.api.routes import internal, router
 from services.policies.config import PoliciesSettings
 
 # A created policy leads to its reads, its activation and its cover checks.
@@ -29,7 +29,7 @@ def create_app(settings: PoliciesSettings | None = None, clock: Clock | None = N
         title="credit-claims policies",
         description="Policies and their terms, the cover check, and the policy-year liability ledger.",
         settings=settings or PoliciesSettings(),
-        routers=[router],
+        routers=[router, internal],
         clock=clock,
         idempotency=idempotency_keys,
         links=LINKS,

@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 
 from tests.builders import policy_body
+from tests.conftest import INTERNAL_TOKEN
 from tests.support import Tokens
 
 
@@ -22,7 +23,8 @@ async def reserve(
     policies: httpx.AsyncClient, tokens: Tokens, policy_id: str, claim_id: str, amount: str, on: str = "2026-05-01"
 ) -> httpx.Response:
     body: dict[str, Any] = {"claim_id": claim_id, "amount": amount, "currency": "EUR", "attributable_date": on}
-    return await policies.post(f"/v1/policies/{policy_id}/liability/reservations", json=body, headers=tokens.handler())
+    url = f"/internal/policies/{policy_id}/liability/reservations"
+    return await policies.post(url, json=body, headers={"X-Internal-Token": INTERNAL_TOKEN})
 
 
 async def liability(
@@ -85,7 +87,9 @@ async def test_reservation_outside_the_policy_period_or_currency_is_refused(
     assert late.status_code == 422 and late.json()["code"] == "DATE_OUTSIDE_POLICY_PERIOD"
     body = {"claim_id": "C-2", "amount": "10.00", "currency": "USD", "attributable_date": "2026-05-01"}
     dollars = await policies.post(
-        f"/v1/policies/{policy_id}/liability/reservations", json=body, headers=tokens.handler()
+        f"/internal/policies/{policy_id}/liability/reservations",
+        json=body,
+        headers={"X-Internal-Token": INTERNAL_TOKEN},
     )
     assert dollars.status_code == 422 and dollars.json()["code"] == "CURRENCY_MISMATCH"
     assert (await liability(policies, tokens, policy_id))["reservations"] == 0

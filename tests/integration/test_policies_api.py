@@ -7,6 +7,7 @@ from typing import Any
 import httpx
 import pytest
 
+from services.kit.auth import Role
 from tests.builders import cover_check, invoice, policy_body
 from tests.support import Tokens
 
@@ -118,12 +119,21 @@ async def test_roles_are_enforced(policies: httpx.AsyncClient, tokens: Tokens) -
         f"/v1/policies/{policy['id']}", json={"status": "active"}, headers={**tokens.insured(), "If-Match": '"1"'}
     )
     assert patch.status_code == 403
-    reserve = await policies.post(
-        f"/v1/policies/{policy['id']}/liability/reservations",
-        json={"claim_id": "C-1", "amount": "1.00", "currency": "EUR", "attributable_date": "2026-03-01"},
-        headers=tokens.underwriter(),
-    )
-    assert reserve.status_code == 403
+    reservation = {"claim_id": "C-1", "amount": "1.00", "currency": "EUR", "attributable_date": "2026-03-01"}
+    # Liability is reserved by the claims service alone, as it pays an indemnity: no public route, no role.
+    for headers in (tokens.underwriter(), tokens.handler(), tokens.headers(Role.ADMIN)):
+        public = await policies.post(
+            f"/v1/policies/{policy['id']}/liability/reservations", json=reservation, headers=headers
+        )
+        assert public.status_code == 404
+        internal = await policies.post(
+            f"/internal/policies/{policy['id']}/liability/reservations", json=reservation, headers=headers
+        )
+        assert internal.status_code == 401
+    liability = (
+        await policies.get(f"/v1/policies/{policy['id']}/liability?on=2026-03-01", headers=tokens.insured())
+    ).json()
+    assert liability["reservations"] == 0
     anonymous = await policies.get("/v1/policies")
     assert anonymous.status_code == 401
     assert anonymous.headers["WWW-Authenticate"].startswith("Bearer")

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from services.claims.domain.errors import DebtorNotFound, PolicyNotFound
 from services.kit.errors import UpstreamInvalid
+from services.kit.outbox import INTERNAL_TOKEN_HEADER
 from services.kit.upstream import Upstream, forwarded_auth
 
 
@@ -135,9 +136,12 @@ async def reserve_liability(
     amount: str,
     currency: str,
     attributable_date: date,
-    authorization: str | None,
+    internal_token: str | None,
 ) -> dict[str, Any]:
-    """Take the indemnity from the insurance year's maximum liability; idempotent by claim id."""
+    """Take the indemnity from the insurance year's maximum liability; idempotent by claim id.
+
+    The claims service reserves as itself (the suite's internal token), never on a person's token.
+    """
     body = {
         "claim_id": str(claim_id),
         "amount": amount,
@@ -145,7 +149,10 @@ async def reserve_liability(
         "attributable_date": attributable_date.isoformat(),
     }
     response = await policies.request(
-        "POST", f"/v1/policies/{policy_id}/liability/reservations", json=body, headers=forwarded_auth(authorization)
+        "POST",
+        f"/internal/policies/{policy_id}/liability/reservations",
+        json=body,
+        headers={INTERNAL_TOKEN_HEADER: internal_token or ""},
     )
     if response.status_code == 201:
         response.status_code = 200

@@ -360,7 +360,7 @@ async def indemnity(
         settings_rules=request.app.state.settings.collection,
         principal=principal,
         actor=actor_of(principal, request_id),
-        authorization=request.headers.get("authorization"),
+        internal_token=request.app.state.settings.internal_token,
         now=clock.now(),
     )
     response.status_code = 201 if created else 200

@@ -76,7 +76,7 @@ async def pay_indemnity(
     settings_rules: dict[str, Any],
     principal: Principal,
     actor: Actor,
-    authorization: str | None,
+    internal_token: str | None,
     now: datetime,
 ) -> tuple[Indemnity, bool]:
     """Compute and pay once: (indemnity, created). Repeated or concurrent calls get the same payment."""
@@ -110,7 +110,7 @@ async def pay_indemnity(
                 amount=f"{amount:.2f}",
                 currency=claim.currency,
                 attributable_date=min(item.invoice_date for item in invoices),
-                authorization=authorization,
+                internal_token=internal_token,
             )
             reserved = Decimal(reservation["reserved"])
             if reserved < amount:

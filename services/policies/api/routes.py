@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Header, Query, Response
 from services.kit.auth import Allow, Principal, Role
 from services.kit.dependencies import ClockDep, Reader, Writer
 from services.kit.http import etag_of
+from services.kit.outbox import check_internal_token
 from services.kit.pagination import Page, PageRequest, page_request
 from services.kit.problems import problem_responses
 from services.kit.schemas import Day
@@ -35,7 +36,6 @@ router = APIRouter(prefix="/v1/policies", tags=["policies"])
 
 Underwriting = Annotated[Principal, Depends(Allow(Role.UNDERWRITER, Role.ADMIN))]
 Readers = Annotated[Principal, Depends(Allow(Role.INSURED, Role.UNDERWRITER, Role.CLAIMS_HANDLER, Role.ADMIN))]
-ClaimsDesk = Annotated[Principal, Depends(Allow(Role.CLAIMS_HANDLER, Role.ADMIN))]
 
 
 def policy_out(policy: Policy) -> PolicyOut:
@@ -146,18 +146,17 @@ async def get_liability(
     return LiabilityOut.model_validate(figures)
 
 
-@router.post(
-    "/{policy_id:uuid}/liability/reservations",
-    status_code=201,
-    response_model=ReservationOut,
-    responses=problem_responses(404, 409, 422),
-    summary="Reserve a claim's indemnity against the year's maximum liability (idempotent by claim id)",
-)
+# Reservations are the claims service's, as it pays an indemnity: no person's role may make or undo one.
+internal = APIRouter(prefix="/internal/policies", include_in_schema=False, dependencies=[Depends(check_internal_token)])
+
+
+@internal.post("/{policy_id:uuid}/liability/reservations", status_code=201, response_model=ReservationOut)
 async def reserve_liability(
-    policy_id: uuid.UUID, body: ReservationRequest, response: Response, uow: Writer, clock: ClockDep, actor: ClaimsDesk
+    policy_id: uuid.UUID, body: ReservationRequest, response: Response, uow: Writer, clock: ClockDep
 ) -> ReservationOut:
+    """Reserve a claim's indemnity against the year's maximum liability (idempotent by claim id)."""
     reservation, created = await handlers.reserve_liability(
-        uow, policy_id=policy_id, request=body, actor=actor, now=clock.now()
+        uow, policy_id=policy_id, request=body, by="claims-service", now=clock.now()
     )
     if not created:
         response.status_code = 200

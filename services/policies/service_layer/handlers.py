@@ -168,14 +168,16 @@ async def check_cover(
 
 
 async def reserve_liability(
-    uow: UnitOfWork, *, policy_id: uuid.UUID, request: ReservationRequest, actor: Principal, now: datetime
+    uow: UnitOfWork, *, policy_id: uuid.UUID, request: ReservationRequest, by: str, now: datetime
 ) -> tuple[LiabilityReservation, bool]:
     """Reserve up to the requested amount for one claim; (reservation, created). Idempotent by claim id."""
     async with uow:
         repo = _repo(uow)
         # The policy row lock serialises reservations of one policy on PostgreSQL;
         # SQLite writers are serialised by BEGIN IMMEDIATE.
-        policy = await _visible_policy(repo, policy_id, actor, for_update=True)
+        policy = await repo.get(policy_id, for_update=True)
+        if policy is None:
+            raise PolicyNotFound(f"No policy {policy_id}.")
         existing = await repo.reservation(policy.id, request.claim_id)
         if existing is not None:
             if existing.requested != request.amount or existing.currency != request.currency:
@@ -198,7 +200,7 @@ async def reserve_liability(
             requested=request.amount,
             reserved=reservable_amount(requested=request.amount, max_liability=policy.max_liability, consumed=consumed),
             created_at=now,
-            created_by=actor.client_id,
+            created_by=by,
         )
         repo.add(reservation)
         await uow.commit()
