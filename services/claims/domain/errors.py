@@ -76,3 +76,8 @@ class ReliefNotApplicable(Conflict):
 class NotInCollection(Conflict):
     code = "CLAIM_NOT_IN_COLLECTION"
     title = "Collection steps are recorded only on a claim not yet indemnified, settled, withdrawn or closed"
+
+
+class RecoveryExceedsOwed(RuleBroken):
+    code = "RECOVERY_EXCEEDS_OWED"
+    title = "A recovery cannot exceed what the debtor still owes"

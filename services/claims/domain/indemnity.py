@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
+from services.claims.domain.errors import RecoveryExceedsOwed
 from services.kit.money import to_cents
 
 ZERO = Decimal("0.00")
@@ -126,3 +127,10 @@ def recovery_split(
         return ZERO, amount
     insurer = min(to_cents(amount * indemnity / eligible_loss), max(indemnity - insurer_so_far, ZERO))
     return insurer, amount - insurer
+
+
+def check_recovery(*, amount: Decimal, owed: Decimal, recovered: Decimal) -> None:
+    """Nothing is recovered beyond what the debtor still owes: the debt less payments and earlier recoveries."""
+    still_owed = max(owed - recovered, ZERO)
+    if amount > still_owed:
+        raise RecoveryExceedsOwed(f"{still_owed:.2f} is still owed on this claim.", still_owed=f"{still_owed:.2f}")

@@ -17,7 +17,16 @@ from services.claims.domain.collection.errors import CollectionDutiesUnmet, Inde
 from services.claims.domain.collection.next_step import assess_duties
 from services.claims.domain.collection.track import dispute_holds, fold
 from services.claims.domain.errors import NotIndemnified
-from services.claims.domain.indemnity import ZERO, Invoice, LimitOnDate, Line, Terms, indemnity_for, recovery_split
+from services.claims.domain.indemnity import (
+    ZERO,
+    Invoice,
+    LimitOnDate,
+    Line,
+    Terms,
+    check_recovery,
+    indemnity_for,
+    recovery_split,
+)
 from services.claims.domain.status import ClaimStatus, moved
 from services.claims.service_layer.collection import action_of, rules_for
 from services.claims.service_layer.lifecycle import Actor, move, paid_so_far, record, visible_claim
@@ -192,8 +201,13 @@ async def record_recovery(
         indemnity = await repo.indemnity(claim.id)
         if indemnity is None:
             raise NotIndemnified(f"The claim is {claim.status}.", current_status=claim.status)
-        so_far = type_coerce(func.coalesce(func.sum(Recovery.insurer_share), 0), ExactDecimal(2))
-        insurer_so_far = (await uow.session.execute(select(so_far).where(Recovery.claim_id == claim.id))).scalar_one()
+        totals = select(
+            type_coerce(func.coalesce(func.sum(Recovery.insurer_share), 0), ExactDecimal(2)),
+            type_coerce(func.coalesce(func.sum(Recovery.amount), 0), ExactDecimal(2)),
+        ).where(Recovery.claim_id == claim.id)
+        insurer_so_far, recovered = (await uow.session.execute(totals)).one()
+        # The claim row is locked since it was read: concurrent recoveries are checked one after the other.
+        check_recovery(amount=amount, owed=(await repo.unpaid_by_claim([claim.id]))[claim.id], recovered=recovered)
         insurer, insured = recovery_split(
             amount=amount,
             indemnity=indemnity.amount,

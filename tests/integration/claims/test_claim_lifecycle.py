@@ -345,3 +345,32 @@ async def test_opening_a_claim_queues_claim_opened_for_the_debtors_service(
             {"claim_id": claim["id"], "policy_id": policy_id, "debtor_id": debtor_id, "opened_on": "2026-06-15"},
         )
     ]
+
+
+async def test_recoveries_never_exceed_what_is_still_owed_even_at_once(
+    claims_service: httpx.AsyncClient, tokens: Tokens, claim: dict[str, Any], debtor_id: str, clock: FixedClock
+) -> None:
+    url = f"/v1/claims/{claim['id']}"
+    at(clock, "2026-07-10")
+    paid = {"amount": "3000.00", "received_on": "2026-07-10"}
+    assert (
+        await claims_service.post(f"{url}/payments-received", json=paid, headers=tokens.insured())
+    ).status_code == 201
+    await procedure_event(claims_service, debtor_id, "evt-rec", LJ)
+    filing = {"filed_on": "2026-07-10", "amount": "15000.00", "court_officer": "Me X"}
+    await claims_service.post(
+        f"{url}/creance-filings", json=filing, headers=await as_read(claims_service, url, tokens.insured())
+    )
+    assert (await claims_service.post(f"{url}/indemnity", headers=tokens.handler())).status_code == 201
+    # 18,000 invoiced, 3,000 paid: 15,000 is owed; 40 recoveries of 3,000 at once, five fit.
+    huge = {"amount": "9999999999999.99", "received_on": "2026-07-10"}
+    refused = await claims_service.post(f"{url}/recoveries", json=huge, headers=tokens.handler())
+    assert refused.status_code == 422 and refused.json()["still_owed"] == "15000.00"
+    recovery = {"amount": "3000.00", "received_on": "2026-07-10"}
+    answers = await asyncio.gather(
+        *(claims_service.post(f"{url}/recoveries", json=recovery, headers=tokens.handler()) for _ in range(40))
+    )
+    assert sorted(answer.status_code for answer in answers) == [201] * 5 + [422] * 35
+    assert {answer.json()["code"] for answer in answers if answer.status_code == 422} == {"RECOVERY_EXCEEDS_OWED"}
+    kinds = [entry["kind"] for entry in (await claims_service.get(f"{url}/timeline", headers=tokens.handler())).json()]
+    assert kinds.count("recovery") == 5
