@@ -27,6 +27,7 @@ from services.kit.outbox import Outbox, Relay, Subscriptions
 from services.kit.problems import PROBLEM_SCHEMA, install_problem_handlers
 from services.kit.sandbox import DaysPassed, sandbox_router
 from services.kit.schema_version import migration_head, upgrade_to_head, version_table
+from services.kit.schemas import LINE_PATTERN
 from services.kit.settings import ServiceSettings
 from services.kit.upstream import Upstream, upstream_client, upstream_transport
 
@@ -143,6 +144,17 @@ def build_service_app(
     return app
 
 
+def _queries_are_lines(operation: dict[str, Any]) -> None:
+    """A text query parameter is one line: say so in its schema, as known_query_only enforces it."""
+    for parameter in operation.get("parameters", []):
+        if parameter.get("in") != "query":
+            continue
+        options = parameter.get("schema", {}).get("anyOf") or [parameter.get("schema", {})]
+        for option in options:
+            if option.get("type") == "string" and not {"pattern", "enum", "format"} & set(option):
+                option["pattern"] = LINE_PATTERN
+
+
 def _openapi_with_problems(app: FastAPI, links: Sequence[Link]) -> dict[str, Any]:
     if app.openapi_schema:
         return app.openapi_schema
@@ -153,6 +165,7 @@ def _openapi_with_problems(app: FastAPI, links: Sequence[Link]) -> dict[str, Any
     for path_item in schema.get("paths", {}).values():
         for operation in path_item.values():
             operation.setdefault("security", [{"bearer": []}])
+            _queries_are_lines(operation)
             responses = operation.get("responses", {})
             # FastAPI's default 422 schema is not what we send: point it at Problem.
             if "422" in responses:

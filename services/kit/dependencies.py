@@ -8,6 +8,7 @@ from fastapi import Depends, Request
 
 from services.kit.clock import Clock
 from services.kit.errors import InvalidInput
+from services.kit.schemas import unsafe_character
 from services.kit.uow import UnitOfWork
 
 
@@ -56,3 +57,11 @@ async def known_query_only(request: Request) -> None:
     unknown = set(request.query_params) - _query_names(route)
     if unknown:
         raise InvalidInput(f"Unknown query parameter(s): {', '.join(sorted(unknown))}.", code="UNKNOWN_QUERY_PARAMETER")
+    for name, value in request.query_params.multi_items():
+        bad = unsafe_character(value, line=True)
+        if bad:
+            raise InvalidInput(
+                f"The query parameter {name} contains the control character {bad}.",
+                code="INVALID_QUERY_PARAMETER",
+                parameter=name,
+            )

@@ -13,7 +13,7 @@ import hmac
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -80,6 +80,14 @@ class Subscriptions:
 
     def destinations(self, event_type: str) -> Sequence[str]:
         return self.by_type.get(event_type, ())
+
+
+# A destination that refuses an event for what it is (malformed, too large) will refuse it again: the row is
+# parked, kept with its error for an operator, never retried in a loop. A refused token or a missing route is
+# a deployment to fix, and is retried.
+REFUSED = frozenset({400, 413, 415, 422})
+PARKED_MARK = "refused, parked:"
+PARKED_UNTIL = datetime(9999, 12, 31, tzinfo=UTC)
 
 
 class Outbox:
@@ -208,6 +216,8 @@ class Relay:
             return f"{type(exc).__name__}: {exc}"[:500]
         if 200 <= response.status_code < 300:
             return None
+        if response.status_code in REFUSED:
+            return f"{PARKED_MARK} HTTP {response.status_code}: {response.text[:400]}"
         return f"HTTP {response.status_code}: {response.text[:400]}"
 
     async def settle(self, outcomes: list[tuple[dict[str, Any], str | None]]) -> None:
@@ -221,8 +231,11 @@ class Relay:
                 if error is not None:
                     attempts = row["attempts"] + 1
                     backoff = min(timedelta(seconds=2 ** min(attempts, 16)), self.max_backoff)
+                    due = PARKED_UNTIL if error.startswith(PARKED_MARK) else now + backoff
+                    if due == PARKED_UNTIL:
+                        log.error("event %s parked: %s", row["event_id"], error)
                     await session.execute(
-                        update(t).where(t.c.id == row["id"]).values(next_attempt_at=now + backoff, last_error=error)
+                        update(t).where(t.c.id == row["id"]).values(next_attempt_at=due, last_error=error)
                     )
 
     async def run_once(self) -> int:

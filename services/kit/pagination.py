@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import uuid
 from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Query
@@ -23,6 +24,20 @@ class Page(BaseModel, Generic[T]):
 class PageRequest(BaseModel):
     limit: int
     after: list[Any] | None
+
+    def after_id(self) -> uuid.UUID | None:
+        """The id a page of rows sorted by id starts after; a cursor this API did not give is 422."""
+        if self.after is None:
+            return None
+        try:
+            [value] = self.after
+            return uuid.UUID(str(value)) if isinstance(value, str) else _forged()
+        except ValueError as exc:
+            raise InvalidInput("The cursor is not one this API gave.", code="INVALID_CURSOR") from exc
+
+
+def _forged() -> uuid.UUID:
+    raise ValueError("not an id")
 
 
 def encode_cursor(key: list[Any]) -> str:

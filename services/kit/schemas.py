@@ -6,7 +6,7 @@ import re
 from datetime import date
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema, model_validator
 
 
 def _iso_day(value: Any) -> Any:
@@ -16,17 +16,76 @@ def _iso_day(value: Any) -> Any:
     raise ValueError("a date is written YYYY-MM-DD")
 
 
-Day = Annotated[date, BeforeValidator(_iso_day)]
-"""A calendar date, only as an ISO string (YYYY-MM-DD)."""
+EARLIEST_DAY, LATEST_DAY = date(1900, 1, 1), date(2199, 12, 31)
+
+
+def _in_range(value: date) -> date:
+    # A business date past 2199 is a typo, and date arithmetic near 9999 overflows.
+    if not EARLIEST_DAY <= value <= LATEST_DAY:
+        raise ValueError(f"a date between {EARLIEST_DAY} and {LATEST_DAY}")
+    return value
+
+
+DAY_PATTERN = r"^(19[0-9]{2}|2[01][0-9]{2})-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$"
+Day = Annotated[
+    date,
+    BeforeValidator(_iso_day),
+    AfterValidator(_in_range),
+    WithJsonSchema({"type": "string", "format": "date", "pattern": DAY_PATTERN, "examples": ["2026-06-15"]}),
+]
+"""A calendar date, only as an ISO string (YYYY-MM-DD), between 1900 and 2199."""
+
+# C0 and C1 controls but tab, line feed and carriage return, and the bidirectional overrides and isolates that
+# make text read otherwise than it is stored ("Trojan Source"): never in a request. A single line admits no
+# control character at all.
+_UNSAFE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+_UNSAFE_IN_LINE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+def unsafe_character(text: str, *, line: bool = False) -> str | None:
+    """The first control or bidirectional-override character of a text, as U+XXXX, or None."""
+    found = (_UNSAFE_IN_LINE if line else _UNSAFE).search(text)
+    return f"U+{ord(found.group()):04X}" if found else None
+
+
+def _checked_text(value: Any, where: str) -> None:
+    if isinstance(value, str):
+        bad = unsafe_character(value)
+        if bad:
+            raise ValueError(f"{where} contains the control character {bad}")
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            _checked_text(item, f"{where}[{index}]")
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _checked_text(key, f"{where} key")
+            _checked_text(item, f"{where}.{key}" if where else str(key))
+
+
+# The same rules as patterns, which OpenAPI publishes (JSON Schema and the Rust regex engine read them alike).
+TEXT_PATTERN = "^[^\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f-\\x9f\\u202a-\\u202e\\u2066-\\u2069]*$"
+LINE_PATTERN = "^[^\\x00-\\x1f\\x7f-\\x9f\\u2028\\u2029\\u202a-\\u202e\\u2066-\\u2069]*$"
+
+Line = Annotated[str, Field(pattern=LINE_PATTERN)]
+"""Text on one line: an invoice number, a reference, a name — no control or bidirectional character."""
+
+Text = Annotated[str, Field(pattern=TEXT_PATTERN)]
+"""Free text (a reason, a note): lines and tabs, but no other control or bidirectional character."""
 
 Identifier = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._/-]*$")]
 """A business identifier chosen by people (policy number, insured id)."""
 
 
 class RequestBody(BaseModel):
-    """A request body: unknown fields are refused."""
+    """A request body: unknown fields are refused, and so is any control character in a text."""
 
     model_config = ConfigDict(extra="forbid")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_control_characters(cls, data: Any) -> Any:
+        _checked_text(data, "")
+        return data
 
 
 def _without_null(schema: dict[str, Any]) -> None:

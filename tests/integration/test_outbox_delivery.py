@@ -50,6 +50,8 @@ class Consumer(httpx.AsyncBaseTransport):
         self.served += 1
         if self.mode == "lose_answers":
             raise httpx.ReadError("connection reset after the request was taken", request=request)
+        if self.mode == "refuse":
+            return httpx.Response(422, json={"code": "MALFORMED_EVENT"}, request=request)
         return response
 
 
@@ -186,3 +188,17 @@ async def test_older_event_delivered_late_does_not_roll_state_back(claims_app: A
         assert late.json() == {"applied": True}
     taken, replica = await effects(claims_app)
     assert taken == 2 and replica == {None: ("liquidation_judiciaire", True, None)}
+
+
+async def test_an_event_the_consumer_refuses_for_what_it_is_is_parked_not_retried(
+    ten_events: Any, consumer: Consumer, clock: FixedClock
+) -> None:
+    relay: Relay = ten_events.state.relay
+    consumer.mode = "refuse"
+    assert await relay.run_once() == 0 and consumer.served == 10
+    clock.advance(timedelta(days=30))
+    assert await relay.run_once() == 0 and consumer.served == 10  # never sent again
+    async with ten_events.state.db.readers() as session:
+        errors = [row.last_error for row in await session.execute(select(outbox.c.last_error))]
+    assert len(errors) == 10 and all(error.startswith("refused, parked: HTTP 422") for error in errors)
+    assert await pending(ten_events) == 10  # kept for an operator, not lost

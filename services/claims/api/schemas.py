@@ -12,11 +12,11 @@ from pydantic import Field, model_validator
 from services.claims.domain.collection.terms import ActionKind, DocumentKind, NoticeMethod, Route, Stage
 from services.claims.domain.status import ClaimStatus
 from services.kit.money import Amount, CurrencyCode, PositiveAmount
-from services.kit.schemas import Day, RequestBody, ResponseBody
+from services.kit.schemas import Day, Line, RequestBody, ResponseBody, Text
 
 
 class InvoiceIn(RequestBody):
-    number: Annotated[str, Field(min_length=1, max_length=64)]
+    number: Annotated[Line, Field(min_length=1, max_length=64)]
     invoice_date: Day
     due_date: Day = Field(description="The original due date, before any extension.")
     amount: PositiveAmount = Field(description="Unpaid amount, VAT included.")
@@ -112,18 +112,18 @@ class PaymentIn(RequestBody):
 
 
 class ExtensionIn(RequestBody):
-    invoice_number: Annotated[str, Field(min_length=1, max_length=64)]
+    invoice_number: Annotated[Line, Field(min_length=1, max_length=64)]
     new_due_date: Day
 
 
 class CreanceFilingIn(RequestBody):
     filed_on: Day
     amount: PositiveAmount
-    court_officer: Annotated[str, Field(min_length=1, max_length=200)]
+    court_officer: Annotated[Line, Field(min_length=1, max_length=200)]
 
 
 class ReasonIn(RequestBody):
-    reason: Annotated[str, Field(min_length=1, max_length=500)]
+    reason: Annotated[Text, Field(min_length=1, max_length=500)]
 
 
 class RecoveryIn(RequestBody):
@@ -202,13 +202,13 @@ class ReliefIn(RequestBody):
 
 class DocumentRef(RequestBody):
     kind: DocumentKind
-    reference: Annotated[str, Field(min_length=1, max_length=200, description="The document's id in your records.")]
+    reference: Annotated[Line, Field(min_length=1, max_length=200, description="The document's id in your records.")]
 
 
 class _CollectionFact(RequestBody):
     done_on: Day = Field(description="The day the step was taken or the decision given.")
     documents: Annotated[list[DocumentRef], Field(max_length=50)] = []
-    note: Annotated[str, Field(min_length=1, max_length=1000)] | None = None
+    note: Annotated[Text, Field(min_length=1, max_length=1000)] | None = None
 
 
 def _kinds(*kinds: ActionKind) -> Any:

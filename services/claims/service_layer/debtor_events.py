@@ -6,16 +6,49 @@ import uuid
 from datetime import date, datetime
 from typing import Any
 
+from pydantic import BaseModel, ConfigDict, ValidationError
 from sqlalchemy import select
 
 from services.claims.adapters.repository import ClaimRepository
 from services.claims.adapters.tables import DebtorProcedure, inbox
 from services.claims.service_layer.creance import apply_procedure
 from services.claims.service_layer.lifecycle import Actor
+from services.kit.errors import InvalidInput
 from services.kit.outbox import EventEnvelope, accept_once
 from services.kit.uow import UnitOfWork
 
 PROCEDURE_CHANGED = "debtor.procedure_changed.v1"
+
+
+class _ProcedureState(BaseModel):
+    """What claims reads of a debtor's procedure state (the debtors service may say more)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    procedure: str | None = None
+    open: bool
+    insolvent: bool
+    opened_on: date | None = None
+    opening_publication_date: date | None = None
+    creance_deadline: date | None = None
+    opening_missing: bool = False
+    opening_court_seat: str | None = None
+
+
+class _ProcedureChanged(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    debtor_id: uuid.UUID
+    siren: str | None = None
+    state: _ProcedureState
+
+
+def checked(envelope: EventEnvelope) -> _ProcedureChanged:
+    """The event as claims reads it; a malformed one is refused (422) and never taken into the inbox."""
+    try:
+        return _ProcedureChanged.model_validate(envelope.data)
+    except ValidationError as exc:
+        raise InvalidInput(f"Malformed {envelope.type} event.", code="MALFORMED_EVENT") from exc
 
 
 def _day(value: Any) -> date | None:
@@ -26,6 +59,7 @@ async def handle(uow: UnitOfWork, *, envelope: EventEnvelope, now: datetime) -> 
     """Apply one event once; False when it was already applied or is not ours."""
     if envelope.type != PROCEDURE_CHANGED:
         return False
+    checked(envelope)
     async with uow:
         if not await accept_once(uow.session, inbox, envelope, now=now):
             return False

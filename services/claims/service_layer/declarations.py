@@ -204,7 +204,7 @@ async def list_claims(
             status=status.value if status else None,
             debtor_id=debtor_id,
             policy_id=policy_id,
-            after=uuid.UUID(str(page.after[0])) if page.after else None,
+            after=page.after_id(),
             limit=page.limit,
         )
         invoices = await repo.invoices([claim.id for claim in claims]) if claims else []

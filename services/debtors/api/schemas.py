@@ -11,24 +11,24 @@ from pydantic import Field, model_validator
 from services.debtors.domain.courts import SEATS
 from services.debtors.domain.limits import CoverStopReason, Decision, LimitSource, RequestStatus
 from services.debtors.domain.procedures import ClosureReason, ProcedureEventKind, ProcedureType
-from services.kit.money import Amount, CountryCode, CurrencyCode, PositiveAmount
-from services.kit.schemas import Day, RequestBody, ResponseBody
+from services.kit.money import Amount, CountryCode, CurrencyCode, PositiveAmount, Total
+from services.kit.schemas import Day, Line, RequestBody, ResponseBody, Text
 
-Text200 = Annotated[str, Field(min_length=1, max_length=200)]
+Text200 = Annotated[Line, Field(min_length=1, max_length=200)]
 MAX_ANNOUNCEMENTS = 10_000
 
 
 class DebtorCreate(RequestBody):
     legal_name: Text200
     country: CountryCode
-    siren: Annotated[str, Field(max_length=11)] | None = None
-    siret: Annotated[str, Field(max_length=17)] | None = None
-    vat_number: Annotated[str, Field(max_length=20)] | None = None
-    lei: Annotated[str, Field(max_length=20)] | None = None
-    national_id: Annotated[str, Field(max_length=64)] | None = None
-    address_line: Annotated[str, Field(max_length=200)] | None = None
-    postcode: Annotated[str, Field(max_length=20)] | None = None
-    city: Annotated[str, Field(max_length=100)] | None = None
+    siren: Annotated[Line, Field(max_length=11)] | None = None
+    siret: Annotated[Line, Field(max_length=17)] | None = None
+    vat_number: Annotated[Line, Field(max_length=20)] | None = None
+    lei: Annotated[Line, Field(max_length=20)] | None = None
+    national_id: Annotated[Line, Field(max_length=64)] | None = None
+    address_line: Annotated[Line, Field(max_length=200)] | None = None
+    postcode: Annotated[Line, Field(max_length=20)] | None = None
+    city: Annotated[Line, Field(max_length=100)] | None = None
 
 
 class DebtorOut(ResponseBody):
@@ -56,7 +56,7 @@ class CreditLimitRequestIn(RequestBody):
 class DecisionIn(RequestBody):
     decision: Decision
     amount: PositiveAmount | None = Field(None, description="For partially_granted and reduced.")
-    reason: Annotated[str, Field(min_length=1, max_length=500)]
+    reason: Annotated[Text, Field(min_length=1, max_length=500)]
     effective_date: Day | None = Field(
         None,
         description="First delivery date the decision applies to. A grant or increase: no earlier than its request "
@@ -129,7 +129,7 @@ class ExposureOut(ResponseBody):
 
 class ExposureTotal(ResponseBody):
     currency: str
-    amount: Amount
+    amount: Total
 
 
 class DebtorExposureOut(ResponseBody):
@@ -146,7 +146,7 @@ class ProcedureEventIn(RequestBody):
     event: ProcedureEventKind
     judgment_date: Day
     publication_date: Day | None = None
-    court: Annotated[str, Field(max_length=200)] | None = None
+    court: Annotated[Line, Field(max_length=200)] | None = None
     court_seat: CourtSeat | None = Field(
         None,
         description="Where the court sits: FR (metropolitan France), FR-57/FR-67/FR-68 (Alsace-Moselle) or an "

@@ -13,6 +13,7 @@ import orjson
 
 from services.debtors.domain.courts import court_seat
 from services.debtors.domain.procedures import ClosureReason, ProcedureEvent, ProcedureEventKind, ProcedureType
+from services.kit.schemas import unsafe_character
 
 FRENCH_MONTHS = {
     "janvier": 1,
@@ -268,6 +269,20 @@ def _plan_procedure(plans: list[str], text: str) -> ProcedureType | None:
     return None
 
 
+MAX_ID_LENGTH = 64
+
+
+def _control_character(record: dict[str, Any]) -> str | None:
+    """Where a record carries a control character (a NUL cannot even be stored), if it does."""
+    for key, value in record.items():
+        texts = value if isinstance(value, list) else [value]
+        for text in texts:
+            bad = unsafe_character(text) if isinstance(text, str) else None
+            if bad:
+                return f"{key} contains {bad}"
+    return None
+
+
 def _previous_publication(record: dict[str, Any]) -> date | None:
     """The publication a rectificatif corrects (parutionavisprecedent), if the record says which."""
     previous = record.get("parutionavisprecedent")
@@ -293,10 +308,15 @@ def _publication(record: dict[str, Any]) -> date | None:
 def read_record(record: dict[str, Any], *, today: date | None = None) -> Announcement | Ignored:
     """One record → an announcement, or why it is ignored. Never raises on bad input."""
     announcement_id = record.get("id") if isinstance(record.get("id"), str) else None
+    if announcement_id is not None and (len(announcement_id) > MAX_ID_LENGTH or unsafe_character(announcement_id)):
+        return Ignored(None, "an announcement id of at most 64 printable characters is needed")
     if record.get("familleavis") != "collective":
         return Ignored(announcement_id, "not a collective procedure notice")
     if not announcement_id:
         return Ignored(None, "no announcement id")
+    unreadable = _control_character(record)
+    if unreadable:
+        return Ignored(announcement_id, f"unreadable record: {unreadable}")
     if plain(str(record.get("typeavis") or "")) == "annulation":
         return Ignored(announcement_id, "cancels an earlier announcement: enter the change by hand")
     try:
@@ -321,6 +341,9 @@ def read_record(record: dict[str, Any], *, today: date | None = None) -> Announc
             simplified=simplified,
             court_seat=court_seat(tribunal, str(department) if department else None),
         )
-    except (ValueError, TypeError) as exc:
+        if event.publication_date is not None and event.judgment_date > event.publication_date:
+            return Ignored(announcement_id, "a judgment dated after its publication")
+        _ = event.creance  # a deadline past the calendar is an unreadable date, not a crash
+    except (ValueError, TypeError, OverflowError) as exc:
         return Ignored(announcement_id, f"unreadable record: {exc}")
     return Announcement(announcement_id=announcement_id, siren=siren, event=event)

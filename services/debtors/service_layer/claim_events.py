@@ -5,8 +5,11 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
 from services.debtors.adapters.repository import Repository
 from services.debtors.adapters.tables import CoverStop, inbox
+from services.kit.errors import InvalidInput
 from services.kit.outbox import EventEnvelope, accept_once
 from services.kit.uow import UnitOfWork
 
@@ -15,26 +18,51 @@ CLAIM_CLOSED = "claim.closed.v1"
 HANDLED = frozenset({CLAIM_OPENED, CLAIM_CLOSED})
 
 
+class _ClaimOpened(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    claim_id: str = Field(min_length=1, max_length=64)
+    policy_id: uuid.UUID
+    debtor_id: uuid.UUID
+    opened_on: date
+
+
+class _ClaimClosed(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    claim_id: str = Field(min_length=1, max_length=64)
+    closed_on: date
+
+
+def _checked(envelope: EventEnvelope) -> _ClaimOpened | _ClaimClosed:
+    """The event as debtors reads it; a malformed one is refused (422) and never taken into the inbox."""
+    shape = _ClaimOpened if envelope.type == CLAIM_OPENED else _ClaimClosed
+    try:
+        return shape.model_validate(envelope.data)
+    except ValidationError as exc:
+        raise InvalidInput(f"Malformed {envelope.type} event.", code="MALFORMED_EVENT") from exc
+
+
 async def handle(uow: UnitOfWork, *, envelope: EventEnvelope, now: datetime) -> bool:
     """Apply one event once; False when it was already applied or is not ours."""
     if envelope.type not in HANDLED:
         return False
+    event = _checked(envelope)
     async with uow:
         if not await accept_once(uow.session, inbox, envelope, now=now):
             return False
         repo = Repository(uow.session, dialect=uow.dialect)
-        data = envelope.data
-        stop = await repo.cover_stop(str(data["claim_id"]))
-        if envelope.type == CLAIM_OPENED and stop is None:
+        stop = await repo.cover_stop(event.claim_id)
+        if isinstance(event, _ClaimOpened) and stop is None:
             repo.add(
                 CoverStop(
-                    policy_id=uuid.UUID(str(data["policy_id"])),
-                    debtor_id=uuid.UUID(str(data["debtor_id"])),
-                    claim_id=str(data["claim_id"]),
-                    stopped_on=date.fromisoformat(str(data["opened_on"])),
+                    policy_id=event.policy_id,
+                    debtor_id=event.debtor_id,
+                    claim_id=event.claim_id,
+                    stopped_on=event.opened_on,
                 )
             )
-        elif envelope.type == CLAIM_CLOSED and stop is not None:
-            stop.restored_on = date.fromisoformat(str(data["closed_on"]))
+        elif isinstance(event, _ClaimClosed) and stop is not None:
+            stop.restored_on = event.closed_on
         await uow.commit()
     return True

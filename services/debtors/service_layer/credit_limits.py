@@ -258,7 +258,7 @@ async def list_limits(
             insured_id=principal.scope_insured_id,
             policy_id=policy_id,
             debtor_id=debtor_id,
-            after=uuid.UUID(str(page.after[0])) if page.after else None,
+            after=page.after_id(),
             limit=page.limit,
         )
         views = await _views(repo, lines[: page.limit], today)

@@ -118,7 +118,7 @@ async def search_debtors(
             vat_number=vat_number.replace(" ", "").upper() if vat_number else None,
             name_prefix=plain(name) if name else None,
             country=country,
-            after=uuid.UUID(str(page.after[0])) if page.after else None,
+            after=page.after_id(),
             limit=page.limit,
         )
     return page_of(rows, limit=page.limit, key=lambda debtor: [str(debtor.id)])

@@ -84,7 +84,7 @@ async def list_policies(
             insured_id=scope or insured_id,
             status=status.value if status else None,
             number=number,
-            after=uuid.UUID(str(page.after[0])) if page.after else None,
+            after=page.after_id(),
             limit=page.limit,
         )
     return page_of(rows, limit=page.limit, key=lambda policy: [str(policy.id)])

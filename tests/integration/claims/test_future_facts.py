@@ -29,10 +29,13 @@ async def test_a_sweep_as_of_tomorrow_is_refused_and_moves_nothing(
 ) -> None:
     url = f"/v1/claims/{claim['id']}"
     before = await snapshot(claims_service, url, tokens)
-    for day in (TOMORROW, "2026-10-28", "9999-12-31"):  # past the waiting period: a claim could be paid early
+    for day in (TOMORROW, "2026-10-28"):  # past the waiting period: a claim could be paid early
         refused_as_future(
             await claims_service.post("/v1/claims/sweeps", json={"on": day}, headers=tokens.handler()), "on"
         )
+    # As of the last day of year 9999 every deadline would pass at once; no business date is after 2199.
+    far = await claims_service.post("/v1/claims/sweeps", json={"on": "9999-12-31"}, headers=tokens.handler())
+    assert far.status_code == 422 and far.json()["errors"][0]["loc"] == ["body", "on"]
     assert await snapshot(claims_service, url, tokens) == before
     at(clock, "2026-10-28")
     assert (await claims_service.post("/v1/claims/sweeps", json={}, headers=tokens.handler())).json()[
