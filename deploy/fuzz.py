@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 
 import httpx
 
@@ -19,8 +20,13 @@ CALLERS = ("demo-admin", "demo-insured", "demo-handler", "demo-underwriter")
 
 
 def bearer(client_id: str) -> str:
+    """A token, waiting out the throttle the previous run's failed token requests left on this address."""
     form = {"grant_type": "client_credentials", "client_id": client_id, "client_secret": f"{client_id}-secret"}
-    answer = httpx.post(f"{GATEWAY}/oauth/token", data=form, timeout=10)
+    for _ in range(5):
+        answer = httpx.post(f"{GATEWAY}/oauth/token", data=form, timeout=10)
+        if answer.status_code != 429:
+            break
+        time.sleep(int(answer.headers.get("Retry-After", "5")))
     answer.raise_for_status()
     return str(answer.json()["access_token"])
 

@@ -37,6 +37,15 @@ class GatewaySettings(BaseSettings):
     """Requests a second allowed per client on /v1 (0: no limit; `make run` and benchmarks leave it off)."""
     rate_limit_burst: int = 20
     docs_enabled: bool = True
+    token_failures_per_client: int = 5
+    """Failed token requests a client id may make within the window before it waits (429)."""
+    token_failures_per_address: int = 20
+    """Failed token requests a source address may make within the window before it waits (429)."""
+    token_failure_window_seconds: float = 60.0
+    token_hashing_concurrency: int = 2
+    """Secrets checked at once (scrypt, 16 MiB each): a burst of guesses waits rather than growing the process."""
+    token_hashing_queue: int = 16
+    """Token requests waiting for a secret check; more at once are told to retry (429) rather than held."""
     internal_token: str | None = None
     """The services' shared internal token: the gateway needs it only to move a sandbox's clock."""
     sandbox: bool = False

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import secrets
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from datetime import timedelta
@@ -18,10 +19,11 @@ from prometheus_client import CONTENT_TYPE_LATEST
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from gateway import openapi, sandbox
-from gateway.clients import load_clients
+from gateway.clients import hash_secret, hashing_threads, load_clients
 from gateway.config import GatewaySettings
 from gateway.proxy import Proxy
 from gateway.ratelimit import RateLimit
+from gateway.throttle import FailedLogins
 from gateway.token import router as token_router
 from services.kit.auth import TokenIssuer, TokenVerifier
 from services.kit.clock import Clock, SandboxClock, SystemClock, wall_clock
@@ -83,6 +85,7 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.hashing = await hashing_threads(settings.token_hashing_concurrency, app.state.dummy_secret_hash)
         for name, url in settings.upstreams().items():
             transport = transports.get(name) or upstream_transport(max_connections=settings.max_upstream_connections)
             client = upstream_client(
@@ -96,6 +99,7 @@ def create_app(
         finally:
             await asyncio.gather(*(upstream.client.aclose() for upstream in upstreams.values()))
             upstreams.clear()
+            app.state.hashing.shutdown(wait=False)
 
     api = FastAPI(
         title="credit-claims gateway",
@@ -109,6 +113,14 @@ def create_app(
     api.state.clock = clock
     api.state.token_verifier = verifier
     api.state.clients = load_clients(settings.clients_file)
+    api.state.dummy_secret_hash = hash_secret(secrets.token_urlsafe(16))
+    api.state.secrets_waiting = 0
+    api.state.failed_logins = FailedLogins(
+        per_client=settings.token_failures_per_client,
+        per_address=settings.token_failures_per_address,
+        window=settings.token_failure_window_seconds,
+        clock=wall_clock(clock),
+    )
     api.state.token_issuer = TokenIssuer(
         private_pem,
         issuer=settings.jwt_issuer,

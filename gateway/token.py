@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 from typing import Any
 from urllib.parse import parse_qs, unquote
 
-import anyio
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from gateway.clients import RegisteredClient, secret_matches
 from services.kit.clock import wall_clock
-from services.kit.errors import InvalidInput, MalformedRequest, Unauthenticated
+from services.kit.errors import InvalidInput, MalformedRequest, TooManyRequests, Unauthenticated
 from services.kit.problems import problem_responses
 
 router = APIRouter(tags=["authentication"])
@@ -82,11 +82,30 @@ async def _form(request: Request) -> dict[str, str]:
     return {name: values[0] for name, values in fields.items()}
 
 
+async def _checked_secret(state: Any, credentials: tuple[str, str], stored: str, *, address: str) -> bool:
+    """scrypt is deliberately slow and takes 16 MiB: off the event loop, on the few threads kept for it. A burst
+    waits in a short queue; beyond it the caller retries (429): waiting requests would grow the process too."""
+    if state.secrets_waiting >= state.settings.token_hashing_queue:
+        state.failed_logins.succeeded(client_id=credentials[0], address=address)  # not checked: not counted
+        raise TooBusy("Too many token requests at once; retry in a second.", retry_after=1)
+    state.secrets_waiting += 1
+    try:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(state.hashing, secret_matches, credentials[1], stored)
+    finally:
+        state.secrets_waiting -= 1
+
+
+class TooBusy(TooManyRequests):
+    code = "TOKEN_ENDPOINT_BUSY"
+    title = "Too many token requests at once; retry shortly"
+
+
 @router.post(
     "/oauth/token",
     response_model=TokenOut,
     openapi_extra=_FORM_SCHEMA,
-    responses=problem_responses(400, 401, 422),
+    responses=problem_responses(400, 401, 422, 429),
     summary="Get a bearer token (client credentials)",
 )
 async def issue_token(request: Request) -> JSONResponse:
@@ -97,13 +116,17 @@ async def issue_token(request: Request) -> JSONResponse:
         form.get("client_id", ""),
         form.get("client_secret", ""),
     )
-    clients: dict[str, RegisteredClient] = request.app.state.clients
+    state = request.app.state
+    clients: dict[str, RegisteredClient] = state.clients
+    address = request.client.host if request.client else "unknown"
+    state.failed_logins.attempt(client_id=credentials[0], address=address)
     client = clients.get(credentials[0])
-    # scrypt is deliberately slow: keep it off the event loop.
-    matches = client is not None and await anyio.to_thread.run_sync(secret_matches, credentials[1], client.secret_hash)
+    # An unknown client is checked against a hash all the same: its answer takes as long as a wrong secret's.
+    stored = client.secret_hash if client is not None else state.dummy_secret_hash
+    matches = await _checked_secret(state, credentials, stored, address=address)
     if client is None or not matches:
         raise InvalidClient("Unknown client or wrong secret.", error="invalid_client")
-    state = request.app.state
+    state.failed_logins.succeeded(client_id=credentials[0], address=address)
     token = state.token_issuer.issue(client.principal(), now=wall_clock(state.clock).now())
     body = TokenOut(
         access_token=token, expires_in=int(state.token_issuer.ttl.total_seconds()), scope=" ".join(sorted(client.roles))

@@ -1,0 +1,70 @@
+"""The token endpoint under guessing: failed attempts throttled per client id and per address, timings alike."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+import gateway.token as token_endpoint
+from gateway.clients import hash_secret
+from gateway.config import GatewaySettings
+from gateway.main import create_app as create_gateway
+from services.kit.clock import FixedClock
+from tests.support import running
+
+
+@pytest.fixture
+async def gateway(key_pair: tuple[str, str], tmp_path: Path, clock: FixedClock) -> AsyncIterator[httpx.AsyncClient]:
+    clients = tmp_path / "clients.json"
+    clients.write_text(
+        json.dumps([{"client_id": "acme-erp", "roles": ["underwriter"], "secret_hash": hash_secret("right")}])
+    )
+    app = create_gateway(GatewaySettings(jwt_private_key=key_pair[0], clients_file=clients), clock, {})
+    async with running(app), httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gw") as client:
+        yield client
+
+
+async def ask(gateway: httpx.AsyncClient, client_id: str, secret: str) -> httpx.Response:
+    form = {"grant_type": "client_credentials", "client_id": client_id, "client_secret": secret}
+    return await gateway.post("/oauth/token", data=form)
+
+
+async def test_a_client_id_guessed_too_often_waits_even_with_the_right_secret(
+    gateway: httpx.AsyncClient, clock: FixedClock
+) -> None:
+    from datetime import timedelta
+
+    wrong = [await ask(gateway, "acme-erp", f"guess-{n}") for n in range(5)]
+    assert [answer.status_code for answer in wrong] == [401] * 5
+    throttled = await ask(gateway, "acme-erp", "right")
+    assert throttled.status_code == 429 and throttled.json()["code"] == "RATE_LIMITED"
+    assert 1 <= int(throttled.headers["Retry-After"]) <= 60
+    clock.advance(timedelta(seconds=61))
+    assert (await ask(gateway, "acme-erp", "right")).status_code == 200
+
+
+async def test_an_address_guessing_many_client_ids_is_throttled(gateway: httpx.AsyncClient) -> None:
+    answers = Counter([(await ask(gateway, f"made-up-{n}", "x")).status_code for n in range(60)])
+    assert answers == {401: 20, 429: 40}
+
+
+async def test_an_unknown_client_costs_a_hash_as_a_wrong_secret_does(
+    gateway: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    hashed: list[str] = []
+    real = token_endpoint.secret_matches
+
+    def counting(secret: str, stored: str) -> Any:
+        hashed.append(secret)
+        return real(secret, stored)
+
+    monkeypatch.setattr(token_endpoint, "secret_matches", counting)
+    assert (await ask(gateway, "acme-erp", "wrong")).status_code == 401
+    assert (await ask(gateway, "nobody", "wrong-too")).status_code == 401
+    assert hashed == ["wrong", "wrong-too"]  # the unknown id is checked against a dummy hash, not answered at once
