@@ -37,6 +37,20 @@ def suite(databases: Databases, tmp_path_factory: pytest.TempPathFactory) -> Ite
         yield running
 
 
+def siren(number: int) -> str:
+    """A valid SIREN (Luhn) for each number: each declaration is on a buyer of its own (one live claim per buyer)."""
+    stem = f"{700000000 + number * 10:09d}"[:8]
+    for check in range(10):
+        candidate = stem + str(check)
+        total = sum(
+            (digit * 2 - 9 if digit * 2 > 9 else digit * 2) if position % 2 else digit
+            for position, digit in enumerate(int(char) for char in reversed(candidate))
+        )
+        if total % 10 == 0:
+            return candidate
+    raise AssertionError("a Luhn check digit always exists")
+
+
 def declaration_of(policy_id: str, debtor_id: str, number: int) -> dict[str, Any]:
     return {
         "policy_id": policy_id,
@@ -63,16 +77,20 @@ def test_claims_killed_during_declarations_loses_nothing_and_each_key_succeeds_o
             headers={**underwriter, "If-Match": created.headers["ETag"]},
         )
         assert activated.status_code == 200
-        debtor = gateway.post(
-            "/v1/debtors", json={"legal_name": "Faults SA", "country": "FR", "siren": "552100554"}, headers=insured
-        )
-        debtor_id = debtor.json()["id"]
+        debtors = [
+            gateway.post(
+                "/v1/debtors",
+                json={"legal_name": f"Faults {number} SA", "country": "FR", "siren": siren(number)},
+                headers=insured,
+            ).json()["id"]
+            for number in range(DECLARATIONS)
+        ]
 
         def declare(number: int) -> tuple[int, httpx.Response, float, float]:
             started = time.monotonic()
             answer = gateway.post(
                 "/v1/claims",
-                json=declaration_of(policy_id, debtor_id, number),
+                json=declaration_of(policy_id, debtors[number], number),
                 headers={**insured, "Idempotency-Key": f"fault-{number}"},
             )
             return number, answer, started, time.monotonic()

@@ -11,7 +11,7 @@ import httpx
 from services.debtors.adapters.tables import outbox
 from services.kit.clock import FixedClock
 from services.kit.outbox import Relay
-from tests.builders import invoice
+from tests.builders import invoice, policy_body
 from tests.conftest import INTERNAL_TOKEN
 from tests.support import Tokens, at
 
@@ -32,6 +32,7 @@ async def declare(claims: httpx.AsyncClient, tokens: Tokens, policy_id: str, deb
 async def test_lj_announcement_puts_open_claims_into_insolvency_and_the_creance_decides(
     claims_service: httpx.AsyncClient,
     debtors: httpx.AsyncClient,
+    policies: httpx.AsyncClient,
     debtors_app: Any,
     tokens: Tokens,
     clock: FixedClock,
@@ -42,7 +43,12 @@ async def test_lj_announcement_puts_open_claims_into_insolvency_and_the_creance_
     )
     debtor_id = debtor.json()["id"]
     filed_url = await declare(claims_service, tokens, policy_id, debtor_id, "F-1")
-    missed_url = await declare(claims_service, tokens, policy_id, debtor_id, "F-2")
+    # Another policy of the insured on the same buyer: one live claim per buyer and policy.
+    other = (await policies.post("/v1/policies", json=policy_body(number="POL-2"), headers=tokens.underwriter())).json()
+    await policies.patch(
+        f"/v1/policies/{other['id']}", json={"status": "active"}, headers={**tokens.underwriter(), "If-Match": '"1"'}
+    )
+    missed_url = await declare(claims_service, tokens, other["id"], debtor_id, "F-2")
     at(clock, "2026-09-10")  # the day after the liquidation's publication
     report = await debtors.post("/v1/procedure-announcements", json=SAMPLES["A202601721671"], headers=tokens.handler())
     assert report.json()["recorded"] == 1

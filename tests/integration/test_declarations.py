@@ -127,7 +127,16 @@ async def test_invoice_already_in_a_live_claim_is_a_conflict(
         ),
         headers=tokens.insured(),
     )
-    assert again.status_code == 409 and again.json()["invoice_numbers"] == ["F-2"]
+    live = (await all_claims(claims_service, tokens))[0]["id"]
+    # One live claim per buyer: further invoices go to it.
+    assert again.status_code == 409 and (again.json()["code"], again.json()["claim_id"]) == ("CLAIM_ALREADY_OPEN", live)
+    assert again.headers["Location"] == f"/v1/claims/{live}"
+    twice = await claims_service.post(
+        f"/v1/claims/{live}/invoices",
+        json={"invoices": [invoice("F-2", invoice_date="2026-03-20", due_date="2026-05-19")]},
+        headers=tokens.insured(),
+    )
+    assert twice.status_code == 409 and twice.json()["invoice_numbers"] == ["F-2"]
     assert len(await all_claims(claims_service, tokens)) == 1
 
 

@@ -19,6 +19,7 @@ from tests.support import Tokens
 
 # Routes whose path names an INS-ACME resource: another insured gets 404, whatever the method.
 OWNED = {
+    ("POST", "/v1/claims/{claim_id:uuid}/invoices"),
     ("GET", "/v1/policies/{policy_id:uuid}"),
     ("POST", "/v1/policies/{policy_id:uuid}/cover-checks"),
     ("GET", "/v1/policies/{policy_id:uuid}/liability"),
@@ -68,6 +69,7 @@ QUERIES = {
 def bodies(policy_id: str, debtor_id: str) -> dict[tuple[str, str], Any]:
     """A well-formed body for each write an insured may make, so that only ownership can refuse it."""
     return {
+        ("POST", "/v1/claims/{claim_id:uuid}/invoices"): {"invoices": [invoice("F-99")]},
         ("POST", "/v1/policies/{policy_id:uuid}/cover-checks"): cover_check(),
         ("PUT", "/v1/exposures/{policy_id:uuid}/{debtor_id:uuid}"): {
             "amount": "100.00",

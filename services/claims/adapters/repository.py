@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -18,6 +19,7 @@ from services.claims.adapters.tables import (
     PaymentReceived,
     TimelineEntry,
 )
+from services.claims.domain.status import ACTIVE
 from services.kit.types import ExactDecimal
 
 
@@ -34,6 +36,32 @@ class ClaimRepository:
         if for_update and self.dialect == "postgresql":
             statement = statement.with_for_update()
         return (await self.session.execute(statement)).scalar_one_or_none()
+
+    async def live_claim_of(self, policy_id: uuid.UUID, debtor_id: uuid.UUID) -> Claim | None:
+        statement = select(Claim).where(
+            Claim.policy_id == policy_id, Claim.debtor_id == debtor_id, Claim.status.in_(sorted(ACTIVE))
+        )
+        return (await self.session.execute(statement.limit(1))).scalar_one_or_none()
+
+    async def earlier_cover(
+        self, policy_id: uuid.UUID, debtor_id: uuid.UUID, *, besides: uuid.UUID
+    ) -> list[tuple[date, Decimal]]:
+        """What the indemnities of other claims on this buyer covered, by the delivery date of each invoice."""
+        paid = select(Indemnity.claim_id, Indemnity.breakdown).join(Claim, Claim.id == Indemnity.claim_id)
+        paid = paid.where(Claim.policy_id == policy_id, Claim.debtor_id == debtor_id, Claim.id != besides)
+        breakdowns = dict((await self.session.execute(paid)).all())
+        if not breakdowns:
+            return []
+        dates = {
+            (invoice.claim_id, invoice.number): invoice.invoice_date
+            for invoice in await self.invoices(list(breakdowns))
+        }
+        return [
+            (dates[(claim_id, line["invoice_number"])], Decimal(line["amount"]))
+            for claim_id, lines in breakdowns.items()
+            for line in lines
+            if line["rule"] == "covered_within_limit" and (claim_id, line["invoice_number"]) in dates
+        ]
 
     async def invoices(self, claim_ids: Sequence[uuid.UUID]) -> list[ClaimInvoice]:
         statement = (

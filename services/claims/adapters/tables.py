@@ -44,10 +44,24 @@ class DebtorProcedure(Table, table=True):
     last_event_id: str = Field(max_length=36)
 
 
+# One live claim per buyer and policy, even under concurrent declarations (the statuses of domain.status.ACTIVE).
+LIVE_STATUSES = "status IN ('open', 'insolvency', 'indemnifiable', 'indemnified', 'forfeited')"
+
+
 class Claim(Table, table=True):
     """A declared default on one debtor under one policy, with the answers it was opened on."""
 
     __tablename__ = "claims"
+    __table_args__ = (
+        Index(
+            "uq_claims_one_live_per_buyer",
+            "policy_id",
+            "debtor_id",
+            unique=True,
+            sqlite_where=text(LIVE_STATUSES),
+            postgresql_where=text(LIVE_STATUSES),
+        ),
+    )
 
     id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
     insured_id: str = Field(max_length=64, index=True)

@@ -15,6 +15,7 @@ from services.claims.api.schemas import (
     ExtensionIn,
     IndemnityOut,
     InvoiceOut,
+    InvoicesIn,
     PaymentIn,
     ReasonIn,
     RecoveryIn,
@@ -108,6 +109,40 @@ async def declare(
     )
     response.headers["Location"] = f"/v1/claims/{view.claim.id}"
     response.headers["ETag"] = etag_of(view.claim.version)
+    return claim_out(view)
+
+
+@claims.post(
+    "/{claim_id:uuid}/invoices",
+    status_code=201,
+    response_model=ClaimOut,
+    responses=problem_responses(404, 409, 422, 503),
+    summary="More unpaid invoices on the claim's buyer, cover-checked as a declaration (before the indemnity)",
+)
+async def add_invoices(
+    claim_id: uuid.UUID,
+    body: InvoicesIn,
+    request: Request,
+    response: Response,
+    uow: Writer,
+    clock: ClockDep,
+    request_id: RequestId,
+    principal: Insured,
+    services: Annotated[dict[str, Upstream], Depends(_upstreams)],
+) -> ClaimOut:
+    view = await declarations.add_invoices(
+        uow,
+        policies=services["policies"],
+        debtors=services["debtors"],
+        claim_id=claim_id,
+        invoices=body.invoices,
+        principal=principal,
+        actor=actor_of(principal, request_id),
+        authorization=request.headers.get("authorization"),
+        now=clock.now(),
+    )
+    response.headers["ETag"] = etag_of(view.claim.version)
+    response.headers["Location"] = f"/v1/claims/{claim_id}"
     return claim_out(view)
 
 

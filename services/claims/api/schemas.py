@@ -49,6 +49,19 @@ class ClaimDeclaration(RequestBody):
         return self
 
 
+class InvoicesIn(RequestBody):
+    """More unpaid invoices on the claim's buyer: the one live claim on a buyer takes them all."""
+
+    invoices: Annotated[list[InvoiceIn], Field(min_length=1, max_length=500)]
+
+    @model_validator(mode="after")
+    def _distinct_numbers(self) -> InvoicesIn:
+        numbers = [invoice.number for invoice in self.invoices]
+        if len(set(numbers)) != len(numbers):
+            raise ValueError("invoice numbers must be distinct")
+        return self
+
+
 class InvoiceOut(ResponseBody):
     number: str
     invoice_date: Day

@@ -81,3 +81,18 @@ class NotInCollection(Conflict):
 class RecoveryExceedsOwed(RuleBroken):
     code = "RECOVERY_EXCEEDS_OWED"
     title = "A recovery cannot exceed what the debtor still owes"
+
+
+class ClaimAlreadyOpen(Conflict):
+    code = "CLAIM_ALREADY_OPEN"
+    title = "A claim is live on this buyer under this policy: add the unpaid invoices to it"
+
+
+class ClaimNotOpenToInvoices(Conflict):
+    code = "CLAIM_CLOSED_TO_INVOICES"
+    title = "Invoices are added to a claim only before its indemnity"
+
+
+class InvoicesNotCovered(RuleBroken):
+    code = "INVOICES_NOT_COVERED"
+    title = "These invoices are not covered; see the reasons"

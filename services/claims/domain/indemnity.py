@@ -5,6 +5,7 @@ Every step leaves a line a person can check: the invoice, the rule, the figures.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -75,9 +76,18 @@ def unpaid_after_payments(invoices: list[Invoice], paid: Decimal) -> dict[str, D
 
 
 def indemnity_for(
-    *, invoices: list[Invoice], paid: Decimal, limits: dict[date, LimitOnDate], terms: Terms
+    *,
+    invoices: list[Invoice],
+    paid: Decimal,
+    limits: dict[date, LimitOnDate],
+    terms: Terms,
+    earlier_cover: Sequence[tuple[date, Decimal]] = (),
 ) -> Breakdown:
-    """Eligible loss and the indemnity before the policy year's maximum liability."""
+    """Eligible loss and the indemnity before the policy year's maximum liability.
+
+    `earlier_cover`: what earlier indemnified claims on the same buyer covered, by delivery date: one limit caps
+    the insurer's whole risk on a buyer, so it leaves that much less room for deliveries made on or after it.
+    """
     lines: list[Line] = []
     unpaid = unpaid_after_payments(invoices, paid)
     if paid:
@@ -101,10 +111,12 @@ def indemnity_for(
             covered = ZERO
             detail = "delivered after cover stopped"
         else:
-            # The limit in force on this date, less what the invoices before it already use.
-            room = max(limit.amount - covered_total, ZERO)
+            # The limit in force on this date, less what the invoices before it already use, here and in earlier claims.
+            earlier = sum((amount for day, amount in earlier_cover if day <= invoice.invoice_date), ZERO)
+            room = max(limit.amount - earlier - covered_total, ZERO)
             covered = min(eligible[invoice.number], room)
-            detail = f"limit {limit.amount} on {invoice.invoice_date}, {room} left"
+            used = f", {earlier} used by earlier claims on this buyer" if earlier else ""
+            detail = f"limit {limit.amount} on {invoice.invoice_date}{used}, {room} left"
         covered_total += covered
         lines.append(Line("covered_within_limit", covered, invoice.number, detail))
     lines.append(Line("eligible_loss", covered_total))

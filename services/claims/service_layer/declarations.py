@@ -15,14 +15,21 @@ from services.claims.adapters.tables import Claim, ClaimInvoice, TimelineEntry
 from services.claims.api.schemas import ClaimDeclaration
 from services.claims.domain.creance import creditor_territory
 from services.claims.domain.declaration import Reason, limit_reasons, opening_for, procedure_facts
-from services.claims.domain.errors import DeclarationRejected, InvoiceAlreadyClaimed
+from services.claims.domain.errors import (
+    ClaimAlreadyOpen,
+    ClaimNotOpenToInvoices,
+    DeclarationRejected,
+    InvoiceAlreadyClaimed,
+    InvoicesNotCovered,
+)
 from services.claims.domain.status import ClaimStatus
 from services.claims.domain.worklist import next_action
 from services.claims.service_layer import collection
 from services.claims.service_layer.creance import creance_state, deadline_detail
-from services.claims.service_layer.lifecycle import Actor, entry, visible_claim
+from services.claims.service_layer.lifecycle import PRE_INDEMNITY, Actor, entry, record, visible_claim
 from services.kit.auth import Principal
-from services.kit.errors import AlreadyExists
+from services.kit.dates import Deadline
+from services.kit.errors import AlreadyExists, InvalidInput
 from services.kit.outbox import Outbox
 from services.kit.pagination import Page, PageRequest, page_of
 from services.kit.uow import UnitOfWork
@@ -52,125 +59,54 @@ async def declare(
     """201 with the open claim, or a rejection (kept, with every reason) raised as 422."""
     declaration_date = now.date()
     # Everything the decision needs is asked first: nothing is written if a service is down.
-    context = await upstreams.declaration_context(
-        debtors,
-        data.debtor_id,
-        data.policy_id,
-        [invoice.invoice_date for invoice in data.invoices],
-        authorization=authorization,
-    )
-    debtor, limits, procedure = context["debtor"], context["limits"], context["procedure"]
-    cover = await upstreams.cover_check(
+    checked = await _cover(
         policies,
+        debtors,
         data.policy_id,
-        {
-            "debtor_country": debtor["country"],
-            "declaration_date": declaration_date.isoformat(),
-            "invoices": [invoice.model_dump(mode="json") for invoice in data.invoices],
-        },
+        data.debtor_id,
+        data.invoices,
         authorization=authorization,
+        on=declaration_date,
     )
-    procedure.pop("history", None)
+    cover, limits, procedure, reasons = checked.cover, checked.limits, checked.procedure, checked.reasons
     terms = cover["terms"]
     creditor = creditor_territory(terms["insured_country"], terms.get("insured_postcode"))
-    reasons = [Reason(item["code"], item["detail"], item.get("invoice_number")) for item in cover["reasons"]]
-    reasons += limit_reasons(limits["limits"], {invoice.number: invoice.invoice_date for invoice in data.invoices})
     facts = procedure_facts(procedure)
     opening = opening_for(facts, creditor=creditor)
     creance = None if reasons else opening.creance
     deadlines = cover["deadlines"]
-    async with uow:
-        repo = ClaimRepository(uow.session, dialect=uow.dialect)
-        taken = await repo.live_invoice_numbers(
-            data.policy_id, data.debtor_id, [invoice.number for invoice in data.invoices]
+    status = ClaimStatus.REJECTED if reasons else opening.status
+    claim = Claim(
+        insured_id=principal.insured_id or "",
+        policy_id=data.policy_id,
+        debtor_id=data.debtor_id,
+        currency=data.invoices[0].currency,
+        status=status,
+        frozen=opening.frozen and not reasons,
+        declaration_date=declaration_date,
+        oldest_due_date=date.fromisoformat(deadlines["oldest_due_date"]),
+        declaration_deadline=date.fromisoformat(deadlines["declaration_deadline"]),
+        max_extension_end=date.fromisoformat(deadlines["max_extension_end"]),
+        waiting_period_end=date.fromisoformat(deadlines["waiting_period_end"]),
+        creance_deadline=creance.due if creance else None,
+        creance_deadline_legal=creance.legal if creance else None,
+        court_seat=facts.court_seat if creance else None,
+        creditor_territory=creditor,
+        terms=terms,
+        cover_snapshot=cover,
+        limits_snapshot=limits,
+        procedure_snapshot=procedure,
+        rejection_reasons=[asdict(reason) for reason in reasons],
+        created_at=now,
+        updated_at=now,
+    )
+    source = f"request:{request_id}" if request_id else None
+    try:
+        invoices = await _record_declaration(
+            uow, outbox, claim, data.invoices, reasons=reasons, actor=Actor(principal.client_id, source), now=now
         )
-        if taken:
-            raise InvoiceAlreadyClaimed(f"Already in a live claim: {', '.join(taken)}.", invoice_numbers=taken)
-        status = ClaimStatus.REJECTED if reasons else opening.status
-        claim = Claim(
-            insured_id=principal.insured_id or "",
-            policy_id=data.policy_id,
-            debtor_id=data.debtor_id,
-            currency=data.invoices[0].currency,
-            status=status,
-            frozen=opening.frozen and not reasons,
-            declaration_date=declaration_date,
-            oldest_due_date=date.fromisoformat(deadlines["oldest_due_date"]),
-            declaration_deadline=date.fromisoformat(deadlines["declaration_deadline"]),
-            max_extension_end=date.fromisoformat(deadlines["max_extension_end"]),
-            waiting_period_end=date.fromisoformat(deadlines["waiting_period_end"]),
-            creance_deadline=creance.due if creance else None,
-            creance_deadline_legal=creance.legal if creance else None,
-            court_seat=facts.court_seat if creance else None,
-            creditor_territory=creditor,
-            terms=terms,
-            cover_snapshot=cover,
-            limits_snapshot=limits,
-            procedure_snapshot=procedure,
-            rejection_reasons=[asdict(reason) for reason in reasons],
-            created_at=now,
-            updated_at=now,
-        )
-        repo.add(claim)
-        await uow.flush()
-        invoices = [
-            ClaimInvoice(
-                claim_id=claim.id,
-                policy_id=data.policy_id,
-                debtor_id=data.debtor_id,
-                number=invoice.number,
-                invoice_date=invoice.invoice_date,
-                due_date=invoice.due_date,
-                amount=invoice.amount,
-                vat_amount=invoice.vat_amount,
-                live=not reasons,
-            )
-            for invoice in data.invoices
-        ]
-        for invoice in invoices:
-            repo.add(invoice)
-        source = f"request:{request_id}" if request_id else None
-        repo.add(
-            entry(
-                claim.id,
-                kind="declared",
-                actor=Actor(principal.client_id, source),
-                at=now,
-                status_to=ClaimStatus.DECLARED,
-                invoices=len(invoices),
-            )
-        )
-        repo.add(
-            entry(
-                claim.id,
-                kind="rejected" if reasons else "opened",
-                actor=Actor("cover-check", source),
-                at=now,
-                status_from=ClaimStatus.DECLARED,
-                status_to=status,
-                reasons=[reason.code for reason in reasons],
-                frozen=claim.frozen,
-                **deadline_detail(creance),
-            )
-        )
-        if not reasons:
-            await outbox.add(
-                uow.session,
-                CLAIM_OPENED,
-                [
-                    {
-                        "claim_id": str(claim.id),
-                        "policy_id": str(claim.policy_id),
-                        "debtor_id": str(claim.debtor_id),
-                        "opened_on": declaration_date.isoformat(),
-                    }
-                ],
-                now=now,
-            )
-        try:
-            await uow.commit()
-        except AlreadyExists as exc:  # the same invoice declared concurrently
-            raise InvoiceAlreadyClaimed("An invoice was declared in another claim at the same time.") from exc
+    except AlreadyExists:  # a claim on this buyer, or one of these invoices, was declared at the same time
+        await _declared_meanwhile(uow, data.policy_id, data.debtor_id)
     if reasons:
         raise DeclarationRejected(
             f"Not covered: {', '.join(reason.code for reason in reasons)}.",
@@ -179,6 +115,188 @@ async def declare(
             reasons=[asdict(reason) for reason in reasons],
         )
     return ClaimView(claim, invoices)
+
+
+@dataclass(frozen=True)
+class _Checked:
+    cover: dict[str, Any]
+    limits: dict[str, Any]
+    procedure: dict[str, Any]
+    reasons: list[Reason]
+
+
+async def _cover(
+    policies: Upstream,
+    debtors: Upstream,
+    policy_id: uuid.UUID,
+    debtor_id: uuid.UUID,
+    invoices: list[Any],
+    *,
+    authorization: str | None,
+    on: date,
+) -> _Checked:
+    """The cover check of these invoices on this buyer, with the limits in force on their dates and its procedure."""
+    context = await upstreams.declaration_context(
+        debtors, debtor_id, policy_id, [invoice.invoice_date for invoice in invoices], authorization=authorization
+    )
+    debtor, limits, procedure = context["debtor"], context["limits"], context["procedure"]
+    cover = await upstreams.cover_check(
+        policies,
+        policy_id,
+        {
+            "debtor_country": debtor["country"],
+            "declaration_date": on.isoformat(),
+            "invoices": [invoice.model_dump(mode="json") for invoice in invoices],
+        },
+        authorization=authorization,
+    )
+    procedure.pop("history", None)
+    reasons = [Reason(item["code"], item["detail"], item.get("invoice_number")) for item in cover["reasons"]]
+    reasons += limit_reasons(limits["limits"], {invoice.number: invoice.invoice_date for invoice in invoices})
+    return _Checked(cover, limits, procedure, reasons)
+
+
+async def _no_live_claim(repo: ClaimRepository, policy_id: uuid.UUID, debtor_id: uuid.UUID) -> None:
+    # One live claim per buyer and policy: its limit caps the insurer's whole risk on that buyer.
+    live = await repo.live_claim_of(policy_id, debtor_id)
+    if live is not None:
+        raise ClaimAlreadyOpen(
+            f"Claim {live.id} is live on this buyer: add the invoices to it.",
+            headers={"Location": f"/v1/claims/{live.id}"},
+            claim_id=str(live.id),
+        )
+
+
+async def _declared_meanwhile(uow: UnitOfWork, policy_id: uuid.UUID, debtor_id: uuid.UUID) -> None:
+    """A concurrent declaration won: say which claim is live, or that an invoice was taken."""
+    async with uow:
+        await _no_live_claim(ClaimRepository(uow.session, dialect=uow.dialect), policy_id, debtor_id)
+    raise InvoiceAlreadyClaimed("An invoice was declared in another claim at the same time.")
+
+
+async def add_invoices(
+    uow: UnitOfWork,
+    *,
+    policies: Upstream,
+    debtors: Upstream,
+    claim_id: uuid.UUID,
+    invoices: list[Any],
+    principal: Principal,
+    actor: Actor,
+    authorization: str | None,
+    now: datetime,
+) -> ClaimView:
+    """More unpaid invoices on the claim's buyer, cover-checked as a declaration is, before the indemnity only."""
+    async with uow:
+        claim = await visible_claim(
+            ClaimRepository(uow.session, dialect=uow.dialect), claim_id, principal, for_update=False
+        )
+        policy_id, debtor_id, status, currency = claim.policy_id, claim.debtor_id, claim.status, claim.currency
+    if ClaimStatus(status) not in PRE_INDEMNITY:
+        raise ClaimNotOpenToInvoices(f"The claim is {status}.", current_status=status)
+    if any(invoice.currency != currency for invoice in invoices):
+        raise InvalidInput(f"The claim is in {currency}.", code="CURRENCY_MISMATCH")
+    checked = await _cover(
+        policies, debtors, policy_id, debtor_id, invoices, authorization=authorization, on=now.date()
+    )
+    if checked.reasons:
+        raise InvoicesNotCovered(
+            f"Not covered: {', '.join(reason.code for reason in checked.reasons)}.",
+            reasons=[asdict(reason) for reason in checked.reasons],
+        )
+    async with uow:
+        repo = ClaimRepository(uow.session, dialect=uow.dialect)
+        claim = await visible_claim(repo, claim_id, principal)
+        if ClaimStatus(claim.status) not in PRE_INDEMNITY:  # paid while the cover was checked
+            raise ClaimNotOpenToInvoices(f"The claim is {claim.status}.", current_status=claim.status)
+        taken = await repo.live_invoice_numbers(policy_id, debtor_id, [invoice.number for invoice in invoices])
+        if taken:
+            raise InvoiceAlreadyClaimed(f"Already in a live claim: {', '.join(taken)}.", invoice_numbers=taken)
+        for invoice in invoices:
+            repo.add(_invoice_row(claim, invoice, live=True))
+        known = {item["on"] for item in claim.limits_snapshot.get("limits", [])}
+        added = [item for item in checked.limits["limits"] if item["on"] not in known]
+        claim.limits_snapshot = {**claim.limits_snapshot, "limits": [*claim.limits_snapshot.get("limits", []), *added]}
+        record(
+            repo, claim, kind="invoices_added", actor=actor, at=now, invoices=[invoice.number for invoice in invoices]
+        )
+        try:
+            await uow.commit()
+        except AlreadyExists as exc:
+            raise InvoiceAlreadyClaimed("An invoice was declared in another claim at the same time.") from exc
+    return await get_claim(uow, claim_id=claim_id, principal=principal)
+
+
+def _invoice_row(claim: Claim, invoice: Any, *, live: bool) -> ClaimInvoice:
+    return ClaimInvoice(
+        claim_id=claim.id,
+        policy_id=claim.policy_id,
+        debtor_id=claim.debtor_id,
+        number=invoice.number,
+        invoice_date=invoice.invoice_date,
+        due_date=invoice.due_date,
+        amount=invoice.amount,
+        vat_amount=invoice.vat_amount,
+        live=live,
+    )
+
+
+async def _record_declaration(
+    uow: UnitOfWork,
+    outbox: Outbox,
+    claim: Claim,
+    declared: list[Any],
+    *,
+    reasons: list[Reason],
+    actor: Actor,
+    now: datetime,
+) -> list[ClaimInvoice]:
+    """The claim, opened or rejected, its invoices and its first timeline lines, in one transaction."""
+    async with uow:
+        repo = ClaimRepository(uow.session, dialect=uow.dialect)
+        await _no_live_claim(repo, claim.policy_id, claim.debtor_id)
+        taken = await repo.live_invoice_numbers(claim.policy_id, claim.debtor_id, [item.number for item in declared])
+        if taken:
+            raise InvoiceAlreadyClaimed(f"Already in a live claim: {', '.join(taken)}.", invoice_numbers=taken)
+        repo.add(claim)
+        await uow.flush()
+        invoices = [_invoice_row(claim, invoice, live=not reasons) for invoice in declared]
+        for invoice in invoices:
+            repo.add(invoice)
+        repo.add(
+            entry(
+                claim.id, kind="declared", actor=actor, at=now, status_to=ClaimStatus.DECLARED, invoices=len(invoices)
+            )
+        )
+        repo.add(
+            entry(
+                claim.id,
+                kind="rejected" if reasons else "opened",
+                actor=Actor("cover-check", actor.source),
+                at=now,
+                status_from=ClaimStatus.DECLARED,
+                status_to=ClaimStatus(claim.status),
+                reasons=[reason.code for reason in reasons],
+                frozen=claim.frozen,
+                **deadline_detail(_deadline_of(claim)),
+            )
+        )
+        if not reasons:
+            opened = {
+                "claim_id": str(claim.id),
+                "policy_id": str(claim.policy_id),
+                "debtor_id": str(claim.debtor_id),
+                "opened_on": claim.declaration_date.isoformat(),
+            }
+            await outbox.add(uow.session, CLAIM_OPENED, [opened], now=now)
+        await uow.commit()
+    return invoices
+
+
+def _deadline_of(claim: Claim) -> Deadline | None:
+    if claim.creance_deadline is None:
+        return None
+    return Deadline(legal=claim.creance_deadline_legal or claim.creance_deadline, due=claim.creance_deadline)
 
 
 async def get_claim(uow: UnitOfWork, *, claim_id: uuid.UUID, principal: Principal) -> ClaimView:

@@ -108,6 +108,7 @@ async def pay_indemnity(
             paid=await paid_so_far(repo, claim.id),
             limits=_limits(claim),
             terms=_terms(claim),
+            earlier_cover=await repo.earlier_cover(claim.policy_id, claim.debtor_id, besides=claim.id),
         )
         lines = [asdict(line) | {"amount": f"{line.amount:.2f}"} for line in [duties, *breakdown.lines]]
         amount = breakdown.indemnity_before_liability

@@ -1,0 +1,111 @@
+"""One live claim per buyer and policy, and one limit for the insurer's whole risk on that buyer across claims."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from typing import Any
+
+import httpx
+
+from services.kit.clock import FixedClock
+from tests.builders import invoice
+from tests.integration.claims.events import LJ, procedure_event
+from tests.integration.claims.reading import as_read
+from tests.support import Tokens, at
+
+
+async def insolvency_paid(
+    claims_service: httpx.AsyncClient, tokens: Tokens, url: str, debtor_id: str, event_id: str
+) -> dict[str, Any]:
+    """The liquidation reaches the claim, the créance is filed in time, the indemnity is paid."""
+    await procedure_event(claims_service, debtor_id, event_id, LJ)
+    filing = {"filed_on": "2026-07-10", "amount": "1.00", "court_officer": "Me X"}
+    filed = await claims_service.post(
+        f"{url}/creance-filings", json=filing, headers=await as_read(claims_service, url, tokens.insured())
+    )
+    assert filed.json()["status"] == "indemnifiable", filed.text
+    paid = await claims_service.post(f"{url}/indemnity", headers=tokens.handler())
+    assert paid.status_code == 201, paid.text
+    return dict(paid.json())
+
+
+async def test_further_invoices_go_to_the_live_claim_and_share_its_limit(
+    claims_service: httpx.AsyncClient, tokens: Tokens, claim: dict[str, Any], debtor_id: str, clock: FixedClock
+) -> None:
+    url = f"/v1/claims/{claim['id']}"
+    more = {
+        "invoices": [
+            invoice("C", invoice_date="2026-04-01", due_date="2026-05-31", amount="6000.00", vat_amount="1000.00")
+        ]
+    }
+    added = await claims_service.post(f"{url}/invoices", json=more, headers=tokens.insured())
+    assert added.status_code == 201, added.text
+    assert [item["number"] for item in added.json()["invoices"]] == ["A", "B", "C"]
+    late = {"invoices": [invoice("D", invoice_date="2026-06-15", due_date="2026-06-15")]}
+    refused = await claims_service.post(f"{url}/invoices", json=late, headers=tokens.insured())
+    assert refused.status_code == 422 and refused.json()["code"] == "INVOICES_NOT_COVERED"
+    assert [reason["code"] for reason in refused.json()["reasons"]] == ["NOT_YET_OVERDUE"]
+    assert len((await claims_service.get(url, headers=tokens.insured())).json()["invoices"]) == 3
+    at(clock, "2026-07-10")
+    paid = await insolvency_paid(claims_service, tokens, url, debtor_id, "evt-buyer-1")
+    # A's 10,000 net fills the 10,000 limit: B and C, delivered later, have no room left.
+    covered = {
+        line["invoice_number"]: line["amount"] for line in paid["breakdown"] if line["rule"] == "covered_within_limit"
+    }
+    assert covered == {"A": "10000.00", "B": "0.00", "C": "0.00"} and paid["eligible_loss"] == "10000.00"
+    after = await claims_service.post(
+        f"{url}/invoices",
+        json={"invoices": [invoice("E", invoice_date="2026-04-02", due_date="2026-06-01")]},
+        headers=tokens.insured(),
+    )
+    assert after.status_code == 409 and after.json()["code"] == "CLAIM_CLOSED_TO_INVOICES"
+    timeline = (await claims_service.get(f"{url}/timeline", headers=tokens.insured())).json()
+    assert [entry["detail"]["invoices"] for entry in timeline if entry["kind"] == "invoices_added"] == [["C"]]
+
+
+async def test_twenty_declarations_on_one_buyer_at_once_open_one_claim(
+    claims_service: httpx.AsyncClient, tokens: Tokens, policy_id: str, debtor_id: str
+) -> None:
+    def body(number: int) -> dict[str, Any]:
+        unpaid = invoice(f"F-{number}", amount="10000.00", vat_amount="0.00")
+        return {"policy_id": policy_id, "debtor_id": debtor_id, "invoices": [unpaid]}
+
+    answers = await asyncio.gather(
+        *(claims_service.post("/v1/claims", json=body(n), headers=tokens.insured()) for n in range(20))
+    )
+    assert Counter(answer.status_code for answer in answers) == {201: 1, 409: 19}
+    opened = next(answer.json()["id"] for answer in answers if answer.status_code == 201)
+    assert {answer.json()["claim_id"] for answer in answers if answer.status_code == 409} == {opened}
+    claims = (await claims_service.get("/v1/claims", headers=tokens.handler())).json()["items"]
+    assert [item["id"] for item in claims] == [opened]
+
+
+async def test_a_later_claim_on_the_buyer_finds_the_limit_used_by_an_earlier_one(
+    claims_service: httpx.AsyncClient,
+    tokens: Tokens,
+    claim: dict[str, Any],
+    policy_id: str,
+    debtor_id: str,
+    clock: FixedClock,
+) -> None:
+    first = f"/v1/claims/{claim['id']}"
+    at(clock, "2026-07-10")
+    assert (await insolvency_paid(claims_service, tokens, first, debtor_id, "evt-buyer-2"))["amount"] == "8500.00"
+    closed = await claims_service.post(
+        f"{first}/closure", json={"reason": "paid"}, headers=await as_read(claims_service, first, tokens.handler())
+    )
+    assert closed.json()["status"] == "closed"
+    # Another unpaid invoice, delivered before the first claim opened: the 10,000 limit was used up by then.
+    unpaid = invoice("D", invoice_date="2026-04-01", due_date="2026-05-31", amount="5000.00", vat_amount="0.00")
+    declared = await claims_service.post(
+        "/v1/claims",
+        json={"policy_id": policy_id, "debtor_id": debtor_id, "invoices": [unpaid]},
+        headers=tokens.insured(),
+    )
+    assert declared.status_code == 201, declared.text
+    second = f"/v1/claims/{declared.json()['id']}"
+    paid = await insolvency_paid(claims_service, tokens, second, debtor_id, "evt-buyer-3")
+    line = next(line for line in paid["breakdown"] if line["rule"] == "covered_within_limit")
+    assert (line["amount"], paid["eligible_loss"], paid["amount"]) == ("0.00", "0.00", "0.00")
+    assert "10000.00 used by earlier claims" in line["detail"]
