@@ -21,7 +21,7 @@ import httpx
 from bench.harness import RESULTS, BenchDatabases, Figure, Report, cpu_seconds, parse_wrk
 from deploy.local import DEV_CLIENTS, SERVICES, Suite
 from tests.builders import policy_body
-from tests.support import free_port
+from tests.support import free_ports
 
 CONNECTIONS = 16
 SECONDS = 60
@@ -45,7 +45,7 @@ end
 
 def _suite(backend_urls: dict[str, str], workdir: Path, *, migrate_on_start: bool = False) -> Suite:
     return Suite(
-        ports={name: free_port() for name in (*SERVICES, "gateway")},
+        ports=free_ports((*SERVICES, "gateway")),
         database_urls=backend_urls,
         keys_dir=workdir / "keys",
         clients_file=DEV_CLIENTS,

@@ -19,7 +19,7 @@ import httpx
 from bench.harness import BenchDatabases, Figure, Report, WrkRun, cpu_seconds, parse_wrk
 from deploy.local import DEV_CLIENTS, SERVICES, Suite
 from tests.builders import policy_body
-from tests.support import free_port
+from tests.support import free_port, free_ports
 
 ROUNDS = 2
 SECONDS = 3
@@ -76,7 +76,7 @@ async def run(report: Report, *, backend: str, workdir: Path) -> None:
         raise SystemExit("wrk and nginx are needed: `apt-get install wrk nginx` (make bench installs them)")
     databases = BenchDatabases(backend, workdir)
     suite = Suite(
-        ports={name: free_port() for name in (*SERVICES, "gateway")},
+        ports=free_ports((*SERVICES, "gateway")),
         database_urls={service: await databases.new(service) for service in SERVICES},
         keys_dir=workdir / "keys",
         clients_file=DEV_CLIENTS,

@@ -7,9 +7,9 @@ import os
 import shutil
 import socket
 import uuid
-from collections.abc import AsyncIterator, Callable, Coroutine
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterable
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import asynccontextmanager
+from contextlib import ExitStack, asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
@@ -45,10 +45,19 @@ def migrate(service: str, url: str, revision: str = "head") -> None:
     in_thread(lambda: command.upgrade(alembic_config(service, url), revision))
 
 
+def free_ports(names: Iterable[str]) -> dict[str, int]:
+    """A distinct free loopback port per name: every socket stays bound until all are chosen."""
+    with ExitStack() as stack:
+        ports = {}
+        for name in names:
+            sock = stack.enter_context(socket.socket())
+            sock.bind(("127.0.0.1", 0))
+            ports[name] = sock.getsockname()[1]
+        return ports
+
+
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    return free_ports(["port"])["port"]
 
 
 class Databases:

@@ -9,7 +9,7 @@ from pathlib import Path
 import httpx
 
 from deploy.local import DEV_CLIENTS, SERVICES, Suite
-from tests.support import Databases, free_port
+from tests.support import Databases, free_ports
 
 
 @contextmanager
@@ -18,7 +18,7 @@ def suite_running(
 ) -> Iterator[Suite]:
     """The suite on real processes; in sandbox mode (as `make run`) its business date is an admin's to move."""
     suite = Suite(
-        ports={name: free_port() for name in (*SERVICES, "gateway")},
+        ports=free_ports((*SERVICES, "gateway")),
         database_urls={service: databases.fresh(service) for service in SERVICES},
         keys_dir=workdir / "keys",
         clients_file=DEV_CLIENTS,

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from deploy.local import DEV_CLIENTS, SERVICES, Suite
 from services.kit.db import async_url
 from services.kit.schema_version import migration_head, version_table
-from tests.support import Databases, free_port, in_thread
+from tests.support import Databases, free_ports, in_thread
 
 pytestmark = pytest.mark.e2e
 
@@ -34,7 +34,7 @@ def test_services_migrate_their_empty_databases_then_serve_and_a_restart_changes
 ) -> None:
     urls = {service: databases.empty(f"mos_{service}") for service in SERVICES}
     suite = Suite(
-        ports={name: free_port() for name in (*SERVICES, "gateway")},
+        ports=free_ports((*SERVICES, "gateway")),
         database_urls=urls,
         keys_dir=tmp_path / "keys",
         clients_file=DEV_CLIENTS,
