@@ -19,6 +19,7 @@ from bench.harness import (
     BenchDatabases,
     Figure,
     Report,
+    bearer,
     bulk_insert,
     latencies,
     median,
@@ -28,9 +29,8 @@ from bench.harness import (
     stop,
     wait_ready,
 )
-from deploy.keys import ensure_keys
 from services.debtors.adapters.tables import CoverStop, CreditLimit, CreditLimitVersion, Debtor
-from services.kit.auth import Principal, Role, TokenIssuer
+from services.kit.auth import Role
 from services.kit.db import async_url
 from services.kit.types import new_id
 from tests.builders import policy_body
@@ -184,12 +184,7 @@ def bodacc_records(count: int, *, known: int, seed: int = 7) -> list[dict[str, A
 
 async def run(report: Report, *, backend: str, workdir: Path) -> None:
     databases = BenchDatabases(backend, workdir)
-    private_key, public_key = ensure_keys(workdir / "keys")
-    issuer = TokenIssuer(
-        private_key.read_text(), issuer="credit-claims", audience="credit-claims", ttl=timedelta(hours=2)
-    )
-    admin = Principal(client_id="bench", roles=frozenset({Role.ADMIN}))
-    headers = {"Authorization": f"Bearer {issuer.issue(admin, now=datetime.now(UTC))}"}
+    public_key, headers = bearer(workdir, Role.ADMIN)
     processes = []
     try:
         policies_url = await databases.new("policies")

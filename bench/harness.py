@@ -14,7 +14,7 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +24,8 @@ from sqlalchemy import Table
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from deploy.keys import ensure_keys
+from services.kit.auth import Principal, Role, TokenIssuer
 from services.kit.bulk import driver_rows, insert_many
 from services.kit.settings import PROJECT_ROOT
 
@@ -258,3 +260,13 @@ def cpu_seconds(pid: int) -> float:
     with open(f"/proc/{pid}/stat") as stat:
         fields = stat.read().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / TICKS
+
+
+def bearer(workdir: Path, role: Role) -> tuple[Path, dict[str, str]]:
+    """The public key a service checks tokens with, and the headers of a two-hour token with this role."""
+    private_key, public_key = ensure_keys(workdir / "keys")
+    issuer = TokenIssuer(
+        private_key.read_text(), issuer="credit-claims", audience="credit-claims", ttl=timedelta(hours=2)
+    )
+    token = issuer.issue(Principal(client_id="bench", roles=frozenset({role})), now=datetime.now(UTC))
+    return public_key, {"Authorization": f"Bearer {token}"}

@@ -9,10 +9,15 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench import debtors, declarations, gateway
+from bench import debtors, declarations, gateway, worklist
 from bench.harness import Report
 
-SCENARIOS = {"gateway": gateway.run, "declarations": declarations.run, "debtors": debtors.run}
+SCENARIOS = {
+    "gateway": gateway.run,
+    "declarations": declarations.run,
+    "debtors": debtors.run,
+    "worklist": worklist.run,
+}
 
 
 async def main(backends: list[str], scenarios: list[str]) -> int:

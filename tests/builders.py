@@ -51,3 +51,14 @@ def cover_check(**overrides: Any) -> dict[str, Any]:
     body: dict[str, Any] = {"debtor_country": "FR", "declaration_date": "2026-06-15", "invoices": [invoice()]}
     body.update(overrides)
     return body
+
+
+def siren(number: int) -> str:
+    """A valid SIREN (Luhn) built from a running number: a buyer of its own for each."""
+    body = f"7{number:07d}"
+    for check in range(10):
+        digits = [int(digit) for digit in body + str(check)]
+        total = sum(digit if index % 2 == 0 else sum(divmod(digit * 2, 10)) for index, digit in enumerate(digits))
+        if total % 10 == 0:
+            return body + str(check)
+    raise AssertionError("no check digit")

@@ -18,6 +18,7 @@ from services.kit.clock import FixedClock
 from services.policies.config import PoliciesSettings
 from services.policies.main import create_app as create_policies_app
 from tests.support import Databases, Tokens, running
+from tests.worklist_in_step import assert_worklist_in_step
 
 NOW = datetime(2026, 6, 15, 10, 0, tzinfo=UTC)
 INTERNAL_TOKEN = "test-internal-token"
@@ -133,3 +134,4 @@ async def claims_service(
         async with httpx.AsyncClient(transport=transport, base_url="http://claims") as client:
             client.app = app  # type: ignore[attr-defined]
             yield client
+        await assert_worklist_in_step(app)

@@ -17,3 +17,5 @@ class ClaimsSettings(ServiceSettings):
     """How often the deadline sweep runs in the background (0 turns it off)."""
     collection: dict[str, Any] = {}
     """Collection periods that differ from the defaults, e.g. {"formal_notice_days": 15}; policy terms win."""
+    worklist_catch_up_seconds: float = 600.0
+    """How often the worklist works out again the claims whose period ended (a read catches up all the same)."""

@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from services.claims.adapters.tables import idempotency_keys, outbox
 from services.claims.api import collection, routes
 from services.claims.config import ClaimsSettings
+from services.claims.service_layer import worklist
 from services.claims.service_layer.lifecycle import scheduled_sweep, sweep_days_passed
 from services.kit.app import build_service_app
 from services.kit.clock import Clock
@@ -34,6 +35,10 @@ def create_app(
     transports: Mapping[str, httpx.AsyncBaseTransport] | None = None,
 ) -> FastAPI:
     settings = settings or ClaimsSettings()
+    basis_of = lambda app: worklist.Basis(app.state.clock, settings.collection)  # noqa: E731
+    background = [worklist.kept_current(basis_of, every_seconds=settings.worklist_catch_up_seconds)]
+    if settings.sweep_every_seconds > 0:
+        background.append(scheduled_sweep(settings.sweep_every_seconds))
     return build_service_app(
         service="claims",
         title="credit-claims claims",
@@ -44,8 +49,10 @@ def create_app(
         upstreams={"policies": settings.policies_url, "debtors": settings.debtors_url},
         transports=transports,
         outbox=outbox,
-        background=[scheduled_sweep(settings.sweep_every_seconds)] if settings.sweep_every_seconds > 0 else [],
+        background=background,
         idempotency=idempotency_keys,
         links=LINKS,
         days_passed=sweep_days_passed,
+        before_commit=lambda app: [worklist.kept_in_step(basis_of(app))],
+        on_start=[worklist.adopted(basis_of)],
     )

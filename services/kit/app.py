@@ -18,7 +18,7 @@ from sqlalchemy import Table, text
 from services.kit.auth import TokenVerifier
 from services.kit.clock import Clock, SandboxClock, SystemClock, wall_clock
 from services.kit.database_guard import DatabaseGuard
-from services.kit.db import Database
+from services.kit.db import BeforeCommit, Database
 from services.kit.dependencies import known_query_only
 from services.kit.idempotency import IdempotencyMiddleware
 from services.kit.links import Link, add_links
@@ -47,11 +47,15 @@ def build_service_app(
     background: Sequence[Callable[[FastAPI], Awaitable[None]]] = (),
     links: Sequence[Link] = (),
     days_passed: DaysPassed | None = None,
+    before_commit: Callable[[FastAPI], Sequence[BeforeCommit]] | None = None,
+    on_start: Sequence[Callable[[FastAPI], Awaitable[None]]] = (),
 ) -> FastAPI:
     """A service app whose database, upstream clients and outbox relay live as long as the process.
 
     `transports` lets tests route upstream calls ("events" for the relay) in process. In sandbox mode the
     business clock is the gateway's to move; `days_passed` is what the service does for the days it skips.
+    `before_commit` gives, for the app, what every writing transaction does just before it commits; `on_start`
+    runs once the database is open, before the first request is served.
     """
     head = migration_head(service)
     transports = transports or {}
@@ -65,6 +69,7 @@ def build_service_app(
             pool_size=settings.db_pool_size,
             echo=settings.sql_echo,
             timeout=settings.db_timeout_seconds,
+            before_commit=before_commit(app) if before_commit else (),
         )
         clients: dict[str, httpx.AsyncClient] = {}
         app.state.upstreams = {}
@@ -72,6 +77,8 @@ def build_service_app(
             transport = transports.get(name) or upstream_transport(max_connections=settings.upstream_max_connections)
             clients[name] = upstream_client(url, transport=transport)
             app.state.upstreams[name] = Upstream(name, clients[name], transport)
+        for step in on_start:
+            await step(app)
         tasks = [asyncio.create_task(job(app)) for job in background]
         if outbox is not None:
             events_client = upstream_client("http://events.invalid", transport=transports.get("events"), timeout=5.0)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 import orjson
@@ -95,11 +96,24 @@ def create_engine(
     )
 
 
+# Work a service does in every writing transaction just before it commits, given the unit of work.
+BeforeCommit = Callable[[Any], Awaitable[None]]
+
+
 class Database:
     """One engine, with a session factory for writers and one for readers."""
 
-    def __init__(self, url: str, *, pool_size: int = 10, echo: bool = False, timeout: float = 10.0) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        pool_size: int = 10,
+        echo: bool = False,
+        timeout: float = 10.0,
+        before_commit: Sequence[BeforeCommit] = (),
+    ) -> None:
         self.url = async_url(url)
+        self.before_commit = tuple(before_commit)
         self.engine = create_engine(self.url, pool_size=pool_size, echo=echo, timeout=timeout)
         self.writer_engine = self.engine
         if is_sqlite(self.url):

@@ -36,6 +36,7 @@ class UnitOfWork:
 
     def __init__(self, database: Database, *, write: bool = True) -> None:
         self._factory = database.writers if write else database.readers
+        self._before_commit = database.before_commit
         self.dialect = database.dialect
         self._committed = False
 
@@ -56,6 +57,11 @@ class UnitOfWork:
             await self.session.close()
 
     async def commit(self) -> None:
+        if self._before_commit:
+            # What the transaction wrote is flushed first, so that the service's hooks read it.
+            await self.flush()
+            for hook in self._before_commit:
+                await hook(self)
         await idempotency.mark_effect(self.session)
         try:
             await self.session.commit()

@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 from deploy.local import Suite
-from tests.builders import invoice, policy_body
+from tests.builders import invoice, policy_body, siren
 from tests.e2e.conftest import suite_running, token
 from tests.support import Databases
 
@@ -35,20 +35,6 @@ def suite(databases: Databases, tmp_path_factory: pytest.TempPathFactory) -> Ite
     lease = {"CLAIMS_IDEMPOTENCY_LEASE_SECONDS": "1"}
     with suite_running(databases, tmp_path_factory.mktemp("suite-faults"), lease) as running:
         yield running
-
-
-def siren(number: int) -> str:
-    """A valid SIREN (Luhn) for each number: each declaration is on a buyer of its own (one live claim per buyer)."""
-    stem = f"{700000000 + number * 10:09d}"[:8]
-    for check in range(10):
-        candidate = stem + str(check)
-        total = sum(
-            (digit * 2 - 9 if digit * 2 > 9 else digit * 2) if position % 2 else digit
-            for position, digit in enumerate(int(char) for char in reversed(candidate))
-        )
-        if total % 10 == 0:
-            return candidate
-    raise AssertionError("a Luhn check digit always exists")
 
 
 def declaration_of(policy_id: str, debtor_id: str, number: int) -> dict[str, Any]:

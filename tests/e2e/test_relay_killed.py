@@ -22,7 +22,7 @@ from deploy.local import Suite
 from services.claims.adapters.tables import DebtorProcedure
 from services.debtors.adapters.tables import outbox as debtors_outbox
 from services.kit.db import async_url
-from tests.builders import invoice, policy_body
+from tests.builders import invoice, policy_body, siren
 from tests.e2e.conftest import suite_running, token
 from tests.support import Databases, in_thread
 
@@ -38,17 +38,6 @@ TEMPLATE = next(
 
 def day(offset: int) -> str:
     return (TODAY + timedelta(days=offset)).isoformat()
-
-
-def siren(number: int) -> str:
-    """A valid SIREN (Luhn) built from a running number."""
-    body = f"7{number:07d}"
-    for check in range(10):
-        digits = [int(digit) for digit in body + str(check)]
-        total = sum(digit if index % 2 == 0 else sum(divmod(digit * 2, 10)) for index, digit in enumerate(digits))
-        if total % 10 == 0:
-            return body + str(check)
-    raise AssertionError("no check digit")
 
 
 def announcement(number: int) -> dict[str, Any]:

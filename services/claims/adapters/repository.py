@@ -8,19 +8,30 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, select, type_coerce
+from sqlalchemy import ColumnElement, delete, func, insert, literal, or_, select, tuple_, type_coerce, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.claims.adapters.tables import (
+    WORK_ORDER,
     Claim,
     ClaimInvoice,
     CollectionAction,
     Indemnity,
     PaymentReceived,
     TimelineEntry,
+    WorkBasis,
+    WorkItem,
 )
 from services.claims.domain.status import ACTIVE
 from services.kit.types import ExactDecimal
+
+CHANGED = "claims.changed"
+
+
+def changed_claims(session: AsyncSession) -> set[uuid.UUID]:
+    """The claims this transaction changed so far (each wrote a line of its timeline)."""
+    changed: set[uuid.UUID] = session.info.setdefault(CHANGED, set())
+    return changed
 
 
 class ClaimRepository:
@@ -30,6 +41,9 @@ class ClaimRepository:
 
     def add(self, row: Any) -> None:
         self.session.add(row)
+        if isinstance(row, TimelineEntry):
+            # Every change of a claim writes its timeline: that is where the claim is known to have changed.
+            changed_claims(self.session).add(row.claim_id)
 
     async def claim(self, claim_id: uuid.UUID, *, for_update: bool = False) -> Claim | None:
         statement = select(Claim).where(Claim.id == claim_id)
@@ -138,3 +152,63 @@ class ClaimRepository:
         ):
             totals[claim_id] -= amount
         return totals
+
+    async def claims_as_stored(self, claim_ids: Sequence[uuid.UUID]) -> list[Claim]:
+        """These claims as the transaction has written them so far (objects already read are refreshed)."""
+        statement = select(Claim).where(Claim.id.in_(claim_ids)).execution_options(populate_existing=True)
+        return list((await self.session.execute(statement)).scalars())
+
+    async def replace_work_items(self, claim_ids: Sequence[uuid.UUID], rows: list[dict[str, Any]]) -> None:
+        await self.session.execute(delete(WorkItem).where(WorkItem.claim_id.in_(claim_ids)))
+        if rows:
+            await self.session.execute(insert(WorkItem), rows)
+
+    async def work_basis(self, name: str) -> WorkBasis | None:
+        return await self.session.get(WorkBasis, name)
+
+    async def work_out_again(self) -> None:
+        """Every claim's rows are to be worked out again (at the next catch-up)."""
+        await self.session.execute(update(Claim).where(Claim.work_as_of.is_not(None)).values(work_as_of=None))
+
+    async def any_behind(self, today: date) -> bool:
+        return (await self.session.execute(select(Claim.id).where(_behind(today)).limit(1))).first() is not None
+
+    async def behind(self, today: date, *, after: uuid.UUID | None, limit: int) -> list[uuid.UUID]:
+        """Claims whose worklist rows do not hold today, by id; on PostgreSQL those no other transaction holds,
+        locked (a claim being changed gets its rows from the change)."""
+        statement = select(Claim.id).where(_behind(today)).order_by(Claim.id).limit(limit)
+        if after is not None:
+            statement = statement.where(Claim.id > after)
+        if self.dialect == "postgresql":
+            statement = statement.with_for_update(skip_locked=True)
+        return list((await self.session.execute(statement)).scalars())
+
+    async def work_page(
+        self,
+        *,
+        due_by: date,
+        status: str | None,
+        debtor_id: uuid.UUID | None,
+        policy_id: uuid.UUID | None,
+        after: tuple[date, uuid.UUID, str] | None,
+        limit: int,
+    ) -> list[WorkItem]:
+        """Worklist rows due by a day (or of unknown date), in deadline order from a row on: one index range."""
+        order = [getattr(WorkItem, column) for column in WORK_ORDER]
+        statement = select(WorkItem).where(WorkItem.sort_due <= due_by)
+        if status is not None:
+            statement = statement.where(WorkItem.status == status)
+        if debtor_id is not None:
+            statement = statement.where(WorkItem.debtor_id == debtor_id)
+        if policy_id is not None:
+            statement = statement.where(WorkItem.policy_id == policy_id)
+        if after is not None:
+            start = tuple_(*(literal(value, column.type) for value, column in zip(after, order, strict=True)))
+            statement = statement.where(tuple_(*order) > start)
+        statement = statement.order_by(*order).limit(limit)
+        return list((await self.session.execute(statement)).scalars())
+
+
+def _behind(today: date) -> ColumnElement[bool]:
+    """Claims whose rows do not hold today: never worked out, worked out for a later day, or a period ended."""
+    return or_(Claim.work_as_of.is_(None), Claim.work_as_of > today, Claim.work_recheck_on <= today)

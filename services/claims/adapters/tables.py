@@ -96,6 +96,9 @@ class Claim(Table, table=True):
     version: int = 1
     created_at: datetime = Field(sa_type=UTCDateTime())
     updated_at: datetime = Field(sa_type=UTCDateTime())
+    # The worklist's rows of the claim hold from work_as_of until work_recheck_on, when a period ends (None: ever).
+    work_as_of: date | None = Field(default=None, index=True)
+    work_recheck_on: date | None = Field(default=None, index=True)
 
 
 class ClaimInvoice(Table, table=True):
@@ -208,3 +211,38 @@ class CollectionAction(Table, table=True):
     recorded_at: datetime = Field(sa_type=UTCDateTime())
     recorded_by: str = Field(max_length=128)
     source: str | None = Field(default=None, max_length=128)
+
+
+# The worklist reads in this order (unknown deadlines first), alone or within one status, debtor or policy.
+WORK_ORDER = ("sort_due", "claim_id", "kind")
+
+
+class WorkItem(Table, table=True):
+    """A waiting claim's next action, as the worklist lists it; rewritten whenever the claim changes."""
+
+    __tablename__ = "work_items"
+    __table_args__ = (
+        Index("ix_work_items_order", *WORK_ORDER),
+        *(Index(f"ix_work_items_{first}_order", first, *WORK_ORDER) for first in ("status", "debtor_id", "policy_id")),
+    )
+
+    claim_id: uuid.UUID = Field(sa_column=Column(ForeignKey("claims.id"), primary_key=True))
+    kind: str = Field(primary_key=True, max_length=12)  # the claim's own action, or its collection step
+    action: str = Field(max_length=60)
+    due: date | None = None
+    due_legal: date | None = None
+    sort_due: date  # `due`, or the first day of all when it is unknown
+    detail: str = Field(max_length=500)
+    status: str = Field(max_length=20)
+    insured_id: str = Field(max_length=64)
+    policy_id: uuid.UUID
+    debtor_id: uuid.UUID
+
+
+class WorkBasis(Table, table=True):
+    """What the worklist's rows were worked out with (the collection settings); another basis redoes them all."""
+
+    __tablename__ = "work_basis"
+
+    name: str = Field(primary_key=True, max_length=40)
+    digest: str = Field(max_length=64)

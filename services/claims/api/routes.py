@@ -29,6 +29,7 @@ from services.claims.api.schemas import (
 )
 from services.claims.domain.status import ClaimStatus
 from services.claims.service_layer import creance, debtor_events, declarations, lifecycle, settlement
+from services.claims.service_layer import worklist as worklist_service
 from services.kit.auth import Allow, Principal, Role
 from services.kit.dependencies import ClockDep, Reader, RequestId, Writer
 from services.kit.http import etag_of
@@ -478,46 +479,34 @@ worklist = APIRouter(prefix="/v1/worklist", tags=["claims"])
     "",
     response_model=WorklistOut,
     responses=problem_responses(422),
-    summary="Claims needing action, nearest deadline first",
+    summary="Claims needing action, nearest deadline first, a page at a time",
 )
 async def get_worklist(
     request: Request,
-    uow: Reader,
+    reader: Reader,
+    writer: Writer,
     clock: ClockDep,
     principal: Handlers,
+    page: Annotated[PageRequest, Depends(page_request)],
     within_days: Annotated[int, Query(ge=0, le=365, description="Horizon for deadlines")] = 30,
     status: ClaimStatus | None = None,
     debtor_id: uuid.UUID | None = None,
     policy_id: uuid.UUID | None = None,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> WorklistOut:
-    today = clock.today()
-    items = await declarations.worklist(
-        uow,
-        today=today,
+    as_of, found = await worklist_service.page(
+        reader,
+        writer,
+        basis=worklist_service.Basis(clock, request.app.state.settings.collection),
         within_days=within_days,
         status=status,
         debtor_id=debtor_id,
         policy_id=policy_id,
-        limit=limit,
-        collection_rules=request.app.state.settings.collection,
+        request=page,
     )
     return WorklistOut(
-        as_of=today,
-        items=[
-            WorkItemOut(
-                claim_id=item.claim.id,
-                status=ClaimStatus(item.claim.status),
-                insured_id=item.claim.insured_id,
-                policy_id=item.claim.policy_id,
-                debtor_id=item.claim.debtor_id,
-                action=item.action,
-                due=item.due,
-                due_legal=item.due_legal,
-                detail=item.detail,
-            )
-            for item in items
-        ],
+        as_of=as_of,
+        items=[WorkItemOut.model_validate(item, from_attributes=True) for item in found.items],
+        next_cursor=found.next_cursor,
     )
 
 

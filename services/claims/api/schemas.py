@@ -200,6 +200,7 @@ class WorkItemOut(ResponseBody):
 class WorklistOut(ResponseBody):
     as_of: Day
     items: list[WorkItemOut]
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null on the last page.")
 
 
 class ReliefIn(RequestBody):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 
 from services.claims.domain.creance import Creance, relief_action_deadline
 from services.claims.domain.status import ClaimStatus
@@ -17,7 +17,7 @@ class Action:
     due_legal: date | None = None  # the period's legal end, where a day off moved `due` later
 
 
-def next_action(
+def claim_action(
     *,
     creance: Creance,
     frozen: bool,
@@ -25,18 +25,15 @@ def next_action(
     creance_due_legal: date | None,
     waiting_period_end: date,
     indemnifiable_since: date,
-    today: date,
-    within_days: int,
 ) -> Action | None:
-    """The claim's pending action if it falls due within the horizon (or has no known date and must be looked at)."""
-    horizon = today + timedelta(days=within_days)
+    """The claim's own pending action, whatever its date (its créance's first); None when nothing is pending.
+
+    It does not depend on the day: the passing of time changes it only through the claim (a sweep's move)."""
     status = creance.status
     creance_action = _creance_action(creance, missed=missed, due_legal=creance_due_legal)
     if creance_action is not None:
-        if creance_action.due is None or creance_action.due <= horizon:
-            return creance_action
-        return None
-    if status == ClaimStatus.OPEN and not frozen and waiting_period_end <= horizon:
+        return creance_action
+    if status == ClaimStatus.OPEN and not frozen:
         return Action(
             "waiting_period_ends", waiting_period_end, "Protracted default: the loss is established at the end."
         )

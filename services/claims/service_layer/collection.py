@@ -21,6 +21,7 @@ from services.claims.domain.collection.track import (
     check,
     dispute_holds,
     fold,
+    period_ends_after,
     reached_by,
 )
 from services.claims.domain.errors import NotInCollection
@@ -209,10 +210,19 @@ async def collection_of(
     return _view(claim, rows, unpaid=owing, rules=rules_for(claim, settings_rules), today=today)
 
 
+@dataclass(frozen=True)
+class StepToday:
+    """A claim's next collection step on a day, and the first day time alone may change it (None: never)."""
+
+    step: NextStep | None
+    suspended: bool
+    until: date | None
+
+
 async def next_steps(
     repo: ClaimRepository, claims: list[Claim], *, settings_rules: dict[str, Any], today: date
-) -> dict[uuid.UUID, tuple[NextStep, bool]]:
-    """Each claim's next collection step, and whether a collective procedure stays collection."""
+) -> dict[uuid.UUID, StepToday]:
+    """Each claim's next collection step today, whether a collective procedure stays collection, and until when."""
     ids = [claim.id for claim in claims]
     unpaid_of = await repo.unpaid_by_claim(ids)
     actions: dict[uuid.UUID, list[Action]] = {}
@@ -222,7 +232,7 @@ async def next_steps(
     for claim in claims:
         rules = rules_for(claim, settings_rules)
         facts = facts_of(claim, unpaid=unpaid_of.get(claim.id, Decimal(0)), today=today)
-        step = next_step(fold(actions.get(claim.id, []), rules=rules), facts=facts, rules=rules)
-        if step is not None:
-            steps[claim.id] = (step, facts.suspended)
+        track = fold(actions.get(claim.id, []), rules=rules)
+        step = next_step(track, facts=facts, rules=rules)
+        steps[claim.id] = StepToday(step, facts.suspended, period_ends_after(track, today, rules))
     return steps

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import asdict, dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
-
-from sqlalchemy import select
 
 from services.claims.adapters import upstreams
 from services.claims.adapters.repository import ClaimRepository
@@ -23,9 +21,7 @@ from services.claims.domain.errors import (
     InvoicesNotCovered,
 )
 from services.claims.domain.status import ClaimStatus
-from services.claims.domain.worklist import next_action
-from services.claims.service_layer import collection
-from services.claims.service_layer.creance import creance_state, deadline_detail
+from services.claims.service_layer.creance import deadline_detail
 from services.claims.service_layer.lifecycle import PRE_INDEMNITY, Actor, entry, record, visible_claim
 from services.kit.auth import Principal
 from services.kit.dates import Deadline
@@ -335,58 +331,3 @@ async def timeline(uow: UnitOfWork, *, claim_id: uuid.UUID, principal: Principal
         repo = ClaimRepository(uow.session, dialect=uow.dialect)
         await visible_claim(repo, claim_id, principal, for_update=False)
         return await repo.timeline(claim_id)
-
-
-@dataclass(frozen=True)
-class WorkItem:
-    claim: Claim
-    action: str
-    due: date | None
-    detail: str
-    due_legal: date | None = None
-
-
-async def worklist(
-    uow: UnitOfWork,
-    *,
-    today: date,
-    within_days: int,
-    status: ClaimStatus | None,
-    debtor_id: uuid.UUID | None,
-    policy_id: uuid.UUID | None,
-    limit: int,
-    collection_rules: dict[str, Any],
-) -> list[WorkItem]:
-    """Claims needing action, nearest deadline first (unknown deadlines first of all), collection steps beside."""
-    waiting = {ClaimStatus.OPEN, ClaimStatus.INSOLVENCY, ClaimStatus.INDEMNIFIABLE, ClaimStatus.FORFEITED}
-    statuses = [status] if status in waiting else ([] if status else sorted(waiting))
-    async with uow:
-        query = select(Claim).where(Claim.status.in_(statuses))
-        if debtor_id is not None:
-            query = query.where(Claim.debtor_id == debtor_id)
-        if policy_id is not None:
-            query = query.where(Claim.policy_id == policy_id)
-        claims = list((await uow.session.execute(query)).scalars())
-        repo = ClaimRepository(uow.session, dialect=uow.dialect)
-        steps = await collection.next_steps(repo, claims, settings_rules=collection_rules, today=today)
-    horizon = today + timedelta(days=within_days)
-    items = []
-    for claim in claims:
-        found = next_action(
-            creance=creance_state(claim),
-            frozen=claim.frozen,
-            missed=claim.creance_missed_on is not None,
-            creance_due_legal=claim.creance_deadline_legal,
-            waiting_period_end=claim.waiting_period_end,
-            indemnifiable_since=claim.updated_at.date(),
-            today=today,
-            within_days=within_days,
-        )
-        if found is not None:
-            items.append(WorkItem(claim, found.action, found.due, found.detail, found.due_legal))
-        step, suspended = steps.get(claim.id, (None, False))
-        # Under a procedure the créance is the work, already listed above.
-        if step is not None and not suspended and step.due is not None and step.due <= horizon:
-            items.append(WorkItem(claim, f"collection:{step.action}", step.due, step.detail, step.due_legal))
-    items.sort(key=lambda item: (item.due is not None, item.due or today, str(item.claim.id)))
-    return items[:limit]

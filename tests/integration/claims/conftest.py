@@ -2,16 +2,45 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
 import httpx
 import pytest
 
+from services.claims.config import ClaimsSettings
+from services.claims.main import create_app
 from services.kit.clock import FixedClock
 from tests.builders import invoice, policy_body
 from tests.conftest import NOW
 from tests.integration.claims.events import SIREN
-from tests.support import Tokens, at
+from tests.support import Tokens, at, running
+
+OtherClaimsApp = Callable[..., AbstractAsyncContextManager[httpx.AsyncClient]]
+
+
+@pytest.fixture
+def claims_with(
+    claims_settings: ClaimsSettings, clock: FixedClock, policies_app: Any, debtors_app: Any
+) -> OtherClaimsApp:
+    """Another claims app on the same database and upstreams, with some of its settings changed."""
+
+    @asynccontextmanager
+    async def started(**changes: Any) -> AsyncIterator[httpx.AsyncClient]:
+        settings = claims_settings.model_copy(update=changes)
+        transports = {
+            "policies": httpx.ASGITransport(app=policies_app),
+            "debtors": httpx.ASGITransport(app=debtors_app),
+        }
+        app = create_app(settings, clock, transports)
+        async with (
+            running(app),
+            httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://claims") as client,
+        ):
+            yield client
+
+    return started
 
 
 @pytest.fixture

@@ -9,6 +9,7 @@ import httpx
 
 from services.kit.clock import FixedClock
 from tests.builders import invoice, policy_body
+from tests.integration.claims.conftest import OtherClaimsApp
 from tests.integration.claims.events import LJ, procedure_event
 from tests.support import Tokens
 
@@ -230,18 +231,9 @@ async def test_another_insured_sees_no_collection_track(
 
 
 async def test_a_setting_changes_the_default_periods(
-    claims_settings: Any, clock: FixedClock, policies_app: Any, debtors_app: Any, tokens: Tokens, claim: dict[str, Any]
+    claims_with: OtherClaimsApp, tokens: Tokens, claim: dict[str, Any]
 ) -> None:
-    from services.claims.main import create_app
-    from tests.support import running
-
-    settings = claims_settings.model_copy(update={"collection": {"formal_notice_days": 15}})
-    transports = {"policies": httpx.ASGITransport(app=policies_app), "debtors": httpx.ASGITransport(app=debtors_app)}
-    app = create_app(settings, clock, transports)
-    async with (
-        running(app),
-        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://claims") as client,
-    ):
+    async with claims_with(collection={"formal_notice_days": 15}) as client:
         track = Collection(client, tokens, claim["id"])
         noticed = await track.ok("formal_notice", "2026-06-15", method="commissaire_de_justice")
     assert next_of(noticed) == ("await_notice_period", "2026-06-30")

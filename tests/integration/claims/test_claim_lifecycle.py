@@ -10,6 +10,7 @@ import httpx
 
 from services.kit.clock import FixedClock
 from tests.builders import invoice, policy_body
+from tests.integration.claims.conftest import OtherClaimsApp
 from tests.integration.claims.events import LJ, procedure_event
 from tests.integration.claims.reading import as_read, formal_notice
 from tests.support import Tokens, at
@@ -234,22 +235,10 @@ async def test_worklist_orders_claims_by_nearest_deadline(
 
 
 async def test_scheduled_sweep_moves_claims_without_being_asked(
-    claims_settings: Any, clock: FixedClock, policies_app: Any, debtors_app: Any, tokens: Tokens, claim: dict[str, Any]
+    claims_with: OtherClaimsApp, clock: FixedClock, tokens: Tokens, claim: dict[str, Any]
 ) -> None:
-    from services.claims.main import create_app
-    from tests.support import running
-
     clock.set(datetime(2026, 10, 28, 6, 0, tzinfo=UTC))
-    settings = claims_settings.model_copy(update={"sweep_every_seconds": 0.05})
-    app = create_app(
-        settings,
-        clock,
-        {"policies": httpx.ASGITransport(app=policies_app), "debtors": httpx.ASGITransport(app=debtors_app)},
-    )
-    async with (
-        running(app),
-        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://claims") as client,
-    ):
+    async with claims_with(sweep_every_seconds=0.05) as client:
         for _ in range(100):
             status = (await client.get(f"/v1/claims/{claim['id']}", headers=tokens.insured())).json()["status"]
             if status == "indemnifiable":

@@ -198,6 +198,26 @@ def running(track: Track, on: date, rules: CollectionRules) -> bool:
     return track.route is not None and stage is not None and stage not in ENDED and stage != Stage.ENFORCEABLE_TITLE
 
 
+def period_ends_after(track: Track, on: date, rules: CollectionRules) -> date | None:
+    """The first day after `on` on which time alone changes the track or its next step (a period has ended);
+    None when no period runs. Every day from `on` until then, the next step is the one of `on`."""
+    track = as_of(track, on, rules)
+    ends: list[date] = []
+    if track.notice_period_end is not None:
+        ends.append(track.notice_period_end)
+    if track.route == IP and track.stage == Stage.ORDER_GRANTED:
+        ends.append(service_deadline(track, rules).due)
+    if track.route == IP and track.stage == Stage.ORDER_SERVED:
+        window = opposition_end(track, rules)
+        ends.append((window or suspension_end(track, rules)).due)
+    if track.route == SMALL and track.stage == Stage.STARTED:
+        ends.append(small_claims_answer_end(track, rules).due)
+    if track.route == ONLINE and track.stage == Stage.HANDED_OVER:
+        ends.append(online_recovery_end(track, rules))
+    after = [end + timedelta(days=1) for end in ends if end >= on]
+    return min(after, default=None)
+
+
 def reached_by(track: Track, kind: ActionKind) -> tuple[Route, Stage] | None:
     """The route and stage a court step leads to from this track; None for a fact outside the routes."""
     if kind not in STEPS:

@@ -1,0 +1,37 @@
+"""The worklist's stored rows against a working out from scratch: a change that left them behind is a defect."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+from services.claims.adapters.repository import ClaimRepository
+from services.claims.adapters.tables import Claim, WorkItem
+from services.claims.service_layer import collection, worklist
+from services.kit.uow import UnitOfWork
+
+COLUMNS = ("claim_id", "kind", "action", "due", "due_legal", "detail", "sort_due", "status", "insured_id")
+
+
+async def assert_worklist_in_step(app: Any) -> None:
+    """Once caught up as a read would, every claim's rows are what its state gives today.
+
+    The app's settings are adopted first, as at its start: a test may have run another app on the database."""
+    today = app.state.clock.today()
+    rules = app.state.settings.collection
+    await worklist.adopt(UnitOfWork(app.state.db), worklist.Basis(app.state.clock, rules))
+    await worklist.catch_up(UnitOfWork(app.state.db), today=today, rules=rules)
+    async with UnitOfWork(app.state.db, write=False) as uow:
+        claims = list((await uow.session.execute(select(Claim))).scalars())
+        stored = list((await uow.session.execute(select(WorkItem))).scalars())
+        waiting = [claim for claim in claims if claim.status in worklist.WAITING]
+        repo = ClaimRepository(uow.session, dialect=uow.dialect)
+        steps = await collection.next_steps(repo, waiting, settings_rules=rules, today=today)
+    expected = sorted(
+        tuple(row[column] for column in COLUMNS)
+        for claim in waiting
+        for row in worklist.rows_of(claim, steps[claim.id])
+    )
+    actual = sorted(tuple(getattr(row, column) for column in COLUMNS) for row in stored)
+    assert actual == expected, "the worklist's rows fell behind a change of their claim"
