@@ -174,13 +174,14 @@ class ClaimRepository:
         return (await self.session.execute(select(Claim.id).where(_behind(today)).limit(1))).first() is not None
 
     async def behind(self, today: date, *, after: uuid.UUID | None, limit: int) -> list[uuid.UUID]:
-        """Claims whose worklist rows do not hold today, by id; on PostgreSQL those no other transaction holds,
-        locked (a claim being changed gets its rows from the change)."""
+        """Claims whose worklist rows do not hold today, by id, locked. A claim another transaction holds is waited
+        for, then left out if that transaction brought its rows up to date: a read that catches up never answers
+        before a catch-up running beside it has committed."""
         statement = select(Claim.id).where(_behind(today)).order_by(Claim.id).limit(limit)
         if after is not None:
             statement = statement.where(Claim.id > after)
         if self.dialect == "postgresql":
-            statement = statement.with_for_update(skip_locked=True)
+            statement = statement.with_for_update()
         return list((await self.session.execute(statement)).scalars())
 
     async def work_page(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 from typing import Any
@@ -10,7 +11,9 @@ import httpx
 import pytest
 from sqlalchemy import delete, update
 
+from services.claims.adapters.repository import ClaimRepository
 from services.claims.adapters.tables import Claim, WorkItem
+from services.claims.service_layer import worklist
 from services.kit.clock import FixedClock
 from services.kit.uow import UnitOfWork
 from tests.builders import invoice, policy_body, siren
@@ -167,3 +170,28 @@ async def test_other_collection_settings_redo_every_claims_rows_at_start(
     async with claims_with(collection={"formal_notice_days": 15}) as client:
         items = (await client.get("/v1/worklist", headers=tokens.handler())).json()["items"]
     assert [(item["action"], item["due"]) for item in items] == [("collection:await_notice_period", "2026-06-30")]
+
+
+async def test_a_read_waits_for_a_catch_up_running_beside_it(
+    claims_service: httpx.AsyncClient, tokens: Tokens, claim: dict[str, Any], clock: FixedClock
+) -> None:
+    await formal_notice(claims_service, f"/v1/claims/{claim['id']}", tokens.insured(), "2026-06-15")
+    database = claims_service.app.state.db  # type: ignore[attr-defined]
+    behind = update(Claim).values(work_as_of=None)
+    async with UnitOfWork(database) as uow:
+        await uow.session.execute(behind)
+        await uow.commit()
+    beside = UnitOfWork(database)
+    async with beside:
+        # Another catch-up holds the claim, working it out with a 15-day notice (its result is the one to read).
+        held = await ClaimRepository(beside.session, dialect=beside.dialect).behind(clock.today(), after=None, limit=10)
+        await worklist.rewrite(beside, held, today=clock.today(), rules={"formal_notice_days": 15})
+        reading = asyncio.create_task(claims_service.get("/v1/worklist", headers=tokens.handler()))
+        await asyncio.sleep(0.3)
+        assert not reading.done()
+        await beside.commit()
+    items = (await reading).json()["items"]
+    assert [(item["action"], item["due"]) for item in items] == [("collection:await_notice_period", "2026-06-30")]
+    async with UnitOfWork(database) as uow:
+        await uow.session.execute(behind)  # the service's own settings again, for the check after each test
+        await uow.commit()
