@@ -13,20 +13,28 @@ import shutil
 import statistics
 import subprocess
 import time
+import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
+from sqlalchemy.ext.asyncio import create_async_engine
 
-from bench.harness import RESULTS, BenchDatabases, Figure, Report, cpu_seconds, parse_wrk
+from bench.debtors import ids_from, siren_of
+from bench.harness import RESULTS, BenchDatabases, Figure, Report, bulk_insert, cpu_seconds, parse_wrk
 from deploy.local import DEV_CLIENTS, SERVICES, Suite
+from services.debtors.adapters.tables import Debtor
+from services.kit.db import async_url
+from services.kit.types import new_id
 from tests.builders import policy_body
 from tests.support import free_ports
 
 CONNECTIONS = 16
 SECONDS = 60
 STARTS = 3
-# Each request carries invoice numbers no other request used: thread id and a counter.
+THREADS = 2
+BUYERS_PER_THREAD = 30_000  # more than a thread declares in the run: one live claim per buyer and policy
+# Each request declares on a buyer no other request used, with invoice numbers of its own: thread id and a counter.
 WRK_SCRIPT = """
 local counter = 0
 local thread_id = 0
@@ -37,10 +45,37 @@ end
 function request()
   counter = counter + 1
   local number = tid .. "-" .. counter
-  local body = string.gsub(wrk.body, "INVOICE", number)
+  local buyer = buyers[(tid - 1) * per_thread + counter]
+  local body = string.gsub(string.gsub(wrk.body, "INVOICE", number), "BUYER", buyer)
   return wrk.format("POST", nil, nil, body)
 end
 """
+
+
+async def load_buyers(url: str, count: int) -> list[uuid.UUID]:
+    """Buyers written straight to the debtors database (the API would take minutes for as many)."""
+    now = datetime.now(UTC)
+    ids = ids_from(new_id())
+    rows = []
+    for index in range(count):
+        siren = siren_of(index)
+        rows.append(
+            {
+                "id": next(ids),
+                "legal_name": f"Buyer {index}",
+                "name_key": f"buyer {index}",
+                "country": "FR",
+                "national_id": siren,
+                "siren": siren,
+                "created_at": now,
+                "created_by": "bench",
+            }
+        )
+    engine = create_async_engine(async_url(url))
+    async with engine.begin() as conn:
+        await bulk_insert(conn, Debtor.__table__, rows)  # type: ignore[arg-type]
+    await engine.dispose()
+    return [row["id"] for row in rows]
 
 
 def _suite(backend_urls: dict[str, str], workdir: Path, *, migrate_on_start: bool = False) -> Suite:
@@ -59,16 +94,18 @@ async def run(report: Report, *, backend: str, workdir: Path) -> None:
     databases = BenchDatabases(backend, workdir)
     try:
         urls = {service: await databases.new(service) for service in SERVICES}
-        await asyncio.to_thread(_declarations, report, backend, _suite(urls, workdir), workdir)
+        suite = _suite(urls, workdir)
+        await asyncio.to_thread(suite.migrate)
+        buyers = await load_buyers(urls["debtors"], THREADS * BUYERS_PER_THREAD)
+        await asyncio.to_thread(_declarations, report, backend, suite, workdir, buyers)
     finally:
         await databases.drop()
     if backend == "sqlite":
         await asyncio.to_thread(_start_up, report, workdir)
 
 
-def _declarations(report: Report, backend: str, suite: Suite, workdir: Path) -> None:
+def _declarations(report: Report, backend: str, suite: Suite, workdir: Path, buyers: list[uuid.UUID]) -> None:
     try:
-        suite.migrate()
         suite.start()
         suite.wait_ready(timeout=30)
         today = datetime.now(UTC).date()
@@ -87,15 +124,9 @@ def _declarations(report: Report, backend: str, suite: Suite, workdir: Path) -> 
             created = gateway.post("/v1/policies", json=body, headers=tokens["demo-underwriter"])
             headers = {**tokens["demo-underwriter"], "If-Match": created.headers["ETag"]}
             gateway.patch(created.headers["Location"], json={"status": "active"}, headers=headers).raise_for_status()
-            debtor = gateway.post(
-                "/v1/debtors",
-                json={"legal_name": "Bench Debtor SA", "country": "FR", "siren": "552100554"},
-                headers=tokens["demo-insured"],
-            )
-            debtor.raise_for_status()
         declaration = {
             "policy_id": created.json()["id"],
-            "debtor_id": debtor.json()["id"],
+            "debtor_id": "BUYER",
             "invoices": [
                 {
                     "number": "INVOICE",
@@ -110,11 +141,16 @@ def _declarations(report: Report, backend: str, suite: Suite, workdir: Path) -> 
         pids = {name: process.pid for name, process in suite.processes.items()}
         before = {name: cpu_seconds(pid) for name, pid in pids.items()}
         script = workdir / "declare.lua"
-        script.write_text(WRK_SCRIPT + f"wrk.body = [[{json.dumps(declaration)}]]\n")
+        listed = ",".join(f'"{buyer}"' for buyer in buyers)
+        script.write_text(
+            WRK_SCRIPT
+            + f"buyers = {{{listed}}}\nper_thread = {BUYERS_PER_THREAD}\n"
+            + f"wrk.body = [[{json.dumps(declaration)}]]\n"
+        )
         output = subprocess.run(
             [
                 "wrk",
-                "-t2",
+                f"-t{THREADS}",
                 f"-c{CONNECTIONS}",
                 f"-d{SECONDS}s",
                 "--latency",

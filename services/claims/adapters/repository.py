@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, delete, func, insert, literal, or_, select, tuple_, type_coerce, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.util import identity_key
 
 from services.claims.adapters.tables import (
     WORK_ORDER,
@@ -137,26 +138,25 @@ class ClaimRepository:
         return list((await self.session.execute(statement)).scalars())
 
     async def unpaid_by_claim(self, claim_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Decimal]:
-        """What each claim's debtor still owes: its invoices less the payments received."""
-        owed = select(ClaimInvoice.claim_id, type_coerce(func.sum(ClaimInvoice.amount), ExactDecimal(2)))
-        paid = select(PaymentReceived.claim_id, type_coerce(func.sum(PaymentReceived.amount), ExactDecimal(2)))
-        totals = dict(
-            (
-                await self.session.execute(
-                    owed.where(ClaimInvoice.claim_id.in_(claim_ids)).group_by(ClaimInvoice.claim_id)
-                )
-            ).all()
-        )
-        for claim_id, amount in await self.session.execute(
-            paid.where(PaymentReceived.claim_id.in_(claim_ids)).group_by(PaymentReceived.claim_id)
-        ):
-            totals[claim_id] -= amount
-        return totals
+        """What each claim's debtor still owes: its invoices less the payments received (one statement)."""
+
+        def total(table: Any) -> Any:
+            summed = select(func.coalesce(func.sum(table.amount), 0)).where(table.claim_id == Claim.id)
+            return type_coerce(summed.scalar_subquery(), ExactDecimal(2))
+
+        statement = select(Claim.id, total(ClaimInvoice), total(PaymentReceived)).where(Claim.id.in_(claim_ids))
+        return {claim_id: owed - paid for claim_id, owed, paid in await self.session.execute(statement)}
 
     async def claims_as_stored(self, claim_ids: Sequence[uuid.UUID]) -> list[Claim]:
-        """These claims as the transaction has written them so far (objects already read are refreshed)."""
-        statement = select(Claim).where(Claim.id.in_(claim_ids)).execution_options(populate_existing=True)
-        return list((await self.session.execute(statement)).scalars())
+        """These claims as the transaction has written them so far: those it holds as they are, the others read.
+
+        (Changes go through the ORM, whose UPDATE statements keep the objects it holds in step.)"""
+        held = {claim_id: self.session.identity_map.get(identity_key(Claim, claim_id)) for claim_id in claim_ids}
+        claims = [claim for claim in held.values() if isinstance(claim, Claim)]
+        missing = [claim_id for claim_id, claim in held.items() if claim is None]
+        if missing:
+            claims += list((await self.session.execute(select(Claim).where(Claim.id.in_(missing)))).scalars())
+        return claims
 
     async def replace_work_items(self, claim_ids: Sequence[uuid.UUID], rows: list[dict[str, Any]]) -> None:
         await self.session.execute(delete(WorkItem).where(WorkItem.claim_id.in_(claim_ids)))
