@@ -91,3 +91,15 @@ def test_recoveries_are_shared_pro_rata_and_never_beyond_the_indemnity() -> None
         D("1.00"),
         D("332.33"),
     )
+
+
+def test_an_earlier_claim_uses_the_limit_of_every_delivery_made_before_it_was_declared() -> None:
+    # An earlier claim, declared on 1 March, covered 8,000: A (10 January) and B (5 February) were both outstanding
+    # under the same 10,000 limit before it, whatever their order; 2,000 is left for them.
+    earlier = [(date(2026, 3, 1), D("8000.00"))]
+    breakdown = indemnity_for(invoices=[A, B], paid=D("0"), limits=LIMITS, terms=TERMS, earlier_cover=earlier)
+    assert lines(breakdown, "covered_within_limit") == [("A", D("2000.00")), ("B", D("0.00"))]
+    # Declared on 1 February, it used nothing of a delivery made after it (B: a new risk, its own room).
+    before_b = [(date(2026, 2, 1), D("8000.00"))]
+    breakdown = indemnity_for(invoices=[A, B], paid=D("0"), limits=LIMITS, terms=TERMS, earlier_cover=before_b)
+    assert lines(breakdown, "covered_within_limit") == [("A", D("2000.00")), ("B", D("5000.00"))]

@@ -61,22 +61,14 @@ class ClaimRepository:
     async def earlier_cover(
         self, policy_id: uuid.UUID, debtor_id: uuid.UUID, *, besides: uuid.UUID
     ) -> list[tuple[date, Decimal]]:
-        """What the indemnities of other claims on this buyer covered, by the delivery date of each invoice."""
-        paid = select(Indemnity.claim_id, Indemnity.breakdown).join(Claim, Claim.id == Indemnity.claim_id)
-        paid = paid.where(Claim.policy_id == policy_id, Claim.debtor_id == debtor_id, Claim.id != besides)
-        breakdowns = dict((await self.session.execute(paid)).all())
-        if not breakdowns:
-            return []
-        dates = {
-            (invoice.claim_id, invoice.number): invoice.invoice_date
-            for invoice in await self.invoices(list(breakdowns))
-        }
-        return [
-            (dates[(claim_id, line["invoice_number"])], Decimal(line["amount"]))
-            for claim_id, lines in breakdowns.items()
-            for line in lines
-            if line["rule"] == "covered_within_limit" and (claim_id, line["invoice_number"]) in dates
-        ]
+        """What the paid indemnities of other claims on this buyer covered, by the day each claim was declared."""
+        statement = (
+            select(Claim.declaration_date, Indemnity.eligible_loss)
+            .join(Claim, Claim.id == Indemnity.claim_id)
+            .where(Claim.policy_id == policy_id, Claim.debtor_id == debtor_id, Claim.id != besides)
+            .where(Indemnity.amount > 0)
+        )
+        return [(declared, covered) for declared, covered in await self.session.execute(statement)]
 
     async def invoices(self, claim_ids: Sequence[uuid.UUID]) -> list[ClaimInvoice]:
         statement = (

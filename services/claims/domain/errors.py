@@ -25,7 +25,7 @@ class DeclarationRejected(RuleBroken):
 
 class InvoiceAlreadyClaimed(Conflict):
     code = "INVOICE_ALREADY_CLAIMED"
-    title = "An invoice is already in another live claim"
+    title = "An invoice is already in a live claim, or was indemnified"
 
 
 class CreanceDeadlineMissed(RuleBroken):

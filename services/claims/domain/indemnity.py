@@ -85,8 +85,9 @@ def indemnity_for(
 ) -> Breakdown:
     """Eligible loss and the indemnity before the policy year's maximum liability.
 
-    `earlier_cover`: what earlier indemnified claims on the same buyer covered, by delivery date: one limit caps
-    the insurer's whole risk on a buyer, so it leaves that much less room for deliveries made on or after it.
+    `earlier_cover`: what earlier indemnified claims on the same buyer covered, by the day each was declared: one
+    limit caps the insurer's whole risk on a buyer, so what an earlier claim covered leaves that much less room for
+    every delivery made before it was declared (whatever the order of the deliveries or of the claims).
     """
     lines: list[Line] = []
     unpaid = unpaid_after_payments(invoices, paid)
@@ -112,7 +113,7 @@ def indemnity_for(
             detail = "delivered after cover stopped"
         else:
             # The limit in force on this date, less what the invoices before it already use, here and in earlier claims.
-            earlier = sum((amount for day, amount in earlier_cover if day <= invoice.invoice_date), ZERO)
+            earlier = sum((amount for declared, amount in earlier_cover if invoice.invoice_date <= declared), ZERO)
             room = max(limit.amount - earlier - covered_total, ZERO)
             covered = min(eligible[invoice.number], room)
             used = f", {earlier} used by earlier claims on this buyer" if earlier else ""

@@ -207,7 +207,7 @@ async def add_invoices(
             raise ClaimNotOpenToInvoices(f"The claim is {claim.status}.", current_status=claim.status)
         taken = await repo.live_invoice_numbers(policy_id, debtor_id, [invoice.number for invoice in invoices])
         if taken:
-            raise InvoiceAlreadyClaimed(f"Already in a live claim: {', '.join(taken)}.", invoice_numbers=taken)
+            raise InvoiceAlreadyClaimed(f"Already in a live claim, or indemnified: {', '.join(taken)}.", invoice_numbers=taken)
         for invoice in invoices:
             repo.add(_invoice_row(claim, invoice, live=True))
         known = {item["on"] for item in claim.limits_snapshot.get("limits", [])}
@@ -253,7 +253,7 @@ async def _record_declaration(
         await _no_live_claim(repo, claim.policy_id, claim.debtor_id)
         taken = await repo.live_invoice_numbers(claim.policy_id, claim.debtor_id, [item.number for item in declared])
         if taken:
-            raise InvoiceAlreadyClaimed(f"Already in a live claim: {', '.join(taken)}.", invoice_numbers=taken)
+            raise InvoiceAlreadyClaimed(f"Already in a live claim, or indemnified: {', '.join(taken)}.", invoice_numbers=taken)
         repo.add(claim)
         await uow.flush()
         invoices = [_invoice_row(claim, invoice, live=not reasons) for invoice in declared]

@@ -109,3 +109,86 @@ async def test_a_later_claim_on_the_buyer_finds_the_limit_used_by_an_earlier_one
     line = next(line for line in paid["breakdown"] if line["rule"] == "covered_within_limit")
     assert (line["amount"], paid["eligible_loss"], paid["amount"]) == ("0.00", "0.00", "0.00")
     assert "10000.00 used by earlier claims" in line["detail"]
+
+
+async def closed_after_payment(
+    claims_service: httpx.AsyncClient, tokens: Tokens, url: str, debtor_id: str, event_id: str
+) -> dict[str, Any]:
+    """The claim indemnified under a liquidation, then closed by the insurer: its indemnity."""
+    paid = await insolvency_paid(claims_service, tokens, url, debtor_id, event_id)
+    closed = await claims_service.post(
+        f"{url}/closure", json={"reason": "paid"}, headers=await as_read(claims_service, url, tokens.handler())
+    )
+    assert closed.json()["status"] == "closed", closed.text
+    return paid
+
+
+async def test_an_indemnified_invoice_is_never_declared_again(
+    claims_service: httpx.AsyncClient,
+    tokens: Tokens,
+    claim: dict[str, Any],
+    policy_id: str,
+    debtor_id: str,
+    clock: FixedClock,
+) -> None:
+    at(clock, "2026-07-10")
+    await closed_after_payment(claims_service, tokens, f"/v1/claims/{claim['id']}", debtor_id, "evt-again-1")
+    # Invoice B again, alone: the earlier claim paid it.
+    again = invoice("B", invoice_date="2026-03-20", due_date="2026-05-19", amount="6000.00", vat_amount="1000.00")
+    declared = await claims_service.post(
+        "/v1/claims",
+        json={"policy_id": policy_id, "debtor_id": debtor_id, "invoices": [again]},
+        headers=tokens.insured(),
+    )
+    assert declared.status_code == 409 and declared.json()["code"] == "INVOICE_ALREADY_CLAIMED", declared.text
+    assert declared.json()["invoice_numbers"] == ["B"]
+
+
+async def test_a_withdrawn_claims_invoices_may_be_declared_again(
+    claims_service: httpx.AsyncClient, tokens: Tokens, claim: dict[str, Any], policy_id: str, debtor_id: str
+) -> None:
+    url = f"/v1/claims/{claim['id']}"
+    withdrawn = await claims_service.post(
+        f"{url}/withdrawal", json={"reason": "paid"}, headers=await as_read(claims_service, url, tokens.insured())
+    )
+    assert withdrawn.json()["status"] == "withdrawn", withdrawn.text
+    again = invoice("B", invoice_date="2026-03-20", due_date="2026-05-19", amount="6000.00", vat_amount="1000.00")
+    declared = await claims_service.post(
+        "/v1/claims",
+        json={"policy_id": policy_id, "debtor_id": debtor_id, "invoices": [again]},
+        headers=tokens.insured(),
+    )
+    assert declared.status_code == 201, declared.text
+
+
+async def test_an_older_delivery_declared_later_shares_the_limit_an_earlier_claim_used(
+    claims_service: httpx.AsyncClient,
+    policies: httpx.AsyncClient,
+    tokens: Tokens,
+    policy_id: str,
+    debtor_id: str,
+    clock: FixedClock,
+) -> None:
+    # The newer delivery first: 10,000 net on 20 March fills the 10,000 limit.
+    newer = invoice("N", invoice_date="2026-03-20", due_date="2026-05-19", amount="10000.00", vat_amount="0.00")
+    first = await claims_service.post(
+        "/v1/claims",
+        json={"policy_id": policy_id, "debtor_id": debtor_id, "invoices": [newer]},
+        headers=tokens.insured(),
+    )
+    assert first.status_code == 201, first.text
+    at(clock, "2026-07-10")
+    paid = await closed_after_payment(claims_service, tokens, f"/v1/claims/{first.json()['id']}", debtor_id, "evt-o-1")
+    assert paid["eligible_loss"] == "10000.00"
+    # The older delivery (1 March), declared after: it was outstanding under the same limit, now used up.
+    older = invoice("O", invoice_date="2026-03-01", due_date="2026-04-30", amount="10000.00", vat_amount="0.00")
+    second = await claims_service.post(
+        "/v1/claims",
+        json={"policy_id": policy_id, "debtor_id": debtor_id, "invoices": [older]},
+        headers=tokens.insured(),
+    )
+    assert second.status_code == 201, second.text
+    paid_again = await insolvency_paid(
+        claims_service, tokens, f"/v1/claims/{second.json()['id']}", debtor_id, "evt-o-2"
+    )
+    assert (paid_again["eligible_loss"], paid_again["amount"]) == ("0.00", "0.00")
