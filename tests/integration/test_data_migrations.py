@@ -173,3 +173,52 @@ def test_claims_recorded_before_keep_their_meaning(databases: Databases) -> None
         ("injonction_served", "order_served", True),
         ("legacy_executory_formula", None, False),
     ]
+
+
+def test_invoices_indemnified_before_stay_held_unless_declared_again(databases: Databases) -> None:
+    from services.claims.adapters.tables import Claim, ClaimInvoice, Indemnity
+
+    url = databases.empty("mig_claims_held")
+    config = alembic_config("claims", url)
+    in_thread(lambda: command.upgrade(config, "cla0008"))
+    policy_id, debtor_id = uuid.uuid4(), uuid.uuid4()
+    paid, again, live = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+
+    def claim(claim_id: uuid.UUID, status: str) -> dict[str, Any]:
+        row = claim_row(claim_id, status=status, metropolitan=True, country="FR", filed=True)
+        del row["insured_in_metropolitan_france"]
+        return {**row, "policy_id": policy_id, "debtor_id": debtor_id, "creditor_territory": "FR"}
+
+    def held(claim_id: uuid.UUID, number: str, *, live: bool) -> dict[str, Any]:
+        day = date(2026, 3, 1)
+        return {
+            "id": uuid.uuid4(),
+            "claim_id": claim_id,
+            "policy_id": policy_id,
+            "debtor_id": debtor_id,
+            "number": number,
+            "invoice_date": day,
+            "due_date": day,
+            "amount": 1000,
+            "vat_amount": 0,
+            "live": live,
+        }
+
+    def indemnity(claim_id: uuid.UUID) -> dict[str, Any]:
+        money = dict.fromkeys(("eligible_loss", "before_maximum_liability", "amount"), 1000)
+        return {"claim_id": claim_id, "currency": "EUR", "breakdown": [], "paid_at": AT, "paid_by": "x", **money}
+
+    run(url, sa.insert(Claim.__table__), [claim(paid, "closed"), claim(again, "closed"), claim(live, "open")])
+    # A closed claim's two paid invoices; P-2 is already declared again in the live claim.
+    rows = [held(paid, "P-1", live=False), held(paid, "P-2", live=False), held(live, "P-2", live=True)]
+    run(url, sa.insert(ClaimInvoice.__table__), [*rows, held(again, "W-1", live=False)])
+    run(url, sa.insert(Indemnity.__table__), [indemnity(paid)])
+    in_thread(lambda: command.upgrade(config, "head"))
+    found = run(url, sa.text("SELECT claim_id, number, live FROM claim_invoices ORDER BY number, live"))
+    held_now = {(str(row["claim_id"]).replace("-", ""), row["number"]): bool(row["live"]) for row in found}
+    assert held_now == {
+        (paid.hex, "P-1"): True,
+        (paid.hex, "P-2"): False,
+        (live.hex, "P-2"): True,
+        (again.hex, "W-1"): False,  # closed without an indemnity: free to declare again
+    }

@@ -102,7 +102,7 @@ class Claim(Table, table=True):
 
 
 class ClaimInvoice(Table, table=True):
-    """An unpaid invoice of a claim; while the claim is live no other claim may hold it."""
+    """An unpaid invoice of a claim; while the claim is live, or once it is indemnified, no other claim may hold it."""
 
     __tablename__ = "claim_invoices"
     __table_args__ = (

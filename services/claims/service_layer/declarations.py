@@ -205,9 +205,7 @@ async def add_invoices(
         claim = await visible_claim(repo, claim_id, principal)
         if ClaimStatus(claim.status) not in PRE_INDEMNITY:  # paid while the cover was checked
             raise ClaimNotOpenToInvoices(f"The claim is {claim.status}.", current_status=claim.status)
-        taken = await repo.live_invoice_numbers(policy_id, debtor_id, [invoice.number for invoice in invoices])
-        if taken:
-            raise InvoiceAlreadyClaimed(f"Already in a live claim, or indemnified: {', '.join(taken)}.", invoice_numbers=taken)
+        await _none_held(repo, policy_id, debtor_id, [invoice.number for invoice in invoices])
         for invoice in invoices:
             repo.add(_invoice_row(claim, invoice, live=True))
         known = {item["on"] for item in claim.limits_snapshot.get("limits", [])}
@@ -251,9 +249,7 @@ async def _record_declaration(
     async with uow:
         repo = ClaimRepository(uow.session, dialect=uow.dialect)
         await _no_live_claim(repo, claim.policy_id, claim.debtor_id)
-        taken = await repo.live_invoice_numbers(claim.policy_id, claim.debtor_id, [item.number for item in declared])
-        if taken:
-            raise InvoiceAlreadyClaimed(f"Already in a live claim, or indemnified: {', '.join(taken)}.", invoice_numbers=taken)
+        await _none_held(repo, claim.policy_id, claim.debtor_id, [item.number for item in declared])
         repo.add(claim)
         await uow.flush()
         invoices = [_invoice_row(claim, invoice, live=not reasons) for invoice in declared]
@@ -331,3 +327,12 @@ async def timeline(uow: UnitOfWork, *, claim_id: uuid.UUID, principal: Principal
         repo = ClaimRepository(uow.session, dialect=uow.dialect)
         await visible_claim(repo, claim_id, principal, for_update=False)
         return await repo.timeline(claim_id)
+
+
+async def _none_held(repo: ClaimRepository, policy_id: uuid.UUID, debtor_id: uuid.UUID, numbers: list[str]) -> None:
+    """Refuse invoices a live claim holds, or an indemnity paid (the unique index settles a race)."""
+    taken = await repo.live_invoice_numbers(policy_id, debtor_id, numbers)
+    if taken:
+        raise InvoiceAlreadyClaimed(
+            f"Already in a live claim, or indemnified: {', '.join(taken)}.", invoice_numbers=taken
+        )
