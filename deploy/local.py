@@ -120,6 +120,9 @@ class Suite:
                     "--no-access-log",
                     "--log-level",
                     "warning",
+                    # Every caller is on loopback here: a forwarding header would be the caller's word, not a
+                    # proxy's (behind a real proxy, FORWARDED_ALLOW_IPS names it).
+                    *(["--no-proxy-headers"] if name == "gateway" else []),
                 ],
                 cwd=PROJECT_ROOT,
                 env=env,

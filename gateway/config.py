@@ -37,10 +37,15 @@ class GatewaySettings(BaseSettings):
     """Requests a second allowed per client on /v1 (0: no limit; `make run` and benchmarks leave it off)."""
     rate_limit_burst: int = 20
     docs_enabled: bool = True
-    token_failures_per_client: int = 5
-    """Failed token requests a client id may make within the window before it waits (429)."""
+    token_failures_per_client_and_address: int = 5
+    """Failed token requests for a client id from one address within the window before that address waits (429)."""
     token_failures_per_address: int = 20
     """Failed token requests a source address may make within the window before it waits (429)."""
+    token_failures_per_client: int = 100
+    """Failed token requests for a client id from all addresses within the window before it waits (429): high,
+    so that guessing from elsewhere cannot easily lock a partner out, bounded against a guessing spread wide."""
+    token_attempts_in_flight_per_client: int = 16
+    """Token requests for one client id checked at once; more are told to retry (429)."""
     token_failure_window_seconds: float = 60.0
     token_hashing_concurrency: int = 2
     """Secrets checked at once (scrypt, 16 MiB each): a burst of guesses waits rather than growing the process."""

@@ -23,7 +23,7 @@ from gateway.clients import hash_secret, hashing_threads, load_clients
 from gateway.config import GatewaySettings
 from gateway.proxy import Proxy
 from gateway.ratelimit import RateLimit
-from gateway.throttle import FailedLogins
+from gateway.throttle import FailedLogins, Limits
 from gateway.token import router as token_router
 from services.kit.auth import TokenIssuer, TokenVerifier
 from services.kit.clock import Clock, SandboxClock, SystemClock, wall_clock
@@ -115,12 +115,14 @@ def create_app(
     api.state.clients = load_clients(settings.clients_file)
     api.state.dummy_secret_hash = hash_secret(secrets.token_urlsafe(16))
     api.state.secrets_waiting = 0
-    api.state.failed_logins = FailedLogins(
-        per_client=settings.token_failures_per_client,
+    limits = Limits(
+        per_client_and_address=settings.token_failures_per_client_and_address,
         per_address=settings.token_failures_per_address,
+        per_client=settings.token_failures_per_client,
+        in_flight_per_client=settings.token_attempts_in_flight_per_client,
         window=settings.token_failure_window_seconds,
-        clock=wall_clock(clock),
     )
+    api.state.failed_logins = FailedLogins(limits, clock=wall_clock(clock))
     api.state.token_issuer = TokenIssuer(
         private_pem,
         issuer=settings.jwt_issuer,

@@ -94,6 +94,11 @@ def _connection_listed(headers: list[tuple[bytes, bytes]]) -> frozenset[bytes]:
     return frozenset(named)
 
 
+SET_BY_GATEWAY = frozenset(
+    {b"x-request-id", b"x-forwarded-for", b"x-forwarded-proto", b"x-forwarded-host", b"forwarded", b"x-real-ip"}
+)
+
+
 def forwardable(headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
     """Drop hop-by-hop headers, including those the Connection header names."""
     dropped = HOP_BY_HOP | _connection_listed(headers)
@@ -181,8 +186,8 @@ class Proxy:
         self, service: str, scope: Scope, body: bytes, request_id: str
     ) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
         upstream = self.upstreams[service]
-        headers = forwardable(scope["headers"])
-        headers = [(name, value) for name, value in headers if name != b"x-request-id"]
+        # What the caller said of its request id and of where it came from is replaced by what the gateway saw.
+        headers = [(name, value) for name, value in forwardable(scope["headers"]) if name not in SET_BY_GATEWAY]
         headers.append((b"x-request-id", request_id.encode()))
         peer = scope.get("client")
         if peer:

@@ -82,11 +82,10 @@ async def _form(request: Request) -> dict[str, str]:
     return {name: values[0] for name, values in fields.items()}
 
 
-async def _checked_secret(state: Any, credentials: tuple[str, str], stored: str, *, address: str) -> bool:
+async def _checked_secret(state: Any, credentials: tuple[str, str], stored: str) -> bool:
     """scrypt is deliberately slow and takes 16 MiB: off the event loop, on the few threads kept for it. A burst
     waits in a short queue; beyond it the caller retries (429): waiting requests would grow the process too."""
     if state.secrets_waiting >= state.settings.token_hashing_queue:
-        state.failed_logins.succeeded(client_id=credentials[0], address=address)  # not checked: not counted
         raise TooBusy("Too many token requests at once; retry in a second.", retry_after=1)
     state.secrets_waiting += 1
     try:
@@ -119,14 +118,14 @@ async def issue_token(request: Request) -> JSONResponse:
     state = request.app.state
     clients: dict[str, RegisteredClient] = state.clients
     address = request.client.host if request.client else "unknown"
-    state.failed_logins.attempt(client_id=credentials[0], address=address)
-    client = clients.get(credentials[0])
-    # An unknown client is checked against a hash all the same: its answer takes as long as a wrong secret's.
-    stored = client.secret_hash if client is not None else state.dummy_secret_hash
-    matches = await _checked_secret(state, credentials, stored, address=address)
+    with state.failed_logins.attempt(client_id=credentials[0], address=address) as attempt:
+        client = clients.get(credentials[0])
+        # An unknown client is checked against a hash all the same: its answer takes as long as a wrong secret's.
+        stored = client.secret_hash if client is not None else state.dummy_secret_hash
+        matches = await _checked_secret(state, credentials, stored)
+        attempt.failed = client is None or not matches
     if client is None or not matches:
         raise InvalidClient("Unknown client or wrong secret.", error="invalid_client")
-    state.failed_logins.succeeded(client_id=credentials[0], address=address)
     token = state.token_issuer.issue(client.principal(), now=wall_clock(state.clock).now())
     body = TokenOut(
         access_token=token, expires_in=int(state.token_issuer.ttl.total_seconds()), scope=" ".join(sorted(client.roles))

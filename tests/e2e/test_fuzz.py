@@ -33,7 +33,7 @@ EXAMPLES = 10
 @pytest.fixture(scope="module")
 def suite(databases: Databases, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Suite]:
     # The fuzzing sends the token endpoint thousands of wrong credentials from one address: let it.
-    guessing = {"GATEWAY_TOKEN_FAILURES_PER_ADDRESS": "1000000", "GATEWAY_TOKEN_FAILURES_PER_CLIENT": "1000000"}
+    guessing = {f"GATEWAY_TOKEN_FAILURES_PER_{key}": "1000000" for key in ("ADDRESS", "CLIENT", "CLIENT_AND_ADDRESS")}
     with suite_running(databases, tmp_path_factory.mktemp("suite-fuzz"), guessing) as running:
         yield running
 

@@ -257,6 +257,25 @@ async def test_hop_by_hop_headers_are_not_forwarded(
     assert forwarded["authorization"].startswith("Bearer ") and forwarded["x-request-id"]
 
 
+async def test_services_learn_where_a_request_came_from_from_the_gateway_not_the_caller(
+    key_pair: tuple[str, str], clients_file: Path, clock: FixedClock
+) -> None:
+    seen: list[httpx.Headers] = []
+
+    async def echo(request: httpx.Request) -> httpx.Response:
+        seen.append(request.headers)
+        return httpx.Response(200, json={"ok": True})
+
+    app = create_gateway(gateway_settings(key_pair, clients_file), clock, {"policies": httpx.MockTransport(echo)})
+    caller = httpx.ASGITransport(app=app, client=("203.0.113.5", 40000))
+    async with running(app), httpx.AsyncClient(transport=caller, base_url="http://gateway") as client:
+        spoofed = {"X-Forwarded-For": "198.51.100.1", "Forwarded": "for=198.51.100.1", "X-Real-IP": "198.51.100.1"}
+        response = await client.get("/v1/policies", headers={**(await token(client, "underwriting")), **spoofed})
+    assert response.status_code == 200
+    assert seen[0].get_list("x-forwarded-for") == ["203.0.113.5"]
+    assert "forwarded" not in seen[0] and "x-real-ip" not in seen[0]
+
+
 async def test_bulk_announcements_get_a_larger_body_limit(gateway: httpx.AsyncClient) -> None:
     headers = {**(await token(gateway, "underwriting")), "content-type": "application/json"}
     two_mib = b"[" + b" " * (2 * 1024 * 1024) + b"]"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections import Counter
 from collections.abc import AsyncIterator
@@ -20,13 +21,24 @@ from tests.support import running
 
 
 @pytest.fixture
-async def gateway(key_pair: tuple[str, str], tmp_path: Path, clock: FixedClock) -> AsyncIterator[httpx.AsyncClient]:
+async def gateway_app(key_pair: tuple[str, str], tmp_path: Path, clock: FixedClock) -> AsyncIterator[Any]:
     clients = tmp_path / "clients.json"
     clients.write_text(
         json.dumps([{"client_id": "acme-erp", "roles": ["underwriter"], "secret_hash": hash_secret("right")}])
     )
     app = create_gateway(GatewaySettings(jwt_private_key=key_pair[0], clients_file=clients), clock, {})
-    async with running(app), httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gw") as client:
+    async with running(app):
+        yield app
+
+
+def from_address(app: Any, address: str) -> httpx.AsyncClient:
+    """A caller on its own source address."""
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app, client=(address, 40000)), base_url="http://gw")
+
+
+@pytest.fixture
+async def gateway(gateway_app: Any) -> AsyncIterator[httpx.AsyncClient]:
+    async with from_address(gateway_app, "192.0.2.1") as client:
         yield client
 
 
@@ -68,3 +80,24 @@ async def test_an_unknown_client_costs_a_hash_as_a_wrong_secret_does(
     assert (await ask(gateway, "acme-erp", "wrong")).status_code == 401
     assert (await ask(gateway, "nobody", "wrong-too")).status_code == 401
     assert hashed == ["wrong", "wrong-too"]  # the unknown id is checked against a dummy hash, not answered at once
+
+
+async def test_guessing_from_other_addresses_does_not_lock_the_client_out(gateway_app: Any) -> None:
+    async with from_address(gateway_app, "198.51.100.7") as guesser:
+        assert [(await ask(guesser, "acme-erp", f"guess-{n}")).status_code for n in range(6)] == [401] * 5 + [429]
+    async with from_address(gateway_app, "203.0.113.9") as partner:
+        assert (await ask(partner, "acme-erp", "right")).status_code == 200
+
+
+async def test_guessing_spread_over_many_addresses_is_bounded_for_the_client(gateway_app: Any) -> None:
+    for n in range(20):
+        async with from_address(gateway_app, f"198.51.100.{n}") as guesser:
+            assert [(await ask(guesser, "acme-erp", f"guess-{n}-{m}")).status_code for m in range(5)] == [401] * 5
+    async with from_address(gateway_app, "203.0.113.9") as partner:
+        locked = await ask(partner, "acme-erp", "right")
+    assert locked.status_code == 429 and "client" in locked.json()["detail"]
+
+
+async def test_a_partners_workers_asking_at_once_all_get_their_tokens(gateway: httpx.AsyncClient) -> None:
+    answers = await asyncio.gather(*(ask(gateway, "acme-erp", "right") for _ in range(12)))
+    assert [answer.status_code for answer in answers] == [200] * 12
