@@ -102,6 +102,8 @@ def create_app(
             app.state.hashing.shutdown(wait=False)
 
     api = FastAPI(
+        # A path with a stray slash is not found: a redirect would name this process's own address.
+        redirect_slashes=False,
         title="credit-claims gateway",
         version="0.1.0",
         lifespan=lifespan,

@@ -114,6 +114,8 @@ def build_service_app(
             raise RuntimeError(f"database at revision {current}, code expects {head}")
 
     app = FastAPI(
+        # A path with a stray slash is not found: a redirect would name this process's own address.
+        redirect_slashes=False,
         title=title,
         description=description,
         version="0.1.0",
