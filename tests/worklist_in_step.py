@@ -28,10 +28,11 @@ async def assert_worklist_in_step(app: Any) -> None:
         waiting = [claim for claim in claims if claim.status in worklist.WAITING]
         repo = ClaimRepository(uow.session, dialect=uow.dialect)
         steps = await collection.next_steps(repo, waiting, settings_rules=rules, today=today)
+        since = await repo.indemnifiable_since([claim.id for claim in waiting])
     expected = sorted(
         tuple(row[column] for column in COLUMNS)
         for claim in waiting
-        for row in worklist.rows_of(claim, steps[claim.id])
+        for row in worklist.rows_of(claim, steps[claim.id], indemnifiable_since=since.get(claim.id))
     )
     actual = sorted(tuple(getattr(row, column) for column in COLUMNS) for row in stored)
     assert actual == expected, "the worklist's rows fell behind a change of their claim"

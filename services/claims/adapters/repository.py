@@ -150,6 +150,16 @@ class ClaimRepository:
             claims += list((await self.session.execute(select(Claim).where(Claim.id.in_(missing)))).scalars())
         return claims
 
+    async def indemnifiable_since(self, claim_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, date]:
+        """The day each claim last became indemnifiable, from its timeline."""
+        became = func.max(TimelineEntry.at)
+        statement = (
+            select(TimelineEntry.claim_id, became)
+            .where(TimelineEntry.claim_id.in_(claim_ids), TimelineEntry.status_to == "indemnifiable")
+            .group_by(TimelineEntry.claim_id)
+        )
+        return {claim_id: at.date() for claim_id, at in await self.session.execute(statement)}
+
     async def replace_work_items(self, claim_ids: Sequence[uuid.UUID], rows: list[dict[str, Any]]) -> None:
         await self.session.execute(delete(WorkItem).where(WorkItem.claim_id.in_(claim_ids)))
         if rows:

@@ -5,8 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from services.claims.domain.collection.next_step import IndemnityHold
 from services.claims.domain.creance import Creance, relief_action_deadline
 from services.claims.domain.status import ClaimStatus
+
+HELD = {"dispute": "dispute_to_resolve", "collection_duties": "collection_duties_to_meet"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,6 +28,7 @@ def claim_action(
     creance_due_legal: date | None,
     waiting_period_end: date,
     indemnifiable_since: date,
+    indemnity_held: IndemnityHold | None = None,
 ) -> Action | None:
     """The claim's own pending action, whatever its date (its créance's first); None when nothing is pending.
 
@@ -37,6 +41,10 @@ def claim_action(
         return Action(
             "waiting_period_ends", waiting_period_end, "Protracted default: the loss is established at the end."
         )
+    if status == ClaimStatus.INDEMNIFIABLE and indemnity_held is not None:
+        # Paying would be refused: what holds it back is the work, waiting since the loss was established.
+        action = HELD[indemnity_held.reason]
+        return Action(action, indemnifiable_since, indemnity_held.detail)
     if status == ClaimStatus.INDEMNIFIABLE:
         return Action(
             "indemnity_to_pay", indemnifiable_since, "The loss is established; compute and pay the indemnity."

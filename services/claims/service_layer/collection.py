@@ -10,7 +10,14 @@ from typing import Any
 
 from services.claims.adapters.repository import ClaimRepository
 from services.claims.adapters.tables import Claim, CollectionAction
-from services.claims.domain.collection.next_step import NextStep, TrackView, next_step, view
+from services.claims.domain.collection.next_step import (
+    IndemnityHold,
+    NextStep,
+    TrackView,
+    indemnity_hold,
+    next_step,
+    view,
+)
 from services.claims.domain.collection.terms import ActionKind, CollectionRules, DocumentKind, Stage
 from services.claims.domain.collection.track import (
     Action,
@@ -210,13 +217,29 @@ async def collection_of(
     return _view(claim, rows, unpaid=owing, rules=rules_for(claim, settings_rules), today=today)
 
 
+def duty_terms(claim: Claim) -> tuple[bool, bool]:
+    """(required, moot): whether the policy asks for collection duties, and whether a procedure makes them moot."""
+    procedure = claim.procedure_snapshot or {}
+    moot = claim.loss_ground == "insolvency" or bool(procedure.get("open")) or claim.frozen
+    # A claim declared before the term existed was declared without it: no duty is imposed after the fact.
+    return bool(claim.terms.get("collection_duties_required", False)), moot
+
+
+def hold_of(claim: Claim, track: Track, *, rules: CollectionRules, today: date) -> IndemnityHold | None:
+    """What holds the claim's indemnity back today, if anything."""
+    required, moot = duty_terms(claim)
+    return indemnity_hold(track, on=today, rules=rules, duties_required=required, moot=moot)
+
+
 @dataclass(frozen=True)
 class StepToday:
-    """A claim's next collection step on a day, and the first day time alone may change it (None: never)."""
+    """A claim's next collection step today, what holds its indemnity back, and the first day time alone may
+    change either (None: never)."""
 
     step: NextStep | None
     suspended: bool
     until: date | None
+    hold: IndemnityHold | None = None
 
 
 async def next_steps(
@@ -234,5 +257,6 @@ async def next_steps(
         facts = facts_of(claim, unpaid=unpaid_of.get(claim.id, Decimal(0)), today=today)
         track = fold(actions.get(claim.id, []), rules=rules)
         step = next_step(track, facts=facts, rules=rules)
-        steps[claim.id] = StepToday(step, facts.suspended, period_ends_after(track, today, rules))
+        hold = hold_of(claim, track, rules=rules, today=today)
+        steps[claim.id] = StepToday(step, facts.suspended, period_ends_after(track, today, rules), hold)
     return steps

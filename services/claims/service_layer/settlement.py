@@ -15,7 +15,7 @@ from services.claims.adapters.repository import ClaimRepository
 from services.claims.adapters.tables import Claim, Indemnity, Recovery
 from services.claims.domain.collection.errors import CollectionDutiesUnmet, IndemnityHeldByDispute
 from services.claims.domain.collection.next_step import assess_duties
-from services.claims.domain.collection.track import dispute_holds, fold
+from services.claims.domain.collection.track import fold
 from services.claims.domain.errors import NotIndemnified
 from services.claims.domain.indemnity import (
     ZERO,
@@ -28,7 +28,7 @@ from services.claims.domain.indemnity import (
     recovery_split,
 )
 from services.claims.domain.status import ClaimStatus, moved
-from services.claims.service_layer.collection import action_of, rules_for
+from services.claims.service_layer.collection import action_of, duty_terms, hold_of, rules_for
 from services.claims.service_layer.lifecycle import Actor, move, paid_so_far, record, visible_claim
 from services.kit.auth import Principal
 from services.kit.dates import not_after_today
@@ -62,18 +62,13 @@ async def _duties(repo: ClaimRepository, claim: Claim, *, settings_rules: dict[s
     """What holds an indemnity back: a dispute (409), unmet collection duties (422); else the duties' line."""
     rules = rules_for(claim, settings_rules)
     track = fold([action_of(row) for row in await repo.collection_actions([claim.id])], rules=rules)
-    if dispute_holds(track, on=today, rules=rules):
-        raise IndemnityHeldByDispute(
-            "The debtor disputes the debt: record a title or a settlement first.", current_status=claim.status
-        )
-    procedure = claim.procedure_snapshot or {}
-    moot = claim.loss_ground == "insolvency" or bool(procedure.get("open")) or claim.frozen
-    # A claim declared before the term existed was declared without it: no duty is imposed after the fact.
-    required = bool(claim.terms.get("collection_duties_required", False))
-    duties = assess_duties(track, required=required, moot=moot)
-    if duties.state == "unmet" and claim.loss_ground != "insolvency":
-        raise CollectionDutiesUnmet(duties.detail, unmet_duties=list(duties.unmet))
-    return Line("collection_duties", ZERO, detail=duties.detail)
+    hold = hold_of(claim, track, rules=rules, today=today)
+    if hold is not None and hold.reason == "dispute":
+        raise IndemnityHeldByDispute(hold.detail, current_status=claim.status)
+    if hold is not None:
+        raise CollectionDutiesUnmet(hold.detail, unmet_duties=list(hold.unmet))
+    required, moot = duty_terms(claim)
+    return Line("collection_duties", ZERO, detail=assess_duties(track, required=required, moot=moot).detail)
 
 
 async def pay_indemnity(

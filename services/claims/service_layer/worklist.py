@@ -57,7 +57,9 @@ def kept_in_step(basis: Basis) -> Callable[[UnitOfWork], Awaitable[None]]:
     return hook
 
 
-def rows_of(claim: Claim, step: collection.StepToday | None) -> list[dict[str, Any]]:
+def rows_of(
+    claim: Claim, step: collection.StepToday | None, *, indemnifiable_since: date | None
+) -> list[dict[str, Any]]:
     """The claim's worklist rows: its own pending action, and its collection step when one falls due."""
     about = {
         "claim_id": claim.id,
@@ -73,7 +75,8 @@ def rows_of(claim: Claim, step: collection.StepToday | None) -> list[dict[str, A
         missed=claim.creance_missed_on is not None,
         creance_due_legal=claim.creance_deadline_legal,
         waiting_period_end=claim.waiting_period_end,
-        indemnifiable_since=claim.updated_at.date(),
+        indemnifiable_since=indemnifiable_since or claim.updated_at.date(),
+        indemnity_held=step.hold if step is not None else None,
     )
     if found is not None:
         rows.append({**about, "kind": "claim", **_action(found.action, found.due, found.due_legal, found.detail)})
@@ -96,7 +99,12 @@ async def rewrite(uow: UnitOfWork, claim_ids: Sequence[uuid.UUID], *, today: dat
     claims = await repo.claims_as_stored(claim_ids)
     waiting = [claim for claim in claims if claim.status in WAITING]
     steps = await collection.next_steps(repo, waiting, settings_rules=rules, today=today) if waiting else {}
-    await repo.replace_work_items(claim_ids, [row for claim in waiting for row in rows_of(claim, steps.get(claim.id))])
+    to_pay = [claim.id for claim in waiting if claim.status == ClaimStatus.INDEMNIFIABLE]
+    since = await repo.indemnifiable_since(to_pay) if to_pay else {}
+    rows = [
+        row for claim in waiting for row in rows_of(claim, steps.get(claim.id), indemnifiable_since=since.get(claim.id))
+    ]
+    await repo.replace_work_items(claim_ids, rows)
     for claim in claims:
         step = steps.get(claim.id)
         claim.work_as_of = today if claim.status in WAITING else EVERY_DAY

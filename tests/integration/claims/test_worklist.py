@@ -19,6 +19,8 @@ from services.kit.uow import UnitOfWork
 from tests.builders import invoice, policy_body, siren
 from tests.integration.claims.conftest import OtherClaimsApp
 from tests.integration.claims.reading import formal_notice
+from tests.integration.claims.test_claim_collection import Collection
+from tests.integration.claims.test_indemnity_holds import indemnifiable
 from tests.support import Tokens, at
 
 # Each buyer's oldest invoice falls due on another day: the waiting periods end on as many days.
@@ -195,3 +197,42 @@ async def test_a_read_waits_for_a_catch_up_running_beside_it(
     async with UnitOfWork(database) as uow:
         await uow.session.execute(behind)  # the service's own settings again, for the check after each test
         await uow.commit()
+
+
+def own_actions(items: list[dict[str, Any]]) -> list[tuple[str, str | None]]:
+    return [(item["action"], item["due"]) for item in items if not item["action"].startswith("collection:")]
+
+
+async def test_an_indemnity_held_back_is_listed_as_what_holds_it(
+    claims_service: httpx.AsyncClient, tokens: Tokens, claim: dict[str, Any], clock: FixedClock
+) -> None:
+    track = Collection(claims_service, tokens, claim["id"])
+    await track.ok("dispute", "2026-06-15", note="The buyer says the goods were not delivered.")
+    await indemnifiable(claims_service, tokens, clock)
+    listed = (await claims_service.get("/v1/worklist", headers=tokens.handler())).json()["items"]
+    # Disputed: paying is refused (409), so the dispute is the work, waiting since the loss was established.
+    assert own_actions(listed) == [("dispute_to_resolve", "2026-10-28")]
+    assert (await claims_service.post(f"{track.url}/indemnity", headers=tokens.handler())).status_code == 409
+    await track.step("dispute_settled", "2026-10-28", headers=tokens.handler(), note="Settled.")
+    listed = (await claims_service.get("/v1/worklist", headers=tokens.handler())).json()["items"]
+    # Settled, but no formal notice, court route or handover on record: the policy's duties hold it (422).
+    assert own_actions(listed) == [("collection_duties_to_meet", "2026-10-28")]
+    assert (await claims_service.post(f"{track.url}/indemnity", headers=tokens.handler())).status_code == 422
+    await track.ok("formal_notice", "2026-10-28", method="commissaire_de_justice")
+    listed = (await claims_service.get("/v1/worklist", headers=tokens.handler())).json()["items"]
+    assert own_actions(listed) == [("indemnity_to_pay", "2026-10-28")]
+
+
+async def test_an_indemnity_to_pay_keeps_the_day_the_loss_was_established(
+    claims_service: httpx.AsyncClient, tokens: Tokens, claim: dict[str, Any], clock: FixedClock
+) -> None:
+    await formal_notice(claims_service, f"/v1/claims/{claim['id']}", tokens.insured(), "2026-06-15")
+    await indemnifiable(claims_service, tokens, clock)
+    at(clock, "2026-11-05")
+    payment = {"amount": "100.00", "received_on": "2026-11-04"}
+    received = await claims_service.post(
+        f"/v1/claims/{claim['id']}/payments-received", json=payment, headers=tokens.insured()
+    )
+    assert received.status_code == 201, received.text
+    listed = (await claims_service.get("/v1/worklist", headers=tokens.handler())).json()["items"]
+    assert own_actions(listed) == [("indemnity_to_pay", "2026-10-28")]

@@ -122,6 +122,27 @@ def assess_duties(track: Track, *, required: bool, moot: bool) -> DutiesAssessme
     return DutiesAssessment("unmet", detail, tuple(DUTIES))
 
 
+@dataclass(frozen=True, slots=True)
+class IndemnityHold:
+    """Why an indemnity cannot be paid yet: a dispute, or the policy's collection duties not met."""
+
+    reason: str  # dispute or collection_duties
+    detail: str
+    unmet: tuple[str, ...] = ()
+
+
+def indemnity_hold(
+    track: Track, *, on: date, rules: CollectionRules, duties_required: bool, moot: bool
+) -> IndemnityHold | None:
+    """What holds an indemnity back on a day: a dispute without a title or a settlement, else unmet duties."""
+    if dispute_holds(track, on=on, rules=rules):
+        return IndemnityHold("dispute", "The debtor disputes the debt: record a title or a settlement first.")
+    duties = assess_duties(track, required=duties_required, moot=moot)
+    if duties.state == "unmet":
+        return IndemnityHold("collection_duties", duties.detail, duties.unmet)
+    return None
+
+
 def next_step(track: Track, *, facts: CaseFacts, rules: CollectionRules) -> NextStep | None:
     """The recommended next action and its deadline, from the facts of the case."""
     today = facts.today
