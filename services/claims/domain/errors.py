@@ -78,6 +78,11 @@ class NotInCollection(Conflict):
     title = "Collection steps are recorded only on a claim not yet indemnified, settled, withdrawn or closed"
 
 
+class RecoveryBeforeIndemnity(RuleBroken):
+    code = "RECOVERY_BEFORE_INDEMNITY"
+    title = "A recovery is money received after the indemnity was paid"
+
+
 class RecoveryExceedsOwed(RuleBroken):
     code = "RECOVERY_EXCEEDS_OWED"
     title = "A recovery cannot exceed what the debtor still owes"

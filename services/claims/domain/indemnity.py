@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from services.claims.domain.errors import RecoveryExceedsOwed
+from services.claims.domain.errors import RecoveryBeforeIndemnity, RecoveryExceedsOwed
 from services.kit.money import to_cents
 
 ZERO = Decimal("0.00")
@@ -142,8 +142,16 @@ def recovery_split(
     return insurer, amount - insurer
 
 
-def check_recovery(*, amount: Decimal, owed: Decimal, recovered: Decimal) -> None:
-    """Nothing is recovered beyond what the debtor still owes: the debt less payments and earlier recoveries."""
+def check_recovery(
+    *, amount: Decimal, owed: Decimal, recovered: Decimal, received_on: date, indemnified_on: date
+) -> None:
+    """A recovery comes after the indemnity (money before it is a payment received, which reduces the claim), and
+    never beyond what the debtor still owes: the debt less payments and earlier recoveries."""
+    if received_on < indemnified_on:
+        raise RecoveryBeforeIndemnity(
+            f"The indemnity was paid on {indemnified_on}: record money received before it as a payment received.",
+            indemnified_on=indemnified_on.isoformat(),
+        )
     still_owed = max(owed - recovered, ZERO)
     if amount > still_owed:
         raise RecoveryExceedsOwed(f"{still_owed:.2f} is still owed on this claim.", still_owed=f"{still_owed:.2f}")

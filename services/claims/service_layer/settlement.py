@@ -203,7 +203,13 @@ async def record_recovery(
         ).where(Recovery.claim_id == claim.id)
         insurer_so_far, recovered = (await uow.session.execute(totals)).one()
         # The claim row is locked since it was read: concurrent recoveries are checked one after the other.
-        check_recovery(amount=amount, owed=(await repo.unpaid_by_claim([claim.id]))[claim.id], recovered=recovered)
+        check_recovery(
+            amount=amount,
+            owed=(await repo.unpaid_by_claim([claim.id]))[claim.id],
+            recovered=recovered,
+            received_on=received_on,
+            indemnified_on=indemnity.paid_at.date(),
+        )
         insurer, insured = recovery_split(
             amount=amount,
             indemnity=indemnity.amount,

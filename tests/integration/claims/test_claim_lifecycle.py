@@ -336,7 +336,7 @@ async def test_opening_a_claim_queues_claim_opened_for_the_debtors_service(
     ]
 
 
-async def test_recoveries_never_exceed_what_is_still_owed_even_at_once(
+async def test_recoveries_come_after_the_indemnity_and_never_exceed_what_is_owed_even_at_once(
     claims_service: httpx.AsyncClient, tokens: Tokens, claim: dict[str, Any], debtor_id: str, clock: FixedClock
 ) -> None:
     url = f"/v1/claims/{claim['id']}"
@@ -351,6 +351,11 @@ async def test_recoveries_never_exceed_what_is_still_owed_even_at_once(
         f"{url}/creance-filings", json=filing, headers=await as_read(claims_service, url, tokens.insured())
     )
     assert (await claims_service.post(f"{url}/indemnity", headers=tokens.handler())).status_code == 201
+    # Money received before the indemnity (paid on 10 July) is a payment received, not a recovery.
+    early = {"amount": "1.00", "received_on": "2026-07-09"}
+    before = await claims_service.post(f"{url}/recoveries", json=early, headers=tokens.handler())
+    assert before.status_code == 422 and before.json()["code"] == "RECOVERY_BEFORE_INDEMNITY", before.text
+    assert before.json()["indemnified_on"] == "2026-07-10"
     # 18,000 invoiced, 3,000 paid: 15,000 is owed; 40 recoveries of 3,000 at once, five fit.
     huge = {"amount": "9999999999999.99", "received_on": "2026-07-10"}
     refused = await claims_service.post(f"{url}/recoveries", json=huge, headers=tokens.handler())
