@@ -35,11 +35,18 @@ Day = Annotated[
 ]
 """A calendar date, only as an ISO string (YYYY-MM-DD), between 1900 and 2199."""
 
-# C0 and C1 controls but tab, line feed and carriage return, and the bidirectional overrides and isolates that
-# make text read otherwise than it is stored ("Trojan Source"): never in a request. A single line admits no
-# control character at all.
-_UNSAFE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
-_UNSAFE_IN_LINE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+# C0 and C1 controls but tab, line feed and carriage return; the bidirectional marks, overrides and isolates that
+# make text read otherwise than it is stored ("Trojan Source"); invisible characters (zero-width space, word
+# joiner, byte order mark, interlinear annotations) and noncharacters: never in a request. A single line admits no
+# control character at all. Written once, as regex classes that Python, JSON Schema and Rust read alike.
+_INVISIBLE = (
+    "\\u061c\\u200b\\u200e\\u200f\\u202a-\\u202e\\u2060-\\u2064\\u2066-\\u2069"
+    "\\ufeff\\ufdd0-\\ufdef\\ufff9-\\ufffb\\ufffe\\uffff"
+)
+_TEXT_UNSAFE = "\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f-\\x9f" + _INVISIBLE
+_LINE_UNSAFE = "\\x00-\\x1f\\x7f-\\x9f\\u2028\\u2029" + _INVISIBLE
+_UNSAFE = re.compile(f"[{_TEXT_UNSAFE}]")
+_UNSAFE_IN_LINE = re.compile(f"[{_LINE_UNSAFE}]")
 
 
 def unsafe_character(text: str, *, line: bool = False) -> str | None:
@@ -62,12 +69,16 @@ def _checked_text(value: Any, where: str) -> None:
             _checked_text(item, f"{where}.{key}" if where else str(key))
 
 
-# The same rules as patterns, which OpenAPI publishes (JSON Schema and the Rust regex engine read them alike).
-TEXT_PATTERN = "^[^\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f-\\x9f\\u202a-\\u202e\\u2066-\\u2069]*$"
-LINE_PATTERN = "^[^\\x00-\\x1f\\x7f-\\x9f\\u2028\\u2029\\u202a-\\u202e\\u2066-\\u2069]*$"
+# The same rules as patterns, which OpenAPI publishes; a name needs one character that is not a space.
+TEXT_PATTERN = f"^[^{_TEXT_UNSAFE}]*$"
+LINE_PATTERN = f"^[^{_LINE_UNSAFE}]*$"
+NAME_PATTERN = f"^[^{_LINE_UNSAFE}]*[^{_LINE_UNSAFE}\\s][^{_LINE_UNSAFE}]*$"
 
 Line = Annotated[str, Field(pattern=LINE_PATTERN)]
 """Text on one line: an invoice number, a reference, a name — no control or bidirectional character."""
+
+Name = Annotated[str, Field(pattern=NAME_PATTERN)]
+"""A line with something to read (not only spaces): a legal name, an invoice number, a court officer."""
 
 Text = Annotated[str, Field(pattern=TEXT_PATTERN)]
 """Free text (a reason, a note): lines and tabs, but no other control or bidirectional character."""

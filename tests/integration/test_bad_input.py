@@ -25,8 +25,23 @@ def names_the_field(answer: httpx.Response, field: str, status: int = 422) -> No
     assert field in json.dumps(answer.json()), answer.json()
 
 
-@pytest.mark.parametrize("text", ["Dupont\x00SA", "Dupont\u202eAS", "Dupont\x1bSA"])
-async def test_control_characters_in_a_text_field_are_refused(
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Dupont\x00SA",
+        "Dupont\u202eAS",
+        "Dupont\x1bSA",
+        "Dupont\u061cSA",  # Arabic letter mark, a bidirectional mark
+        "Dupont\u200fSA",  # right-to-left mark
+        "Dupont\u200bSA",  # zero-width space
+        "\ufeffDupont SA",  # byte order mark
+        "Dupont SA\uffff",  # a noncharacter
+        " ",
+        "\u3000",
+        "\u00a0 \t",
+    ],
+)
+async def test_control_invisible_or_blank_text_is_refused(
     debtors: httpx.AsyncClient, tokens: Tokens, text: str
 ) -> None:
     body = {"legal_name": text, "country": "FR", "siren": "552032534"}

@@ -12,11 +12,11 @@ from pydantic import Field, model_validator
 from services.claims.domain.collection.terms import ActionKind, DocumentKind, NoticeMethod, Route, Stage
 from services.claims.domain.status import ClaimStatus
 from services.kit.money import Amount, CurrencyCode, PositiveAmount
-from services.kit.schemas import Day, Line, RequestBody, ResponseBody, Text
+from services.kit.schemas import Day, Name, RequestBody, ResponseBody, Text
 
 
 class InvoiceIn(RequestBody):
-    number: Annotated[Line, Field(min_length=1, max_length=64)]
+    number: Annotated[Name, Field(max_length=64)]
     invoice_date: Day
     due_date: Day = Field(description="The original due date, before any extension.")
     amount: PositiveAmount = Field(description="Unpaid amount, VAT included.")
@@ -125,14 +125,14 @@ class PaymentIn(RequestBody):
 
 
 class ExtensionIn(RequestBody):
-    invoice_number: Annotated[Line, Field(min_length=1, max_length=64)]
+    invoice_number: Annotated[Name, Field(max_length=64)]
     new_due_date: Day
 
 
 class CreanceFilingIn(RequestBody):
     filed_on: Day
     amount: PositiveAmount
-    court_officer: Annotated[Line, Field(min_length=1, max_length=200)]
+    court_officer: Annotated[Name, Field(max_length=200)]
 
 
 class ReasonIn(RequestBody):
@@ -216,7 +216,7 @@ class ReliefIn(RequestBody):
 
 class DocumentRef(RequestBody):
     kind: DocumentKind
-    reference: Annotated[Line, Field(min_length=1, max_length=200, description="The document's id in your records.")]
+    reference: Annotated[Name, Field(max_length=200, description="The document's id in your records.")]
 
 
 class _CollectionFact(RequestBody):

@@ -12,9 +12,9 @@ from services.debtors.domain.courts import SEATS
 from services.debtors.domain.limits import CoverStopReason, Decision, LimitSource, RequestStatus
 from services.debtors.domain.procedures import ClosureReason, ProcedureEventKind, ProcedureType
 from services.kit.money import Amount, CountryCode, CurrencyCode, PositiveAmount, Total
-from services.kit.schemas import Day, Line, RequestBody, ResponseBody, Text
+from services.kit.schemas import Day, Line, Name, RequestBody, ResponseBody, Text
 
-Text200 = Annotated[Line, Field(min_length=1, max_length=200)]
+Text200 = Annotated[Name, Field(max_length=200)]
 MAX_ANNOUNCEMENTS = 10_000
 
 

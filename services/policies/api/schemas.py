@@ -10,7 +10,7 @@ from typing import Annotated
 from pydantic import Field, model_validator
 
 from services.kit.money import Amount, CountryCode, CurrencyCode, PositiveAmount, Rate, rate
-from services.kit.schemas import Day, Identifier, Line, PatchBody, RequestBody, ResponseBody
+from services.kit.schemas import Day, Identifier, Name, PatchBody, RequestBody, ResponseBody
 from services.policies.domain.policy import PolicyStatus
 
 CoverRate = rate(low="0.50", high="0.95", pattern=r"^0\.([5-8]\d{0,3}|9[0-4]\d{0,2}|950{0,2})$")
@@ -84,7 +84,7 @@ class TermsPatch(PatchBody):
 class PolicyCreate(RequestBody):
     number: Identifier
     insured_id: Identifier
-    insured_name: Annotated[Line, Field(min_length=1, max_length=200)]
+    insured_name: Annotated[Name, Field(max_length=200)]
     insured_country: CountryCode
     insured_postcode: Postcode | None = Field(
         None, description="The insured's postal code: a French one of 97x/98x is an overseas domicile."
@@ -99,7 +99,7 @@ class PolicyPatch(PatchBody):
     """Status changes follow the lifecycle; other fields change only on a draft."""
 
     status: PolicyStatus | None = None
-    insured_name: Annotated[Line, Field(min_length=1, max_length=200)] | None = None
+    insured_name: Annotated[Name, Field(max_length=200)] | None = None
     insured_postcode: Postcode | None = None
     start_date: Day | None = None
     end_date: Day | None = None
@@ -147,7 +147,7 @@ class PolicyOut(ResponseBody):
 
 
 class InvoiceIn(RequestBody):
-    number: Annotated[Line, Field(min_length=1, max_length=64)]
+    number: Annotated[Name, Field(max_length=64)]
     invoice_date: Day
     due_date: Day = Field(description="The original due date, before any extension.")
     amount: PositiveAmount = Field(description="Unpaid amount, VAT included.")
