@@ -374,7 +374,8 @@ async def run_sweep(
     "/{claim_id:uuid}/indemnity",
     status_code=201,
     response_model=IndemnityOut,
-    responses=problem_responses(404, 409, 422, 503),
+    responses={200: {"model": IndemnityOut, "description": "Already paid: the same payment"}}
+    | problem_responses(404, 409, 422, 503),
     summary="Compute and pay the indemnity, once: a repeated call answers the same payment (200)",
 )
 async def indemnity(

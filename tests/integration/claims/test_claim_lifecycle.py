@@ -55,6 +55,8 @@ async def test_insolvency_then_creance_in_time_then_indemnity_and_recovery(
     assert indemnity["breakdown"][0]["detail"].startswith("moot")
     again = await claims_service.post(f"{url}/indemnity", headers=tokens.handler())
     assert again.status_code == 200 and again.json() == indemnity
+    documented = (await claims_service.get("/openapi.json")).json()["paths"]["/v1/claims/{claim_id}/indemnity"]
+    assert {"200", "201"} <= set(documented["post"]["responses"])  # a partner's client expects both answers
     at(clock, "2026-12-01")
     recovered = await claims_service.post(
         f"{url}/recoveries", json={"amount": "1000.00", "received_on": "2026-12-01"}, headers=tokens.handler()
