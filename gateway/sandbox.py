@@ -22,7 +22,7 @@ from services.kit.errors import InvalidInput, UpstreamInvalid, UpstreamUnavailab
 from services.kit.outbox import INTERNAL_TOKEN_HEADER
 from services.kit.problems import problem_responses
 from services.kit.sandbox import SandboxClockBackwards
-from services.kit.schemas import Day, RequestBody
+from services.kit.schemas import Day, RequestBody, WholeNumber
 from services.kit.upstream import Upstream
 
 router = APIRouter(prefix="/v1/sandbox", tags=["sandbox"])
@@ -40,7 +40,9 @@ class ClockMoveIn(RequestBody):
     """Move business time forward: to a day, or by a number of days."""
 
     today: Day | None = Field(None, description="The sandbox's new today; not before the current one.")
-    advance_days: Annotated[int, Field(ge=0, le=MAX_DAYS)] | None = Field(None, description="Days to move forward.")
+    advance_days: Annotated[WholeNumber, Field(ge=0, le=MAX_DAYS)] | None = Field(
+        None, description="Days to move forward."
+    )
 
     @model_validator(mode="after")
     def _one_of(self) -> ClockMoveIn:

@@ -6,7 +6,16 @@ import re
 from datetime import date
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    Strict,
+    WithJsonSchema,
+    model_validator,
+)
 
 
 def _iso_day(value: Any) -> Any:
@@ -82,6 +91,12 @@ Name = Annotated[str, Field(pattern=NAME_PATTERN)]
 
 Text = Annotated[str, Field(pattern=TEXT_PATTERN)]
 """Free text (a reason, a note): lines and tabs, but no other control or bidirectional character."""
+
+WholeNumber = Annotated[int, Strict()]
+"""A whole number written as a JSON number: true, 3.0 or "3" is not a number of days."""
+
+Flag = Annotated[bool, Strict()]
+"""true or false, as JSON writes them: 1, "yes" or "true" is not a yes."""
 
 Identifier = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._/-]*$")]
 """A business identifier chosen by people (policy number, insured id)."""

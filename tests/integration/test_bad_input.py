@@ -177,3 +177,23 @@ async def test_one_bad_bodacc_record_is_reported_alone_and_the_rest_recorded(
     assert (body["recorded"], body["ignored"]) == (10, 4)
     reasons = {item["announcement_id"]: item["reason"] for item in body["ignored_details"]}
     assert "U+0000" in reasons["BAD-NUL"] and "after its publication" in reasons["BAD-FAR"]
+
+
+@pytest.mark.parametrize(
+    ("term", "value"),
+    [
+        ("max_credit_period_days", True),
+        ("waiting_period_days", 180.0),
+        ("notification_deadline_days", "90"),
+        ("limit_reduction_notice_days", False),
+        ("vat_covered", "yes"),
+        ("vat_covered", 1),
+        ("collection_duties_required", "false"),
+    ],
+)
+async def test_numbers_and_flags_are_only_what_json_writes_them_as(
+    policies: httpx.AsyncClient, tokens: Tokens, term: str, value: Any
+) -> None:
+    body = policy_body(number="POL-LOOSE", terms={term: value})
+    names_the_field(await policies.post("/v1/policies", json=body, headers=tokens.underwriter()), term)
+    assert (await policies.get("/v1/policies", headers=tokens.underwriter())).json()["items"] == []

@@ -12,7 +12,7 @@ from pydantic import Field, model_validator
 from services.claims.domain.collection.terms import ActionKind, DocumentKind, NoticeMethod, Route, Stage
 from services.claims.domain.status import ClaimStatus
 from services.kit.money import Amount, CurrencyCode, PositiveAmount
-from services.kit.schemas import Day, Name, RequestBody, ResponseBody, Text
+from services.kit.schemas import Day, Flag, Name, RequestBody, ResponseBody, Text, WholeNumber
 
 
 class InvoiceIn(RequestBody):
@@ -267,7 +267,7 @@ class FormalNoticeIn(_CollectionFact):
 
     kind: Literal["formal_notice"]
     method: NoticeMethod
-    payment_period_days: Annotated[int, Field(ge=1, le=90)] | None = Field(
+    payment_period_days: Annotated[WholeNumber, Field(ge=1, le=90)] | None = Field(
         None, description="Days the notice gives the debtor to pay; the default period otherwise."
     )
 
@@ -276,7 +276,7 @@ class OrderServedIn(_CollectionFact):
     """An injonction de payer served by a commissaire de justice (CPC art. 1411, 1416)."""
 
     kind: Literal["injonction_served"]
-    served_to_person: bool = Field(
+    served_to_person: Flag = Field(
         description="Served to the debtor in person: opposition within a month of service. Otherwise opposition "
         "stays open until a month after the first measure making the debtor's goods unavailable."
     )

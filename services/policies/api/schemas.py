@@ -10,16 +10,16 @@ from typing import Annotated
 from pydantic import Field, model_validator
 
 from services.kit.money import Amount, CountryCode, CurrencyCode, PositiveAmount, Rate, rate
-from services.kit.schemas import Day, Identifier, Name, PatchBody, RequestBody, ResponseBody
+from services.kit.schemas import Day, Flag, Identifier, Name, PatchBody, RequestBody, ResponseBody, WholeNumber
 from services.policies.domain.policy import PolicyStatus
 
 CoverRate = rate(low="0.50", high="0.95", pattern=r"^0\.([5-8]\d{0,3}|9[0-4]\d{0,2}|950{0,2})$")
-DayCount = Annotated[int, Field(ge=1, le=3650)]
+DayCount = Annotated[WholeNumber, Field(ge=1, le=3650)]
 Countries = Annotated[list[CountryCode], Field(min_length=1, max_length=250)]
 
 
-PeriodDays = Annotated[int, Field(ge=1, le=365)]
-NoticeDays = Annotated[int, Field(ge=0, le=365)]
+PeriodDays = Annotated[WholeNumber, Field(ge=1, le=365)]
+NoticeDays = Annotated[WholeNumber, Field(ge=0, le=365)]
 Postcode = Annotated[str, Field(min_length=2, max_length=10, pattern=r"^[A-Za-z0-9][A-Za-z0-9 -]*$")]
 
 
@@ -44,12 +44,12 @@ class Terms(RequestBody):
     waiting_period_days: DayCount = 180
     claim_threshold: Amount = Decimal("0.00")
     deductible: Amount = Decimal("0.00")
-    vat_covered: bool = False
+    vat_covered: Flag = False
     discretionary_limit: Amount = Decimal("0.00")
     max_liability: PositiveAmount
     covered_countries: Countries
     collection: CollectionTerms = CollectionTerms()
-    collection_duties_required: bool = Field(
+    collection_duties_required: Flag = Field(
         True,
         description="A protracted-default indemnity waits until the insured's collection duties are met "
         "(a formal notice, a court route or a handover on record).",
@@ -72,12 +72,12 @@ class TermsPatch(PatchBody):
     waiting_period_days: DayCount | None = None
     claim_threshold: Amount | None = None
     deductible: Amount | None = None
-    vat_covered: bool | None = None
+    vat_covered: Flag | None = None
     discretionary_limit: Amount | None = None
     max_liability: PositiveAmount | None = None
     covered_countries: Countries | None = None
     collection: CollectionTerms | None = None
-    collection_duties_required: bool | None = None
+    collection_duties_required: Flag | None = None
     limit_reduction_notice_days: NoticeDays | None = None
 
 
