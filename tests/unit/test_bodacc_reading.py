@@ -56,6 +56,32 @@ def test_judgment_dates_in_iso_or_french(text: str, expected: date) -> None:
     assert parse_judgment_date(text) == expected
 
 
+def a_liquidation(**changes: Any) -> dict[str, Any]:
+    """A real liquidation record (the first LJ opening of the samples) with some fields changed."""
+    opening = next(record for record in SAMPLES.values() if isinstance(read_record(record), Announcement))
+    return {**opening, **changes}
+
+
+@pytest.mark.parametrize(
+    ("changes", "reason"),
+    [
+        ({"dateparution": None}, "no publication date"),
+        ({"dateparution": ""}, "no publication date"),
+        ({"dateparution": 20260615}, "not a date"),
+        ({"dateparution": "20260615"}, "not a date"),
+        (
+            {"jugement": json.dumps({"nature": "Jugement d'ouverture de liquidation judiciaire", "date": 20200101})},
+            "20200101",
+        ),
+    ],
+)
+def test_a_record_without_a_readable_publication_or_judgment_date_is_ignored(
+    changes: dict[str, Any], reason: str
+) -> None:
+    read = read_record(a_liquidation(**changes))
+    assert isinstance(read, Ignored) and reason in read.reason, read
+
+
 def test_deadline_is_clamped_to_the_last_day_of_the_month() -> None:
     assert add_months(date(2026, 12, 31), 2) == date(2027, 2, 28)
     assert creance_deadline(date(2027, 12, 31)).legal == date(2028, 2, 29)

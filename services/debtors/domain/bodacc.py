@@ -100,13 +100,23 @@ def plain(text: str) -> str:
     return re.sub(r"\s+", " ", stripped.replace("\u2019", "'").lower()).strip()
 
 
-def parse_judgment_date(raw: str) -> date:
+ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def iso_day(value: Any) -> date:
+    """A date written as BODACC writes one, YYYY-MM-DD (a time may follow): not a number, nor 20260615."""
+    if not isinstance(value, str) or not ISO_DAY.match(value):
+        raise ValueError(f"not a date: {value!r}")
+    return date.fromisoformat(value[:10])
+
+
+def parse_judgment_date(raw: Any) -> date:
     """ISO dates, or French text such as "10 décembre 2009" and "1er mars 2010"."""
+    if not isinstance(raw, str):
+        raise ValueError(f"unreadable judgment date {raw!r}")
     raw = raw.strip()
-    try:
-        return date.fromisoformat(raw[:10])
-    except ValueError:
-        pass
+    if ISO_DAY.match(raw):
+        return iso_day(raw)
     match = re.fullmatch(r"(\d{1,2})(?:er)?\s+([a-z]+)\s+(\d{4})", plain(raw))
     if not match or match.group(2) not in FRENCH_MONTHS:
         raise ValueError(f"unreadable judgment date {raw!r}")
@@ -291,16 +301,15 @@ def _previous_publication(record: dict[str, Any]) -> date | None:
     if not isinstance(previous, dict):
         return None
     day = previous.get("dateParution") or previous.get("dateparution")
-    return date.fromisoformat(str(day)[:10]) if day else None
+    return iso_day(day) if day else None
 
 
-def _publication(record: dict[str, Any]) -> date | None:
+def _publication(record: dict[str, Any]) -> date:
     """The day the créance deadline runs from: a rectificatif keeps the first publication's (never a later day)."""
-    published = record.get("dateparution")
-    day = date.fromisoformat(str(published)) if published else None
+    day = iso_day(record.get("dateparution"))
     if plain(str(record.get("typeavis") or "")) == "rectificatif":
         corrected = _previous_publication(record)
-        if corrected is not None and (day is None or corrected < day):
+        if corrected is not None and corrected < day:
             return corrected
     return day
 
@@ -326,15 +335,17 @@ def read_record(record: dict[str, Any], *, today: date | None = None) -> Announc
         if isinstance(found, str):
             return Ignored(announcement_id, found)
         procedure, kind, closure_reason, simplified = found
-        published = record.get("dateparution")
-        if today is not None and published and date.fromisoformat(str(published)) > today:
+        if not record.get("dateparution"):
+            return Ignored(announcement_id, "no publication date")
+        published = iso_day(record.get("dateparution"))
+        if today is not None and published > today:
             return Ignored(announcement_id, f"published on {published}, after today")
         tribunal = record.get("tribunal") if isinstance(record.get("tribunal"), str) else None
         department = record.get("numerodepartement")
         event = ProcedureEvent(
             procedure=procedure,
             event=kind,
-            judgment_date=parse_judgment_date(str(judgment.get("date") or "")),
+            judgment_date=parse_judgment_date(judgment.get("date") or ""),
             publication_date=_publication(record),
             court=tribunal,
             closure_reason=closure_reason,
