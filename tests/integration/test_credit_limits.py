@@ -208,6 +208,25 @@ async def test_exposure_is_declared_idempotently_and_aggregated(
     assert (await debtors.get(f"/v1/debtors/{debtor_id}/exposure", headers=tokens.insured())).json() == own
 
 
+async def test_an_exposure_is_as_of_a_day_neither_after_today_nor_before_the_one_on_record(
+    debtors: httpx.AsyncClient, tokens: Tokens, policy_id: str, debtor_id: str
+) -> None:
+    url = f"/v1/exposures/{policy_id}/{debtor_id}"
+    future = await debtors.put(
+        url, json={"amount": "1.00", "currency": "EUR", "as_of_date": "2199-12-31"}, headers=tokens.insured()
+    )
+    assert future.status_code == 422 and future.json()["code"] == "DATE_IN_FUTURE", future.text
+    june = {"amount": "42000.50", "currency": "EUR", "as_of_date": "2026-06-01"}
+    assert (await debtors.put(url, json=june, headers=tokens.insured())).status_code == 201
+    older = await debtors.put(
+        url, json={**june, "amount": "5.00", "as_of_date": "2026-01-01"}, headers=tokens.insured()
+    )
+    assert older.status_code == 409 and older.json()["code"] == "EXPOSURE_OUTDATED", older.text
+    assert older.json()["as_of_date"] == "2026-06-01"
+    lines = (await debtors.get(f"/v1/debtors/{debtor_id}/exposure", headers=tokens.insured())).json()["lines"]
+    assert [(line["amount"], line["as_of_date"]) for line in lines] == [("42000.50", "2026-06-01")]
+
+
 async def granted_limit(
     debtors: httpx.AsyncClient, tokens: Tokens, policy_id: str, debtor_id: str, clock: Any, *, on: str
 ) -> str:

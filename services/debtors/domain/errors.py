@@ -28,6 +28,11 @@ class CreditLimitNotFound(NotFound):
     title = "Credit limit not found"
 
 
+class ExposureOutdated(Conflict):
+    code = "EXPOSURE_OUTDATED"
+    title = "A later exposure is on record for this policy and debtor"
+
+
 class RequestPending(Conflict):
     code = "CREDIT_LIMIT_REQUEST_PENDING"
     title = "A request on this credit limit is already pending"

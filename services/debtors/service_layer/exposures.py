@@ -11,8 +11,9 @@ from services.debtors.adapters.policies import PolicyFacts, policy_facts
 from services.debtors.adapters.repository import Repository
 from services.debtors.adapters.tables import Exposure
 from services.debtors.api.schemas import ExposureIn
-from services.debtors.domain.errors import CurrencyMismatch, DebtorNotFound
+from services.debtors.domain.errors import CurrencyMismatch, DebtorNotFound, ExposureOutdated
 from services.kit.auth import Principal
+from services.kit.dates import not_after_today
 from services.kit.errors import AlreadyExists
 from services.kit.uow import UnitOfWork
 from services.kit.upstream import Upstream
@@ -29,7 +30,9 @@ async def declare_exposure(
     authorization: str | None,
     now: datetime,
 ) -> tuple[Exposure, bool]:
-    """Set (not add) the outstanding amount: the same PUT twice leaves the same state. (exposure, created)."""
+    """Set (not add) the outstanding amount as of a day, never after today nor before the one on record: the same
+    PUT twice leaves the same state. (exposure, created)."""
+    not_after_today(data.as_of_date, today=now.date(), field="as_of_date")
     policy = await policy_facts(policies, policy_id, authorization=authorization)
     if data.currency != policy.currency:
         raise CurrencyMismatch(f"The policy is in {policy.currency}.")
@@ -47,6 +50,11 @@ async def _set_exposure(
         if await repo.debtor(debtor_id) is None:
             raise DebtorNotFound(f"No debtor {debtor_id}.")
         exposure = await repo.exposure(policy.policy_id, debtor_id)
+        if exposure is not None and data.as_of_date < exposure.as_of_date:
+            raise ExposureOutdated(
+                f"The exposure on record is as of {exposure.as_of_date}, after {data.as_of_date}.",
+                as_of_date=exposure.as_of_date.isoformat(),
+            )
         created = exposure is None
         if exposure is None:
             exposure = Exposure(policy_id=policy.policy_id, debtor_id=debtor_id, insured_id=policy.insured_id)
