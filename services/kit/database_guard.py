@@ -7,7 +7,7 @@ import logging
 from sqlalchemy import exc as sa_exc
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from services.kit.errors import DatabaseUnavailable
+from services.kit.errors import AppError, ConcurrentChange, DatabaseUnavailable
 from services.kit.problems import send_problem
 
 log = logging.getLogger("credit_claims.database")
@@ -21,6 +21,18 @@ DATABASE_DOWN: tuple[type[BaseException], ...] = (
     TimeoutError,
     ConnectionError,
 )
+
+
+# PostgreSQL's answers to two transactions that waited on each other (deadlock) or could not both hold
+# (serialization failure): one of them was rolled back whole, and the same request may simply be sent again.
+TRANSIENT_SQLSTATES = frozenset({"40P01", "40001"})
+
+
+def transient_conflict(error: BaseException) -> bool:
+    """Whether the database rolled the transaction back because of another one running at the same time."""
+    original = getattr(error, "orig", None)
+    sqlstate = getattr(original, "sqlstate", None) or getattr(original, "pgcode", None)
+    return isinstance(error, sa_exc.DBAPIError) and sqlstate in TRANSIENT_SQLSTATES
 
 
 class DatabaseGuard:
@@ -44,13 +56,17 @@ class DatabaseGuard:
 
         try:
             await self.app(scope, receive, watch)
-        except DATABASE_DOWN as error:
+        except (sa_exc.DBAPIError, *DATABASE_DOWN) as error:
             if started:
                 raise
-            log.warning("database unavailable on %s %s: %s", scope["method"], scope["path"], type(error).__name__)
+            if transient_conflict(error):
+                log.warning("concurrent change on %s %s: %s", scope["method"], scope["path"], error)
+                problem: AppError = ConcurrentChange("Another change ran at the same time; nothing was changed.")
+            elif isinstance(error, DATABASE_DOWN):
+                log.warning("database unavailable on %s %s: %s", scope["method"], scope["path"], type(error).__name__)
+                problem = DatabaseUnavailable("The database did not answer in time.", retry_after=self.retry_after)
+            else:
+                raise
             await send_problem(
-                send,
-                DatabaseUnavailable("The database did not answer in time.", retry_after=self.retry_after),
-                instance=scope["path"],
-                request_id=scope.get("state", {}).get("request_id"),
+                send, problem, instance=scope["path"], request_id=scope.get("state", {}).get("request_id")
             )

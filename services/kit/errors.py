@@ -107,6 +107,12 @@ class DatabaseUnavailable(RetryLater):
     title = "The database does not answer; nothing was changed, retry later"
 
 
+class ConcurrentChange(RetryLater):
+    code = "CONCURRENT_CHANGE"
+    title = "Another change to the same records ran at the same time; nothing was changed, retry"
+    default_retry_after = 1
+
+
 class UpstreamTimeout(AppError):
     code = "UPSTREAM_TIMEOUT"
     title = "A service this request needs did not answer in time"

@@ -32,6 +32,7 @@ STATUS_BY_KIND: dict[type[errors.AppError], int] = {
     errors.UpstreamInvalid: 502,
     errors.UpstreamUnavailable: 503,
     errors.DatabaseUnavailable: 503,
+    errors.ConcurrentChange: 503,
     errors.UpstreamTimeout: 504,
 }
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import httpx
 from fastapi import APIRouter
@@ -54,3 +55,21 @@ async def test_docs_can_be_turned_off_in_services_and_gateway(
             for path in ("/docs", "/openapi.json", "/redoc"):
                 assert (await client.get(path)).status_code == 404, path
             assert (await client.get("/healthz")).status_code == 200
+
+
+async def test_a_transaction_the_database_rolled_back_for_another_is_a_503_to_retry() -> None:
+    from sqlalchemy import exc as sa_exc
+
+    from services.kit.database_guard import DatabaseGuard
+
+    class Deadlock(Exception):
+        sqlstate = "40P01"  # as asyncpg reports PostgreSQL's deadlock_detected
+
+    async def waited_on_another(scope: Any, receive: Any, send: Any) -> None:
+        raise sa_exc.DBAPIError("UPDATE claims ...", {}, Deadlock("deadlock detected"))
+
+    guarded = httpx.ASGITransport(app=DatabaseGuard(waited_on_another))
+    async with httpx.AsyncClient(transport=guarded, base_url="http://service") as client:
+        answer = await client.post("/v1/claims/sweeps", json={})
+    assert answer.status_code == 503 and answer.json()["code"] == "CONCURRENT_CHANGE"
+    assert answer.headers["Retry-After"] == "1"

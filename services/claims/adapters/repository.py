@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -51,6 +51,23 @@ class ClaimRepository:
         if for_update and self.dialect == "postgresql":
             statement = statement.with_for_update()
         return (await self.session.execute(statement)).scalar_one_or_none()
+
+    async def live_claims_of_debtor(self, debtor_id: uuid.UUID, *, statuses: Iterable[str]) -> list[Claim]:
+        """The debtor's claims in these statuses, locked in id order (as every transaction locking several claims
+        does, so that two never wait on each other): a change made meanwhile is read, never overwritten."""
+        statement = (
+            select(Claim).where(Claim.debtor_id == debtor_id, Claim.status.in_(sorted(statuses))).order_by(Claim.id)
+        )
+        if self.dialect == "postgresql":
+            statement = statement.with_for_update()
+        return list((await self.session.execute(statement.execution_options(populate_existing=True))).scalars())
+
+    async def lock_claims(self, condition: Any) -> list[uuid.UUID]:
+        """The ids of the claims meeting a condition, locked in id order."""
+        statement = select(Claim.id).where(condition).order_by(Claim.id)
+        if self.dialect == "postgresql":
+            statement = statement.with_for_update()
+        return list((await self.session.execute(statement)).scalars())
 
     async def live_claim_of(self, policy_id: uuid.UUID, debtor_id: uuid.UUID) -> Claim | None:
         statement = select(Claim).where(
@@ -170,7 +187,9 @@ class ClaimRepository:
 
     async def work_out_again(self) -> None:
         """Every claim's rows are to be worked out again (at the next catch-up)."""
-        await self.session.execute(update(Claim).where(Claim.work_as_of.is_not(None)).values(work_as_of=None))
+        worked = Claim.work_as_of.is_not(None)
+        await self.lock_claims(worked)
+        await self.session.execute(update(Claim).where(worked).values(work_as_of=None))
 
     async def any_behind(self, today: date) -> bool:
         return (await self.session.execute(select(Claim.id).where(_behind(today)).limit(1))).first() is not None

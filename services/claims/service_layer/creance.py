@@ -7,8 +7,6 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
-
 from services.claims.adapters.repository import ClaimRepository
 from services.claims.adapters.tables import Claim
 from services.claims.domain.creance import Creance, check_filing, check_relief, relief_filing_deadline
@@ -157,11 +155,7 @@ async def apply_procedure(
 ) -> int:
     """A debtor's procedure changed: RJ/LJ puts its open claims into insolvency, a sauvegarde freezes them;
     both call for the créance (Code de commerce L622-24)."""
-    claims = list(
-        (
-            await repo.session.execute(select(Claim).where(Claim.debtor_id == debtor_id, Claim.status.in_(LIVE)))
-        ).scalars()
-    )
+    claims = await repo.live_claims_of_debtor(debtor_id, statuses=LIVE)
     procedure = procedure_facts(state)
     for claim in claims:
         before = procedure_facts(claim.procedure_snapshot or {})

@@ -256,12 +256,14 @@ async def sweep(uow: UnitOfWork, *, on: date, actor: Actor, now: datetime) -> Sw
             Claim.creance_missed_on.is_(None),
             unfiled,
         )
+        # Every claim the sweep may move is locked first, in id order, as any transaction locking several claims.
+        await repo.lock_claims(or_(waiting, late, missed))
         moves = (
             (waiting, ClaimStatus.OPEN, ClaimStatus.INDEMNIFIABLE, {"loss_ground": "protracted_default"}),
             (late, ClaimStatus.INSOLVENCY, ClaimStatus.FORFEITED, {"creance_missed_on": on}),
         )
         for condition, source, target, values in moves:
-            for (claim_id,) in list(await uow.session.execute(select(Claim.id).where(condition))):
+            for (claim_id,) in list(await uow.session.execute(select(Claim.id).where(condition).order_by(Claim.id))):
                 if await _guarded(uow, claim_id, condition, target=target, now=now, **values):
                     detail = (
                         {"ground": "protracted_default"}
@@ -282,7 +284,8 @@ async def sweep(uow: UnitOfWork, *, on: date, actor: Actor, now: datetime) -> Sw
                         )
                     )
                     setattr(report, target.value, getattr(report, target.value) + 1)
-        for claim_id, status in list(await uow.session.execute(select(Claim.id, Claim.status).where(missed))):
+        missed_claims = select(Claim.id, Claim.status).where(missed).order_by(Claim.id)
+        for claim_id, status in list(await uow.session.execute(missed_claims)):
             if await _guarded(uow, claim_id, missed, target=None, now=now, creance_missed_on=on):
                 # Under a sauvegarde the claim does not move: the miss is on record for a later RJ or LJ.
                 repo.add(
