@@ -2,13 +2,15 @@
 few, 429 until the window passes.
 
 A guess costs a scrypt hash; a throttled one costs nothing, so no burst can keep the process hashing. Failures
-from one address lock only that address out of a client id: someone else guessing cannot lock the client out
-(only a guessing spread over many addresses, at a much higher count, does). The keys kept are bounded: the oldest
-are forgotten first, so a flood of made-up client ids cannot grow the process either.
+from one address lock only that address out of a client id. A guessing spread over many addresses is bounded by
+the count per client id, which never applies to an address the client obtained a token from lately: guessing from
+elsewhere cannot lock a partner out. An IPv6 address counts as its /64 (one host's share). The keys kept are
+bounded and expire: a flood of made-up client ids cannot grow the process.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import math
 from collections import OrderedDict, deque
 from collections.abc import Iterator
@@ -19,6 +21,20 @@ from services.kit.clock import Clock
 from services.kit.errors import TooManyRequests
 
 MAX_KEYS = 10_000
+KNOWN_FOR = 24 * 3600.0  # an address a client obtained a token from stays known for a day
+
+
+def source(address: str) -> str:
+    """The unit an address is counted by: itself, or its /64 for IPv6."""
+    try:
+        parsed = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if isinstance(parsed, ipaddress.IPv6Address):
+        if parsed.ipv4_mapped is not None:
+            return str(parsed.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{parsed}/64", strict=False))
+    return str(parsed)
 
 
 @dataclass(frozen=True)
@@ -41,11 +57,13 @@ class FailedLogins:
         self.limits = limits
         self.clock = clock
         self._failures: OrderedDict[tuple[str, ...], deque[float]] = OrderedDict()
+        self._known: OrderedDict[tuple[str, str], float] = OrderedDict()
         self._in_flight: dict[str, int] = {}
 
     @contextmanager
     def attempt(self, *, client_id: str, address: str) -> Iterator[Attempt]:
         """Check an attempt (429 while throttled), hold its place while it runs, count it if it is marked failed."""
+        address = source(address)
         self.check(client_id=client_id, address=address)
         if self._in_flight.get(client_id, 0) >= self.limits.in_flight_per_client:
             raise TooManyRequests("Too many token requests at once for this client; try again shortly.", retry_after=1)
@@ -59,11 +77,20 @@ class FailedLogins:
                 del self._in_flight[client_id]
             if attempt.failed:
                 self.failed(client_id=client_id, address=address)
+            elif attempt.failed is False:
+                self._remember(client_id, address)
+
+    def __len__(self) -> int:
+        """How many counters and known addresses are held."""
+        return len(self._failures) + len(self._known)
 
     def check(self, *, client_id: str, address: str) -> None:
         """Refuse the attempt (429, Retry-After) while the client id or the address has failed too often."""
         now = self.clock.now().timestamp()
+        known = self._known.get((client_id, address), 0.0) > now - KNOWN_FOR
         for key, limit, what in self._keys(client_id, address):
+            if known and key[0] == "client":
+                continue
             failures = self._recent(key, now)
             if failures is not None and len(failures) >= limit:
                 wait = math.ceil(failures[0] + self.limits.window - now)
@@ -79,8 +106,19 @@ class FailedLogins:
                 failures = self._failures[key] = deque()
             failures.append(now)
             self._failures.move_to_end(key)
-        while len(self._failures) > MAX_KEYS:
+        # The least recently failed come first: drop those whose last failure left the window, then the oldest.
+        while self._failures:
+            oldest = next(iter(self._failures.values()))
+            if len(self._failures) <= MAX_KEYS and oldest[-1] > now - self.limits.window:
+                break
             self._failures.popitem(last=False)
+
+    def _remember(self, client_id: str, address: str) -> None:
+        now = self.clock.now().timestamp()
+        self._known[(client_id, address)] = now
+        self._known.move_to_end((client_id, address))
+        while self._known and (len(self._known) > MAX_KEYS or next(iter(self._known.values())) <= now - KNOWN_FOR):
+            self._known.popitem(last=False)
 
     def _keys(self, client_id: str, address: str) -> list[tuple[tuple[str, ...], int, str]]:
         limits = self.limits
@@ -104,4 +142,5 @@ class FailedLogins:
 
 @dataclass
 class Attempt:
-    failed: bool = False  # a wrong secret or an unknown client; a request only told to retry does not count
+    # True: a wrong secret or an unknown client; False: the right secret; None: not checked (told to retry).
+    failed: bool | None = None

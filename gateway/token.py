@@ -14,7 +14,7 @@ from pydantic import BaseModel
 
 from gateway.clients import RegisteredClient, secret_matches
 from services.kit.clock import wall_clock
-from services.kit.errors import InvalidInput, MalformedRequest, TooManyRequests, Unauthenticated
+from services.kit.errors import InvalidInput, MalformedRequest, PayloadTooLarge, TooManyRequests, Unauthenticated
 from services.kit.problems import problem_responses
 
 router = APIRouter(tags=["authentication"])
@@ -71,15 +71,41 @@ def _basic_credentials(authorization: str | None) -> tuple[str, str] | None:
     return unquote(client_id), unquote(secret)
 
 
+# A token request is a few short fields: anything longer is refused before it is held in memory.
+MAX_FORM_BYTES = 8 * 1024
+MAX_CLIENT_ID = 128
+MAX_SECRET = 1024
+
+
+async def _body(request: Request) -> bytes:
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_FORM_BYTES:
+        raise PayloadTooLarge(f"A token request is at most {MAX_FORM_BYTES} bytes.")
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_FORM_BYTES:
+            raise PayloadTooLarge(f"A token request is at most {MAX_FORM_BYTES} bytes.")
+    return bytes(body)
+
+
 async def _form(request: Request) -> dict[str, str]:
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type != "application/x-www-form-urlencoded":
         raise MalformedRequest("Send the token request as application/x-www-form-urlencoded.")
     try:
-        fields = parse_qs((await request.body()).decode(), strict_parsing=False, max_num_fields=20)
+        fields = parse_qs((await _body(request)).decode(), strict_parsing=False, max_num_fields=20)
     except (UnicodeDecodeError, ValueError) as exc:
         raise MalformedRequest("The form cannot be read.") from exc
     return {name: values[0] for name, values in fields.items()}
+
+
+def _bounded(credentials: tuple[str, str]) -> tuple[str, str]:
+    """No registered client has a longer id or secret: a longer one is refused before it is counted or hashed."""
+    client_id, secret = credentials
+    if len(client_id) > MAX_CLIENT_ID or len(secret) > MAX_SECRET:
+        raise InvalidClient("Unknown client or wrong secret.", error="invalid_client")
+    return credentials
 
 
 async def _checked_secret(state: Any, credentials: tuple[str, str], stored: str) -> bool:
@@ -104,16 +130,16 @@ class TooBusy(TooManyRequests):
     "/oauth/token",
     response_model=TokenOut,
     openapi_extra=_FORM_SCHEMA,
-    responses=problem_responses(400, 401, 422, 429),
+    responses=problem_responses(400, 401, 413, 422, 429),
     summary="Get a bearer token (client credentials)",
 )
 async def issue_token(request: Request) -> JSONResponse:
     form = await _form(request)
     if form.get("grant_type") != "client_credentials":
         raise UnsupportedGrant("grant_type must be client_credentials.", error="unsupported_grant_type")
-    credentials = _basic_credentials(request.headers.get("authorization")) or (
-        form.get("client_id", ""),
-        form.get("client_secret", ""),
+    credentials = _bounded(
+        _basic_credentials(request.headers.get("authorization"))
+        or (form.get("client_id", ""), form.get("client_secret", ""))
     )
     state = request.app.state
     clients: dict[str, RegisteredClient] = state.clients

@@ -31,6 +31,13 @@ async def gateway_app(key_pair: tuple[str, str], tmp_path: Path, clock: FixedClo
         yield app
 
 
+def inner(app: Any) -> Any:
+    """The FastAPI app inside the gateway's pure-ASGI wrappers."""
+    while not hasattr(app, "state"):
+        app = getattr(app, "api", None) or app.app
+    return app
+
+
 def from_address(app: Any, address: str) -> httpx.AsyncClient:
     """A caller on its own source address."""
     return httpx.AsyncClient(transport=httpx.ASGITransport(app=app, client=(address, 40000)), base_url="http://gw")
@@ -101,3 +108,45 @@ async def test_guessing_spread_over_many_addresses_is_bounded_for_the_client(gat
 async def test_a_partners_workers_asking_at_once_all_get_their_tokens(gateway: httpx.AsyncClient) -> None:
     answers = await asyncio.gather(*(ask(gateway, "acme-erp", "right") for _ in range(12)))
     assert [answer.status_code for answer in answers] == [200] * 12
+
+
+async def test_a_partner_keeps_its_address_while_guessing_spreads_over_many(gateway_app: Any) -> None:
+    async with from_address(gateway_app, "203.0.113.9") as partner:
+        assert (await ask(partner, "acme-erp", "right")).status_code == 200
+        for n in range(20):
+            async with from_address(gateway_app, f"198.51.100.{n}") as guesser:
+                assert {(await ask(guesser, "acme-erp", f"guess-{n}-{m}")).status_code for m in range(5)} == {401}
+        # The client id has failed 100 times: a new address waits, the partner's own does not.
+        async with from_address(gateway_app, "203.0.113.77") as elsewhere:
+            assert (await ask(elsewhere, "acme-erp", "right")).status_code == 429
+        assert (await ask(partner, "acme-erp", "right")).status_code == 200
+
+
+async def test_an_ipv6_host_counts_as_its_64(gateway_app: Any) -> None:
+    statuses = []
+    for n in range(6):
+        async with from_address(gateway_app, f"2001:db8:1:2::{n + 1:x}") as guesser:
+            statuses.append((await ask(guesser, "acme-erp", f"guess-{n}")).status_code)
+    assert statuses == [401] * 5 + [429]
+
+
+async def test_a_token_request_is_a_few_short_fields(gateway: httpx.AsyncClient) -> None:
+    huge = {"grant_type": "client_credentials", "client_id": "acme-erp", "client_secret": "x" * 10_000}
+    assert (await gateway.post("/oauth/token", data=huge)).status_code == 413
+    long_id = {"grant_type": "client_credentials", "client_id": "a" * 129, "client_secret": "right"}
+    assert (await gateway.post("/oauth/token", data=long_id)).status_code == 401
+
+
+async def test_failures_are_forgotten_once_their_window_passed(
+    gateway_app: Any, gateway: httpx.AsyncClient, clock: FixedClock
+) -> None:
+    from datetime import timedelta
+
+    for n in range(19):
+        assert (await ask(gateway, f"made-up-{n}", "x")).status_code == 401
+    throttle = inner(gateway_app).state.failed_logins
+    held = len(throttle)
+    assert held >= 19 * 2
+    clock.advance(timedelta(seconds=61))
+    assert (await ask(gateway, "made-up-last", "x")).status_code == 401
+    assert len(throttle) == 3  # the last attempt's own three counters
