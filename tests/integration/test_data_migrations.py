@@ -7,6 +7,7 @@ import uuid
 from datetime import UTC, date, datetime
 from typing import Any
 
+import pytest
 import sqlalchemy as sa
 from alembic import command
 from sqlalchemy.ext.asyncio import create_async_engine
@@ -46,6 +47,14 @@ ACTIONS = sa.table(
     sa.column("done_on", sa.Date()),
     sa.column("documents", sa.JSON()),
     sa.column("recorded_at", sa.DateTime(timezone=True)),
+)
+INVOICES = sa.table(
+    "claim_invoices",
+    *(sa.column(name, sa.Uuid()) for name in ("id", "claim_id", "policy_id", "debtor_id")),
+    sa.column("number", sa.String()),
+    *(sa.column(name, sa.Date()) for name in ("invoice_date", "due_date")),
+    *(sa.column(name, sa.Numeric()) for name in ("amount", "vat_amount")),
+    sa.column("live", sa.Boolean()),
 )
 AT = datetime(2026, 9, 1, tzinfo=UTC)
 
@@ -175,50 +184,112 @@ def test_claims_recorded_before_keep_their_meaning(databases: Databases) -> None
     ]
 
 
+def held_claim(claim_id: uuid.UUID, status: str, *, policy_id: uuid.UUID, debtor_id: uuid.UUID) -> dict[str, Any]:
+    """A claim as written from cla0007 on."""
+    row = claim_row(claim_id, status=status, metropolitan=True, country="FR", filed=True)
+    del row["insured_in_metropolitan_france"]
+    return {**row, "policy_id": policy_id, "debtor_id": debtor_id, "creditor_territory": "FR"}
+
+
+def held_invoice(
+    claim_id: uuid.UUID, number: str, *, live: bool, policy_id: uuid.UUID, debtor_id: uuid.UUID
+) -> dict[str, Any]:
+    day = date(2026, 3, 1)
+    return {
+        "id": uuid.uuid4(),
+        "claim_id": claim_id,
+        "policy_id": policy_id,
+        "debtor_id": debtor_id,
+        "number": number,
+        "invoice_date": day,
+        "due_date": day,
+        "amount": 1000,
+        "vat_amount": 0,
+        "live": live,
+    }
+
+
+def paid_indemnity(claim_id: uuid.UUID, amount: int = 1000) -> dict[str, Any]:
+    money = {"eligible_loss": amount, "before_maximum_liability": amount, "amount": amount}
+    return {"claim_id": claim_id, "currency": "EUR", "breakdown": [], "paid_at": AT, "paid_by": "x", **money}
+
+
+def held_now(url: str) -> dict[tuple[str, str], bool]:
+    found = run(url, sa.text("SELECT claim_id, number, live FROM claim_invoices ORDER BY number, live"))
+    return {(str(row["claim_id"]).replace("-", ""), row["number"]): bool(row["live"]) for row in found}
+
+
 def test_invoices_indemnified_before_stay_held_unless_declared_again(databases: Databases) -> None:
-    from services.claims.adapters.tables import Claim, ClaimInvoice, Indemnity
+    from services.claims.adapters.tables import Claim, Indemnity
 
     url = databases.empty("mig_claims_held")
     config = alembic_config("claims", url)
     in_thread(lambda: command.upgrade(config, "cla0008"))
-    policy_id, debtor_id = uuid.uuid4(), uuid.uuid4()
+    on = {"policy_id": uuid.uuid4(), "debtor_id": uuid.uuid4()}
     paid, again, live = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
-
-    def claim(claim_id: uuid.UUID, status: str) -> dict[str, Any]:
-        row = claim_row(claim_id, status=status, metropolitan=True, country="FR", filed=True)
-        del row["insured_in_metropolitan_france"]
-        return {**row, "policy_id": policy_id, "debtor_id": debtor_id, "creditor_territory": "FR"}
-
-    def held(claim_id: uuid.UUID, number: str, *, live: bool) -> dict[str, Any]:
-        day = date(2026, 3, 1)
-        return {
-            "id": uuid.uuid4(),
-            "claim_id": claim_id,
-            "policy_id": policy_id,
-            "debtor_id": debtor_id,
-            "number": number,
-            "invoice_date": day,
-            "due_date": day,
-            "amount": 1000,
-            "vat_amount": 0,
-            "live": live,
-        }
-
-    def indemnity(claim_id: uuid.UUID) -> dict[str, Any]:
-        money = dict.fromkeys(("eligible_loss", "before_maximum_liability", "amount"), 1000)
-        return {"claim_id": claim_id, "currency": "EUR", "breakdown": [], "paid_at": AT, "paid_by": "x", **money}
-
-    run(url, sa.insert(Claim.__table__), [claim(paid, "closed"), claim(again, "closed"), claim(live, "open")])
+    claims = [held_claim(paid, "closed", **on), held_claim(again, "closed", **on), held_claim(live, "open", **on)]
+    run(url, sa.insert(Claim.__table__), claims)
     # A closed claim's two paid invoices; P-2 is already declared again in the live claim.
-    rows = [held(paid, "P-1", live=False), held(paid, "P-2", live=False), held(live, "P-2", live=True)]
-    run(url, sa.insert(ClaimInvoice.__table__), [*rows, held(again, "W-1", live=False)])
-    run(url, sa.insert(Indemnity.__table__), [indemnity(paid)])
+    rows = [
+        held_invoice(paid, "P-1", live=False, **on),
+        held_invoice(paid, "P-2", live=False, **on),
+        held_invoice(live, "P-2", live=True, **on),
+        held_invoice(again, "W-1", live=False, **on),
+    ]
+    run(url, sa.insert(INVOICES), rows)
+    run(url, sa.insert(Indemnity.__table__), [paid_indemnity(paid)])
     in_thread(lambda: command.upgrade(config, "head"))
-    found = run(url, sa.text("SELECT claim_id, number, live FROM claim_invoices ORDER BY number, live"))
-    held_now = {(str(row["claim_id"]).replace("-", ""), row["number"]): bool(row["live"]) for row in found}
-    assert held_now == {
+    assert held_now(url) == {
         (paid.hex, "P-1"): True,
         (paid.hex, "P-2"): False,
         (live.hex, "P-2"): True,
         (again.hex, "W-1"): False,  # closed without an indemnity: free to declare again
     }
+
+
+def test_invoices_are_held_per_insured_by_their_numbers_key_and_an_indemnity_of_nothing_holds_none(
+    databases: Databases,
+) -> None:
+    from services.claims.adapters.tables import Claim, Indemnity
+
+    url = databases.empty("mig_claims_keys")
+    config = alembic_config("claims", url)
+    in_thread(lambda: command.upgrade(config, "cla0009"))
+    debtor_id = uuid.uuid4()
+    first, second = (
+        {"policy_id": uuid.uuid4(), "debtor_id": debtor_id},
+        {"policy_id": uuid.uuid4(), "debtor_id": debtor_id},
+    )
+    live, nothing = uuid.uuid4(), uuid.uuid4()
+    run(url, sa.insert(Claim.__table__), [held_claim(live, "open", **first), held_claim(nothing, "closed", **second)])
+    rows = [held_invoice(live, "X-1\u00a0", live=True, **first), held_invoice(nothing, "x-1", live=True, **second)]
+    run(url, sa.insert(INVOICES), rows)
+    run(url, sa.insert(Indemnity.__table__), [paid_indemnity(nothing, amount=0)])
+    in_thread(lambda: command.upgrade(config, "head"))
+    keys = run(url, sa.text("SELECT number, insured_id, number_key FROM claim_invoices ORDER BY number"))
+    assert [(row["number"], row["insured_id"], row["number_key"]) for row in keys] == [
+        ("X-1\u00a0", "INS-ACME", "x-1"),
+        ("x-1", "INS-ACME", "x-1"),
+    ]
+    # The indemnity of 0.00 paid nothing: its closed claim's invoice is free again; the live claim's one stays held.
+    assert held_now(url) == {(live.hex, "X-1\u00a0"): True, (nothing.hex, "x-1"): False}
+
+
+def test_one_invoice_held_by_two_claims_stops_the_migration_with_the_reason(databases: Databases) -> None:
+    from services.claims.adapters.tables import Claim
+
+    url = databases.empty("mig_claims_twice")
+    config = alembic_config("claims", url)
+    in_thread(lambda: command.upgrade(config, "cla0009"))
+    debtor_id = uuid.uuid4()
+    first, second = (
+        {"policy_id": uuid.uuid4(), "debtor_id": debtor_id},
+        {"policy_id": uuid.uuid4(), "debtor_id": debtor_id},
+    )
+    one, other = uuid.uuid4(), uuid.uuid4()
+    run(url, sa.insert(Claim.__table__), [held_claim(one, "open", **first), held_claim(other, "open", **second)])
+    rows = [held_invoice(one, "X-1", live=True, **first), held_invoice(other, "x-1 ", live=True, **second)]
+    run(url, sa.insert(INVOICES), rows)
+    with pytest.raises(RuntimeError, match="held by more than one claim"):
+        in_thread(lambda: command.upgrade(config, "head"))
+    assert held_now(url) == {(one.hex, "X-1"): True, (other.hex, "x-1 "): True}

@@ -95,13 +95,12 @@ class ClaimRepository:
         )
         return list((await self.session.execute(statement)).scalars())
 
-    async def live_invoice_numbers(
-        self, policy_id: uuid.UUID, debtor_id: uuid.UUID, numbers: Sequence[str]
-    ) -> list[str]:
+    async def held_invoice_numbers(self, insured_id: str, debtor_id: uuid.UUID, keys: Sequence[str]) -> list[str]:
+        """The numbers, as held, of the insured's invoices on the buyer with these keys that a claim holds."""
         statement = select(ClaimInvoice.number).where(
-            ClaimInvoice.policy_id == policy_id,
+            ClaimInvoice.insured_id == insured_id,
             ClaimInvoice.debtor_id == debtor_id,
-            ClaimInvoice.number.in_(numbers),
+            ClaimInvoice.number_key.in_(keys),
             ClaimInvoice.live.is_(True),
         )
         return sorted(number for (number,) in await self.session.execute(statement))
@@ -168,14 +167,17 @@ class ClaimRepository:
         return claims
 
     async def indemnifiable_since(self, claim_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, date]:
-        """The day each claim last became indemnifiable, from its timeline."""
-        became = func.max(TimelineEntry.at)
+        """The day each claim last became indemnifiable, from its timeline: the day a sweep ran as of, if one did."""
         statement = (
-            select(TimelineEntry.claim_id, became)
+            select(TimelineEntry.claim_id, TimelineEntry.at, TimelineEntry.detail)
             .where(TimelineEntry.claim_id.in_(claim_ids), TimelineEntry.status_to == "indemnifiable")
-            .group_by(TimelineEntry.claim_id)
+            .order_by(TimelineEntry.at)
         )
-        return {claim_id: at.date() for claim_id, at in await self.session.execute(statement)}
+        since: dict[uuid.UUID, date] = {}
+        for claim_id, at, detail in await self.session.execute(statement):
+            as_of = detail.get("as_of") if isinstance(detail, dict) else None
+            since[claim_id] = date.fromisoformat(as_of) if isinstance(as_of, str) else at.date()
+        return since
 
     async def replace_work_items(self, claim_ids: Sequence[uuid.UUID], rows: list[dict[str, Any]]) -> None:
         await self.session.execute(delete(WorkItem).where(WorkItem.claim_id.in_(claim_ids)))

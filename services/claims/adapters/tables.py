@@ -7,7 +7,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, Column, ForeignKey, Index, text
+from sqlalchemy import JSON, Column, ForeignKey, Index, Text, text
 from sqlalchemy.orm import registry
 from sqlmodel import Field, SQLModel
 
@@ -102,15 +102,16 @@ class Claim(Table, table=True):
 
 
 class ClaimInvoice(Table, table=True):
-    """An unpaid invoice of a claim; while the claim is live, or once it is indemnified, no other claim may hold it."""
+    """An unpaid invoice of a claim; while the claim is live, or once it is indemnified, no other claim of the insured
+    may hold it, under any policy and however its number is written (number_key)."""
 
     __tablename__ = "claim_invoices"
     __table_args__ = (
         Index(
-            "uq_claim_invoices_live",
-            "policy_id",
+            "uq_claim_invoices_held",
+            "insured_id",
             "debtor_id",
-            "number",
+            "number_key",
             unique=True,
             sqlite_where=text("live"),
             postgresql_where=text("live"),
@@ -120,8 +121,10 @@ class ClaimInvoice(Table, table=True):
     id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
     claim_id: uuid.UUID = Field(sa_column=Column(ForeignKey("claims.id"), nullable=False, index=True))
     policy_id: uuid.UUID
+    insured_id: str = Field(max_length=64)
     debtor_id: uuid.UUID
     number: str = Field(max_length=64)
+    number_key: str = Field(sa_type=Text)  # NFKC may lengthen a number many times over
     invoice_date: date
     due_date: date
     extended_due_date: date | None = None

@@ -10,6 +10,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, model_validator
 
 from services.claims.domain.collection.terms import ActionKind, DocumentKind, NoticeMethod, Route, Stage
+from services.claims.domain.invoice import invoice_key
 from services.claims.domain.status import ClaimStatus
 from services.kit.money import Amount, CurrencyCode, PositiveAmount
 from services.kit.schemas import Day, Flag, Name, RequestBody, ResponseBody, Text, WholeNumber
@@ -32,6 +33,11 @@ class InvoiceIn(RequestBody):
         return self
 
 
+def distinct_invoices(invoices: list[InvoiceIn]) -> bool:
+    """Whether no two invoices name the same invoice."""
+    return len({invoice_key(invoice.number) for invoice in invoices}) == len(invoices)
+
+
 class ClaimDeclaration(RequestBody):
     """A default declared today: the declaration date is the service's, never the caller's (it decides lateness)."""
 
@@ -41,9 +47,8 @@ class ClaimDeclaration(RequestBody):
 
     @model_validator(mode="after")
     def _distinct_numbers(self) -> ClaimDeclaration:
-        numbers = [invoice.number for invoice in self.invoices]
-        if len(set(numbers)) != len(numbers):
-            raise ValueError("invoice numbers must be distinct")
+        if not distinct_invoices(self.invoices):
+            raise ValueError("invoice numbers must be distinct (whatever their case, width or spacing)")
         if len({invoice.currency for invoice in self.invoices}) != 1:
             raise ValueError("all invoices must be in one currency")
         return self
@@ -56,9 +61,8 @@ class InvoicesIn(RequestBody):
 
     @model_validator(mode="after")
     def _distinct_numbers(self) -> InvoicesIn:
-        numbers = [invoice.number for invoice in self.invoices]
-        if len(set(numbers)) != len(numbers):
-            raise ValueError("invoice numbers must be distinct")
+        if not distinct_invoices(self.invoices):
+            raise ValueError("invoice numbers must be distinct (whatever their case, width or spacing)")
         return self
 
 

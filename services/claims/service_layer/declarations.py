@@ -20,6 +20,7 @@ from services.claims.domain.errors import (
     InvoiceAlreadyClaimed,
     InvoicesNotCovered,
 )
+from services.claims.domain.invoice import invoice_key
 from services.claims.domain.status import ClaimStatus
 from services.claims.service_layer.creance import deadline_detail
 from services.claims.service_layer.lifecycle import PRE_INDEMNITY, Actor, entry, record, visible_claim
@@ -205,14 +206,21 @@ async def add_invoices(
         claim = await visible_claim(repo, claim_id, principal)
         if ClaimStatus(claim.status) not in PRE_INDEMNITY:  # paid while the cover was checked
             raise ClaimNotOpenToInvoices(f"The claim is {claim.status}.", current_status=claim.status)
-        await _none_held(repo, policy_id, debtor_id, [invoice.number for invoice in invoices])
+        await _none_held(repo, claim, [invoice.number for invoice in invoices])
         for invoice in invoices:
             repo.add(_invoice_row(claim, invoice, live=True))
         known = {item["on"] for item in claim.limits_snapshot.get("limits", [])}
         added = [item for item in checked.limits["limits"] if item["on"] not in known]
         claim.limits_snapshot = {**claim.limits_snapshot, "limits": [*claim.limits_snapshot.get("limits", []), *added]}
+        moved = _run_from_the_oldest(claim, checked.cover["deadlines"])
         record(
-            repo, claim, kind="invoices_added", actor=actor, at=now, invoices=[invoice.number for invoice in invoices]
+            repo,
+            claim,
+            kind="invoices_added",
+            actor=actor,
+            at=now,
+            invoices=[invoice.number for invoice in invoices],
+            **moved,
         )
         try:
             await uow.commit()
@@ -221,12 +229,28 @@ async def add_invoices(
     return await get_claim(uow, claim_id=claim_id, principal=principal)
 
 
+DEADLINES = ("oldest_due_date", "declaration_deadline", "max_extension_end", "waiting_period_end")
+
+
+def _run_from_the_oldest(claim: Claim, deadlines: dict[str, str]) -> dict[str, str]:
+    """The claim's deadlines run from its oldest unpaid invoice, an added one too: those that move, as they now are."""
+    moved = {}
+    for name in DEADLINES:
+        day = date.fromisoformat(deadlines[name])
+        if day < getattr(claim, name):
+            setattr(claim, name, day)
+            moved[name] = day.isoformat()
+    return moved
+
+
 def _invoice_row(claim: Claim, invoice: Any, *, live: bool) -> ClaimInvoice:
     return ClaimInvoice(
         claim_id=claim.id,
         policy_id=claim.policy_id,
+        insured_id=claim.insured_id,
         debtor_id=claim.debtor_id,
         number=invoice.number,
+        number_key=invoice_key(invoice.number),
         invoice_date=invoice.invoice_date,
         due_date=invoice.due_date,
         amount=invoice.amount,
@@ -249,7 +273,7 @@ async def _record_declaration(
     async with uow:
         repo = ClaimRepository(uow.session, dialect=uow.dialect)
         await _no_live_claim(repo, claim.policy_id, claim.debtor_id)
-        await _none_held(repo, claim.policy_id, claim.debtor_id, [item.number for item in declared])
+        await _none_held(repo, claim, [item.number for item in declared])
         repo.add(claim)
         await uow.flush()
         invoices = [_invoice_row(claim, invoice, live=not reasons) for invoice in declared]
@@ -329,9 +353,10 @@ async def timeline(uow: UnitOfWork, *, claim_id: uuid.UUID, principal: Principal
         return await repo.timeline(claim_id)
 
 
-async def _none_held(repo: ClaimRepository, policy_id: uuid.UUID, debtor_id: uuid.UUID, numbers: list[str]) -> None:
-    """Refuse invoices a live claim holds, or an indemnity paid (the unique index settles a race)."""
-    taken = await repo.live_invoice_numbers(policy_id, debtor_id, numbers)
+async def _none_held(repo: ClaimRepository, claim: Claim, numbers: list[str]) -> None:
+    """Refuse invoices a live claim of the insured holds under any policy, or an indemnity paid, however their
+    numbers are written (the unique index settles a race)."""
+    taken = await repo.held_invoice_numbers(claim.insured_id, claim.debtor_id, [invoice_key(n) for n in numbers])
     if taken:
         raise InvoiceAlreadyClaimed(
             f"Already in a live claim, or indemnified: {', '.join(taken)}.", invoice_numbers=taken

@@ -83,9 +83,10 @@ CLAIM_CLOSED = "claim.closed.v1"
 
 
 async def release(repo: ClaimRepository, outbox: Outbox, claim: Claim, *, now: datetime) -> None:
-    """The claim is over: cover on the debtor is restored, and its invoices may be declared again unless they were
-    indemnified (then they stay held, by the unique index of held invoices: an invoice is indemnified once)."""
-    if await repo.indemnity(claim.id) is None:
+    """The claim is over: cover on the debtor is restored, and its invoices may be declared again unless an indemnity
+    paid them (then they stay held, by the unique index of held invoices: an invoice is indemnified once)."""
+    indemnity = await repo.indemnity(claim.id)
+    if indemnity is None or indemnity.amount <= 0:
         await repo.session.execute(update(ClaimInvoice).where(ClaimInvoice.claim_id == claim.id).values(live=False))
     await outbox.add(
         repo.session, CLAIM_CLOSED, [{"claim_id": str(claim.id), "closed_on": now.date().isoformat()}], now=now

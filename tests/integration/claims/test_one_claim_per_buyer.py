@@ -11,7 +11,7 @@ import httpx
 from services.kit.clock import FixedClock
 from tests.builders import invoice
 from tests.integration.claims.events import LJ, procedure_event
-from tests.integration.claims.reading import as_read
+from tests.integration.claims.reading import as_read, formal_notice
 from tests.support import Tokens, at
 
 
@@ -192,3 +192,39 @@ async def test_an_older_delivery_declared_later_shares_the_limit_an_earlier_clai
         claims_service, tokens, f"/v1/claims/{second.json()['id']}", debtor_id, "evt-o-2"
     )
     assert (paid_again["eligible_loss"], paid_again["amount"]) == ("0.00", "0.00")
+
+
+async def test_an_older_invoice_added_moves_the_claims_deadlines_to_its_due_date(
+    claims_service: httpx.AsyncClient, tokens: Tokens, claim: dict[str, Any], clock: FixedClock
+) -> None:
+    url = f"/v1/claims/{claim['id']}"
+    assert claim["deadlines"]["waiting_period_end"] == "2026-10-27"  # 180 days after A's due date, 30 April
+    older = invoice("Z", invoice_date="2026-02-09", due_date="2026-04-10", amount="1000.00", vat_amount="0.00")
+    added = await claims_service.post(f"{url}/invoices", json={"invoices": [older]}, headers=tokens.insured())
+    assert added.status_code == 201, added.text
+    # Every deadline now runs from 10 April: notification 90 days, extension 60, waiting period 180.
+    assert {name: day for name, day in added.json()["deadlines"].items() if day} == {
+        "oldest_due_date": "2026-04-10",
+        "declaration_deadline": "2026-07-09",
+        "max_extension_end": "2026-06-09",
+        "waiting_period_end": "2026-10-07",
+    }
+    timeline = (await claims_service.get(f"{url}/timeline", headers=tokens.handler())).json()
+    [line] = [entry["detail"] for entry in timeline if entry["kind"] == "invoices_added"]
+    assert (line["invoices"], line["waiting_period_end"]) == (["Z"], "2026-10-07")
+    horizon = (await claims_service.get("/v1/worklist?within_days=200", headers=tokens.handler())).json()["items"]
+    assert [item["due"] for item in horizon if item["action"] == "waiting_period_ends"] == ["2026-10-07"]
+    await formal_notice(claims_service, url, tokens.insured(), "2026-06-15")
+    at(clock, "2026-10-08")  # the day after the waiting period, three weeks before A's would end
+    swept = await claims_service.post("/v1/claims/sweeps", json={"on": "2026-10-08"}, headers=tokens.handler())
+    assert swept.json()["indemnifiable"] == 1, swept.text
+
+
+async def test_a_newer_invoice_added_leaves_the_claims_deadlines(
+    claims_service: httpx.AsyncClient, tokens: Tokens, claim: dict[str, Any]
+) -> None:
+    url = f"/v1/claims/{claim['id']}"
+    newer = invoice("Y", invoice_date="2026-04-01", due_date="2026-05-31", amount="1000.00", vat_amount="0.00")
+    added = await claims_service.post(f"{url}/invoices", json={"invoices": [newer]}, headers=tokens.insured())
+    assert added.status_code == 201, added.text
+    assert added.json()["deadlines"] == claim["deadlines"]

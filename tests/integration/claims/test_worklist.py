@@ -223,6 +223,17 @@ async def test_an_indemnity_held_back_is_listed_as_what_holds_it(
     assert own_actions(listed) == [("indemnity_to_pay", "2026-10-28")]
 
 
+async def test_a_sweep_run_late_dates_the_indemnity_to_pay_as_of_the_day_it_ran_for(
+    claims_service: httpx.AsyncClient, tokens: Tokens, claim: dict[str, Any], clock: FixedClock
+) -> None:
+    await formal_notice(claims_service, f"/v1/claims/{claim['id']}", tokens.insured(), "2026-06-15")
+    at(clock, "2026-11-10")  # the sweep of 28 October did not run; it is run today, as of that day
+    swept = await claims_service.post("/v1/claims/sweeps", json={"on": "2026-10-28"}, headers=tokens.handler())
+    assert swept.json()["indemnifiable"] == 1, swept.text
+    listed = (await claims_service.get("/v1/worklist", headers=tokens.handler())).json()["items"]
+    assert own_actions(listed) == [("indemnity_to_pay", "2026-10-28")]
+
+
 async def test_an_indemnity_to_pay_keeps_the_day_the_loss_was_established(
     claims_service: httpx.AsyncClient, tokens: Tokens, claim: dict[str, Any], clock: FixedClock
 ) -> None:
