@@ -50,7 +50,13 @@ def test_sample_reads_as_expected(announcement_id: str) -> None:
 
 @pytest.mark.parametrize(
     ("text", "expected"),
-    [("10 décembre 2009", date(2009, 12, 10)), ("1er mars 2010", date(2010, 3, 1)), ("2026-08-31", date(2026, 8, 31))],
+    [
+        ("10 décembre 2009", date(2009, 12, 10)),
+        ("1er mars 2010", date(2010, 3, 1)),
+        ("2026-08-31", date(2026, 8, 31)),
+        ("2026-08-31T00:00:00", date(2026, 8, 31)),
+        ("2026-08-31T10:30:00+02:00", date(2026, 8, 31)),
+    ],
 )
 def test_judgment_dates_in_iso_or_french(text: str, expected: date) -> None:
     assert parse_judgment_date(text) == expected
@@ -69,6 +75,29 @@ def a_liquidation(**changes: Any) -> dict[str, Any]:
         ({"dateparution": ""}, "no publication date"),
         ({"dateparution": 20260615}, "not a date"),
         ({"dateparution": "20260615"}, "not a date"),
+        ({"dateparution": "2026-06-05garbage"}, "not a date"),
+        ({"dateparution": "2026-06-05T25:99:99"}, "not a date"),
+        ({"dateparution": "2026-06-05 "}, "not a date"),
+        ({"dateparution": "\uff12\uff10\uff12\uff16-06-05"}, "not a date"),
+        ({"dateparution": "1899-12-31"}, "not a date of a procedure"),
+        ({"dateparution": "2200-01-01T00:00:00"}, "not a date of a procedure"),
+        ({"parutionavisprecedent": {"dateParution": "2026-06-01xyz"}, "typeavis": "rectificatif"}, "not a date"),
+        (
+            {
+                "jugement": json.dumps(
+                    {"nature": "Jugement d'ouverture de liquidation judiciaire", "date": "1er mars 0001"}
+                )
+            },
+            "not a date of a procedure",
+        ),
+        (
+            {
+                "jugement": json.dumps(
+                    {"nature": "Jugement d'ouverture de liquidation judiciaire", "date": "9999-12-31"}
+                )
+            },
+            "not a date of a procedure",
+        ),
         (
             {"jugement": json.dumps({"nature": "Jugement d'ouverture de liquidation judiciaire", "date": 20200101})},
             "20200101",

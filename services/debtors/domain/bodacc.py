@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from functools import lru_cache
 from typing import Any
 
@@ -100,14 +100,33 @@ def plain(text: str) -> str:
     return re.sub(r"\s+", " ", stripped.replace("\u2019", "'").lower()).strip()
 
 
-ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+# A procedure published before 1900 or after 2199 is a typing error, never a deadline to compute.
+YEARS = range(1900, 2200)
+
+
+def _in_years(day: date, value: Any) -> date:
+    if day.year not in YEARS:
+        raise ValueError(f"not a date of a procedure: {value!r}")
+    return day
 
 
 def iso_day(value: Any) -> date:
-    """A date written as BODACC writes one, YYYY-MM-DD (a time may follow): not a number, nor 20260615."""
+    """A date written as BODACC writes one, YYYY-MM-DD, alone or before a valid ISO time: not a number, nor
+    20260615, nor 2026-06-05garbage."""
     if not isinstance(value, str) or not ISO_DAY.match(value):
         raise ValueError(f"not a date: {value!r}")
-    return date.fromisoformat(value[:10])
+    try:
+        day = date.fromisoformat(value) if len(value) == 10 else _day_of_a_time(value)
+    except ValueError:
+        raise ValueError(f"not a date: {value!r}") from None
+    return _in_years(day, value)
+
+
+def _day_of_a_time(value: str) -> date:
+    if value[10] not in "T ":
+        raise ValueError(value)
+    return datetime.fromisoformat(value).date()
 
 
 def parse_judgment_date(raw: Any) -> date:
@@ -120,7 +139,7 @@ def parse_judgment_date(raw: Any) -> date:
     match = re.fullmatch(r"(\d{1,2})(?:er)?\s+([a-z]+)\s+(\d{4})", plain(raw))
     if not match or match.group(2) not in FRENCH_MONTHS:
         raise ValueError(f"unreadable judgment date {raw!r}")
-    return date(int(match.group(3)), FRENCH_MONTHS[match.group(2)], int(match.group(1)))
+    return _in_years(date(int(match.group(3)), FRENCH_MONTHS[match.group(2)], int(match.group(1))), raw)
 
 
 def _judgment(record: dict[str, Any]) -> dict[str, Any]:
