@@ -46,11 +46,15 @@ Day = Annotated[
 
 # C0 and C1 controls but tab, line feed and carriage return; the bidirectional marks, overrides and isolates that
 # make text read otherwise than it is stored ("Trojan Source"); invisible characters (zero-width space, word
-# joiner, byte order mark, interlinear annotations) and noncharacters: never in a request. A single line admits no
-# control character at all. Written once, as regex classes that Python, JSON Schema and Rust read alike.
+# joiner, byte order mark, interlinear annotations, soft hyphen, zero-width (non-)joiners, variation selectors,
+# the Hangul and Braille blanks that look like nothing) and noncharacters: never in a request. Only those of the
+# Basic Multilingual Plane: a JSON Schema pattern read without Unicode mode cannot name the astral ones (tags,
+# U+E0000-U+E007F). A single line admits no control character at all. Written once, as regex classes that
+# Python, JSON Schema and Rust read alike.
 _INVISIBLE = (
-    "\\u061c\\u200b\\u200e\\u200f\\u202a-\\u202e\\u2060-\\u2064\\u2066-\\u2069"
-    "\\ufeff\\ufdd0-\\ufdef\\ufff9-\\ufffb\\ufffe\\uffff"
+    "\\u00ad\\u034f\\u061c\\u115f\\u1160\\u17b4\\u17b5\\u180e\\u200b-\\u200f\\u202a-\\u202e"
+    "\\u2060-\\u2064\\u2066-\\u206f\\u2800\\u3164\\ufe00-\\ufe0f\\ufeff\\uffa0"
+    "\\ufdd0-\\ufdef\\ufff9-\\ufffb\\ufffe\\uffff"
 )
 _TEXT_UNSAFE = "\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f-\\x9f" + _INVISIBLE
 _LINE_UNSAFE = "\\x00-\\x1f\\x7f-\\x9f\\u2028\\u2029" + _INVISIBLE

@@ -36,6 +36,17 @@ def names_the_field(answer: httpx.Response, field: str, status: int = 422) -> No
         "Dupont\u200bSA",  # zero-width space
         "\ufeffDupont SA",  # byte order mark
         "Dupont SA\uffff",  # a noncharacter
+        "Dupont\u00adSA",  # soft hyphen
+        "Dupont\u200dSA",  # zero-width joiner
+        "Dupont\u200cSA",  # zero-width non-joiner
+        "Dupont\u034fSA",  # combining grapheme joiner
+        "Dupont\u180eSA",  # Mongolian vowel separator
+        "Dupont\u206aSA",  # inhibit symmetric swapping (deprecated format character)
+        "Dupont\ufe0fSA",  # variation selector
+        "\u3164",  # Hangul filler: a name that shows nothing
+        "\u2800",  # Braille blank
+        "\u115f\u1160",  # Hangul choseong and jungseong fillers
+        "\uffa0",  # halfwidth Hangul filler
         " ",
         "\u3000",
         "\u00a0 \t",
@@ -176,7 +187,7 @@ async def test_one_bad_bodacc_record_is_reported_alone_and_the_rest_recorded(
     body = report.json()
     assert (body["recorded"], body["ignored"]) == (10, 4)
     reasons = {item["announcement_id"]: item["reason"] for item in body["ignored_details"]}
-    assert "U+0000" in reasons["BAD-NUL"] and "after its publication" in reasons["BAD-FAR"]
+    assert "U+0000" in reasons["BAD-NUL"] and "not a date of a procedure" in reasons["BAD-FAR"]
 
 
 @pytest.mark.parametrize(
