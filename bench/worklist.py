@@ -37,10 +37,10 @@ from bench.harness import (
 )
 from services.claims.adapters.tables import Claim, CollectionAction
 from services.claims.service_layer import worklist
+from services.claims.service_layer.unit_of_work import ClaimsUnitOfWork
 from services.kit.auth import Role
 from services.kit.db import Database, async_url
 from services.kit.types import new_id
-from services.kit.uow import UnitOfWork
 from tests.support import free_port
 
 WAITING = 10_000
@@ -136,7 +136,7 @@ async def run(report: Report, *, backend: str, workdir: Path) -> None:
         policy_id = await load(url, today)
         database = Database(url)
         started = time.perf_counter()
-        worked = await worklist.catch_up(UnitOfWork(database), today=today, rules={})
+        worked = await worklist.catch_up(ClaimsUnitOfWork(database), today=today, rules={})
         seconds = time.perf_counter() - started
         await database.dispose()
         note = f"{worked:,} claims"

@@ -6,10 +6,9 @@ from typing import Any
 
 from sqlalchemy import select
 
-from services.claims.adapters.repository import ClaimRepository
 from services.claims.adapters.tables import Claim, WorkItem
 from services.claims.service_layer import collection, worklist
-from services.kit.uow import UnitOfWork
+from services.claims.service_layer.unit_of_work import ClaimsUnitOfWork
 
 COLUMNS = ("claim_id", "kind", "action", "due", "due_legal", "detail", "sort_due", "status", "insured_id")
 
@@ -20,13 +19,13 @@ async def assert_worklist_in_step(app: Any) -> None:
     The app's settings are adopted first, as at its start: a test may have run another app on the database."""
     today = app.state.clock.today()
     rules = app.state.settings.collection
-    await worklist.adopt(UnitOfWork(app.state.db), worklist.Basis(app.state.clock, rules))
-    await worklist.catch_up(UnitOfWork(app.state.db), today=today, rules=rules)
-    async with UnitOfWork(app.state.db, write=False) as uow:
+    await worklist.adopt(ClaimsUnitOfWork(app.state.db), worklist.Basis(app.state.clock, rules))
+    await worklist.catch_up(ClaimsUnitOfWork(app.state.db), today=today, rules=rules)
+    async with ClaimsUnitOfWork(app.state.db, write=False) as uow:
         claims = list((await uow.session.execute(select(Claim))).scalars())
         stored = list((await uow.session.execute(select(WorkItem))).scalars())
         waiting = [claim for claim in claims if claim.status in worklist.WAITING]
-        repo = ClaimRepository(uow.session, dialect=uow.dialect)
+        repo = uow.claims
         steps = await collection.next_steps(repo, waiting, settings_rules=rules, today=today)
         since = await repo.indemnifiable_since([claim.id for claim in waiting])
     expected = sorted(

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Request
 
@@ -11,13 +12,25 @@ from services.kit.errors import InvalidInput
 from services.kit.schemas import unsafe_character
 from services.kit.uow import UnitOfWork
 
-
-async def _writer(request: Request) -> UnitOfWork:
-    return UnitOfWork(request.app.state.db, write=True)
+Work = TypeVar("Work", bound=UnitOfWork)
 
 
-async def _reader(request: Request) -> UnitOfWork:
-    return UnitOfWork(request.app.state.db, write=False)
+def writer(kind: type[Work]) -> Callable[[Request], Awaitable[Work]]:
+    """A dependency giving a unit of work of this kind on the primary database."""
+
+    async def unit_of_work(request: Request) -> Work:
+        return kind(request.app.state.db, write=True)
+
+    return unit_of_work
+
+
+def reader(kind: type[Work]) -> Callable[[Request], Awaitable[Work]]:
+    """A dependency giving a unit of work of this kind on the read replicas (the primary when there are none)."""
+
+    async def unit_of_work(request: Request) -> Work:
+        return kind(request.app.state.db, write=False)
+
+    return unit_of_work
 
 
 async def _clock(request: Request) -> Clock:
@@ -28,8 +41,6 @@ async def _request_id(request: Request) -> str | None:
     return request.scope.get("state", {}).get("request_id")
 
 
-Writer = Annotated[UnitOfWork, Depends(_writer)]
-Reader = Annotated[UnitOfWork, Depends(_reader)]
 ClockDep = Annotated[Clock, Depends(_clock)]
 RequestId = Annotated[str | None, Depends(_request_id)]
 

@@ -30,7 +30,11 @@ def unique_violations_are_conflicts(error: IntegrityError) -> Exception:
 
 
 class UnitOfWork:
-    """`async with uow: ...; await uow.commit()` — leaving without commit rolls back."""
+    """`async with uow: ...; await uow.commit()` — leaving without commit rolls back.
+
+    A service's unit of work is a subclass that opens its repositories on the session (`open_repositories`):
+    handlers use `uow.<repository>` and never build one.
+    """
 
     session: AsyncSession
 
@@ -43,7 +47,11 @@ class UnitOfWork:
     async def __aenter__(self) -> UnitOfWork:
         self.session = self._factory()
         self._committed = False
+        self.open_repositories()
         return self
+
+    def open_repositories(self) -> None:
+        """Build the service's repositories on the new session (a service's unit of work overrides it)."""
 
     async def __aexit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None

@@ -23,7 +23,9 @@ from services.claims.adapters.tables import (
     WorkBasis,
     WorkItem,
 )
+from services.claims.domain.errors import ClaimNotFound
 from services.claims.domain.status import ACTIVE
+from services.kit.auth import Principal
 from services.kit.types import ExactDecimal
 
 CHANGED = "claims.changed"
@@ -51,6 +53,15 @@ class ClaimRepository:
         if for_update and self.dialect == "postgresql":
             statement = statement.with_for_update()
         return (await self.session.execute(statement)).scalar_one_or_none()
+
+    async def readable_claim(self, claim_id: uuid.UUID, principal: Principal, *, for_update: bool = True) -> Claim:
+        """The claim if the caller may see it, locked to change it; another insured's claim does not exist for them."""
+        claim = await self.claim(claim_id, for_update=for_update)
+        missing = ClaimNotFound(f"No claim {claim_id}.")
+        if claim is None:
+            raise missing
+        principal.ensure_sees(claim.insured_id, missing)
+        return claim
 
     async def live_claims_of_debtor(self, debtor_id: uuid.UUID, *, statuses: Iterable[str]) -> list[Claim]:
         """The debtor's claims in these statuses, locked in id order (as every transaction locking several claims

@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request, Response
 
+from services.claims.api.dependencies import Reader, Writer
 from services.claims.api.routes import FACT_ERRORS, OutboxDep, Readers, actor_of
 from services.claims.api.schemas import (
     CollectionActionIn,
@@ -18,7 +19,7 @@ from services.claims.api.schemas import (
 from services.claims.domain.collection.terms import ActionKind
 from services.claims.service_layer import collection
 from services.kit.auth import Allow, Principal, Role
-from services.kit.dependencies import ClockDep, Reader, RequestId, Writer
+from services.kit.dependencies import ClockDep, RequestId
 from services.kit.problems import problem_responses
 
 router = APIRouter(prefix="/v1/claims", tags=["collection"])

@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
 
+from services.claims.api.dependencies import Reader, Writer
 from services.claims.api.schemas import (
     ClaimDeclaration,
     ClaimOut,
@@ -31,7 +32,7 @@ from services.claims.domain.status import ClaimStatus
 from services.claims.service_layer import creance, debtor_events, declarations, lifecycle, settlement
 from services.claims.service_layer import worklist as worklist_service
 from services.kit.auth import Allow, Principal, Role
-from services.kit.dependencies import ClockDep, Reader, RequestId, Writer
+from services.kit.dependencies import ClockDep, RequestId
 from services.kit.http import etag_of
 from services.kit.outbox import EventEnvelope, Outbox, check_internal_token
 from services.kit.pagination import Page, PageRequest, page_request

@@ -33,10 +33,10 @@ from services.claims.domain.collection.track import (
 )
 from services.claims.domain.errors import NotInCollection
 from services.claims.domain.status import ClaimStatus
-from services.claims.service_layer.lifecycle import PRE_INDEMNITY, Actor, apply_payment, record, visible_claim
+from services.claims.service_layer.lifecycle import PRE_INDEMNITY, Actor, apply_payment, record
+from services.claims.service_layer.unit_of_work import ClaimsUnitOfWork
 from services.kit.auth import Principal
 from services.kit.outbox import Outbox
-from services.kit.uow import UnitOfWork
 
 
 @dataclass(frozen=True)
@@ -103,7 +103,7 @@ def facts_of(claim: Claim, *, unpaid: Decimal, today: date) -> CaseFacts:
 
 
 async def record_action(
-    uow: UnitOfWork,
+    uow: ClaimsUnitOfWork,
     outbox: Outbox,
     *,
     claim_id: uuid.UUID,
@@ -115,8 +115,8 @@ async def record_action(
 ) -> CollectionView:
     """Check the step against the claim's track and its route's rules, then keep it; a payment reduces the claim."""
     async with uow:
-        repo = ClaimRepository(uow.session, dialect=uow.dialect)
-        claim = await visible_claim(repo, claim_id, principal)
+        repo = uow.claims
+        claim = await repo.readable_claim(claim_id, principal)
         if ClaimStatus(claim.status) not in PRE_INDEMNITY:
             raise NotInCollection(f"The claim is {claim.status}.", current_status=claim.status)
         rules = rules_for(claim, settings_rules)
@@ -206,12 +206,12 @@ def _view(
 
 
 async def collection_of(
-    uow: UnitOfWork, *, claim_id: uuid.UUID, settings_rules: dict[str, Any], principal: Principal, today: date
+    uow: ClaimsUnitOfWork, *, claim_id: uuid.UUID, settings_rules: dict[str, Any], principal: Principal, today: date
 ) -> CollectionView:
     """The claim's collection track as of today: what was done, where it stands, what comes next and by when."""
     async with uow:
-        repo = ClaimRepository(uow.session, dialect=uow.dialect)
-        claim = await visible_claim(repo, claim_id, principal, for_update=False)
+        repo = uow.claims
+        claim = await repo.readable_claim(claim_id, principal, for_update=False)
         rows = await repo.collection_actions([claim.id])
         owing = (await repo.unpaid_by_claim([claim.id]))[claim.id]
     return _view(claim, rows, unpaid=owing, rules=rules_for(claim, settings_rules), today=today)

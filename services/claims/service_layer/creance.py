@@ -12,12 +12,12 @@ from services.claims.adapters.tables import Claim
 from services.claims.domain.creance import Creance, check_filing, check_relief, relief_filing_deadline
 from services.claims.domain.declaration import ProcedureFacts, creance_of, procedure_facts
 from services.claims.domain.status import ClaimStatus
-from services.claims.service_layer.lifecycle import Actor, move, record, visible_claim
+from services.claims.service_layer.lifecycle import Actor, move, record
+from services.claims.service_layer.unit_of_work import ClaimsUnitOfWork
 from services.kit.auth import Principal
 from services.kit.dates import Deadline, not_after_today
 from services.kit.errors import InvalidInput
 from services.kit.http import expected_version
-from services.kit.uow import UnitOfWork
 
 
 def creance_state(claim: Claim) -> Creance:
@@ -63,7 +63,7 @@ def loss_established(repo: ClaimRepository, claim: Claim, *, actor: Actor, at: d
 
 
 async def file_creance(
-    uow: UnitOfWork,
+    uow: ClaimsUnitOfWork,
     *,
     claim_id: uuid.UUID,
     filed_on: date,
@@ -77,8 +77,8 @@ async def file_creance(
     """The déclaration de créance to the court officer, under any procedure; in an RJ or LJ it establishes the loss."""
     not_after_today(filed_on, today=now.date(), field="filed_on")
     async with uow:
-        repo = ClaimRepository(uow.session, dialect=uow.dialect)
-        claim = await visible_claim(repo, claim_id, principal)
+        repo = uow.claims
+        claim = await repo.readable_claim(claim_id, principal)
         expected_version(if_match, current=claim.version)
         check_filing(creance_state(claim), filed_on=filed_on)
         claim.creance_filed_on, claim.creance_amount, claim.court_officer = filed_on, amount, court_officer
@@ -103,7 +103,7 @@ async def file_creance(
 
 
 async def record_relief(
-    uow: UnitOfWork,
+    uow: ClaimsUnitOfWork,
     *,
     claim_id: uuid.UUID,
     requested_on: date,
@@ -123,8 +123,8 @@ async def record_relief(
             "A relevé de forclusion is asked, then granted, then notified.", code="RELIEF_DATES_OUT_OF_ORDER"
         )
     async with uow:
-        repo = ClaimRepository(uow.session, dialect=uow.dialect)
-        claim = await visible_claim(repo, claim_id, principal)
+        repo = uow.claims
+        claim = await repo.readable_claim(claim_id, principal)
         expected_version(if_match, current=claim.version)
         check_relief(creance_state(claim), requested_on=requested_on)
         new = relief_filing_deadline(notified_on, court_seat=claim.court_seat, creditor=claim.creditor_territory)

@@ -9,13 +9,12 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, ValidationError
 from sqlalchemy import select
 
-from services.claims.adapters.repository import ClaimRepository
 from services.claims.adapters.tables import DebtorProcedure, inbox
 from services.claims.service_layer.creance import apply_procedure
 from services.claims.service_layer.lifecycle import Actor
+from services.claims.service_layer.unit_of_work import ClaimsUnitOfWork
 from services.kit.errors import InvalidInput
 from services.kit.outbox import EventEnvelope, accept_once
-from services.kit.uow import UnitOfWork
 
 PROCEDURE_CHANGED = "debtor.procedure_changed.v1"
 
@@ -55,7 +54,7 @@ def _day(value: Any) -> date | None:
     return date.fromisoformat(value) if value else None
 
 
-async def handle(uow: UnitOfWork, *, envelope: EventEnvelope, now: datetime) -> bool:
+async def handle(uow: ClaimsUnitOfWork, *, envelope: EventEnvelope, now: datetime) -> bool:
     """Apply one event once; False when it was already applied or is not ours."""
     if envelope.type != PROCEDURE_CHANGED:
         return False
@@ -85,7 +84,7 @@ async def handle(uow: UnitOfWork, *, envelope: EventEnvelope, now: datetime) -> 
         row.opening_missing = bool(state.get("opening_missing"))
         row.as_of = envelope.occurred_at
         row.last_event_id = envelope.event_id
-        repo = ClaimRepository(uow.session, dialect=uow.dialect)
+        repo = uow.claims
         await apply_procedure(
             repo, debtor_id=debtor_id, state=state, actor=Actor("debtors", f"event:{envelope.event_id}"), at=now
         )

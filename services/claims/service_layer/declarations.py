@@ -23,13 +23,13 @@ from services.claims.domain.errors import (
 from services.claims.domain.invoice import invoice_key
 from services.claims.domain.status import ClaimStatus
 from services.claims.service_layer.creance import deadline_detail
-from services.claims.service_layer.lifecycle import PRE_INDEMNITY, Actor, entry, record, visible_claim
+from services.claims.service_layer.lifecycle import PRE_INDEMNITY, Actor, entry, record
+from services.claims.service_layer.unit_of_work import ClaimsUnitOfWork
 from services.kit.auth import Principal
 from services.kit.dates import Deadline
 from services.kit.errors import AlreadyExists, InvalidInput
 from services.kit.outbox import Outbox
 from services.kit.pagination import Page, PageRequest, page_of
-from services.kit.uow import UnitOfWork
 from services.kit.upstream import Upstream
 
 CLAIM_OPENED = "claim.opened.v1"
@@ -42,7 +42,7 @@ class ClaimView:
 
 
 async def declare(
-    uow: UnitOfWork,
+    uow: ClaimsUnitOfWork,
     outbox: Outbox,
     *,
     policies: Upstream,
@@ -164,15 +164,15 @@ async def _no_live_claim(repo: ClaimRepository, policy_id: uuid.UUID, debtor_id:
         )
 
 
-async def _declared_meanwhile(uow: UnitOfWork, policy_id: uuid.UUID, debtor_id: uuid.UUID) -> None:
+async def _declared_meanwhile(uow: ClaimsUnitOfWork, policy_id: uuid.UUID, debtor_id: uuid.UUID) -> None:
     """A concurrent declaration won: say which claim is live, or that an invoice was taken."""
     async with uow:
-        await _no_live_claim(ClaimRepository(uow.session, dialect=uow.dialect), policy_id, debtor_id)
+        await _no_live_claim(uow.claims, policy_id, debtor_id)
     raise InvoiceAlreadyClaimed("An invoice was declared in another claim at the same time.")
 
 
 async def add_invoices(
-    uow: UnitOfWork,
+    uow: ClaimsUnitOfWork,
     *,
     policies: Upstream,
     debtors: Upstream,
@@ -185,9 +185,7 @@ async def add_invoices(
 ) -> ClaimView:
     """More unpaid invoices on the claim's buyer, cover-checked as a declaration is, before the indemnity only."""
     async with uow:
-        claim = await visible_claim(
-            ClaimRepository(uow.session, dialect=uow.dialect), claim_id, principal, for_update=False
-        )
+        claim = await uow.claims.readable_claim(claim_id, principal, for_update=False)
         policy_id, debtor_id, status, currency = claim.policy_id, claim.debtor_id, claim.status, claim.currency
     if ClaimStatus(status) not in PRE_INDEMNITY:
         raise ClaimNotOpenToInvoices(f"The claim is {status}.", current_status=status)
@@ -202,8 +200,8 @@ async def add_invoices(
             reasons=[asdict(reason) for reason in checked.reasons],
         )
     async with uow:
-        repo = ClaimRepository(uow.session, dialect=uow.dialect)
-        claim = await visible_claim(repo, claim_id, principal)
+        repo = uow.claims
+        claim = await repo.readable_claim(claim_id, principal)
         if ClaimStatus(claim.status) not in PRE_INDEMNITY:  # paid while the cover was checked
             raise ClaimNotOpenToInvoices(f"The claim is {claim.status}.", current_status=claim.status)
         await _none_held(repo, claim, [invoice.number for invoice in invoices])
@@ -260,7 +258,7 @@ def _invoice_row(claim: Claim, invoice: Any, *, live: bool) -> ClaimInvoice:
 
 
 async def _record_declaration(
-    uow: UnitOfWork,
+    uow: ClaimsUnitOfWork,
     outbox: Outbox,
     claim: Claim,
     declared: list[Any],
@@ -271,7 +269,7 @@ async def _record_declaration(
 ) -> list[ClaimInvoice]:
     """The claim, opened or rejected, its invoices and its first timeline lines, in one transaction."""
     async with uow:
-        repo = ClaimRepository(uow.session, dialect=uow.dialect)
+        repo = uow.claims
         await _no_live_claim(repo, claim.policy_id, claim.debtor_id)
         await _none_held(repo, claim, [item.number for item in declared])
         repo.add(claim)
@@ -315,15 +313,15 @@ def _deadline_of(claim: Claim) -> Deadline | None:
     return Deadline(legal=claim.creance_deadline_legal or claim.creance_deadline, due=claim.creance_deadline)
 
 
-async def get_claim(uow: UnitOfWork, *, claim_id: uuid.UUID, principal: Principal) -> ClaimView:
+async def get_claim(uow: ClaimsUnitOfWork, *, claim_id: uuid.UUID, principal: Principal) -> ClaimView:
     async with uow:
-        repo = ClaimRepository(uow.session, dialect=uow.dialect)
-        claim = await visible_claim(repo, claim_id, principal, for_update=False)
+        repo = uow.claims
+        claim = await repo.readable_claim(claim_id, principal, for_update=False)
         return ClaimView(claim, await repo.invoices([claim.id]))
 
 
 async def list_claims(
-    uow: UnitOfWork,
+    uow: ClaimsUnitOfWork,
     *,
     principal: Principal,
     page: PageRequest,
@@ -332,7 +330,7 @@ async def list_claims(
     policy_id: uuid.UUID | None,
 ) -> Page[ClaimView]:
     async with uow:
-        repo = ClaimRepository(uow.session, dialect=uow.dialect)
+        repo = uow.claims
         claims = await repo.page(
             insured_id=principal.scope_insured_id,
             status=status.value if status else None,
@@ -346,10 +344,10 @@ async def list_claims(
     return page_of(views, limit=page.limit, key=lambda view: [str(view.claim.id)])
 
 
-async def timeline(uow: UnitOfWork, *, claim_id: uuid.UUID, principal: Principal) -> list[TimelineEntry]:
+async def timeline(uow: ClaimsUnitOfWork, *, claim_id: uuid.UUID, principal: Principal) -> list[TimelineEntry]:
     async with uow:
-        repo = ClaimRepository(uow.session, dialect=uow.dialect)
-        await visible_claim(repo, claim_id, principal, for_update=False)
+        repo = uow.claims
+        await repo.readable_claim(claim_id, principal, for_update=False)
         return await repo.timeline(claim_id)
 
 

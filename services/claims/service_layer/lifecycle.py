@@ -15,15 +15,15 @@ from sqlalchemy import and_, func, or_, select, type_coerce, update
 
 from services.claims.adapters.repository import ClaimRepository
 from services.claims.adapters.tables import Claim, ClaimInvoice, PaymentReceived, TimelineEntry
-from services.claims.domain.errors import ClaimNotFound, ExtensionRefused, OverPayment
+from services.claims.domain.errors import ExtensionRefused, OverPayment
 from services.claims.domain.status import ClaimStatus, moved
+from services.claims.service_layer.unit_of_work import ClaimsUnitOfWork
 from services.kit.auth import Principal
 from services.kit.dates import not_after_today
 from services.kit.errors import InvalidInput
 from services.kit.http import expected_version
 from services.kit.outbox import Outbox
 from services.kit.types import ExactDecimal
-from services.kit.uow import UnitOfWork
 
 log = logging.getLogger("credit_claims.claims")
 
@@ -93,23 +93,13 @@ async def release(repo: ClaimRepository, outbox: Outbox, claim: Claim, *, now: d
     )
 
 
-async def visible_claim(
-    repo: ClaimRepository, claim_id: uuid.UUID, principal: Principal, *, for_update: bool = True
-) -> Claim:
-    """The claim if the caller may see it (another insured's claim does not exist for them); locked to change it."""
-    claim = await repo.claim(claim_id, for_update=for_update)
-    if claim is None or not principal.may_see(claim.insured_id):
-        raise ClaimNotFound(f"No claim {claim_id}.")
-    return claim
-
-
 async def paid_so_far(repo: ClaimRepository, claim_id: uuid.UUID) -> Decimal:
     total = type_coerce(func.coalesce(func.sum(PaymentReceived.amount), 0), ExactDecimal(2))
     return (await repo.session.execute(select(total).where(PaymentReceived.claim_id == claim_id))).scalar_one()
 
 
 async def receive_payment(
-    uow: UnitOfWork,
+    uow: ClaimsUnitOfWork,
     outbox: Outbox,
     *,
     claim_id: uuid.UUID,
@@ -121,8 +111,8 @@ async def receive_payment(
 ) -> Claim:
     """A payment from the debtor; paid in full, the claim is settled."""
     async with uow:
-        repo = ClaimRepository(uow.session, dialect=uow.dialect)
-        claim = await visible_claim(repo, claim_id, principal)
+        repo = uow.claims
+        claim = await repo.readable_claim(claim_id, principal)
         await apply_payment(repo, outbox, claim, amount=amount, received_on=received_on, actor=actor, now=now)
         await uow.commit()
     return claim
@@ -168,7 +158,7 @@ async def apply_payment(
 
 
 async def extend_due_date(
-    uow: UnitOfWork,
+    uow: ClaimsUnitOfWork,
     *,
     claim_id: uuid.UUID,
     invoice_number: str,
@@ -180,8 +170,8 @@ async def extend_due_date(
 ) -> Claim:
     """A due-date extension granted to the debtor, only within the maximum extension period."""
     async with uow:
-        repo = ClaimRepository(uow.session, dialect=uow.dialect)
-        claim = await visible_claim(repo, claim_id, principal)
+        repo = uow.claims
+        claim = await repo.readable_claim(claim_id, principal)
         expected_version(if_match, current=claim.version)
         if ClaimStatus(claim.status) != ClaimStatus.OPEN:
             moved(ClaimStatus(claim.status), ClaimStatus.OPEN)
@@ -207,7 +197,7 @@ async def extend_due_date(
 
 
 async def end_claim(
-    uow: UnitOfWork,
+    uow: ClaimsUnitOfWork,
     outbox: Outbox,
     *,
     claim_id: uuid.UUID,
@@ -220,8 +210,8 @@ async def end_claim(
 ) -> Claim:
     """Withdraw or close the claim: its invoices and the cover on the debtor are released."""
     async with uow:
-        repo = ClaimRepository(uow.session, dialect=uow.dialect)
-        claim = await visible_claim(repo, claim_id, principal)
+        repo = uow.claims
+        claim = await repo.readable_claim(claim_id, principal)
         expected_version(if_match, current=claim.version)
         move(repo, claim, target, kind=target.value, actor=actor, at=now, reason=reason)
         await release(repo, outbox, claim, now=now)
@@ -237,7 +227,7 @@ class SweepReport:
     creance_missed: int = 0
 
 
-async def sweep(uow: UnitOfWork, *, on: date, actor: Actor, now: datetime) -> SweepReport:
+async def sweep(uow: ClaimsUnitOfWork, *, on: date, actor: Actor, now: datetime) -> SweepReport:
     """Deadlines as of `on` (never after today): waiting period over → indemnifiable; créance not filed in time →
     forfeited in an RJ or LJ, recorded as missed under a sauvegarde or after a relief.
 
@@ -246,7 +236,7 @@ async def sweep(uow: UnitOfWork, *, on: date, actor: Actor, now: datetime) -> Sw
     not_after_today(on, today=now.date(), field="on")
     report = SweepReport(on=on)
     async with uow:
-        repo = ClaimRepository(uow.session, dialect=uow.dialect)
+        repo = uow.claims
         # The relief's deadline, once granted, replaces the opening's.
         due = func.coalesce(Claim.relief_deadline, Claim.creance_deadline)
         unfiled = and_(Claim.creance_filed_on.is_(None), due < on)
@@ -306,7 +296,13 @@ async def sweep(uow: UnitOfWork, *, on: date, actor: Actor, now: datetime) -> Sw
 
 
 async def _guarded(
-    uow: UnitOfWork, claim_id: uuid.UUID, condition: Any, *, target: ClaimStatus | None, now: datetime, **values: Any
+    uow: ClaimsUnitOfWork,
+    claim_id: uuid.UUID,
+    condition: Any,
+    *,
+    target: ClaimStatus | None,
+    now: datetime,
+    **values: Any,
 ) -> bool:
     """Change the claim only if it still meets the condition it was selected by."""
     if target is not None:
@@ -323,7 +319,7 @@ async def sweep_days_passed(app: Any, previous: date, today: date) -> dict[str, 
     day = previous + timedelta(days=1)
     while day <= today:
         at = datetime.combine(day, time.min, tzinfo=UTC)
-        report = await sweep(UnitOfWork(app.state.db), on=day, actor=Actor("scheduler", "sandbox-clock"), now=at)
+        report = await sweep(ClaimsUnitOfWork(app.state.db), on=day, actor=Actor("scheduler", "sandbox-clock"), now=at)
         totals["days_swept"] += 1
         for name in ("indemnifiable", "forfeited", "creance_missed"):
             totals[name] += getattr(report, name)
@@ -341,7 +337,7 @@ def scheduled_sweep(every_seconds: float) -> Callable[[Any], Awaitable[None]]:
                 async with app.state.clock_lock:  # not halfway through a sandbox move
                     now = app.state.clock.now()
                     report = await sweep(
-                        UnitOfWork(app.state.db), on=now.date(), actor=Actor("scheduler", None), now=now
+                        ClaimsUnitOfWork(app.state.db), on=now.date(), actor=Actor("scheduler", None), now=now
                     )
                 log.info(
                     "deadline sweep %s: %s indemnifiable, %s forfeited, %s créances missed",

@@ -29,12 +29,12 @@ from services.claims.domain.indemnity import (
 )
 from services.claims.domain.status import ClaimStatus, moved
 from services.claims.service_layer.collection import action_of, duty_terms, hold_of, rules_for
-from services.claims.service_layer.lifecycle import Actor, move, paid_so_far, record, visible_claim
+from services.claims.service_layer.lifecycle import Actor, move, paid_so_far, record
+from services.claims.service_layer.unit_of_work import ClaimsUnitOfWork
 from services.kit.auth import Principal
 from services.kit.dates import not_after_today
 from services.kit.outbox import Outbox
 from services.kit.types import ExactDecimal
-from services.kit.uow import UnitOfWork
 from services.kit.upstream import Upstream
 
 CLAIM_INDEMNIFIED = "claim.indemnified.v1"
@@ -72,7 +72,7 @@ async def _duties(repo: ClaimRepository, claim: Claim, *, settings_rules: dict[s
 
 
 async def pay_indemnity(
-    uow: UnitOfWork,
+    uow: ClaimsUnitOfWork,
     outbox: Outbox,
     *,
     policies: Upstream,
@@ -85,10 +85,10 @@ async def pay_indemnity(
 ) -> tuple[Indemnity, bool]:
     """Compute and pay once: (indemnity, created). Repeated or concurrent calls get the same payment."""
     async with uow:
-        repo = ClaimRepository(uow.session, dialect=uow.dialect)
+        repo = uow.claims
         # The claim row is locked (PostgreSQL) or the database write-locked (SQLite) until commit,
         # so a second call waits here and then finds the indemnity paid.
-        claim = await visible_claim(repo, claim_id, principal)
+        claim = await repo.readable_claim(claim_id, principal)
         existing = await repo.indemnity(claim.id)
         if existing is not None:
             return existing, False
@@ -168,10 +168,10 @@ async def pay_indemnity(
     return indemnity, True
 
 
-async def indemnity_of(uow: UnitOfWork, *, claim_id: uuid.UUID, principal: Principal) -> Indemnity:
+async def indemnity_of(uow: ClaimsUnitOfWork, *, claim_id: uuid.UUID, principal: Principal) -> Indemnity:
     async with uow:
-        repo = ClaimRepository(uow.session, dialect=uow.dialect)
-        claim = await visible_claim(repo, claim_id, principal)
+        repo = uow.claims
+        claim = await repo.readable_claim(claim_id, principal)
         found = await repo.indemnity(claim.id)
     if found is None:
         raise NotIndemnified(f"The claim is {claim.status}.")
@@ -179,7 +179,7 @@ async def indemnity_of(uow: UnitOfWork, *, claim_id: uuid.UUID, principal: Princ
 
 
 async def record_recovery(
-    uow: UnitOfWork,
+    uow: ClaimsUnitOfWork,
     *,
     claim_id: uuid.UUID,
     amount: Decimal,
@@ -192,8 +192,8 @@ async def record_recovery(
     """A recovery after the indemnity: insurer share = indemnity ÷ eligible loss, the rest to the insured."""
     not_after_today(received_on, today=now.date(), field="received_on")
     async with uow:
-        repo = ClaimRepository(uow.session, dialect=uow.dialect)
-        claim = await visible_claim(repo, claim_id, principal)
+        repo = uow.claims
+        claim = await repo.readable_claim(claim_id, principal)
         indemnity = await repo.indemnity(claim.id)
         if indemnity is None:
             raise NotIndemnified(f"The claim is {claim.status}.", current_status=claim.status)

@@ -13,16 +13,16 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from services.claims.adapters.repository import CHANGED, ClaimRepository
+from services.claims.adapters.repository import CHANGED
 from services.claims.adapters.tables import Claim, WorkBasis, WorkItem
 from services.claims.domain.status import ClaimStatus
 from services.claims.domain.worklist import claim_action
 from services.claims.service_layer import collection
 from services.claims.service_layer.creance import creance_state
+from services.claims.service_layer.unit_of_work import ClaimsUnitOfWork
 from services.kit.clock import Clock
 from services.kit.errors import AlreadyExists, InvalidInput
 from services.kit.pagination import Page, PageRequest, page_of
-from services.kit.uow import UnitOfWork
 
 log = logging.getLogger("credit_claims.claims")
 
@@ -46,10 +46,10 @@ class Basis:
         return hashlib.sha256(settings.encode()).hexdigest()
 
 
-def kept_in_step(basis: Basis) -> Callable[[UnitOfWork], Awaitable[None]]:
+def kept_in_step(basis: Basis) -> Callable[[ClaimsUnitOfWork], Awaitable[None]]:
     """The hook that rewrites, before the transaction commits, the rows of every claim it changed."""
 
-    async def hook(uow: UnitOfWork) -> None:
+    async def hook(uow: ClaimsUnitOfWork) -> None:
         changed = uow.session.info.pop(CHANGED, None)
         if changed:
             await rewrite(uow, sorted(changed), today=basis.clock.today(), rules=basis.collection_rules)
@@ -93,9 +93,9 @@ def _action(action: str, due: date | None, due_legal: date | None, detail: str) 
     return {"action": action, "due": due, "due_legal": due_legal, "detail": detail, "sort_due": due or UNKNOWN_DUE}
 
 
-async def rewrite(uow: UnitOfWork, claim_ids: Sequence[uuid.UUID], *, today: date, rules: dict[str, Any]) -> None:
+async def rewrite(uow: ClaimsUnitOfWork, claim_ids: Sequence[uuid.UUID], *, today: date, rules: dict[str, Any]) -> None:
     """Work the rows of these claims out again as of today, in place of their old ones."""
-    repo = ClaimRepository(uow.session, dialect=uow.dialect)
+    repo = uow.claims
     claims = await repo.claims_as_stored(claim_ids)
     waiting = [claim for claim in claims if claim.status in WAITING]
     steps = await collection.next_steps(repo, waiting, settings_rules=rules, today=today) if waiting else {}
@@ -111,12 +111,12 @@ async def rewrite(uow: UnitOfWork, claim_ids: Sequence[uuid.UUID], *, today: dat
         claim.work_recheck_on = step.until if step is not None else None
 
 
-async def catch_up(uow: UnitOfWork, *, today: date, rules: dict[str, Any]) -> int:
+async def catch_up(uow: ClaimsUnitOfWork, *, today: date, rules: dict[str, Any]) -> int:
     """Rewrite the rows of every claim behind today, a batch per transaction; how many were rewritten."""
     done, after = 0, None
     while True:
         async with uow:
-            ids = await ClaimRepository(uow.session, dialect=uow.dialect).behind(today, after=after, limit=BATCH)
+            ids = await uow.claims.behind(today, after=after, limit=BATCH)
             if not ids:
                 return done
             await rewrite(uow, ids, today=today, rules=rules)
@@ -124,11 +124,11 @@ async def catch_up(uow: UnitOfWork, *, today: date, rules: dict[str, Any]) -> in
         done, after = done + len(ids), ids[-1]
 
 
-async def adopt(uow: UnitOfWork, basis: Basis) -> bool:
+async def adopt(uow: ClaimsUnitOfWork, basis: Basis) -> bool:
     """Take the service's collection settings as the worklist's basis; other settings than last time redo every
     claim's rows. Whether they were other."""
     async with uow:
-        repo = ClaimRepository(uow.session, dialect=uow.dialect)
+        repo = uow.claims
         known = await repo.work_basis("collection_rules")
         if known is not None and known.digest == basis.digest:
             return False
@@ -148,7 +148,7 @@ def adopted(basis_of: Callable[[Any], Basis]) -> Callable[[Any], Awaitable[None]
     """The start-up step: the service's collection settings become the worklist's basis before any read."""
 
     async def step(app: Any) -> None:
-        if await adopt(UnitOfWork(app.state.db), basis_of(app)):
+        if await adopt(ClaimsUnitOfWork(app.state.db), basis_of(app)):
             log.info("worklist: other collection settings than last time; every claim's rows are worked out again")
 
     return step
@@ -162,7 +162,7 @@ def kept_current(basis_of: Callable[[Any], Basis], every_seconds: float) -> Call
         while True:
             try:
                 rewritten = await catch_up(
-                    UnitOfWork(app.state.db), today=basis.clock.today(), rules=basis.collection_rules
+                    ClaimsUnitOfWork(app.state.db), today=basis.clock.today(), rules=basis.collection_rules
                 )
                 if rewritten:
                     log.info("worklist: %d claim(s) worked out again", rewritten)
@@ -187,8 +187,8 @@ def _after(page: PageRequest) -> tuple[date, uuid.UUID, str] | None:
 
 
 async def page(
-    reader: UnitOfWork,
-    writer: UnitOfWork,
+    reader: ClaimsUnitOfWork,
+    writer: ClaimsUnitOfWork,
     *,
     basis: Basis,
     within_days: int,
@@ -208,13 +208,13 @@ async def page(
         "limit": request.limit + 1,
     }
     async with reader:
-        repo = ClaimRepository(reader.session, dialect=reader.dialect)
+        repo = reader.claims
         late = await repo.any_behind(today)
         if not late:
             rows = await repo.work_page(**wanted)
     if late:
         await catch_up(writer, today=today, rules=basis.collection_rules)
         async with reader:
-            rows = await ClaimRepository(reader.session, dialect=reader.dialect).work_page(**wanted)
+            rows = await reader.claims.work_page(**wanted)
     key = lambda row: [row.sort_due.isoformat(), str(row.claim_id), row.kind]  # noqa: E731
     return today, page_of(rows, limit=request.limit, key=key)

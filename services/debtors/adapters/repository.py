@@ -19,7 +19,9 @@ from services.debtors.adapters.tables import (
     Exposure,
     ProcedureEventRow,
 )
+from services.debtors.domain.errors import CreditLimitNotFound
 from services.debtors.domain.procedures import ClosureReason, ProcedureEvent, ProcedureEventKind, ProcedureType
+from services.kit.auth import Principal
 from services.kit.bulk import insert_many, one_of
 
 
@@ -84,6 +86,17 @@ class Repository:
     async def credit_limit(self, limit_id: uuid.UUID, *, for_update: bool = False) -> CreditLimit | None:
         statement = select(CreditLimit).where(CreditLimit.id == limit_id)
         return await self._one(self._locked(statement) if for_update else statement)
+
+    async def readable_credit_limit(
+        self, limit_id: uuid.UUID, principal: Principal, *, for_update: bool = False
+    ) -> CreditLimit:
+        """The credit limit if the caller may see it; another insured's limit does not exist for them."""
+        line = await self.credit_limit(limit_id, for_update=for_update)
+        missing = CreditLimitNotFound(f"No credit limit {limit_id}.")
+        if line is None:
+            raise missing
+        principal.ensure_sees(line.insured_id, missing)
+        return line
 
     async def credit_limit_of(
         self, policy_id: uuid.UUID, debtor_id: uuid.UUID, *, for_update: bool = False

@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
 
 from services.debtors.adapters.tables import Debtor, Exposure, ProcedureEventRow
+from services.debtors.api.dependencies import Reader, Writer
 from services.debtors.api.schemas import (
     BodaccRecords,
     CreditLimitOut,
@@ -42,7 +43,7 @@ from services.debtors.service_layer import (
     registry,
 )
 from services.kit.auth import Allow, Principal, Role
-from services.kit.dependencies import ClockDep, Reader, Writer
+from services.kit.dependencies import ClockDep
 from services.kit.http import etag_of
 from services.kit.money import CountryCode
 from services.kit.outbox import EventEnvelope, Outbox, check_internal_token

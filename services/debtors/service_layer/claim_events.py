@@ -7,11 +7,10 @@ from datetime import date, datetime
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from services.debtors.adapters.repository import Repository
 from services.debtors.adapters.tables import CoverStop, inbox
+from services.debtors.service_layer.unit_of_work import DebtorsUnitOfWork
 from services.kit.errors import InvalidInput
 from services.kit.outbox import EventEnvelope, accept_once
-from services.kit.uow import UnitOfWork
 
 CLAIM_OPENED = "claim.opened.v1"
 CLAIM_CLOSED = "claim.closed.v1"
@@ -43,7 +42,7 @@ def _checked(envelope: EventEnvelope) -> _ClaimOpened | _ClaimClosed:
         raise InvalidInput(f"Malformed {envelope.type} event.", code="MALFORMED_EVENT") from exc
 
 
-async def handle(uow: UnitOfWork, *, envelope: EventEnvelope, now: datetime) -> bool:
+async def handle(uow: DebtorsUnitOfWork, *, envelope: EventEnvelope, now: datetime) -> bool:
     """Apply one event once; False when it was already applied or is not ours."""
     if envelope.type not in HANDLED:
         return False
@@ -51,7 +50,7 @@ async def handle(uow: UnitOfWork, *, envelope: EventEnvelope, now: datetime) -> 
     async with uow:
         if not await accept_once(uow.session, inbox, envelope, now=now):
             return False
-        repo = Repository(uow.session, dialect=uow.dialect)
+        repo = uow.debtors
         stop = await repo.cover_stop(event.claim_id)
         if isinstance(event, _ClaimOpened) and stop is None:
             repo.add(

@@ -13,7 +13,6 @@ from services.debtors.adapters.repository import Repository
 from services.debtors.adapters.tables import CreditLimit, CreditLimitRequest, CreditLimitVersion
 from services.debtors.api.schemas import CreditLimitRequestIn, DecisionIn
 from services.debtors.domain.errors import (
-    CreditLimitNotFound,
     CurrencyMismatch,
     DebtorNotFound,
     NothingToDecide,
@@ -32,12 +31,12 @@ from services.debtors.domain.limits import (
     earliest_effective,
     limit_in_force,
 )
+from services.debtors.service_layer.unit_of_work import DebtorsUnitOfWork
 from services.kit.auth import Principal
 from services.kit.errors import AlreadyExists
 from services.kit.http import expected_version
 from services.kit.outbox import Outbox
 from services.kit.pagination import Page, PageRequest, encode_cursor
-from services.kit.uow import UnitOfWork
 from services.kit.upstream import Upstream
 
 LIMIT_DECIDED = "credit_limit.decided.v1"
@@ -87,17 +86,8 @@ async def _views(repo: Repository, lines: Sequence[CreditLimit], today: date) ->
     return views
 
 
-async def _visible_line(
-    repo: Repository, limit_id: uuid.UUID, principal: Principal, *, for_update: bool = False
-) -> CreditLimit:
-    line = await repo.credit_limit(limit_id, for_update=for_update)
-    if line is None or not principal.may_see(line.insured_id):
-        raise CreditLimitNotFound(f"No credit limit {limit_id}.")
-    return line
-
-
 async def request_limit(
-    uow: UnitOfWork,
+    uow: DebtorsUnitOfWork,
     policies: Upstream,
     *,
     data: CreditLimitRequestIn,
@@ -110,7 +100,7 @@ async def request_limit(
     if data.currency != policy.currency:
         raise CurrencyMismatch(f"The policy is in {policy.currency}.")
     async with uow:
-        repo = Repository(uow.session, dialect=uow.dialect)
+        repo = uow.debtors
         if await repo.debtor(data.debtor_id) is None:
             raise DebtorNotFound(f"No debtor {data.debtor_id}.")
         line = await repo.credit_limit_of(data.policy_id, data.debtor_id, for_update=True)
@@ -151,8 +141,8 @@ async def request_limit(
 
 
 async def decide(
-    uow: UnitOfWork,
-    reader: UnitOfWork,
+    uow: DebtorsUnitOfWork,
+    reader: DebtorsUnitOfWork,
     outbox: Outbox,
     policies: Upstream,
     *,
@@ -166,14 +156,12 @@ async def decide(
     """An underwriter decides a request, or reduces or withdraws the limit, from a date on (never retroactively)."""
     decided_on = now.date()
     async with reader:
-        policy_id = (
-            await _visible_line(Repository(reader.session, dialect=reader.dialect), limit_id, principal)
-        ).policy_id
+        policy_id = (await reader.debtors.readable_credit_limit(limit_id, principal)).policy_id
     # The policy's notice before a cut is read first: no call to another service while the line is locked.
     policy = await policy_facts(policies, policy_id, authorization=authorization)
     async with uow:
-        repo = Repository(uow.session, dialect=uow.dialect)
-        line = await _visible_line(repo, limit_id, principal, for_update=True)
+        repo = uow.debtors
+        line = await repo.readable_credit_limit(limit_id, principal, for_update=True)
         expected_version(if_match, current=line.version)
         versions = await repo.versions_of([line.id])
         current = _named_on(versions, data.effective_date or decided_on)
@@ -236,15 +224,17 @@ async def decide(
     return view
 
 
-async def get_limit(uow: UnitOfWork, *, limit_id: uuid.UUID, principal: Principal, today: date) -> CreditLimitView:
+async def get_limit(
+    uow: DebtorsUnitOfWork, *, limit_id: uuid.UUID, principal: Principal, today: date
+) -> CreditLimitView:
     async with uow:
-        repo = Repository(uow.session, dialect=uow.dialect)
-        [view] = await _views(repo, [await _visible_line(repo, limit_id, principal)], today)
+        repo = uow.debtors
+        [view] = await _views(repo, [await repo.readable_credit_limit(limit_id, principal)], today)
     return view
 
 
 async def list_limits(
-    uow: UnitOfWork,
+    uow: DebtorsUnitOfWork,
     *,
     principal: Principal,
     page: PageRequest,
@@ -253,7 +243,7 @@ async def list_limits(
     today: date,
 ) -> Page[CreditLimitView]:
     async with uow:
-        repo = Repository(uow.session, dialect=uow.dialect)
+        repo = uow.debtors
         lines = await repo.credit_limits_page(
             insured_id=principal.scope_insured_id,
             policy_id=policy_id,

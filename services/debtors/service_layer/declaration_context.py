@@ -8,14 +8,13 @@ from dataclasses import dataclass
 from datetime import date
 
 from services.debtors.adapters.policies import policy_facts
-from services.debtors.adapters.repository import Repository
 from services.debtors.adapters.tables import Debtor, ProcedureEventRow
 from services.debtors.domain.errors import DebtorNotFound
 from services.debtors.domain.limits import LimitInForce
 from services.debtors.domain.procedures import ProcedureState, state_of
 from services.debtors.service_layer.credit_limits import limits_on
 from services.debtors.service_layer.procedures import event_of
-from services.kit.uow import UnitOfWork
+from services.debtors.service_layer.unit_of_work import DebtorsUnitOfWork
 from services.kit.upstream import Upstream
 
 
@@ -29,7 +28,7 @@ class DeclarationContext:
 
 
 async def declaration_context(
-    uow: UnitOfWork,
+    uow: DebtorsUnitOfWork,
     policies: Upstream,
     *,
     debtor_id: uuid.UUID,
@@ -40,7 +39,7 @@ async def declaration_context(
     """The same answers as the debtor, limits-in-force and procedure reads, from one transaction."""
     policy = await policy_facts(policies, policy_id, authorization=authorization)
     async with uow:
-        repo = Repository(uow.session, dialect=uow.dialect)
+        repo = uow.debtors
         debtor = await repo.debtor(debtor_id)
         if debtor is None:
             raise DebtorNotFound(f"No debtor {debtor_id}.")

@@ -8,19 +8,18 @@ from datetime import datetime
 from decimal import Decimal
 
 from services.debtors.adapters.policies import PolicyFacts, policy_facts
-from services.debtors.adapters.repository import Repository
 from services.debtors.adapters.tables import Exposure
 from services.debtors.api.schemas import ExposureIn
 from services.debtors.domain.errors import CurrencyMismatch, DebtorNotFound, ExposureOutdated
+from services.debtors.service_layer.unit_of_work import DebtorsUnitOfWork
 from services.kit.auth import Principal
 from services.kit.dates import not_after_today
 from services.kit.errors import AlreadyExists
-from services.kit.uow import UnitOfWork
 from services.kit.upstream import Upstream
 
 
 async def declare_exposure(
-    uow: UnitOfWork,
+    uow: DebtorsUnitOfWork,
     policies: Upstream,
     *,
     policy_id: uuid.UUID,
@@ -43,10 +42,16 @@ async def declare_exposure(
 
 
 async def _set_exposure(
-    uow: UnitOfWork, policy: PolicyFacts, *, debtor_id: uuid.UUID, data: ExposureIn, principal: Principal, now: datetime
+    uow: DebtorsUnitOfWork,
+    policy: PolicyFacts,
+    *,
+    debtor_id: uuid.UUID,
+    data: ExposureIn,
+    principal: Principal,
+    now: datetime,
 ) -> tuple[Exposure, bool]:
     async with uow:
-        repo = Repository(uow.session, dialect=uow.dialect)
+        repo = uow.debtors
         if await repo.debtor(debtor_id) is None:
             raise DebtorNotFound(f"No debtor {debtor_id}.")
         exposure = await repo.exposure(policy.policy_id, debtor_id)
@@ -69,11 +74,11 @@ async def _set_exposure(
 
 
 async def debtor_exposure(
-    uow: UnitOfWork, *, debtor_id: uuid.UUID, principal: Principal
+    uow: DebtorsUnitOfWork, *, debtor_id: uuid.UUID, principal: Principal
 ) -> tuple[list[Exposure], dict[str, Decimal]]:
     """An insured sees its own lines; the back office sees every policy's (the insurer's accumulation)."""
     async with uow:
-        repo = Repository(uow.session, dialect=uow.dialect)
+        repo = uow.debtors
         if await repo.debtor(debtor_id) is None:
             raise DebtorNotFound(f"No debtor {debtor_id}.")
         lines = await repo.exposures_of(debtor_id, insured_id=principal.scope_insured_id)

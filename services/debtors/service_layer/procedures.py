@@ -20,12 +20,12 @@ from services.debtors.domain.procedures import (
     ProcedureType,
     state_of,
 )
+from services.debtors.service_layer.unit_of_work import DebtorsUnitOfWork
 from services.kit.auth import Principal
 from services.kit.bulk import alongside
 from services.kit.dates import not_after_today
 from services.kit.outbox import Outbox
 from services.kit.types import new_id
-from services.kit.uow import UnitOfWork
 
 PROCEDURE_CHANGED = "debtor.procedure_changed.v1"
 MAX_IGNORED_DETAILS = 100
@@ -144,14 +144,20 @@ async def _announce(
 
 
 async def record_event(
-    uow: UnitOfWork, outbox: Outbox, *, debtor_id: uuid.UUID, event: ProcedureEvent, actor: Principal, now: datetime
+    uow: DebtorsUnitOfWork,
+    outbox: Outbox,
+    *,
+    debtor_id: uuid.UUID,
+    event: ProcedureEvent,
+    actor: Principal,
+    now: datetime,
 ) -> tuple[ProcedureState, list[ProcedureEventRow]]:
     """A judgment entered by a claims handler; a judgment is a fact, never dated after today."""
     not_after_today(event.judgment_date, today=now.date(), field="judgment_date")
     if event.publication_date is not None:
         not_after_today(event.publication_date, today=now.date(), field="publication_date")
     async with uow:
-        repo = Repository(uow.session, dialect=uow.dialect)
+        repo = uow.debtors
         debtor = await repo.debtor(debtor_id)
         if debtor is None:
             raise DebtorNotFound(f"No debtor {debtor_id}.")
@@ -183,7 +189,7 @@ class IngestionReport:
 
 
 async def ingest(
-    uow: UnitOfWork, outbox: Outbox, *, records: Sequence[Any], actor: Principal, now: datetime
+    uow: DebtorsUnitOfWork, outbox: Outbox, *, records: Sequence[Any], actor: Principal, now: datetime
 ) -> IngestionReport:
     """BODACC records, as published, in one transaction of batched statements. Re-ingesting changes nothing."""
     report = IngestionReport(received=len(records))
@@ -199,7 +205,7 @@ async def ingest(
         else:
             fresh[read.announcement_id] = read
     async with uow:
-        repo = Repository(uow.session, dialect=uow.dialect)
+        repo = uow.debtors
         known = await repo.known_announcements(list(fresh))
         report.duplicates += len(known)
         new = [announcement for key, announcement in fresh.items() if key not in known]
@@ -236,9 +242,11 @@ async def ingest(
     return report
 
 
-async def procedure_of(uow: UnitOfWork, *, debtor_id: uuid.UUID) -> tuple[ProcedureState, list[ProcedureEventRow]]:
+async def procedure_of(
+    uow: DebtorsUnitOfWork, *, debtor_id: uuid.UUID
+) -> tuple[ProcedureState, list[ProcedureEventRow]]:
     async with uow:
-        repo = Repository(uow.session, dialect=uow.dialect)
+        repo = uow.debtors
         if await repo.debtor(debtor_id) is None:
             raise DebtorNotFound(f"No debtor {debtor_id}.")
         history = await repo.history(debtor_id)

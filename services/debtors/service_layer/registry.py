@@ -9,18 +9,17 @@ from stdnum.exceptions import ValidationError
 from stdnum.fr import siren as siren_number
 from stdnum.fr import siret as siret_number
 
-from services.debtors.adapters.repository import Repository
 from services.debtors.adapters.tables import Debtor
 from services.debtors.api.schemas import DebtorCreate
 from services.debtors.domain.bodacc import plain
 from services.debtors.domain.errors import DebtorExists, DebtorNotFound, InvalidIdentifier
 from services.debtors.domain.identifiers import identifiers_for
 from services.debtors.service_layer.procedures import link_announcements
+from services.debtors.service_layer.unit_of_work import DebtorsUnitOfWork
 from services.kit.auth import Principal
 from services.kit.errors import AlreadyExists
 from services.kit.outbox import Outbox
 from services.kit.pagination import Page, PageRequest, page_of
-from services.kit.uow import UnitOfWork
 
 
 def _exists(debtor: Debtor) -> DebtorExists:
@@ -33,7 +32,7 @@ def _exists(debtor: Debtor) -> DebtorExists:
 
 
 async def create_debtor(
-    uow: UnitOfWork, outbox: Outbox, *, data: DebtorCreate, actor: Principal, now: datetime
+    uow: DebtorsUnitOfWork, outbox: Outbox, *, data: DebtorCreate, actor: Principal, now: datetime
 ) -> Debtor:
     ids = identifiers_for(
         country=data.country,
@@ -44,7 +43,7 @@ async def create_debtor(
         national_id=data.national_id,
     )
     async with uow:
-        repo = Repository(uow.session, dialect=uow.dialect)
+        repo = uow.debtors
         existing = await repo.debtor_by_national_id(data.country, ids.national_id)
         if existing is not None:
             raise _exists(existing)
@@ -78,16 +77,16 @@ async def create_debtor(
     return debtor
 
 
-async def _registered(uow: UnitOfWork, country: str, national_id: str) -> Debtor:
+async def _registered(uow: DebtorsUnitOfWork, country: str, national_id: str) -> Debtor:
     async with uow:
-        found = await Repository(uow.session, dialect=uow.dialect).debtor_by_national_id(country, national_id)
+        found = await uow.debtors.debtor_by_national_id(country, national_id)
     assert found is not None  # the unique constraint just said it exists
     return found
 
 
-async def get_debtor(uow: UnitOfWork, *, debtor_id: uuid.UUID) -> Debtor:
+async def get_debtor(uow: DebtorsUnitOfWork, *, debtor_id: uuid.UUID) -> Debtor:
     async with uow:
-        debtor = await Repository(uow.session, dialect=uow.dialect).debtor(debtor_id)
+        debtor = await uow.debtors.debtor(debtor_id)
     if debtor is None:
         raise DebtorNotFound(f"No debtor {debtor_id}.")
     return debtor
@@ -103,7 +102,7 @@ def _siren_of(siren: str | None, siret: str | None) -> str | None:
 
 
 async def search_debtors(
-    uow: UnitOfWork,
+    uow: DebtorsUnitOfWork,
     *,
     page: PageRequest,
     siren: str | None,
@@ -113,7 +112,7 @@ async def search_debtors(
     country: str | None,
 ) -> Page[Debtor]:
     async with uow:
-        rows = await Repository(uow.session, dialect=uow.dialect).debtors_page(
+        rows = await uow.debtors.debtors_page(
             siren=_siren_of(siren, siret),
             vat_number=vat_number.replace(" ", "").upper() if vat_number else None,
             name_prefix=plain(name) if name else None,

@@ -9,8 +9,10 @@ from decimal import Decimal
 from sqlalchemy import func, select, type_coerce
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.kit.auth import Principal
 from services.kit.types import ExactDecimal
 from services.policies.adapters.tables import LiabilityReservation, Policy
+from services.policies.domain.errors import PolicyNotFound
 
 
 class PolicyRepository:
@@ -23,6 +25,15 @@ class PolicyRepository:
         if for_update and self.dialect == "postgresql":
             statement = statement.with_for_update()
         return (await self.session.execute(statement)).scalar_one_or_none()
+
+    async def readable(self, policy_id: uuid.UUID, principal: Principal, *, for_update: bool = False) -> Policy:
+        """The policy if the caller may see it; another insured's policy does not exist for them."""
+        policy = await self.get(policy_id, for_update=for_update)
+        missing = PolicyNotFound(f"No policy {policy_id}.")
+        if policy is None:
+            raise missing
+        principal.ensure_sees(policy.insured_id, missing)
+        return policy
 
     async def by_number(self, number: str) -> Policy | None:
         return (await self.session.execute(select(Policy).where(Policy.number == number))).scalar_one_or_none()

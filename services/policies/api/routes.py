@@ -8,13 +8,14 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Header, Query, Response
 
 from services.kit.auth import Allow, Principal, Role
-from services.kit.dependencies import ClockDep, Reader, Writer
+from services.kit.dependencies import ClockDep
 from services.kit.http import etag_of
 from services.kit.outbox import check_internal_token
 from services.kit.pagination import Page, PageRequest, page_request
 from services.kit.problems import problem_responses
 from services.kit.schemas import Day
 from services.policies.adapters.tables import Policy
+from services.policies.api.dependencies import Reader, Writer
 from services.policies.api.schemas import (
     CoverCheckOut,
     CoverCheckRequest,

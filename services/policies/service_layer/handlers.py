@@ -9,8 +9,6 @@ from services.kit.auth import Principal
 from services.kit.errors import AlreadyExists
 from services.kit.http import expected_version
 from services.kit.pagination import Page, PageRequest, page_of
-from services.kit.uow import UnitOfWork
-from services.policies.adapters.repository import PolicyRepository
 from services.policies.adapters.tables import LiabilityReservation, Policy
 from services.policies.api.schemas import CoverCheckRequest, PolicyCreate, PolicyPatch, ReservationRequest
 from services.policies.domain.cover import CoverDecision, CoverTerms, UnpaidInvoice, cover_decision
@@ -23,25 +21,13 @@ from services.policies.domain.errors import (
 )
 from services.policies.domain.liability import remaining_liability, reservable_amount
 from services.policies.domain.policy import PolicyStatus, changed_status, check_period, insurance_year
+from services.policies.service_layer.unit_of_work import PoliciesUnitOfWork
 
 
-def _repo(uow: UnitOfWork) -> PolicyRepository:
-    return PolicyRepository(uow.session, dialect=uow.dialect)
-
-
-async def _visible_policy(
-    repo: PolicyRepository, policy_id: uuid.UUID, principal: Principal, *, for_update: bool = False
-) -> Policy:
-    policy = await repo.get(policy_id, for_update=for_update)
-    if policy is None or not principal.may_see(policy.insured_id):
-        raise PolicyNotFound(f"No policy {policy_id}.")
-    return policy
-
-
-async def create_policy(uow: UnitOfWork, *, data: PolicyCreate, actor: Principal, now: datetime) -> Policy:
+async def create_policy(uow: PoliciesUnitOfWork, *, data: PolicyCreate, actor: Principal, now: datetime) -> Policy:
     check_period(data.start_date, data.end_date)
     async with uow:
-        repo = _repo(uow)
+        repo = uow.policies
         if await repo.by_number(data.number) is not None:
             raise PolicyNumberTaken(f"Policy number {data.number} is taken.")
         policy = Policy(
@@ -62,13 +48,13 @@ async def create_policy(uow: UnitOfWork, *, data: PolicyCreate, actor: Principal
     return policy
 
 
-async def get_policy(uow: UnitOfWork, *, policy_id: uuid.UUID, principal: Principal) -> Policy:
+async def get_policy(uow: PoliciesUnitOfWork, *, policy_id: uuid.UUID, principal: Principal) -> Policy:
     async with uow:
-        return await _visible_policy(_repo(uow), policy_id, principal)
+        return await uow.policies.readable(policy_id, principal)
 
 
 async def list_policies(
-    uow: UnitOfWork,
+    uow: PoliciesUnitOfWork,
     *,
     principal: Principal,
     page: PageRequest,
@@ -80,7 +66,7 @@ async def list_policies(
     if scope is not None and insured_id not in (None, scope):
         return Page[Policy](items=[])
     async with uow:
-        rows = await _repo(uow).page(
+        rows = await uow.policies.page(
             insured_id=scope or insured_id,
             status=status.value if status else None,
             number=number,
@@ -91,7 +77,7 @@ async def list_policies(
 
 
 async def update_policy(
-    uow: UnitOfWork,
+    uow: PoliciesUnitOfWork,
     *,
     policy_id: uuid.UUID,
     patch: PolicyPatch,
@@ -101,7 +87,7 @@ async def update_policy(
 ) -> Policy:
     changes = patch.changes()
     async with uow:
-        policy = await _visible_policy(_repo(uow), policy_id, actor, for_update=True)
+        policy = await uow.policies.readable(policy_id, actor, for_update=True)
         expected_version(if_match, current=policy.version)
         status = changes.pop("status", None)
         if changes and policy.status != PolicyStatus.DRAFT:
@@ -143,10 +129,10 @@ def _cover_terms(policy: Policy) -> CoverTerms:
 
 
 async def check_cover(
-    uow: UnitOfWork, *, policy_id: uuid.UUID, request: CoverCheckRequest, principal: Principal, today: date
+    uow: PoliciesUnitOfWork, *, policy_id: uuid.UUID, request: CoverCheckRequest, principal: Principal, today: date
 ) -> tuple[Policy, date, CoverDecision]:
     async with uow:
-        policy = await _visible_policy(_repo(uow), policy_id, principal)
+        policy = await uow.policies.readable(policy_id, principal)
     declaration_date = request.declaration_date or today
     invoices = [
         UnpaidInvoice(
@@ -168,11 +154,11 @@ async def check_cover(
 
 
 async def reserve_liability(
-    uow: UnitOfWork, *, policy_id: uuid.UUID, request: ReservationRequest, by: str, now: datetime
+    uow: PoliciesUnitOfWork, *, policy_id: uuid.UUID, request: ReservationRequest, by: str, now: datetime
 ) -> tuple[LiabilityReservation, bool]:
     """Reserve up to the requested amount for one claim; (reservation, created). Idempotent by claim id."""
     async with uow:
-        repo = _repo(uow)
+        repo = uow.policies
         # The policy row lock serialises reservations of one policy on PostgreSQL;
         # SQLite writers are serialised by BEGIN IMMEDIATE.
         policy = await repo.get(policy_id, for_update=True)
@@ -207,10 +193,12 @@ async def reserve_liability(
     return reservation, True
 
 
-async def liability_of(uow: UnitOfWork, *, policy_id: uuid.UUID, on: date, principal: Principal) -> dict[str, object]:
+async def liability_of(
+    uow: PoliciesUnitOfWork, *, policy_id: uuid.UUID, on: date, principal: Principal
+) -> dict[str, object]:
     async with uow:
-        repo = _repo(uow)
-        policy = await _visible_policy(repo, policy_id, principal)
+        repo = uow.policies
+        policy = await repo.readable(policy_id, principal)
         year_start, year_end = insurance_year(start=policy.start_date, end=policy.end_date, on=on)
         consumed = await repo.consumed(policy.id, year_start)
         count = await repo.reservations_count(policy.id, year_start)

@@ -11,11 +11,10 @@ import httpx
 import pytest
 from sqlalchemy import delete, update
 
-from services.claims.adapters.repository import ClaimRepository
 from services.claims.adapters.tables import Claim, WorkItem
 from services.claims.service_layer import worklist
+from services.claims.service_layer.unit_of_work import ClaimsUnitOfWork
 from services.kit.clock import FixedClock
-from services.kit.uow import UnitOfWork
 from tests.builders import invoice, policy_body, siren
 from tests.integration.claims.conftest import OtherClaimsApp
 from tests.integration.claims.reading import formal_notice
@@ -155,7 +154,7 @@ async def test_claims_the_worklist_never_worked_out_are_listed_at_the_next_read(
     )
     # As after the upgrade that brought the worklist's table: claims with no rows, never worked out.
     database = claims_service.app.state.db  # type: ignore[attr-defined]
-    async with UnitOfWork(database) as uow:
+    async with ClaimsUnitOfWork(database) as uow:
         await uow.session.execute(delete(WorkItem))
         await uow.session.execute(update(Claim).values(work_as_of=None, work_recheck_on=None))
         await uow.commit()
@@ -180,13 +179,13 @@ async def test_a_read_waits_for_a_catch_up_running_beside_it(
     await formal_notice(claims_service, f"/v1/claims/{claim['id']}", tokens.insured(), "2026-06-15")
     database = claims_service.app.state.db  # type: ignore[attr-defined]
     behind = update(Claim).values(work_as_of=None)
-    async with UnitOfWork(database) as uow:
+    async with ClaimsUnitOfWork(database) as uow:
         await uow.session.execute(behind)
         await uow.commit()
-    beside = UnitOfWork(database)
+    beside = ClaimsUnitOfWork(database)
     async with beside:
         # Another catch-up holds the claim, working it out with a 15-day notice (its result is the one to read).
-        held = await ClaimRepository(beside.session, dialect=beside.dialect).behind(clock.today(), after=None, limit=10)
+        held = await beside.claims.behind(clock.today(), after=None, limit=10)
         await worklist.rewrite(beside, held, today=clock.today(), rules={"formal_notice_days": 15})
         reading = asyncio.create_task(claims_service.get("/v1/worklist", headers=tokens.handler()))
         await asyncio.sleep(0.3)
@@ -194,7 +193,7 @@ async def test_a_read_waits_for_a_catch_up_running_beside_it(
         await beside.commit()
     items = (await reading).json()["items"]
     assert [(item["action"], item["due"]) for item in items] == [("collection:await_notice_period", "2026-06-30")]
-    async with UnitOfWork(database) as uow:
+    async with ClaimsUnitOfWork(database) as uow:
         await uow.session.execute(behind)  # the service's own settings again, for the check after each test
         await uow.commit()
 

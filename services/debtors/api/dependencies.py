@@ -1,0 +1,13 @@
+"""The debtors service's units of work, as route dependencies."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends
+
+from services.debtors.service_layer.unit_of_work import DebtorsUnitOfWork
+from services.kit.dependencies import reader, writer
+
+Writer = Annotated[DebtorsUnitOfWork, Depends(writer(DebtorsUnitOfWork))]
+Reader = Annotated[DebtorsUnitOfWork, Depends(reader(DebtorsUnitOfWork))]

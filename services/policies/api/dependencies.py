@@ -1,0 +1,13 @@
+"""The policies service's units of work, as route dependencies."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends
+
+from services.kit.dependencies import reader, writer
+from services.policies.service_layer.unit_of_work import PoliciesUnitOfWork
+
+Writer = Annotated[PoliciesUnitOfWork, Depends(writer(PoliciesUnitOfWork))]
+Reader = Annotated[PoliciesUnitOfWork, Depends(reader(PoliciesUnitOfWork))]
