@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 DB     ?= sqlite
 
-.PHONY: run test test-postgres lint migrate clean bench demo fuzz
+.PHONY: run test test-fast test-postgres lint migrate clean bench demo fuzz
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -31,9 +31,16 @@ migrate: $(STAMP)
 fuzz: $(STAMP)
 	$(BIN)/python -m deploy.fuzz
 
+## lint: ruff, the layering contracts (import-linter) and strict types on every domain and kit (mypy)
 lint: $(STAMP)
 	$(BIN)/ruff check services gateway deploy tests bench
 	$(BIN)/ruff format --check services gateway deploy tests bench
+	$(BIN)/lint-imports --no-cache
+	$(BIN)/mypy
+
+## test-fast: unit and integration tests, no real processes (the inner loop; `make test` runs everything)
+test-fast: $(STAMP)
+	TEST_DB=$(DB) $(BIN)/python -m pytest -q tests/unit tests/integration
 
 clean:
 	rm -rf var .pytest_cache

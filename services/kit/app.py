@@ -79,7 +79,7 @@ def build_service_app(
             app.state.upstreams[name] = Upstream(name, clients[name], transport)
         for step in on_start:
             await step(app)
-        tasks = [asyncio.create_task(job(app)) for job in background]
+        tasks = [asyncio.ensure_future(job(app)) for job in background]
         if outbox is not None:
             events_client = upstream_client("http://events.invalid", transport=transports.get("events"), timeout=5.0)
             clients["events"] = events_client

@@ -78,7 +78,7 @@ def one_of(column: Column[Any], values: Sequence[Any], *, dialect: str) -> Colum
     """
     if dialect == "postgresql":
         return column == any_(bindparam(None, list(values), type_=ARRAY(column.type)))
-    process = column.type.dialect_impl(_SQLITE).bind_processor(_SQLITE) or (lambda value: value)
+    process: Callable[[Any], Any] = column.type.dialect_impl(_SQLITE).bind_processor(_SQLITE) or (lambda value: value)
     listed = bindparam(None, orjson.dumps([process(value) for value in values]).decode(), type_=String)
     return column.in_(select(literal_column("value")).select_from(func.json_each(listed)))
 

@@ -26,6 +26,7 @@ DATABASE_DOWN: tuple[type[BaseException], ...] = (
 # PostgreSQL's answers to two transactions that waited on each other (deadlock) or could not both hold
 # (serialization failure): one of them was rolled back whole, and the same request may simply be sent again.
 TRANSIENT_SQLSTATES = frozenset({"40P01", "40001"})
+CAUGHT: tuple[type[BaseException], ...] = (sa_exc.DBAPIError, *DATABASE_DOWN)
 
 
 def transient_conflict(error: BaseException) -> bool:
@@ -56,7 +57,7 @@ class DatabaseGuard:
 
         try:
             await self.app(scope, receive, watch)
-        except (sa_exc.DBAPIError, *DATABASE_DOWN) as error:
+        except CAUGHT as error:
             if started:
                 raise
             if transient_conflict(error):

@@ -52,7 +52,8 @@ def add_months(day: date, months: int) -> date:
 
 @lru_cache(maxsize=256)
 def _public_holidays(place: str | None, year: int) -> frozenset[date]:
-    return frozenset(holidays.France(years=year, subdiv=HOLIDAY_CALENDARS.get(place or "")))
+    france = holidays.country_holidays("FR", years=year, subdiv=HOLIDAY_CALENDARS.get(place or ""))
+    return frozenset(france)
 
 
 def is_working_day(day: date, *, place: str | None = None) -> bool:

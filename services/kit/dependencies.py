@@ -34,11 +34,13 @@ def reader(kind: type[Work]) -> Callable[[Request], Awaitable[Work]]:
 
 
 async def _clock(request: Request) -> Clock:
-    return request.app.state.clock
+    clock: Clock = request.app.state.clock
+    return clock
 
 
 async def _request_id(request: Request) -> str | None:
-    return request.scope.get("state", {}).get("request_id")
+    request_id: str | None = request.scope.get("state", {}).get("request_id")
+    return request_id
 
 
 ClockDep = Annotated[Clock, Depends(_clock)]

@@ -217,7 +217,8 @@ class IdempotencyMiddleware:
             )
         except AppError:
             return None
-        return principal.client_id
+        client_id: str = principal.client_id
+        return client_id
 
     async def _begin(
         self, state: Any, client_id: str, key: str, digest: str

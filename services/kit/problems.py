@@ -110,7 +110,8 @@ async def send_problem(send: Send, error: errors.AppError, *, instance: str, req
 
 
 def _request_id(request: Request) -> str | None:
-    return request.scope.get("state", {}).get("request_id")
+    request_id: str | None = request.scope.get("state", {}).get("request_id")
+    return request_id
 
 
 async def _on_app_error(request: Request, exc: Exception) -> ProblemResponse:

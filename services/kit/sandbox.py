@@ -47,8 +47,8 @@ def sandbox_router(days_passed: DaysPassed | None) -> APIRouter:
                 previous = clock.move_to(body.today)
             except ValueError as exc:
                 raise SandboxClockBackwards(str(exc), today=clock.today().isoformat()) from exc
-            passed = days_passed and body.today > previous
-            effects = await days_passed(request.app, previous, body.today) if passed else {}
+            passed = days_passed is not None and body.today > previous
+            effects = await days_passed(request.app, previous, body.today) if days_passed and passed else {}
         return ClockMoved(today=clock.today(), previous=previous, effects=effects)
 
     return router

@@ -27,10 +27,12 @@ from services.claims.api.schemas import (
     TimelineEntryOut,
     WorkItemOut,
     WorklistOut,
+    declared_invoices,
 )
 from services.claims.domain.status import ClaimStatus
 from services.claims.service_layer import creance, debtor_events, declarations, lifecycle, settlement
 from services.claims.service_layer import worklist as worklist_service
+from services.claims.service_layer.commands import DeclareDefault
 from services.kit.auth import Allow, Principal, Role
 from services.kit.dependencies import ClockDep, RequestId
 from services.kit.http import etag_of
@@ -103,7 +105,7 @@ async def declare(
         outbox,
         policies=services["policies"],
         debtors=services["debtors"],
-        data=body,
+        data=DeclareDefault(body.policy_id, body.debtor_id, declared_invoices(body.invoices)),
         principal=principal,
         authorization=request.headers.get("authorization"),
         request_id=request_id,
@@ -137,7 +139,7 @@ async def add_invoices(
         policies=services["policies"],
         debtors=services["debtors"],
         claim_id=claim_id,
-        invoices=body.invoices,
+        invoices=declared_invoices(body.invoices),
         principal=principal,
         actor=actor_of(principal, request_id),
         authorization=request.headers.get("authorization"),

@@ -12,6 +12,7 @@ from pydantic import Field, model_validator
 from services.claims.domain.collection.terms import ActionKind, DocumentKind, NoticeMethod, Route, Stage
 from services.claims.domain.invoice import invoice_key
 from services.claims.domain.status import ClaimStatus
+from services.claims.service_layer.commands import DeclaredInvoice
 from services.kit.money import Amount, CurrencyCode, PositiveAmount
 from services.kit.schemas import Day, Flag, Name, RequestBody, ResponseBody, Text, WholeNumber
 
@@ -31,6 +32,11 @@ class InvoiceIn(RequestBody):
         if self.vat_amount > self.amount:
             raise ValueError("vat_amount is more than the amount")
         return self
+
+
+def declared_invoices(invoices: list[InvoiceIn]) -> tuple[DeclaredInvoice, ...]:
+    """The invoices as the service layer takes them."""
+    return tuple(DeclaredInvoice(**invoice.model_dump()) for invoice in invoices)
 
 
 def distinct_invoices(invoices: list[InvoiceIn]) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import date, datetime
 from typing import Any
@@ -10,7 +11,6 @@ from typing import Any
 from services.claims.adapters import upstreams
 from services.claims.adapters.repository import ClaimRepository
 from services.claims.adapters.tables import Claim, ClaimInvoice, TimelineEntry
-from services.claims.api.schemas import ClaimDeclaration
 from services.claims.domain.creance import creditor_territory
 from services.claims.domain.declaration import Reason, limit_reasons, opening_for, procedure_facts
 from services.claims.domain.errors import (
@@ -22,6 +22,7 @@ from services.claims.domain.errors import (
 )
 from services.claims.domain.invoice import invoice_key
 from services.claims.domain.status import ClaimStatus
+from services.claims.service_layer.commands import DeclareDefault, DeclaredInvoice
 from services.claims.service_layer.creance import deadline_detail
 from services.claims.service_layer.lifecycle import PRE_INDEMNITY, Actor, entry, record
 from services.claims.service_layer.unit_of_work import ClaimsUnitOfWork
@@ -47,7 +48,7 @@ async def declare(
     *,
     policies: Upstream,
     debtors: Upstream,
-    data: ClaimDeclaration,
+    data: DeclareDefault,
     principal: Principal,
     authorization: str | None,
     request_id: str | None,
@@ -127,7 +128,7 @@ async def _cover(
     debtors: Upstream,
     policy_id: uuid.UUID,
     debtor_id: uuid.UUID,
-    invoices: list[Any],
+    invoices: Sequence[DeclaredInvoice],
     *,
     authorization: str | None,
     on: date,
@@ -143,7 +144,7 @@ async def _cover(
         {
             "debtor_country": debtor["country"],
             "declaration_date": on.isoformat(),
-            "invoices": [invoice.model_dump(mode="json") for invoice in invoices],
+            "invoices": [invoice.as_json() for invoice in invoices],
         },
         authorization=authorization,
     )
@@ -177,7 +178,7 @@ async def add_invoices(
     policies: Upstream,
     debtors: Upstream,
     claim_id: uuid.UUID,
-    invoices: list[Any],
+    invoices: Sequence[DeclaredInvoice],
     principal: Principal,
     actor: Actor,
     authorization: str | None,
@@ -241,7 +242,7 @@ def _run_from_the_oldest(claim: Claim, deadlines: dict[str, str]) -> dict[str, s
     return moved
 
 
-def _invoice_row(claim: Claim, invoice: Any, *, live: bool) -> ClaimInvoice:
+def _invoice_row(claim: Claim, invoice: DeclaredInvoice, *, live: bool) -> ClaimInvoice:
     return ClaimInvoice(
         claim_id=claim.id,
         policy_id=claim.policy_id,
@@ -261,7 +262,7 @@ async def _record_declaration(
     uow: ClaimsUnitOfWork,
     outbox: Outbox,
     claim: Claim,
-    declared: list[Any],
+    declared: Sequence[DeclaredInvoice],
     *,
     reasons: list[Reason],
     actor: Actor,

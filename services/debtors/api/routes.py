@@ -42,6 +42,7 @@ from services.debtors.service_layer import (
     procedures,
     registry,
 )
+from services.debtors.service_layer.commands import ExposureStatement, LimitDecision, LimitRequest, NewDebtor
 from services.kit.auth import Allow, Principal, Role
 from services.kit.dependencies import ClockDep
 from services.kit.http import etag_of
@@ -92,7 +93,9 @@ internal = APIRouter(prefix="/internal", include_in_schema=False)
 async def create_debtor(
     body: DebtorCreate, response: Response, uow: Writer, clock: ClockDep, outbox: OutboxDep, actor: Everyone
 ) -> Debtor:
-    debtor = await registry.create_debtor(uow, outbox, data=body, actor=actor, now=clock.now())
+    debtor = await registry.create_debtor(
+        uow, outbox, data=NewDebtor(**body.model_dump()), actor=actor, now=clock.now()
+    )
     response.headers["Location"] = f"/v1/debtors/{debtor.id}"
     return debtor
 
@@ -164,7 +167,7 @@ async def put_exposure(
         policies,
         policy_id=policy_id,
         debtor_id=debtor_id,
-        data=body,
+        data=ExposureStatement(**body.model_dump()),
         principal=actor,
         authorization=authorization,
         now=clock.now(),
@@ -324,7 +327,12 @@ async def request_limit(
     actor: Requesters,
 ) -> CreditLimitOut:
     view = await credit_limits.request_limit(
-        uow, policies, data=body, principal=actor, authorization=authorization, now=clock.now()
+        uow,
+        policies,
+        data=LimitRequest(**body.model_dump()),
+        principal=actor,
+        authorization=authorization,
+        now=clock.now(),
     )
     response.headers["Location"] = f"/v1/credit-limits/{view.line.id}"
     return _with_etag(response, view)
@@ -417,7 +425,7 @@ async def decide_limit(
         outbox,
         policies,
         limit_id=limit_id,
-        data=body,
+        data=LimitDecision(**body.model_dump()),
         if_match=if_match,
         principal=actor,
         authorization=authorization,

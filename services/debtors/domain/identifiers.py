@@ -26,7 +26,7 @@ def _checked(kind: str, value: str, module: object) -> str:
     try:
         return module.validate(value)  # type: ignore[attr-defined,no-any-return]
     except ValidationError as exc:
-        raise InvalidIdentifier(f"{kind} {value!r} is not valid: {exc.message}.", field=kind.lower()) from exc
+        raise InvalidIdentifier(f"{kind} {value!r} is not valid: {exc}.", field=kind.lower()) from exc
 
 
 def french_vat_for(siren: str) -> str:

@@ -11,7 +11,6 @@ from decimal import Decimal
 from services.debtors.adapters.policies import PolicyFacts, policy_facts
 from services.debtors.adapters.repository import Repository
 from services.debtors.adapters.tables import CreditLimit, CreditLimitRequest, CreditLimitVersion
-from services.debtors.api.schemas import CreditLimitRequestIn, DecisionIn
 from services.debtors.domain.errors import (
     CurrencyMismatch,
     DebtorNotFound,
@@ -31,6 +30,7 @@ from services.debtors.domain.limits import (
     earliest_effective,
     limit_in_force,
 )
+from services.debtors.service_layer.commands import LimitDecision, LimitRequest
 from services.debtors.service_layer.unit_of_work import DebtorsUnitOfWork
 from services.kit.auth import Principal
 from services.kit.errors import AlreadyExists
@@ -90,7 +90,7 @@ async def request_limit(
     uow: DebtorsUnitOfWork,
     policies: Upstream,
     *,
-    data: CreditLimitRequestIn,
+    data: LimitRequest,
     principal: Principal,
     authorization: str | None,
     now: datetime,
@@ -147,7 +147,7 @@ async def decide(
     policies: Upstream,
     *,
     limit_id: uuid.UUID,
-    data: DecisionIn,
+    data: LimitDecision,
     if_match: str | None,
     principal: Principal,
     authorization: str | None,

@@ -9,8 +9,8 @@ from decimal import Decimal
 
 from services.debtors.adapters.policies import PolicyFacts, policy_facts
 from services.debtors.adapters.tables import Exposure
-from services.debtors.api.schemas import ExposureIn
 from services.debtors.domain.errors import CurrencyMismatch, DebtorNotFound, ExposureOutdated
+from services.debtors.service_layer.commands import ExposureStatement
 from services.debtors.service_layer.unit_of_work import DebtorsUnitOfWork
 from services.kit.auth import Principal
 from services.kit.dates import not_after_today
@@ -24,7 +24,7 @@ async def declare_exposure(
     *,
     policy_id: uuid.UUID,
     debtor_id: uuid.UUID,
-    data: ExposureIn,
+    data: ExposureStatement,
     principal: Principal,
     authorization: str | None,
     now: datetime,
@@ -46,7 +46,7 @@ async def _set_exposure(
     policy: PolicyFacts,
     *,
     debtor_id: uuid.UUID,
-    data: ExposureIn,
+    data: ExposureStatement,
     principal: Principal,
     now: datetime,
 ) -> tuple[Exposure, bool]:

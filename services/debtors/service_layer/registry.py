@@ -10,10 +10,10 @@ from stdnum.fr import siren as siren_number
 from stdnum.fr import siret as siret_number
 
 from services.debtors.adapters.tables import Debtor
-from services.debtors.api.schemas import DebtorCreate
 from services.debtors.domain.bodacc import plain
 from services.debtors.domain.errors import DebtorExists, DebtorNotFound, InvalidIdentifier
 from services.debtors.domain.identifiers import identifiers_for
+from services.debtors.service_layer.commands import NewDebtor
 from services.debtors.service_layer.procedures import link_announcements
 from services.debtors.service_layer.unit_of_work import DebtorsUnitOfWork
 from services.kit.auth import Principal
@@ -32,7 +32,7 @@ def _exists(debtor: Debtor) -> DebtorExists:
 
 
 async def create_debtor(
-    uow: DebtorsUnitOfWork, outbox: Outbox, *, data: DebtorCreate, actor: Principal, now: datetime
+    uow: DebtorsUnitOfWork, outbox: Outbox, *, data: NewDebtor, actor: Principal, now: datetime
 ) -> Debtor:
     ids = identifiers_for(
         country=data.country,
@@ -98,7 +98,7 @@ def _siren_of(siren: str | None, siret: str | None) -> str | None:
             return siret_number.to_siren(siret_number.validate(siret))
         return siren_number.compact(siren) if siren else None
     except ValidationError as exc:
-        raise InvalidIdentifier(f"SIRET {siret!r} is not valid: {exc.message}.", field="siret") from exc
+        raise InvalidIdentifier(f"SIRET {siret!r} is not valid: {exc}.", field="siret") from exc
 
 
 async def search_debtors(

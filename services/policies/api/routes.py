@@ -29,9 +29,12 @@ from services.policies.api.schemas import (
     ReservationOut,
     ReservationRequest,
     TermsOut,
+    cover_question,
+    new_policy,
 )
 from services.policies.domain.policy import PolicyStatus
 from services.policies.service_layer import handlers
+from services.policies.service_layer.commands import Reservation
 
 router = APIRouter(prefix="/v1/policies", tags=["policies"])
 
@@ -60,7 +63,7 @@ def _with_etag(response: Response, policy: Policy) -> PolicyOut:
 async def create_policy(
     body: PolicyCreate, response: Response, uow: Writer, clock: ClockDep, actor: Underwriting
 ) -> PolicyOut:
-    policy = await handlers.create_policy(uow, data=body, actor=actor, now=clock.now())
+    policy = await handlers.create_policy(uow, data=new_policy(body), actor=actor, now=clock.now())
     response.headers["Location"] = f"/v1/policies/{policy.id}"
     return _with_etag(response, policy)
 
@@ -103,7 +106,7 @@ async def update_policy(
     if_match: Annotated[str | None, Header(max_length=200)] = None,
 ) -> PolicyOut:
     policy = await handlers.update_policy(
-        uow, policy_id=policy_id, patch=body, if_match=if_match, actor=actor, now=clock.now()
+        uow, policy_id=policy_id, changes=body.changes(), if_match=if_match, actor=actor, now=clock.now()
     )
     return _with_etag(response, policy)
 
@@ -118,7 +121,7 @@ async def check_cover(
     policy_id: uuid.UUID, body: CoverCheckRequest, uow: Reader, clock: ClockDep, principal: Readers
 ) -> CoverCheckOut:
     policy, declaration_date, decision = await handlers.check_cover(
-        uow, policy_id=policy_id, request=body, principal=principal, today=clock.today()
+        uow, policy_id=policy_id, request=cover_question(body), principal=principal, today=clock.today()
     )
     return CoverCheckOut(
         policy_id=policy.id,
@@ -157,7 +160,11 @@ async def reserve_liability(
 ) -> ReservationOut:
     """Reserve a claim's indemnity against the year's maximum liability (idempotent by claim id)."""
     reservation, created = await handlers.reserve_liability(
-        uow, policy_id=policy_id, request=body, by="claims-service", now=clock.now()
+        uow,
+        policy_id=policy_id,
+        request=Reservation(body.claim_id, body.amount, body.currency, body.attributable_date),
+        by="claims-service",
+        now=clock.now(),
     )
     if not created:
         response.status_code = 200

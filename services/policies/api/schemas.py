@@ -11,7 +11,9 @@ from pydantic import Field, model_validator
 
 from services.kit.money import Amount, CountryCode, CurrencyCode, PositiveAmount, Rate, rate
 from services.kit.schemas import Day, Flag, Identifier, Name, PatchBody, RequestBody, ResponseBody, WholeNumber
+from services.policies.domain.cover import UnpaidInvoice
 from services.policies.domain.policy import PolicyStatus
+from services.policies.service_layer.commands import CoverQuestion, NewPolicy
 
 CoverRate = rate(low="0.50", high="0.95", pattern=r"^0\.([5-8]\d{0,3}|9[0-4]\d{0,2}|950{0,2})$")
 DayCount = Annotated[WholeNumber, Field(ge=1, le=3650)]
@@ -242,3 +244,27 @@ class LiabilityOut(ResponseBody):
     consumed: Amount
     remaining: Amount
     reservations: int
+
+
+def new_policy(body: PolicyCreate) -> NewPolicy:
+    """The policy to create, as the service layer takes it."""
+    return NewPolicy(
+        **body.model_dump(exclude={"terms"}),
+        terms=body.terms.model_dump(exclude={"collection"}),
+        collection=body.terms.collection.model_dump(exclude_none=True),
+    )
+
+
+def cover_question(body: CoverCheckRequest) -> CoverQuestion:
+    """The cover check, as the service layer takes it."""
+    invoices = tuple(
+        UnpaidInvoice(
+            number=invoice.number,
+            invoice_date=invoice.invoice_date,
+            due_date=invoice.due_date,
+            amount=invoice.amount,
+            currency=invoice.currency,
+        )
+        for invoice in body.invoices
+    )
+    return CoverQuestion(body.debtor_country, body.declaration_date, invoices)

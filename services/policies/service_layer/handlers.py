@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
+from typing import Any
 
 from services.kit.auth import Principal
 from services.kit.errors import AlreadyExists
 from services.kit.http import expected_version
 from services.kit.pagination import Page, PageRequest, page_of
 from services.policies.adapters.tables import LiabilityReservation, Policy
-from services.policies.api.schemas import CoverCheckRequest, PolicyCreate, PolicyPatch, ReservationRequest
-from services.policies.domain.cover import CoverDecision, CoverTerms, UnpaidInvoice, cover_decision
+from services.policies.domain.cover import CoverDecision, CoverTerms, cover_decision
 from services.policies.domain.errors import (
     CurrencyMismatch,
     PolicyNotFound,
@@ -21,19 +21,27 @@ from services.policies.domain.errors import (
 )
 from services.policies.domain.liability import remaining_liability, reservable_amount
 from services.policies.domain.policy import PolicyStatus, changed_status, check_period, insurance_year
+from services.policies.service_layer.commands import CoverQuestion, NewPolicy, Reservation
 from services.policies.service_layer.unit_of_work import PoliciesUnitOfWork
 
 
-async def create_policy(uow: PoliciesUnitOfWork, *, data: PolicyCreate, actor: Principal, now: datetime) -> Policy:
+async def create_policy(uow: PoliciesUnitOfWork, *, data: NewPolicy, actor: Principal, now: datetime) -> Policy:
     check_period(data.start_date, data.end_date)
     async with uow:
         repo = uow.policies
         if await repo.by_number(data.number) is not None:
             raise PolicyNumberTaken(f"Policy number {data.number} is taken.")
         policy = Policy(
-            **data.model_dump(exclude={"terms"}),
-            **data.terms.model_dump(exclude={"collection"}),
-            collection=data.terms.collection.model_dump(exclude_none=True),
+            number=data.number,
+            insured_id=data.insured_id,
+            insured_name=data.insured_name,
+            insured_country=data.insured_country,
+            insured_postcode=data.insured_postcode,
+            currency=data.currency,
+            start_date=data.start_date,
+            end_date=data.end_date,
+            **data.terms,
+            collection=data.collection,
             status=PolicyStatus.DRAFT,
             created_at=now,
             created_by=actor.client_id,
@@ -80,12 +88,12 @@ async def update_policy(
     uow: PoliciesUnitOfWork,
     *,
     policy_id: uuid.UUID,
-    patch: PolicyPatch,
+    changes: dict[str, Any],
     if_match: str | None,
     actor: Principal,
     now: datetime,
 ) -> Policy:
-    changes = patch.changes()
+    changes = dict(changes)
     async with uow:
         policy = await uow.policies.readable(policy_id, actor, for_update=True)
         expected_version(if_match, current=policy.version)
@@ -129,32 +137,22 @@ def _cover_terms(policy: Policy) -> CoverTerms:
 
 
 async def check_cover(
-    uow: PoliciesUnitOfWork, *, policy_id: uuid.UUID, request: CoverCheckRequest, principal: Principal, today: date
+    uow: PoliciesUnitOfWork, *, policy_id: uuid.UUID, request: CoverQuestion, principal: Principal, today: date
 ) -> tuple[Policy, date, CoverDecision]:
     async with uow:
         policy = await uow.policies.readable(policy_id, principal)
     declaration_date = request.declaration_date or today
-    invoices = [
-        UnpaidInvoice(
-            number=invoice.number,
-            invoice_date=invoice.invoice_date,
-            due_date=invoice.due_date,
-            amount=invoice.amount,
-            currency=invoice.currency,
-        )
-        for invoice in request.invoices
-    ]
     decision = cover_decision(
         _cover_terms(policy),
         debtor_country=request.debtor_country,
-        invoices=invoices,
+        invoices=list(request.invoices),
         declaration_date=declaration_date,
     )
     return policy, declaration_date, decision
 
 
 async def reserve_liability(
-    uow: PoliciesUnitOfWork, *, policy_id: uuid.UUID, request: ReservationRequest, by: str, now: datetime
+    uow: PoliciesUnitOfWork, *, policy_id: uuid.UUID, request: Reservation, by: str, now: datetime
 ) -> tuple[LiabilityReservation, bool]:
     """Reserve up to the requested amount for one claim; (reservation, created). Idempotent by claim id."""
     async with uow:
