@@ -17,6 +17,7 @@ from services.claims.domain.errors import (
     ClaimAlreadyOpen,
     ClaimNotOpenToInvoices,
     DeclarationRejected,
+    ExtensionRefused,
     InvoiceAlreadyClaimed,
     InvoicesNotCovered,
 )
@@ -206,6 +207,7 @@ async def add_invoices(
         if ClaimStatus(claim.status) not in PRE_INDEMNITY:  # paid while the cover was checked
             raise ClaimNotOpenToInvoices(f"The claim is {claim.status}.", current_status=claim.status)
         await _none_held(repo, claim, [invoice.number for invoice in invoices])
+        _extensions_still_within(await repo.invoices([claim.id]), checked.cover["deadlines"])
         for invoice in invoices:
             repo.add(_invoice_row(claim, invoice, live=True))
         known = {item["on"] for item in claim.limits_snapshot.get("limits", [])}
@@ -229,6 +231,18 @@ async def add_invoices(
 
 
 DEADLINES = ("oldest_due_date", "declaration_deadline", "max_extension_end", "waiting_period_end")
+
+
+def _extensions_still_within(held: Sequence[ClaimInvoice], deadlines: dict[str, str]) -> None:
+    """An older invoice brings the maximum extension period's end forward: an extension granted past it refuses it."""
+    end = date.fromisoformat(deadlines["max_extension_end"])
+    beyond = [invoice for invoice in held if invoice.extended_due_date is not None and invoice.extended_due_date > end]
+    if beyond:
+        extended = ", ".join(f"{invoice.number} to {invoice.extended_due_date}" for invoice in beyond)
+        raise ExtensionRefused(
+            f"Counted from this invoice's due date the maximum extension period ends on {end}; "
+            f"already extended past it: {extended}."
+        )
 
 
 def _run_from_the_oldest(claim: Claim, deadlines: dict[str, str]) -> dict[str, str]:

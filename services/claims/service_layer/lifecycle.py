@@ -16,6 +16,7 @@ from sqlalchemy import and_, func, or_, select, type_coerce, update
 from services.claims.adapters.repository import ClaimRepository
 from services.claims.adapters.tables import Claim, ClaimInvoice, PaymentReceived, TimelineEntry
 from services.claims.domain.errors import ExtensionRefused, OverPayment
+from services.claims.domain.invoice import invoice_key
 from services.claims.domain.status import ClaimStatus, moved
 from services.claims.service_layer.unit_of_work import ClaimsUnitOfWork
 from services.kit.auth import Principal
@@ -175,7 +176,8 @@ async def extend_due_date(
         expected_version(if_match, current=claim.version)
         if ClaimStatus(claim.status) != ClaimStatus.OPEN:
             moved(ClaimStatus(claim.status), ClaimStatus.OPEN)
-        invoice = next((item for item in await repo.invoices([claim.id]) if item.number == invoice_number), None)
+        key = invoice_key(invoice_number)
+        invoice = next((item for item in await repo.invoices([claim.id]) if item.number_key == key), None)
         if invoice is None:
             raise InvalidInput(f"Invoice {invoice_number} is not in this claim.", code="UNKNOWN_INVOICE")
         if new_due_date <= invoice.due_date:
@@ -189,7 +191,7 @@ async def extend_due_date(
             kind="due_date_extended",
             actor=actor,
             at=now,
-            invoice=invoice_number,
+            invoice=invoice.number,
             new_due_date=new_due_date.isoformat(),
         )
         await uow.commit()
@@ -254,7 +256,8 @@ async def sweep(uow: ClaimsUnitOfWork, *, on: date, actor: Actor, now: datetime)
             (late, ClaimStatus.INSOLVENCY, ClaimStatus.FORFEITED, {"creance_missed_on": on}),
         )
         for condition, source, target, values in moves:
-            for (claim_id,) in list(await uow.session.execute(select(Claim.id).where(condition).order_by(Claim.id))):
+            found = select(Claim.id, Claim.updated_at).where(condition).order_by(Claim.id)
+            for claim_id, changed_at in list(await uow.session.execute(found)):
                 if await _guarded(uow, claim_id, condition, target=target, now=now, **values):
                     detail = (
                         {"ground": "protracted_default"}
@@ -270,7 +273,7 @@ async def sweep(uow: ClaimsUnitOfWork, *, on: date, actor: Actor, now: datetime)
                             at=now,
                             status_from=source,
                             status_to=target,
-                            as_of=on.isoformat(),
+                            as_of=_as_of(on, changed_at, target),
                             **detail,
                         )
                     )
@@ -293,6 +296,13 @@ async def sweep(uow: ClaimsUnitOfWork, *, on: date, actor: Actor, now: datetime)
                 report.creance_missed += 1
         await uow.commit()
     return report
+
+
+def _as_of(on: date, changed_at: datetime, target: ClaimStatus) -> str:
+    """The day a move is established: a loss never before the claim's last change (it may have been frozen then)."""
+    if target == ClaimStatus.INDEMNIFIABLE:
+        return max(on, changed_at.date()).isoformat()
+    return on.isoformat()
 
 
 async def _guarded(

@@ -36,3 +36,16 @@ LJ = {
     "creance_deadline": "2026-09-09",
     "opening_missing": False,
 }
+
+SAUVEGARDE = {
+    "procedure": "sauvegarde",
+    "open": True,
+    "insolvent": False,
+    "opened_on": "2026-07-01",
+    "opening_publication_date": "2026-07-09",
+    "creance_deadline": "2026-09-09",
+    "opening_missing": False,
+    "opening_court": "Greffe du Tribunal de Commerce de Lyon",
+    "opening_court_seat": "FR",
+}
+SAUVEGARDE_CLOSED = {**SAUVEGARDE, "open": False}

@@ -11,6 +11,7 @@ import pytest
 from services.kit.clock import FixedClock
 from tests.builders import invoice, policy_body
 from tests.integration.claims.conftest import NOW
+from tests.integration.claims.reading import as_read
 from tests.integration.claims.test_one_claim_per_buyer import closed_after_payment
 from tests.support import Tokens, at
 
@@ -130,3 +131,65 @@ async def test_invoices_an_indemnity_of_nothing_closed_may_be_declared_again(
         "S-1",
         "S-2",
     ]
+
+
+@pytest.mark.parametrize(
+    "spelling",
+    [
+        "B\u180b",  # Mongolian free variation selector
+        "B\u2065",  # reserved format character
+        "B\ufff0",  # reserved specials
+        "B\U000e0100",  # variation selector supplement
+        "B\U000e0020",  # tag space
+        "B\U0001d173",  # musical formatting
+        "B\U0001bca0",  # shorthand format control
+        "\U000e0100",  # a number that shows nothing
+        "B\U0001e030",  # unassigned in this Unicode version
+    ],
+)
+async def test_an_invoice_number_with_an_invisible_or_unassigned_character_is_refused(
+    claims_service: httpx.AsyncClient, tokens: Tokens, claim: dict[str, Any], spelling: str
+) -> None:
+    url = f"/v1/claims/{claim['id']}"
+    added = await claims_service.post(
+        f"{url}/invoices", json={"invoices": [invoice(spelling, **B_AGAIN)]}, headers=tokens.insured()
+    )
+    assert added.status_code == 422, added.text
+    assert added.headers["content-type"] == "application/problem+json"
+    numbers = [item["number"] for item in (await claims_service.get(url, headers=tokens.insured())).json()["invoices"]]
+    assert numbers == ["A", "B"]
+
+
+async def test_an_extension_names_the_invoice_however_its_number_is_written(
+    claims_service: httpx.AsyncClient, tokens: Tokens, claim: dict[str, Any]
+) -> None:
+    url = f"/v1/claims/{claim['id']}"
+    extended = await claims_service.post(
+        f"{url}/due-date-extensions",
+        json={"invoice_number": " a ", "new_due_date": "2026-06-29"},
+        headers=await as_read(claims_service, url, tokens.insured()),
+    )
+    assert extended.status_code == 201, extended.text
+    [line] = [item for item in extended.json()["invoices"] if item["number"] == "A"]
+    assert line["extended_due_date"] == "2026-06-29"
+
+
+async def test_an_older_invoice_is_refused_when_an_extension_already_runs_past_its_maximum(
+    claims_service: httpx.AsyncClient, tokens: Tokens, claim: dict[str, Any]
+) -> None:
+    url = f"/v1/claims/{claim['id']}"
+    # A due 30 April may be extended to 29 June (60 days).
+    extended = await claims_service.post(
+        f"{url}/due-date-extensions",
+        json={"invoice_number": "A", "new_due_date": "2026-06-29"},
+        headers=await as_read(claims_service, url, tokens.insured()),
+    )
+    assert extended.status_code == 201, extended.text
+    # Z due 10 April: counted from it, extensions end on 9 June, and A's runs past that.
+    older = invoice("Z", invoice_date="2026-02-09", due_date="2026-04-10", amount="1000.00", vat_amount="0.00")
+    added = await claims_service.post(f"{url}/invoices", json={"invoices": [older]}, headers=tokens.insured())
+    assert added.status_code == 422 and added.json()["code"] == "EXTENSION_BEYOND_MAXIMUM", added.text
+    assert "A to 2026-06-29" in added.json()["detail"]
+    after = (await claims_service.get(url, headers=tokens.insured())).json()
+    assert [item["number"] for item in after["invoices"]] == ["A", "B"]
+    assert after["deadlines"]["max_extension_end"] == "2026-06-29"

@@ -17,7 +17,8 @@ from services.claims.service_layer.unit_of_work import ClaimsUnitOfWork
 from services.kit.clock import FixedClock
 from tests.builders import invoice, policy_body, siren
 from tests.integration.claims.conftest import OtherClaimsApp
-from tests.integration.claims.reading import formal_notice
+from tests.integration.claims.events import SAUVEGARDE, SAUVEGARDE_CLOSED, procedure_event
+from tests.integration.claims.reading import as_read, formal_notice
 from tests.integration.claims.test_claim_collection import Collection
 from tests.integration.claims.test_indemnity_holds import indemnifiable
 from tests.support import Tokens, at
@@ -231,6 +232,33 @@ async def test_a_sweep_run_late_dates_the_indemnity_to_pay_as_of_the_day_it_ran_
     assert swept.json()["indemnifiable"] == 1, swept.text
     listed = (await claims_service.get("/v1/worklist", headers=tokens.handler())).json()["items"]
     assert own_actions(listed) == [("indemnity_to_pay", "2026-10-28")]
+
+
+async def test_a_late_sweep_never_dates_the_loss_on_a_day_the_claim_was_frozen(
+    claims_service: httpx.AsyncClient, tokens: Tokens, claim: dict[str, Any], debtor_id: str, clock: FixedClock
+) -> None:
+    url = f"/v1/claims/{claim['id']}"
+    await formal_notice(claims_service, url, tokens.insured(), "2026-06-15")
+    at(clock, "2026-07-10")
+    await procedure_event(claims_service, debtor_id, "evt-frozen-1", SAUVEGARDE)
+    filing = {"filed_on": "2026-07-10", "amount": "18000.00", "court_officer": "Me Durand"}
+    filed = await claims_service.post(
+        f"{url}/creance-filings", json=filing, headers=await as_read(claims_service, url, tokens.insured())
+    )
+    assert filed.json()["frozen"] is True, filed.text
+    at(clock, "2026-10-28")
+    frozen = await claims_service.post("/v1/claims/sweeps", json={"on": "2026-10-28"}, headers=tokens.handler())
+    assert frozen.json()["indemnifiable"] == 0, frozen.text
+    at(clock, "2026-11-05")  # the sauvegarde ends: the claim is no longer frozen
+    await procedure_event(claims_service, debtor_id, "evt-frozen-2", SAUVEGARDE_CLOSED)
+    at(clock, "2026-11-10")  # the sweep of 28 October run again, as of that day
+    late = await claims_service.post("/v1/claims/sweeps", json={"on": "2026-10-28"}, headers=tokens.handler())
+    assert late.json()["indemnifiable"] == 1, late.text
+    timeline = (await claims_service.get(f"{url}/timeline", headers=tokens.handler())).json()
+    [established] = [line["detail"]["as_of"] for line in timeline if line["kind"] == "loss_established"]
+    assert established == "2026-11-05"
+    listed = (await claims_service.get("/v1/worklist", headers=tokens.handler())).json()["items"]
+    assert own_actions(listed) == [("indemnity_to_pay", "2026-11-05")]
 
 
 async def test_an_indemnity_to_pay_keeps_the_day_the_loss_was_established(
