@@ -19,6 +19,7 @@ from services.claims.adapters.tables import (
     CollectionAction,
     Indemnity,
     PaymentReceived,
+    Recovery,
     TimelineEntry,
     WorkBasis,
     WorkItem,
@@ -97,6 +98,15 @@ class ClaimRepository:
             .where(Indemnity.amount > 0)
         )
         return [(declared, covered) for declared, covered in await self.session.execute(statement)]
+
+    async def recovered_so_far(self, claim_id: uuid.UUID) -> tuple[Decimal, Decimal]:
+        """(the insurer's share, the whole) of what was recovered on the claim."""
+        totals = select(
+            type_coerce(func.coalesce(func.sum(Recovery.insurer_share), 0), ExactDecimal(2)),
+            type_coerce(func.coalesce(func.sum(Recovery.amount), 0), ExactDecimal(2)),
+        ).where(Recovery.claim_id == claim_id)
+        insurer, whole = (await self.session.execute(totals)).one()
+        return insurer, whole
 
     async def invoices(self, claim_ids: Sequence[uuid.UUID]) -> list[ClaimInvoice]:
         statement = (

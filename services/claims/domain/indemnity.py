@@ -132,6 +132,33 @@ def indemnity_for(
     return Breakdown(lines, sum(unpaid.values(), ZERO), covered_total, before_liability, False, unpaid)
 
 
+@dataclass(frozen=True, slots=True)
+class Reserved:
+    """What the policy's maximum liability let the insurer reserve for this indemnity, and in which year."""
+
+    amount: Decimal
+    year_start: date
+
+
+@dataclass(frozen=True, slots=True)
+class Settlement:
+    amount: Decimal
+    lines: list[Line]
+
+
+def settlement_of(breakdown: Breakdown, *, duties: Line, reserved: Reserved | None) -> Settlement:
+    """The indemnity paid and its whole breakdown: duties first, the computation, the maximum liability's cap, the
+    amount (nothing is reserved for an indemnity of 0.00)."""
+    amount = breakdown.indemnity_before_liability
+    lines = [duties, *breakdown.lines]
+    if reserved is not None and reserved.amount < amount:
+        detail = f"capped by what remains of the insurance year from {reserved.year_start}"
+        lines.append(Line("maximum_liability", reserved.amount, detail=detail))
+        amount = reserved.amount
+    lines.append(Line("indemnity", amount))
+    return Settlement(amount, lines)
+
+
 def recovery_split(
     *, amount: Decimal, indemnity: Decimal, eligible_loss: Decimal, insurer_so_far: Decimal
 ) -> tuple[Decimal, Decimal]:

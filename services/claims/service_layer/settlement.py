@@ -8,8 +8,6 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, select, type_coerce
-
 from services.claims.adapters import upstreams
 from services.claims.adapters.repository import ClaimRepository
 from services.claims.adapters.tables import Claim, Indemnity, Recovery
@@ -19,13 +17,16 @@ from services.claims.domain.collection.track import fold
 from services.claims.domain.errors import NotIndemnified
 from services.claims.domain.indemnity import (
     ZERO,
+    Breakdown,
     Invoice,
     LimitOnDate,
     Line,
+    Reserved,
     Terms,
     check_recovery,
     indemnity_for,
     recovery_split,
+    settlement_of,
 )
 from services.claims.domain.status import ClaimStatus, moved
 from services.claims.service_layer.collection import action_of, duty_terms, hold_of, rules_for
@@ -34,7 +35,6 @@ from services.claims.service_layer.unit_of_work import ClaimsUnitOfWork
 from services.kit.auth import Principal
 from services.kit.dates import not_after_today
 from services.kit.outbox import Outbox
-from services.kit.types import ExactDecimal
 from services.kit.upstream import Upstream
 
 CLAIM_INDEMNIFIED = "claim.indemnified.v1"
@@ -94,78 +94,64 @@ async def pay_indemnity(
             return existing, False
         moved(ClaimStatus(claim.status), ClaimStatus.INDEMNIFIED)
         duties = await _duties(repo, claim, settings_rules=settings_rules, today=now.date())
-        invoices = await repo.invoices([claim.id])
+        invoices = [
+            Invoice(item.number, item.invoice_date, item.due_date, item.amount, item.vat_amount)
+            for item in await repo.invoices([claim.id])
+        ]
         breakdown = indemnity_for(
-            invoices=[
-                Invoice(item.number, item.invoice_date, item.due_date, item.amount, item.vat_amount)
-                for item in invoices
-            ],
+            invoices=invoices,
             paid=await paid_so_far(repo, claim.id),
             limits=_limits(claim),
             terms=_terms(claim),
             earlier_cover=await repo.earlier_cover(claim.policy_id, claim.debtor_id, besides=claim.id),
         )
-        lines = [asdict(line) | {"amount": f"{line.amount:.2f}"} for line in [duties, *breakdown.lines]]
-        amount = breakdown.indemnity_before_liability
-        if amount > 0:
-            reservation = await upstreams.reserve_liability(
-                policies,
-                claim.policy_id,
-                claim_id=claim.id,
-                amount=f"{amount:.2f}",
-                currency=claim.currency,
-                attributable_date=min(item.invoice_date for item in invoices),
-                internal_token=internal_token,
-            )
-            reserved = Decimal(reservation["reserved"])
-            if reserved < amount:
-                lines.append(
-                    {
-                        "rule": "maximum_liability",
-                        "amount": f"{reserved:.2f}",
-                        "invoice_number": None,
-                        "detail": f"capped by what remains of the insurance year from {reservation['year_start']}",
-                    }
-                )
-            amount = reserved
-        lines.append({"rule": "indemnity", "amount": f"{amount:.2f}", "invoice_number": None, "detail": ""})
+        reserved = await _reserve(policies, claim, breakdown, invoices=invoices, internal_token=internal_token)
+        settled = settlement_of(breakdown, duties=duties, reserved=reserved)
         indemnity = Indemnity(
             claim_id=claim.id,
             currency=claim.currency,
             eligible_loss=breakdown.eligible_loss,
             before_maximum_liability=breakdown.indemnity_before_liability,
-            amount=amount,
-            breakdown=lines,
+            amount=settled.amount,
+            breakdown=[asdict(line) | {"amount": f"{line.amount:.2f}"} for line in settled.lines],
             paid_at=now,
             paid_by=actor.name,
         )
         repo.add(indemnity)
-        move(
-            repo,
-            claim,
-            ClaimStatus.INDEMNIFIED,
-            kind="indemnified",
-            actor=actor,
-            at=now,
-            amount=f"{amount:.2f}",
-            eligible_loss=f"{breakdown.eligible_loss:.2f}",
-        )
-        await outbox.add(
-            uow.session,
-            CLAIM_INDEMNIFIED,
-            [
-                {
-                    "claim_id": str(claim.id),
-                    "policy_id": str(claim.policy_id),
-                    "debtor_id": str(claim.debtor_id),
-                    "amount": f"{amount:.2f}",
-                    "currency": claim.currency,
-                }
-            ],
-            now=now,
-        )
+        paid = {"amount": f"{settled.amount:.2f}", "eligible_loss": f"{breakdown.eligible_loss:.2f}"}
+        move(repo, claim, ClaimStatus.INDEMNIFIED, kind="indemnified", actor=actor, at=now, **paid)
+        await outbox.add(uow.session, CLAIM_INDEMNIFIED, [_indemnified(claim, paid["amount"])], now=now)
         await uow.commit()
     return indemnity, True
+
+
+async def _reserve(
+    policies: Upstream, claim: Claim, breakdown: Breakdown, *, invoices: list[Invoice], internal_token: str | None
+) -> Reserved | None:
+    """The policy's maximum liability reserved for the indemnity (none for an indemnity of 0.00)."""
+    amount = breakdown.indemnity_before_liability
+    if amount <= 0:
+        return None
+    reservation = await upstreams.reserve_liability(
+        policies,
+        claim.policy_id,
+        claim_id=claim.id,
+        amount=f"{amount:.2f}",
+        currency=claim.currency,
+        attributable_date=min(item.invoice_date for item in invoices),
+        internal_token=internal_token,
+    )
+    return Reserved(Decimal(reservation["reserved"]), date.fromisoformat(reservation["year_start"]))
+
+
+def _indemnified(claim: Claim, amount: str) -> dict[str, str]:
+    return {
+        "claim_id": str(claim.id),
+        "policy_id": str(claim.policy_id),
+        "debtor_id": str(claim.debtor_id),
+        "amount": amount,
+        "currency": claim.currency,
+    }
 
 
 async def indemnity_of(uow: ClaimsUnitOfWork, *, claim_id: uuid.UUID, principal: Principal) -> Indemnity:
@@ -197,11 +183,7 @@ async def record_recovery(
         indemnity = await repo.indemnity(claim.id)
         if indemnity is None:
             raise NotIndemnified(f"The claim is {claim.status}.", current_status=claim.status)
-        totals = select(
-            type_coerce(func.coalesce(func.sum(Recovery.insurer_share), 0), ExactDecimal(2)),
-            type_coerce(func.coalesce(func.sum(Recovery.amount), 0), ExactDecimal(2)),
-        ).where(Recovery.claim_id == claim.id)
-        insurer_so_far, recovered = (await uow.session.execute(totals)).one()
+        insurer_so_far, recovered = await repo.recovered_so_far(claim.id)
         # The claim row is locked since it was read: concurrent recoveries are checked one after the other.
         check_recovery(
             amount=amount,
