@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Sequence
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -80,6 +80,21 @@ class ClaimRepository:
         if self.dialect == "postgresql":
             statement = statement.with_for_update()
         return list((await self.session.execute(statement)).scalars())
+
+    async def claims_meeting(self, condition: Any) -> list[tuple[uuid.UUID, str, datetime]]:
+        """(id, status, last change) of the claims meeting a condition, in id order."""
+        statement = select(Claim.id, Claim.status, Claim.updated_at).where(condition).order_by(Claim.id)
+        return [(claim_id, status, at) for claim_id, status, at in await self.session.execute(statement)]
+
+    async def guarded_update(self, claim_id: uuid.UUID, condition: Any, *, now: datetime, **values: Any) -> bool:
+        """Change the claim only if it still meets the condition it was selected by; whether it did."""
+        statement = (
+            update(Claim)
+            .where(Claim.id == claim_id, condition)
+            .values(version=Claim.version + 1, updated_at=now, **values)
+        )
+        result: Any = await self.session.execute(statement)
+        return bool(result.rowcount == 1)
 
     async def live_claim_of(self, policy_id: uuid.UUID, debtor_id: uuid.UUID) -> Claim | None:
         statement = select(Claim).where(

@@ -236,66 +236,74 @@ async def sweep(uow: ClaimsUnitOfWork, *, on: date, actor: Actor, now: datetime)
     Each move is a guarded update (WHERE the claim is as it was read), so two sweeps at once move a claim once.
     """
     not_after_today(on, today=now.date(), field="on")
-    report = SweepReport(on=on)
+    # The relief's deadline, once granted, replaces the opening's.
+    due = func.coalesce(Claim.relief_deadline, Claim.creance_deadline)
+    unfiled = and_(Claim.creance_filed_on.is_(None), due < on)
+    waiting = and_(Claim.status == ClaimStatus.OPEN, Claim.frozen.is_(False), Claim.waiting_period_end < on)
+    late = and_(Claim.status == ClaimStatus.INSOLVENCY, unfiled)
+    missed = and_(
+        or_(Claim.status == ClaimStatus.OPEN, Claim.status == ClaimStatus.FORFEITED),
+        Claim.creance_missed_on.is_(None),
+        unfiled,
+    )
+    stamp = {"actor": actor, "now": now, "on": on}
     async with uow:
-        repo = uow.claims
-        # The relief's deadline, once granted, replaces the opening's.
-        due = func.coalesce(Claim.relief_deadline, Claim.creance_deadline)
-        unfiled = and_(Claim.creance_filed_on.is_(None), due < on)
-        waiting = and_(Claim.status == ClaimStatus.OPEN, Claim.frozen.is_(False), Claim.waiting_period_end < on)
-        late = and_(Claim.status == ClaimStatus.INSOLVENCY, unfiled)
-        missed = and_(
-            or_(Claim.status == ClaimStatus.OPEN, Claim.status == ClaimStatus.FORFEITED),
-            Claim.creance_missed_on.is_(None),
-            unfiled,
-        )
         # Every claim the sweep may move is locked first, in id order, as any transaction locking several claims.
-        await repo.lock_claims(or_(waiting, late, missed))
-        moves = (
-            (waiting, ClaimStatus.OPEN, ClaimStatus.INDEMNIFIABLE, {"loss_ground": "protracted_default"}),
-            (late, ClaimStatus.INSOLVENCY, ClaimStatus.FORFEITED, {"creance_missed_on": on}),
+        await uow.claims.lock_claims(or_(waiting, late, missed))
+        established = await _move_all(
+            uow.claims, waiting, Move(ClaimStatus.OPEN, ClaimStatus.INDEMNIFIABLE, "loss_established"), **stamp
         )
-        for condition, source, target, values in moves:
-            found = select(Claim.id, Claim.updated_at).where(condition).order_by(Claim.id)
-            for claim_id, changed_at in list(await uow.session.execute(found)):
-                if await _guarded(uow, claim_id, condition, target=target, now=now, **values):
-                    detail = (
-                        {"ground": "protracted_default"}
-                        if target == ClaimStatus.INDEMNIFIABLE
-                        else {"code": "CREANCE_DEADLINE_MISSED"}
-                    )
-                    kind = "loss_established" if target == ClaimStatus.INDEMNIFIABLE else "forfeited"
-                    repo.add(
-                        entry(
-                            claim_id,
-                            kind=kind,
-                            actor=actor,
-                            at=now,
-                            status_from=source,
-                            status_to=target,
-                            as_of=_as_of(on, changed_at, target),
-                            **detail,
-                        )
-                    )
-                    setattr(report, target.value, getattr(report, target.value) + 1)
-        missed_claims = select(Claim.id, Claim.status).where(missed).order_by(Claim.id)
-        for claim_id, status in list(await uow.session.execute(missed_claims)):
-            if await _guarded(uow, claim_id, missed, target=None, now=now, creance_missed_on=on):
-                # Under a sauvegarde the claim does not move: the miss is on record for a later RJ or LJ.
-                repo.add(
-                    entry(
-                        claim_id,
-                        kind="creance_deadline_missed",
-                        actor=actor,
-                        at=now,
-                        as_of=on.isoformat(),
-                        code="CREANCE_DEADLINE_MISSED",
-                        status=status,
-                    )
-                )
-                report.creance_missed += 1
+        forfeited = await _move_all(
+            uow.claims, late, Move(ClaimStatus.INSOLVENCY, ClaimStatus.FORFEITED, "forfeited"), **stamp
+        )
+        misses = await _record_misses(uow.claims, missed, **stamp)
         await uow.commit()
-    return report
+    return SweepReport(on=on, indemnifiable=established, forfeited=forfeited, creance_missed=misses)
+
+
+@dataclass(frozen=True, slots=True)
+class Move:
+    source: ClaimStatus
+    target: ClaimStatus
+    kind: str
+
+
+async def _move_all(repo: ClaimRepository, condition: Any, move: Move, *, actor: Actor, now: datetime, on: date) -> int:
+    """Move every claim meeting the condition, each only if it still does; how many moved."""
+    if move.target == ClaimStatus.INDEMNIFIABLE:
+        values: dict[str, Any] = {"loss_ground": "protracted_default"}
+        detail: dict[str, Any] = {"ground": "protracted_default"}
+    else:
+        values, detail = {"creance_missed_on": on}, {"code": "CREANCE_DEADLINE_MISSED"}
+    count = 0
+    for claim_id, _, changed_at in await repo.claims_meeting(condition):
+        if await repo.guarded_update(claim_id, condition, now=now, status=move.target, **values):
+            as_of = _as_of(on, changed_at, move.target)
+            repo.add(
+                entry(
+                    claim_id,
+                    kind=move.kind,
+                    actor=actor,
+                    at=now,
+                    status_from=move.source,
+                    status_to=move.target,
+                    as_of=as_of,
+                    **detail,
+                )
+            )
+            count += 1
+    return count
+
+
+async def _record_misses(repo: ClaimRepository, missed: Any, *, actor: Actor, now: datetime, on: date) -> int:
+    """A créance deadline passed unfiled where the claim does not move: the miss is on record for a later RJ or LJ."""
+    count = 0
+    for claim_id, status, _ in await repo.claims_meeting(missed):
+        if await repo.guarded_update(claim_id, missed, now=now, creance_missed_on=on):
+            detail = {"as_of": on.isoformat(), "code": "CREANCE_DEADLINE_MISSED", "status": status}
+            repo.add(entry(claim_id, kind="creance_deadline_missed", actor=actor, at=now, **detail))
+            count += 1
+    return count
 
 
 def _as_of(on: date, changed_at: datetime, target: ClaimStatus) -> str:
@@ -303,24 +311,6 @@ def _as_of(on: date, changed_at: datetime, target: ClaimStatus) -> str:
     if target == ClaimStatus.INDEMNIFIABLE:
         return max(on, changed_at.date()).isoformat()
     return on.isoformat()
-
-
-async def _guarded(
-    uow: ClaimsUnitOfWork,
-    claim_id: uuid.UUID,
-    condition: Any,
-    *,
-    target: ClaimStatus | None,
-    now: datetime,
-    **values: Any,
-) -> bool:
-    """Change the claim only if it still meets the condition it was selected by."""
-    if target is not None:
-        values["status"] = target
-    result = await uow.session.execute(
-        update(Claim).where(Claim.id == claim_id, condition).values(version=Claim.version + 1, updated_at=now, **values)
-    )
-    return result.rowcount == 1
 
 
 async def sweep_days_passed(app: Any, previous: date, today: date) -> dict[str, int]:
