@@ -121,21 +121,7 @@ async def record_action(
             raise NotInCollection(f"The claim is {claim.status}.", current_status=claim.status)
         rules = rules_for(claim, settings_rules)
         rows = await repo.collection_actions([claim.id])
-        row = CollectionAction(
-            claim_id=claim.id,
-            kind=data.kind,
-            done_on=data.done_on,
-            hearing_on=data.hearing_on,
-            payment_period_days=data.payment_period_days,
-            served_to_person=data.served_to_person,
-            method=data.method,
-            amount=data.amount,
-            documents=data.documents,
-            note=data.note,
-            recorded_at=now,
-            recorded_by=actor.name,
-            source=actor.source,
-        )
+        row = _action_row(claim, data, actor=actor, now=now)
         before = fold([action_of(done) for done in rows], rules=rules)
         owing = (await repo.unpaid_by_claim([claim.id]))[claim.id]
         facts = facts_of(claim, unpaid=owing, today=now.date())
@@ -160,21 +146,32 @@ async def record_action(
         )
         after = advance(before, action, rules=rules)
         _dispute_hold_changes(repo, claim, before, after, rules=rules, actor=actor, now=now)
-        if data.kind in PAYMENTS:
-            assert data.amount is not None
+        if data.kind in PAYMENTS and data.amount is not None:
+            through = "collection" if data.kind == ActionKind.PAYMENT_OBTAINED else "online_recovery"
             await apply_payment(
-                repo,
-                outbox,
-                claim,
-                amount=data.amount,
-                received_on=data.done_on,
-                actor=actor,
-                now=now,
-                through="collection" if data.kind == ActionKind.PAYMENT_OBTAINED else "online_recovery",
+                repo, outbox, claim, amount=data.amount, received_on=data.done_on, actor=actor, now=now, through=through
             )
             owing -= data.amount
         await uow.commit()
     return _view(claim, [*rows, row], unpaid=owing, rules=rules, today=now.date())
+
+
+def _action_row(claim: Claim, data: ActionRecord, *, actor: Actor, now: datetime) -> CollectionAction:
+    return CollectionAction(
+        claim_id=claim.id,
+        kind=data.kind,
+        done_on=data.done_on,
+        hearing_on=data.hearing_on,
+        payment_period_days=data.payment_period_days,
+        served_to_person=data.served_to_person,
+        method=data.method,
+        amount=data.amount,
+        documents=data.documents,
+        note=data.note,
+        recorded_at=now,
+        recorded_by=actor.name,
+        source=actor.source,
+    )
 
 
 def _dispute_hold_changes(

@@ -56,49 +56,13 @@ async def declare(
     now: datetime,
 ) -> ClaimView:
     """201 with the open claim, or a rejection (kept, with every reason) raised as 422."""
-    declaration_date = now.date()
     # Everything the decision needs is asked first: nothing is written if a service is down.
+    on = now.date()
     checked = await _cover(
-        policies,
-        debtors,
-        data.policy_id,
-        data.debtor_id,
-        data.invoices,
-        authorization=authorization,
-        on=declaration_date,
+        policies, debtors, data.policy_id, data.debtor_id, data.invoices, authorization=authorization, on=on
     )
-    cover, limits, procedure, reasons = checked.cover, checked.limits, checked.procedure, checked.reasons
-    terms = cover["terms"]
-    creditor = creditor_territory(terms["insured_country"], terms.get("insured_postcode"))
-    facts = procedure_facts(procedure)
-    opening = opening_for(facts, creditor=creditor)
-    creance = None if reasons else opening.creance
-    deadlines = cover["deadlines"]
-    status = ClaimStatus.REJECTED if reasons else opening.status
-    claim = Claim(
-        insured_id=principal.insured_id or "",
-        policy_id=data.policy_id,
-        debtor_id=data.debtor_id,
-        currency=data.invoices[0].currency,
-        status=status,
-        frozen=opening.frozen and not reasons,
-        declaration_date=declaration_date,
-        oldest_due_date=date.fromisoformat(deadlines["oldest_due_date"]),
-        declaration_deadline=date.fromisoformat(deadlines["declaration_deadline"]),
-        max_extension_end=date.fromisoformat(deadlines["max_extension_end"]),
-        waiting_period_end=date.fromisoformat(deadlines["waiting_period_end"]),
-        creance_deadline=creance.due if creance else None,
-        creance_deadline_legal=creance.legal if creance else None,
-        court_seat=facts.court_seat if creance else None,
-        creditor_territory=creditor,
-        terms=terms,
-        cover_snapshot=cover,
-        limits_snapshot=limits,
-        procedure_snapshot=procedure,
-        rejection_reasons=[asdict(reason) for reason in reasons],
-        created_at=now,
-        updated_at=now,
-    )
+    reasons = checked.reasons
+    claim = _new_claim(data, checked, insured_id=principal.insured_id or "", now=now)
     source = f"request:{request_id}" if request_id else None
     try:
         invoices = await _record_declaration(
@@ -122,6 +86,42 @@ class _Checked:
     limits: dict[str, Any]
     procedure: dict[str, Any]
     reasons: list[Reason]
+
+
+def _new_claim(data: DeclareDefault, checked: _Checked, *, insured_id: str, now: datetime) -> Claim:
+    """The claim a declaration opens (or keeps, rejected, with every reason), as of its day."""
+    cover, limits, procedure, reasons = checked.cover, checked.limits, checked.procedure, checked.reasons
+    terms = cover["terms"]
+    creditor = creditor_territory(terms["insured_country"], terms.get("insured_postcode"))
+    facts = procedure_facts(procedure)
+    opening = opening_for(facts, creditor=creditor)
+    creance = None if reasons else opening.creance
+    deadlines = cover["deadlines"]
+    status = ClaimStatus.REJECTED if reasons else opening.status
+    return Claim(
+        insured_id=insured_id,
+        policy_id=data.policy_id,
+        debtor_id=data.debtor_id,
+        currency=data.invoices[0].currency,
+        status=status,
+        frozen=opening.frozen and not reasons,
+        declaration_date=now.date(),
+        oldest_due_date=date.fromisoformat(deadlines["oldest_due_date"]),
+        declaration_deadline=date.fromisoformat(deadlines["declaration_deadline"]),
+        max_extension_end=date.fromisoformat(deadlines["max_extension_end"]),
+        waiting_period_end=date.fromisoformat(deadlines["waiting_period_end"]),
+        creance_deadline=creance.due if creance else None,
+        creance_deadline_legal=creance.legal if creance else None,
+        court_seat=facts.court_seat if creance else None,
+        creditor_territory=creditor,
+        terms=terms,
+        cover_snapshot=cover,
+        limits_snapshot=limits,
+        procedure_snapshot=procedure,
+        rejection_reasons=[asdict(reason) for reason in reasons],
+        created_at=now,
+        updated_at=now,
+    )
 
 
 async def _cover(

@@ -180,48 +180,59 @@ async def decide(
             notice_days=policy.limit_reduction_notice_days,
         )
         effective = check_effective(data.effective_date or max(earliest, decided_on), earliest=earliest, cuts=cuts)
-        if pending is not None and data.decision in ON_REQUEST:
-            pending.status = RequestStatus(data.decision.value)
-            pending.decided_amount = amount
-            pending.decided_at = now
-            pending.decided_by = principal.client_id
-            pending.reason = data.reason
+        answered = pending if pending is not None and data.decision in ON_REQUEST else None
+        if answered is not None:
+            answered.status = RequestStatus(data.decision.value)
+            answered.decided_amount, answered.decided_at, answered.reason = amount, now, data.reason
+            answered.decided_by = principal.client_id
         # Refusing an increase leaves the limit in force as it is.
         if not (data.decision == Decision.REFUSED and current_amount):
+            request_id = answered.id if answered is not None else None
             repo.add(
-                CreditLimitVersion(
-                    credit_limit_id=line.id,
-                    kind=data.decision,
-                    amount=amount,
-                    effective_date=effective,
-                    reason=data.reason,
-                    request_id=pending.id if pending and data.decision in ON_REQUEST else None,
-                    recorded_at=now,
-                    recorded_by=principal.client_id,
-                )
+                _new_version(line, data, amount, effective, request_id=request_id, by=principal.client_id, now=now)
             )
         line.version += 1
         await uow.flush()
         [view] = await _views(repo, [line], now.date())
-        await outbox.add(
-            uow.session,
-            LIMIT_DECIDED,
-            [
-                {
-                    "credit_limit_id": str(line.id),
-                    "policy_id": str(line.policy_id),
-                    "debtor_id": str(line.debtor_id),
-                    "insured_id": line.insured_id,
-                    "decision": data.decision.value,
-                    "amount": f"{amount:.2f}",
-                    "currency": line.currency,
-                    "effective_date": effective.isoformat(),
-                }
-            ],
-            now=now,
-        )
+        await outbox.add(uow.session, LIMIT_DECIDED, [_decided(line, data.decision, amount, effective)], now=now)
         await uow.commit()
     return view
+
+
+def _new_version(
+    line: CreditLimit,
+    data: LimitDecision,
+    amount: Decimal,
+    effective: date,
+    *,
+    request_id: uuid.UUID | None,
+    by: str,
+    now: datetime,
+) -> CreditLimitVersion:
+    return CreditLimitVersion(
+        credit_limit_id=line.id,
+        kind=data.decision,
+        amount=amount,
+        effective_date=effective,
+        reason=data.reason,
+        request_id=request_id,
+        recorded_at=now,
+        recorded_by=by,
+    )
+
+
+def _decided(line: CreditLimit, decision: Decision, amount: Decimal, effective: date) -> dict[str, str]:
+    """The limit.decided event: what the claims service and partners learn of the decision."""
+    return {
+        "credit_limit_id": str(line.id),
+        "policy_id": str(line.policy_id),
+        "debtor_id": str(line.debtor_id),
+        "insured_id": line.insured_id,
+        "decision": decision.value,
+        "amount": f"{amount:.2f}",
+        "currency": line.currency,
+        "effective_date": effective.isoformat(),
+    }
 
 
 async def get_limit(
