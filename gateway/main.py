@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 import gc
 import secrets
-from collections.abc import AsyncIterator, Mapping
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Mapping
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import timedelta
 from typing import Any
 
@@ -83,6 +83,43 @@ def create_app(
     verifier = TokenVerifier(_public_key_of(private_pem), issuer=settings.jwt_issuer, audience=settings.jwt_audience)
     upstreams: dict[str, Upstream] = {}
 
+    lifespan = _lifespan(settings, transports, upstreams)
+
+    api = FastAPI(
+        # A path with a stray slash is not found: a redirect would name this process's own address.
+        redirect_slashes=False,
+        title="credit-claims gateway",
+        version="0.1.0",
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+    )
+    api.state.settings = settings
+    api.state.clock = clock
+    api.state.token_verifier = verifier
+    api.state.clients = load_clients(settings.clients_file)
+    _install_token_state(api, settings, private_pem, clock=clock)
+    api.state.upstreams = upstreams
+    api.state.metrics = Metrics("gateway")
+    api.state.merged_openapi = None
+    install_problem_handlers(api)
+    api.include_router(token_router)
+    if settings.sandbox:
+        api.state.sandbox_lock = asyncio.Lock()
+        api.include_router(sandbox.router)
+    _add_operations_routes(api, settings, upstreams)
+
+    proxy = _proxy(settings, upstreams, verifier, clock=clock)
+    own = (sandbox.router.prefix + "/",) if settings.sandbox else ()
+    return RequestIdMiddleware(MetricsMiddleware(Dispatcher(api, proxy, own=own), api.state.metrics))
+
+
+def _lifespan(
+    settings: GatewaySettings, transports: Mapping[str, httpx.AsyncBaseTransport], upstreams: dict[str, Upstream]
+) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
+    """Open one shared client per upstream and the secret-hashing threads; close them at the end."""
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.hashing = await hashing_threads(settings.token_hashing_concurrency, app.state.dummy_secret_hash)
@@ -101,20 +138,11 @@ def create_app(
             upstreams.clear()
             app.state.hashing.shutdown(wait=False)
 
-    api = FastAPI(
-        # A path with a stray slash is not found: a redirect would name this process's own address.
-        redirect_slashes=False,
-        title="credit-claims gateway",
-        version="0.1.0",
-        lifespan=lifespan,
-        docs_url=None,
-        redoc_url=None,
-        openapi_url=None,
-    )
-    api.state.settings = settings
-    api.state.clock = clock
-    api.state.token_verifier = verifier
-    api.state.clients = load_clients(settings.clients_file)
+    return lifespan
+
+
+def _install_token_state(api: FastAPI, settings: GatewaySettings, private_pem: str, *, clock: Clock) -> None:
+    """The token endpoint's state: the dummy hash unknown clients are checked against, failure counters, issuer."""
     api.state.dummy_secret_hash = hash_secret(secrets.token_urlsafe(16))
     api.state.secrets_waiting = 0
     limits = Limits(
@@ -131,17 +159,13 @@ def create_app(
         audience=settings.jwt_audience,
         ttl=timedelta(seconds=settings.token_ttl_seconds),
     )
-    api.state.upstreams = upstreams
-    api.state.metrics = Metrics("gateway")
-    api.state.merged_openapi = None
-    install_problem_handlers(api)
-    api.include_router(token_router)
-    if settings.sandbox:
-        api.state.sandbox_lock = asyncio.Lock()
-        api.include_router(sandbox.router)
-    _add_operations_routes(api, settings, upstreams)
 
-    proxy = Proxy(
+
+def _proxy(
+    settings: GatewaySettings, upstreams: dict[str, Upstream], verifier: TokenVerifier, *, clock: Clock
+) -> Proxy:
+    """The forwarding of /v1 to the services, with the body limits, the retry advice and the rate limit."""
+    return Proxy(
         upstreams=upstreams,
         verifier=verifier,
         clock=wall_clock(clock),
@@ -153,8 +177,6 @@ def create_app(
             per_second=settings.rate_limit_per_second, burst=settings.rate_limit_burst, clock=wall_clock(clock)
         ),
     )
-    own = (sandbox.router.prefix + "/",) if settings.sandbox else ()
-    return RequestIdMiddleware(MetricsMiddleware(Dispatcher(api, proxy, own=own), api.state.metrics))
 
 
 def _add_operations_routes(api: FastAPI, settings: GatewaySettings, upstreams: dict[str, Upstream]) -> None:

@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import gc
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import timedelta
 from typing import Any
 
@@ -57,8 +57,94 @@ def build_service_app(
     `before_commit` gives, for the app, what every writing transaction does just before it commits; `on_start`
     runs once the database is open, before the first request is served.
     """
+    lifespan = _lifespan(
+        service,
+        settings,
+        upstreams=upstreams or {},
+        transports=transports or {},
+        outbox=outbox,
+        background=background,
+        before_commit=before_commit,
+        on_start=on_start,
+    )
+
+    app = FastAPI(
+        # A path with a stray slash is not found: a redirect would name this process's own address.
+        redirect_slashes=False,
+        title=title,
+        description=description,
+        version="0.1.0",
+        lifespan=lifespan,
+        docs_url="/docs" if settings.docs_enabled else None,
+        redoc_url=None,
+        openapi_url="/openapi.json" if settings.docs_enabled else None,
+        dependencies=[Depends(known_query_only)],
+    )
+    _install_state(app, service, settings, clock=clock, outbox=outbox)
+    install_problem_handlers(app)
+    app.include_router(health_router(_readiness(service)))
+    for router in routers:
+        app.include_router(router)
+    if settings.sandbox:
+        app.include_router(sandbox_router(days_passed))
+    app.openapi = lambda: _openapi_with_problems(app, links)  # type: ignore[method-assign]
+    _install_middleware(app, settings, idempotency=idempotency)
+    return app
+
+
+def _readiness(service: str) -> Callable[[FastAPI], Awaitable[None]]:
+    """Ready when the database is at the migration head this code expects."""
     head = migration_head(service)
-    transports = transports or {}
+
+    async def ready(app: FastAPI) -> None:
+        async with app.state.db.engine.connect() as conn:
+            current = (await conn.execute(text(f"SELECT version_num FROM {version_table(service)}"))).scalar()
+        if current != head:
+            raise RuntimeError(f"database at revision {current}, code expects {head}")
+
+    return ready
+
+
+def _install_state(
+    app: FastAPI, service: str, settings: ServiceSettings, *, clock: Clock | None, outbox: Table | None
+) -> None:
+    """What every request of the process shares: settings, the business clock, the token verifier, metrics."""
+    app.state.settings = settings
+    if clock is None:
+        clock = SandboxClock(offset_days=settings.sandbox_offset_days) if settings.sandbox else SystemClock()
+    app.state.clock = clock
+    app.state.token_verifier = TokenVerifier(
+        settings.public_key_pem(), issuer=settings.jwt_issuer, audience=settings.jwt_audience
+    )
+    app.state.metrics = Metrics(service)
+    app.state.clock_lock = asyncio.Lock()  # a sandbox move and a scheduled job do not interleave
+    if outbox is not None:
+        app.state.outbox = Outbox(outbox, Subscriptions(settings.subscribers), schedule=wall_clock(clock))
+
+
+def _install_middleware(app: FastAPI, settings: ServiceSettings, *, idempotency: Table | None) -> None:
+    """Pure ASGI middleware, the first added innermost: idempotency, the database guard, metrics, request ids."""
+    if idempotency is not None:
+        app.add_middleware(
+            IdempotencyMiddleware, table=idempotency, lease=timedelta(seconds=settings.idempotency_lease_seconds)
+        )
+    app.add_middleware(DatabaseGuard)
+    app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
+    app.add_middleware(RequestIdMiddleware)
+
+
+def _lifespan(
+    service: str,
+    settings: ServiceSettings,
+    *,
+    upstreams: Mapping[str, str],
+    transports: Mapping[str, httpx.AsyncBaseTransport],
+    outbox: Table | None,
+    background: Sequence[Callable[[FastAPI], Awaitable[None]]],
+    before_commit: Callable[[FastAPI], Sequence[BeforeCommit]] | None,
+    on_start: Sequence[Callable[[FastAPI], Awaitable[None]]],
+) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
+    """Open the database, the upstream clients, the background jobs and the outbox relay; close them at the end."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -73,26 +159,18 @@ def build_service_app(
         )
         clients: dict[str, httpx.AsyncClient] = {}
         app.state.upstreams = {}
-        for name, url in (upstreams or {}).items():
+        for name, url in upstreams.items():
             transport = transports.get(name) or upstream_transport(max_connections=settings.upstream_max_connections)
             clients[name] = upstream_client(url, transport=transport)
             app.state.upstreams[name] = Upstream(name, clients[name], transport)
         for step in on_start:
             await step(app)
-        tasks = [asyncio.ensure_future(job(app)) for job in background]
+        tasks: list[asyncio.Future[None]] = [asyncio.ensure_future(job(app)) for job in background]
         if outbox is not None:
-            events_client = upstream_client("http://events.invalid", transport=transports.get("events"), timeout=5.0)
-            clients["events"] = events_client
-            app.state.relay = Relay(
-                database=app.state.db,
-                table=outbox,
-                client=events_client,
-                clock=wall_clock(app.state.clock),
-                internal_token=settings.internal_token,
-                lease=timedelta(seconds=settings.relay_lease_seconds),
+            clients["events"] = upstream_client(
+                "http://events.invalid", transport=transports.get("events"), timeout=5.0
             )
-            if settings.relay_enabled and settings.subscribers:
-                tasks.append(asyncio.create_task(app.state.relay.run_forever(settings.relay_poll_seconds)))
+            tasks += _start_relay(app, settings, outbox, clients["events"])
         # What start-up built lives as long as the process: without this, every full collection scans it
         # again (about 130,000 objects; 160 ms on the benchmark machine, a request stalled behind it).
         gc.freeze()
@@ -107,50 +185,24 @@ def build_service_app(
                 await client.aclose()
             await app.state.db.dispose()
 
-    async def ready(app: FastAPI) -> None:
-        async with app.state.db.engine.connect() as conn:
-            current = (await conn.execute(text(f"SELECT version_num FROM {version_table(service)}"))).scalar()
-        if current != head:
-            raise RuntimeError(f"database at revision {current}, code expects {head}")
+    return lifespan
 
-    app = FastAPI(
-        # A path with a stray slash is not found: a redirect would name this process's own address.
-        redirect_slashes=False,
-        title=title,
-        description=description,
-        version="0.1.0",
-        lifespan=lifespan,
-        docs_url="/docs" if settings.docs_enabled else None,
-        redoc_url=None,
-        openapi_url="/openapi.json" if settings.docs_enabled else None,
-        dependencies=[Depends(known_query_only)],
+
+def _start_relay(
+    app: FastAPI, settings: ServiceSettings, outbox: Table, client: httpx.AsyncClient
+) -> list[asyncio.Future[None]]:
+    """The outbox relay of the process; its loop runs only where the service has subscribers."""
+    app.state.relay = Relay(
+        database=app.state.db,
+        table=outbox,
+        client=client,
+        clock=wall_clock(app.state.clock),
+        internal_token=settings.internal_token,
+        lease=timedelta(seconds=settings.relay_lease_seconds),
     )
-    app.state.settings = settings
-    if clock is None:
-        clock = SandboxClock(offset_days=settings.sandbox_offset_days) if settings.sandbox else SystemClock()
-    app.state.clock = clock
-    app.state.token_verifier = TokenVerifier(
-        settings.public_key_pem(), issuer=settings.jwt_issuer, audience=settings.jwt_audience
-    )
-    app.state.metrics = Metrics(service)
-    app.state.clock_lock = asyncio.Lock()  # a sandbox move and a scheduled job do not interleave
-    if outbox is not None:
-        app.state.outbox = Outbox(outbox, Subscriptions(settings.subscribers), schedule=wall_clock(clock))
-    install_problem_handlers(app)
-    app.include_router(health_router(ready))
-    for router in routers:
-        app.include_router(router)
-    if settings.sandbox:
-        app.include_router(sandbox_router(days_passed))
-    app.openapi = lambda: _openapi_with_problems(app, links)  # type: ignore[method-assign]
-    if idempotency is not None:
-        app.add_middleware(
-            IdempotencyMiddleware, table=idempotency, lease=timedelta(seconds=settings.idempotency_lease_seconds)
-        )
-    app.add_middleware(DatabaseGuard)
-    app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
-    app.add_middleware(RequestIdMiddleware)
-    return app
+    if settings.relay_enabled and settings.subscribers:
+        return [asyncio.ensure_future(app.state.relay.run_forever(settings.relay_poll_seconds))]
+    return []
 
 
 def _queries_are_lines(operation: dict[str, Any]) -> None:

@@ -120,6 +120,23 @@ class ResponseLost(Conflict):
     title = "The first request with this Idempotency-Key took effect but its answer was lost; read the resource"
 
 
+def _digest(scope: Scope, body: bytes) -> str:
+    """What a repeated request must match: method, path, query and body."""
+    request = scope["method"].encode() + b" " + scope["path"].encode() + b"?" + scope.get("query_string", b"")
+    return hashlib.sha256(request + b"\n" + body).hexdigest()
+
+
+def _replayed_headers(start: Message) -> list[tuple[str, str]]:
+    return [(n.decode("latin-1"), v.decode("latin-1")) for n, v in start.get("headers", []) if n in REPLAYED_HEADERS]
+
+
+async def _replay(send: Send, status: int, headers: list[tuple[str, str]], content: bytes) -> None:
+    """The stored answer again, marked as a replay."""
+    raw = [(name.encode(), value.encode()) for name, value in headers] + [(b"idempotent-replayed", b"true")]
+    await send({"type": "http.response.start", "status": status, "headers": raw})
+    await send({"type": "http.response.body", "body": content})
+
+
 class IdempotencyMiddleware:
     def __init__(self, app: ASGIApp, table: Table, lease: timedelta = timedelta(seconds=60)) -> None:
         self.app = app
@@ -138,15 +155,7 @@ class IdempotencyMiddleware:
             await send_problem(send, error, instance=scope["path"], request_id=scope.get("state", {}).get("request_id"))
             return
         body = await _read_body(receive)
-        digest = hashlib.sha256(
-            scope["method"].encode()
-            + b" "
-            + scope["path"].encode()
-            + b"?"
-            + scope.get("query_string", b"")
-            + b"\n"
-            + body
-        ).hexdigest()
+        digest = _digest(scope, body)
         state = scope["app"].state
         try:
             stored = await self._begin(state, client_id, key_text, digest)
@@ -154,16 +163,7 @@ class IdempotencyMiddleware:
             await send_problem(send, error, instance=scope["path"], request_id=scope.get("state", {}).get("request_id"))
             return
         if stored is not None:
-            status, headers, content = stored
-            await send(
-                {
-                    "type": "http.response.start",
-                    "status": status,
-                    "headers": [(name.encode(), value.encode()) for name, value in headers]
-                    + [(b"idempotent-replayed", b"true")],
-                }
-            )
-            await send({"type": "http.response.body", "body": content})
+            await _replay(send, *stored)
             return
         captured: dict[str, Any] = {"status": 500, "headers": [], "body": b""}
 
@@ -180,12 +180,7 @@ class IdempotencyMiddleware:
             # The answer is stored before it is sent: a caller that got it can always have it again.
             nonlocal answered
             if message["type"] == "http.response.start":
-                captured["status"] = message["status"]
-                captured["headers"] = [
-                    (n.decode("latin-1"), v.decode("latin-1"))
-                    for n, v in message.get("headers", [])
-                    if n in REPLAYED_HEADERS
-                ]
+                captured["status"], captured["headers"] = message["status"], _replayed_headers(message)
                 held.append(message)
                 return
             if message["type"] == "http.response.body":
