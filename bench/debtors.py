@@ -33,8 +33,8 @@ from services.debtors.adapters.tables import CoverStop, CreditLimit, CreditLimit
 from services.kit.auth import Role
 from services.kit.db import async_url
 from services.kit.types import new_id
-from tests.builders import policy_body
-from tests.support import free_port
+from tests.shared.builders import policy_body
+from tests.shared.ports import free_port
 
 SIZES = {"small": 10_000, "large": 1_000_000}
 RECORDS = 100_000

@@ -26,8 +26,8 @@ from deploy.local import DEV_CLIENTS, SERVICES, Suite
 from services.debtors.adapters.tables import Debtor
 from services.kit.db import async_url
 from services.kit.types import new_id
-from tests.builders import policy_body
-from tests.support import free_ports
+from tests.shared.builders import policy_body
+from tests.shared.ports import free_ports
 
 CONNECTIONS = 16
 SECONDS = 60

@@ -18,8 +18,8 @@ import httpx
 
 from bench.harness import BenchDatabases, Figure, Report, WrkRun, cpu_seconds, parse_wrk
 from deploy.local import DEV_CLIENTS, SERVICES, Suite
-from tests.builders import policy_body
-from tests.support import free_port, free_ports
+from tests.shared.builders import policy_body
+from tests.shared.ports import free_port, free_ports
 
 ROUNDS = 2
 SECONDS = 3

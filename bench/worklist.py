@@ -41,7 +41,7 @@ from services.claims.service_layer.unit_of_work import ClaimsUnitOfWork
 from services.kit.auth import Role
 from services.kit.db import Database, async_url
 from services.kit.types import new_id
-from tests.support import free_port
+from tests.shared.ports import free_port
 
 WAITING = 10_000
 CLOSED = 2_000

@@ -5,11 +5,10 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
-import socket
 import uuid
-from collections.abc import AsyncIterator, Callable, Coroutine, Iterable
+from collections.abc import AsyncIterator, Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import ExitStack, asynccontextmanager
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
@@ -43,21 +42,6 @@ def in_thread(function: Callable[[], Coroutine[Any, Any, T]] | Callable[[], T]) 
 
 def migrate(service: str, url: str, revision: str = "head") -> None:
     in_thread(lambda: command.upgrade(alembic_config(service, url), revision))
-
-
-def free_ports(names: Iterable[str]) -> dict[str, int]:
-    """A distinct free loopback port per name: every socket stays bound until all are chosen."""
-    with ExitStack() as stack:
-        ports = {}
-        for name in names:
-            sock = stack.enter_context(socket.socket())
-            sock.bind(("127.0.0.1", 0))
-            ports[name] = sock.getsockname()[1]
-        return ports
-
-
-def free_port() -> int:
-    return free_ports(["port"])["port"]
 
 
 class Databases:

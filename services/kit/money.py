@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
 from typing import Annotated, Any
@@ -47,44 +46,6 @@ def _check_country(code: str) -> str:
     if not is_country(code):
         raise ValueError(f"{code!r} is not an ISO 3166-1 alpha-2 country code")
     return code
-
-
-@dataclass(frozen=True, slots=True)
-class Money:
-    amount: Decimal
-    currency: str
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "amount", to_cents(Decimal(self.amount)))
-
-    @classmethod
-    def zero(cls, currency: str) -> Money:
-        return cls(Decimal(0), currency)
-
-    def _same(self, other: Money) -> None:
-        if other.currency != self.currency:
-            raise ValueError(f"cannot mix {self.currency} and {other.currency}")
-
-    def __add__(self, other: Money) -> Money:
-        self._same(other)
-        return Money(self.amount + other.amount, self.currency)
-
-    def __sub__(self, other: Money) -> Money:
-        self._same(other)
-        return Money(self.amount - other.amount, self.currency)
-
-    def times(self, factor: Decimal) -> Money:
-        return Money(self.amount * factor, self.currency)
-
-    def min(self, other: Money) -> Money:
-        self._same(other)
-        return self if self.amount <= other.amount else other
-
-    def floor_zero(self) -> Money:
-        return self if self.amount >= 0 else Money.zero(self.currency)
-
-    def __str__(self) -> str:
-        return f"{self.amount:.2f} {self.currency}"
 
 
 def _two_places(value: Decimal | int) -> str:

@@ -9,7 +9,8 @@ from pathlib import Path
 import httpx
 
 from deploy.local import DEV_CLIENTS, SERVICES, Suite
-from tests.support import Databases, free_ports
+from tests.shared.ports import free_ports
+from tests.support import Databases
 
 
 @contextmanager

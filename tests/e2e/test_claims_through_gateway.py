@@ -17,8 +17,8 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.builders import invoice, policy_body
 from tests.e2e.conftest import suite_running, token
+from tests.shared.builders import invoice, policy_body
 from tests.support import Databases
 
 pytestmark = pytest.mark.e2e

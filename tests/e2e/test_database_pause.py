@@ -15,8 +15,8 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from deploy.local import Suite
-from tests.builders import policy_body
 from tests.e2e.conftest import suite_running, token
+from tests.shared.builders import policy_body
 from tests.support import BACKEND, POSTGRES_URL, Databases
 
 pytestmark = [

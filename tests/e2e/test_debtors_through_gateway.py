@@ -18,8 +18,8 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from deploy.local import Suite
 from services.claims.adapters.tables import DebtorProcedure
 from services.kit.db import async_url
-from tests.builders import policy_body
 from tests.e2e.conftest import suite_running, token
+from tests.shared.builders import policy_body
 from tests.support import Databases, in_thread
 
 pytestmark = pytest.mark.e2e

@@ -16,8 +16,8 @@ import httpx
 import pytest
 
 from deploy.local import Suite
-from tests.builders import invoice, policy_body, siren
 from tests.e2e.conftest import suite_running, token
+from tests.shared.builders import invoice, policy_body, siren
 from tests.support import Databases
 
 pytestmark = pytest.mark.e2e

@@ -12,7 +12,8 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from deploy.local import DEV_CLIENTS, SERVICES, Suite
 from services.kit.db import async_url
 from services.kit.schema_version import migration_head, version_table
-from tests.support import Databases, free_ports, in_thread
+from tests.shared.ports import free_ports
+from tests.support import Databases, in_thread
 
 pytestmark = pytest.mark.e2e
 

@@ -22,8 +22,8 @@ from deploy.local import Suite
 from services.claims.adapters.tables import DebtorProcedure
 from services.debtors.adapters.tables import outbox as debtors_outbox
 from services.kit.db import async_url
-from tests.builders import invoice, policy_body, siren
 from tests.e2e.conftest import suite_running, token
+from tests.shared.builders import invoice, policy_body, siren
 from tests.support import Databases, in_thread
 
 pytestmark = pytest.mark.e2e

@@ -11,8 +11,8 @@ import httpx
 import pytest
 
 from deploy.local import Suite
-from tests.builders import cover_check, invoice, policy_body
 from tests.e2e.conftest import suite_running, token
+from tests.shared.builders import cover_check, invoice, policy_body
 from tests.support import Databases
 
 pytestmark = pytest.mark.e2e

@@ -5,14 +5,14 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from tests.builders import policy_body
+from tests.shared.builders import policy_body
 from tests.support import Tokens
 
 SIREN = "732829320"
 
 
 @pytest.fixture
-async def policy_id(policies: httpx.AsyncClient, tokens: Tokens) -> str:
+async def active_policy_id(policies: httpx.AsyncClient, tokens: Tokens) -> str:
     created = await policies.post("/v1/policies", json=policy_body(), headers=tokens.underwriter())
     policy = created.json()
     activated = await policies.patch(
@@ -23,6 +23,6 @@ async def policy_id(policies: httpx.AsyncClient, tokens: Tokens) -> str:
 
 
 @pytest.fixture
-async def debtor_id(debtors: httpx.AsyncClient, tokens: Tokens) -> str:
+async def registered_debtor_id(debtors: httpx.AsyncClient, tokens: Tokens) -> str:
     body = {"legal_name": "Dupont Distribution SA", "country": "FR", "siren": SIREN}
     return (await debtors.post("/v1/debtors", json=body, headers=tokens.insured())).json()["id"]

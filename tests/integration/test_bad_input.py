@@ -11,9 +11,9 @@ import pytest
 
 from services.kit.clock import FixedClock
 from services.kit.pagination import encode_cursor
-from tests.builders import invoice, policy_body
 from tests.conftest import INTERNAL_TOKEN
 from tests.integration.test_declarations import declaration
+from tests.shared.builders import invoice, policy_body
 from tests.support import Tokens, at
 
 SAMPLES = json.loads((Path(__file__).resolve().parents[1] / "data" / "bodacc" / "samples.json").read_text())
@@ -85,9 +85,16 @@ async def test_control_characters_in_a_query_are_refused(
     ],
 )
 async def test_invoice_numbers_and_amounts_looser_than_documented_are_refused(
-    claims_service: httpx.AsyncClient, tokens: Tokens, policy_id: str, debtor_id: str, number: str, amount: str
+    claims_service: httpx.AsyncClient,
+    tokens: Tokens,
+    active_policy_id: str,
+    registered_debtor_id: str,
+    number: str,
+    amount: str,
 ) -> None:
-    body = declaration(policy_id, debtor_id, invoices=[invoice(number, amount=amount, vat_amount="0.00")])
+    body = declaration(
+        active_policy_id, registered_debtor_id, invoices=[invoice(number, amount=amount, vat_amount="0.00")]
+    )
     answer = await claims_service.post("/v1/claims", json=body, headers=tokens.insured())
     names_the_field(answer, "number" if number != "F-1" else "amount")
     assert (await claims_service.get("/v1/claims", headers=tokens.handler())).json()["items"] == []
@@ -98,15 +105,17 @@ async def test_dates_outside_business_time_are_refused_not_overflowed(
     claims_service: httpx.AsyncClient,
     policies: httpx.AsyncClient,
     tokens: Tokens,
-    policy_id: str,
-    debtor_id: str,
+    active_policy_id: str,
+    registered_debtor_id: str,
     day: str,
 ) -> None:
-    body = declaration(policy_id, debtor_id, invoices=[invoice("F-9", invoice_date="2026-03-01", due_date=day)])
+    body = declaration(
+        active_policy_id, registered_debtor_id, invoices=[invoice("F-9", invoice_date="2026-03-01", due_date=day)]
+    )
     names_the_field(await claims_service.post("/v1/claims", json=body, headers=tokens.insured()), "due_date")
     check = {"debtor_country": "FR", "declaration_date": day, "invoices": [invoice()]}
     names_the_field(
-        await policies.post(f"/v1/policies/{policy_id}/cover-checks", json=check, headers=tokens.insured()),
+        await policies.post(f"/v1/policies/{active_policy_id}/cover-checks", json=check, headers=tokens.insured()),
         "declaration_date",
     )
 
@@ -140,16 +149,18 @@ async def test_forged_cursors_are_refused_on_every_list(
 
 
 async def test_an_exposure_total_beyond_fifteen_digits_is_answered(
-    debtors: httpx.AsyncClient, policies: httpx.AsyncClient, tokens: Tokens, debtor_id: str
+    debtors: httpx.AsyncClient, policies: httpx.AsyncClient, tokens: Tokens, registered_debtor_id: str
 ) -> None:
     largest = {"amount": "9999999999999.99", "currency": "EUR", "as_of_date": "2026-06-01"}
     for number in ("POL-A", "POL-B"):
         policy = (
             await policies.post("/v1/policies", json=policy_body(number=number), headers=tokens.underwriter())
         ).json()
-        put = await debtors.put(f"/v1/exposures/{policy['id']}/{debtor_id}", json=largest, headers=tokens.underwriter())
+        put = await debtors.put(
+            f"/v1/exposures/{policy['id']}/{registered_debtor_id}", json=largest, headers=tokens.underwriter()
+        )
         assert put.status_code == 201, put.text
-    total = await debtors.get(f"/v1/debtors/{debtor_id}/exposure", headers=tokens.underwriter())
+    total = await debtors.get(f"/v1/debtors/{registered_debtor_id}/exposure", headers=tokens.underwriter())
     assert total.status_code == 200 and total.json()["totals"] == [{"currency": "EUR", "amount": "19999999999999.98"}]
 
 

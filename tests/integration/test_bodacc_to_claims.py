@@ -11,8 +11,8 @@ import httpx
 from services.debtors.adapters.tables import outbox
 from services.kit.clock import FixedClock
 from services.kit.outbox import Relay
-from tests.builders import invoice, policy_body
 from tests.conftest import INTERNAL_TOKEN
+from tests.shared.builders import invoice, policy_body
 from tests.support import Tokens, at
 
 SAMPLES = {
@@ -36,13 +36,13 @@ async def test_lj_announcement_puts_open_claims_into_insolvency_and_the_creance_
     debtors_app: Any,
     tokens: Tokens,
     clock: FixedClock,
-    policy_id: str,
+    active_policy_id: str,
 ) -> None:
     debtor = await debtors.post(
         "/v1/debtors", json={"legal_name": "Evry SARL", "country": "FR", "siren": LJ_SIREN}, headers=tokens.insured()
     )
     debtor_id = debtor.json()["id"]
-    filed_url = await declare(claims_service, tokens, policy_id, debtor_id, "F-1")
+    filed_url = await declare(claims_service, tokens, active_policy_id, debtor_id, "F-1")
     # Another policy of the insured on the same buyer: one live claim per buyer and policy.
     other = (await policies.post("/v1/policies", json=policy_body(number="POL-2"), headers=tokens.underwriter())).json()
     await policies.patch(

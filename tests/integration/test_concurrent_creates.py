@@ -26,9 +26,9 @@ async def test_thirty_identical_debtors_at_once_make_one_debtor_and_409s_naming_
 
 
 async def test_first_limit_requests_and_exposures_at_once_never_fail(
-    debtors: httpx.AsyncClient, tokens: Tokens, policy_id: str, debtor_id: str
+    debtors: httpx.AsyncClient, tokens: Tokens, active_policy_id: str, registered_debtor_id: str
 ) -> None:
-    limit = {"policy_id": policy_id, "debtor_id": debtor_id, "amount": "5000.00", "currency": "EUR"}
+    limit = {"policy_id": active_policy_id, "debtor_id": registered_debtor_id, "amount": "5000.00", "currency": "EUR"}
     requests = await asyncio.gather(
         *(debtors.post("/v1/credit-limits", json=limit, headers=tokens.insured()) for _ in range(20))
     )
@@ -37,8 +37,10 @@ async def test_first_limit_requests_and_exposures_at_once_never_fail(
         "CREDIT_LIMIT_REQUEST_PENDING"
     }
     exposure = {"amount": "1000.00", "currency": "EUR", "as_of_date": "2026-06-01"}
-    url = f"/v1/exposures/{policy_id}/{debtor_id}"
+    url = f"/v1/exposures/{active_policy_id}/{registered_debtor_id}"
     puts = await asyncio.gather(*(debtors.put(url, json=exposure, headers=tokens.insured()) for _ in range(20)))
     assert Counter(answer.status_code for answer in puts) == {201: 1, 200: 19}
-    lines = (await debtors.get(f"/v1/debtors/{debtor_id}/exposure", headers=tokens.insured())).json()["lines"]
+    lines = (await debtors.get(f"/v1/debtors/{registered_debtor_id}/exposure", headers=tokens.insured())).json()[
+        "lines"
+    ]
     assert len(lines) == 1 and lines[0]["amount"] == "1000.00"

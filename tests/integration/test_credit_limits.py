@@ -8,23 +8,17 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.builders import policy_body
 from tests.conftest import INTERNAL_TOKEN
+from tests.shared.builders import policy_body
 from tests.support import Tokens, at
 
 SIREN = "732829320"
 
 
 @pytest.fixture
-async def policy_id(policies: httpx.AsyncClient, tokens: Tokens) -> str:
+async def draft_policy_id(policies: httpx.AsyncClient, tokens: Tokens) -> str:
     created = await policies.post("/v1/policies", json=policy_body(), headers=tokens.underwriter())
     return created.json()["id"]
-
-
-@pytest.fixture
-async def debtor_id(debtors: httpx.AsyncClient, tokens: Tokens) -> str:
-    body = {"legal_name": "Dupont Distribution SA", "country": "FR", "siren": SIREN}
-    return (await debtors.post("/v1/debtors", json=body, headers=tokens.insured())).json()["id"]
 
 
 async def request(
@@ -55,10 +49,10 @@ async def in_force(
 
 
 async def test_request_then_partial_grant_then_reduction_are_dated_versions(
-    debtors: httpx.AsyncClient, tokens: Tokens, policy_id: str, debtor_id: str, clock: Any
+    debtors: httpx.AsyncClient, tokens: Tokens, draft_policy_id: str, registered_debtor_id: str, clock: Any
 ) -> None:
     at(clock, "2026-01-20")
-    requested = await request(debtors, tokens, policy_id, debtor_id)
+    requested = await request(debtors, tokens, draft_policy_id, registered_debtor_id)
     assert requested.status_code == 201, requested.text
     limit = requested.json()
     assert limit["pending_request"]["amount"] == "50000.00" and limit["amount_in_force"] == "0.00"
@@ -77,7 +71,7 @@ async def test_request_then_partial_grant_then_reduction_are_dated_versions(
     assert [v["amount"] for v in reduced.json()["versions"]] == ["30000.00", "10000.00"]
     # Before the grant the discretionary limit of the policy (20,000) covers; then the named limit.
     assert await in_force(
-        debtors, tokens, policy_id, debtor_id, "2026-01-15", "2026-03-01", "2026-04-30", "2026-05-01"
+        debtors, tokens, draft_policy_id, registered_debtor_id, "2026-01-15", "2026-03-01", "2026-04-30", "2026-05-01"
     ) == [
         ("20000.00", "discretionary", None),
         ("30000.00", "named", None),
@@ -87,34 +81,36 @@ async def test_request_then_partial_grant_then_reduction_are_dated_versions(
     at(clock, "2026-06-01")
     withdrawn = await decide(debtors, tokens, limit["id"], decision="withdrawn", effective_date="2026-06-01")
     assert withdrawn.status_code == 200
-    assert await in_force(debtors, tokens, policy_id, debtor_id, "2026-06-01") == [("0.00", "named", "limit_withdrawn")]
+    assert await in_force(debtors, tokens, draft_policy_id, registered_debtor_id, "2026-06-01") == [
+        ("0.00", "named", "limit_withdrawn")
+    ]
 
 
 async def test_only_one_request_pending_per_line(
-    debtors: httpx.AsyncClient, tokens: Tokens, policy_id: str, debtor_id: str
+    debtors: httpx.AsyncClient, tokens: Tokens, draft_policy_id: str, registered_debtor_id: str
 ) -> None:
-    assert (await request(debtors, tokens, policy_id, debtor_id)).status_code == 201
-    again = await request(debtors, tokens, policy_id, debtor_id, "60000.00")
+    assert (await request(debtors, tokens, draft_policy_id, registered_debtor_id)).status_code == 201
+    again = await request(debtors, tokens, draft_policy_id, registered_debtor_id, "60000.00")
     assert again.status_code == 409 and again.json()["code"] == "CREDIT_LIMIT_REQUEST_PENDING"
 
 
 async def test_refusal_without_a_limit_bars_the_discretionary_limit(
-    debtors: httpx.AsyncClient, tokens: Tokens, policy_id: str, debtor_id: str, clock: Any
+    debtors: httpx.AsyncClient, tokens: Tokens, draft_policy_id: str, registered_debtor_id: str, clock: Any
 ) -> None:
     at(clock, "2026-03-01")
-    limit = (await request(debtors, tokens, policy_id, debtor_id)).json()
+    limit = (await request(debtors, tokens, draft_policy_id, registered_debtor_id)).json()
     refused = await decide(debtors, tokens, limit["id"], decision="refused", effective_date="2026-03-01")
     assert refused.json()["requests"][0]["status"] == "refused"
-    assert await in_force(debtors, tokens, policy_id, debtor_id, "2026-02-01", "2026-03-01") == [
+    assert await in_force(debtors, tokens, draft_policy_id, registered_debtor_id, "2026-02-01", "2026-03-01") == [
         ("20000.00", "discretionary", None),
         ("0.00", "named", None),
     ]
 
 
 async def test_decisions_need_if_match_and_a_coherent_amount(
-    debtors: httpx.AsyncClient, tokens: Tokens, policy_id: str, debtor_id: str
+    debtors: httpx.AsyncClient, tokens: Tokens, draft_policy_id: str, registered_debtor_id: str
 ) -> None:
-    limit = (await request(debtors, tokens, policy_id, debtor_id)).json()
+    limit = (await request(debtors, tokens, draft_policy_id, registered_debtor_id)).json()
     url = f"/v1/credit-limits/{limit['id']}/decision"
     body = {"decision": "granted", "reason": "ok"}
     assert (await debtors.post(url, json=body, headers=tokens.underwriter())).status_code == 428
@@ -131,36 +127,41 @@ async def test_decisions_need_if_match_and_a_coherent_amount(
 
 
 async def test_another_insured_never_sees_limits_or_requests_on_a_foreign_policy(
-    debtors: httpx.AsyncClient, tokens: Tokens, policy_id: str, debtor_id: str
+    debtors: httpx.AsyncClient, tokens: Tokens, draft_policy_id: str, registered_debtor_id: str
 ) -> None:
-    limit = (await request(debtors, tokens, policy_id, debtor_id)).json()
+    limit = (await request(debtors, tokens, draft_policy_id, registered_debtor_id)).json()
     stranger = tokens.insured("INS-BETA")
     assert (await debtors.get(f"/v1/credit-limits/{limit['id']}", headers=stranger)).status_code == 404
     assert (await debtors.get("/v1/credit-limits", headers=stranger)).json()["items"] == []
-    body = {"policy_id": policy_id, "debtor_id": debtor_id, "amount": "1.00", "currency": "EUR"}
+    body = {"policy_id": draft_policy_id, "debtor_id": registered_debtor_id, "amount": "1.00", "currency": "EUR"}
     foreign = await debtors.post("/v1/credit-limits", json=body, headers=stranger)
     assert foreign.status_code == 404 and foreign.json()["code"] == "POLICY_NOT_FOUND"
-    query = f"/v1/credit-limits/in-force?policy_id={policy_id}&debtor_id={debtor_id}&on=2026-03-01"
+    query = f"/v1/credit-limits/in-force?policy_id={draft_policy_id}&debtor_id={registered_debtor_id}&on=2026-03-01"
     assert (await debtors.get(query, headers=stranger)).status_code == 404
 
 
 async def test_request_in_another_currency_is_refused(
-    debtors: httpx.AsyncClient, tokens: Tokens, policy_id: str, debtor_id: str
+    debtors: httpx.AsyncClient, tokens: Tokens, draft_policy_id: str, registered_debtor_id: str
 ) -> None:
-    body = {"policy_id": policy_id, "debtor_id": debtor_id, "amount": "1.00", "currency": "USD"}
+    body = {"policy_id": draft_policy_id, "debtor_id": registered_debtor_id, "amount": "1.00", "currency": "USD"}
     response = await debtors.post("/v1/credit-limits", json=body, headers=tokens.insured())
     assert response.status_code == 422 and response.json()["code"] == "CURRENCY_MISMATCH"
     assert (await debtors.get("/v1/credit-limits", headers=tokens.underwriter())).json()["items"] == []
 
 
 async def test_open_claim_stops_cover_for_later_deliveries_once(
-    debtors: httpx.AsyncClient, tokens: Tokens, policy_id: str, debtor_id: str, clock: Any
+    debtors: httpx.AsyncClient, tokens: Tokens, draft_policy_id: str, registered_debtor_id: str, clock: Any
 ) -> None:
     event = {
         "event_id": "evt-1",
         "type": "claim.opened.v1",
         "occurred_at": datetime(2026, 5, 10).isoformat() + "Z",
-        "data": {"claim_id": "C-1", "policy_id": policy_id, "debtor_id": debtor_id, "opened_on": "2026-05-10"},
+        "data": {
+            "claim_id": "C-1",
+            "policy_id": draft_policy_id,
+            "debtor_id": registered_debtor_id,
+            "opened_on": "2026-05-10",
+        },
     }
     headers = {"X-Internal-Token": INTERNAL_TOKEN}
     first = await debtors.post("/internal/events", json=event, headers=headers)
@@ -169,7 +170,7 @@ async def test_open_claim_stops_cover_for_later_deliveries_once(
     assert (
         await debtors.post("/internal/events", json=event, headers={"X-Internal-Token": "guess"})
     ).status_code == 401
-    assert await in_force(debtors, tokens, policy_id, debtor_id, "2026-05-09", "2026-05-10") == [
+    assert await in_force(debtors, tokens, draft_policy_id, registered_debtor_id, "2026-05-09", "2026-05-10") == [
         ("20000.00", "discretionary", None),
         ("0.00", "none", "claim_open"),
     ]
@@ -180,13 +181,19 @@ async def test_open_claim_stops_cover_for_later_deliveries_once(
         "data": {"claim_id": "C-1", "closed_on": "2026-08-01"},
     }
     assert (await debtors.post("/internal/events", json=closed, headers=headers)).json() == {"applied": True}
-    assert await in_force(debtors, tokens, policy_id, debtor_id, "2026-08-01") == [("20000.00", "discretionary", None)]
+    assert await in_force(debtors, tokens, draft_policy_id, registered_debtor_id, "2026-08-01") == [
+        ("20000.00", "discretionary", None)
+    ]
 
 
 async def test_exposure_is_declared_idempotently_and_aggregated(
-    debtors: httpx.AsyncClient, policies: httpx.AsyncClient, tokens: Tokens, policy_id: str, debtor_id: str
+    debtors: httpx.AsyncClient,
+    policies: httpx.AsyncClient,
+    tokens: Tokens,
+    draft_policy_id: str,
+    registered_debtor_id: str,
 ) -> None:
-    url = f"/v1/exposures/{policy_id}/{debtor_id}"
+    url = f"/v1/exposures/{draft_policy_id}/{registered_debtor_id}"
     body = {"amount": "42000.50", "currency": "EUR", "as_of_date": "2026-06-01"}
     first = await debtors.put(url, json=body, headers=tokens.insured())
     again = await debtors.put(url, json=body, headers=tokens.insured())
@@ -194,24 +201,24 @@ async def test_exposure_is_declared_idempotently_and_aggregated(
     other = await policies.post(
         "/v1/policies", json=policy_body(number="POL-BETA", insured_id="INS-BETA"), headers=tokens.underwriter()
     )
-    beta_url = f"/v1/exposures/{other.json()['id']}/{debtor_id}"
+    beta_url = f"/v1/exposures/{other.json()['id']}/{registered_debtor_id}"
     beta = await debtors.put(beta_url, json={**body, "amount": "1000.00"}, headers=tokens.insured("INS-BETA"))
     assert beta.status_code == 201
-    own = (await debtors.get(f"/v1/debtors/{debtor_id}/exposure", headers=tokens.insured())).json()
+    own = (await debtors.get(f"/v1/debtors/{registered_debtor_id}/exposure", headers=tokens.insured())).json()
     assert own["totals"] == [{"currency": "EUR", "amount": "42000.50"}] and len(own["lines"]) == 1
-    insurer = (await debtors.get(f"/v1/debtors/{debtor_id}/exposure", headers=tokens.underwriter())).json()
+    insurer = (await debtors.get(f"/v1/debtors/{registered_debtor_id}/exposure", headers=tokens.underwriter())).json()
     assert insurer["totals"] == [{"currency": "EUR", "amount": "43000.50"}] and len(insurer["lines"]) == 2
     foreign = await debtors.put(beta_url, json=body, headers=tokens.insured())
     assert foreign.status_code == 404
     negative = await debtors.put(url, json={**body, "amount": "-1"}, headers=tokens.insured())
     assert negative.status_code == 422
-    assert (await debtors.get(f"/v1/debtors/{debtor_id}/exposure", headers=tokens.insured())).json() == own
+    assert (await debtors.get(f"/v1/debtors/{registered_debtor_id}/exposure", headers=tokens.insured())).json() == own
 
 
 async def test_an_exposure_is_as_of_a_day_neither_after_today_nor_before_the_one_on_record(
-    debtors: httpx.AsyncClient, tokens: Tokens, policy_id: str, debtor_id: str
+    debtors: httpx.AsyncClient, tokens: Tokens, draft_policy_id: str, registered_debtor_id: str
 ) -> None:
-    url = f"/v1/exposures/{policy_id}/{debtor_id}"
+    url = f"/v1/exposures/{draft_policy_id}/{registered_debtor_id}"
     future = await debtors.put(
         url, json={"amount": "1.00", "currency": "EUR", "as_of_date": "2199-12-31"}, headers=tokens.insured()
     )
@@ -223,7 +230,9 @@ async def test_an_exposure_is_as_of_a_day_neither_after_today_nor_before_the_one
     )
     assert older.status_code == 409 and older.json()["code"] == "EXPOSURE_OUTDATED", older.text
     assert older.json()["as_of_date"] == "2026-06-01"
-    lines = (await debtors.get(f"/v1/debtors/{debtor_id}/exposure", headers=tokens.insured())).json()["lines"]
+    lines = (await debtors.get(f"/v1/debtors/{registered_debtor_id}/exposure", headers=tokens.insured())).json()[
+        "lines"
+    ]
     assert [(line["amount"], line["as_of_date"]) for line in lines] == [("42000.50", "2026-06-01")]
 
 
@@ -237,9 +246,9 @@ async def granted_limit(
 
 
 async def test_a_reduction_never_reaches_back_to_deliveries_already_made(
-    debtors: httpx.AsyncClient, tokens: Tokens, policy_id: str, debtor_id: str, clock: Any
+    debtors: httpx.AsyncClient, tokens: Tokens, draft_policy_id: str, registered_debtor_id: str, clock: Any
 ) -> None:
-    limit_id = await granted_limit(debtors, tokens, policy_id, debtor_id, clock, on="2026-03-01")
+    limit_id = await granted_limit(debtors, tokens, draft_policy_id, registered_debtor_id, clock, on="2026-03-01")
     at(clock, "2026-06-15")
     backdated = await decide(debtors, tokens, limit_id, decision="reduced", amount="10000", effective_date="2026-06-05")
     assert backdated.status_code == 422, backdated.text
@@ -252,29 +261,29 @@ async def test_a_reduction_never_reaches_back_to_deliveries_already_made(
     reduced = await decide(debtors, tokens, limit_id, decision="reduced", amount="10000")
     assert reduced.status_code == 200 and reduced.json()["versions"][-1]["effective_date"] == "2026-06-15"
     # A delivery made on 5 June keeps the 30,000 it was made under.
-    assert await in_force(debtors, tokens, policy_id, debtor_id, "2026-06-05", "2026-06-15") == [
+    assert await in_force(debtors, tokens, draft_policy_id, registered_debtor_id, "2026-06-05", "2026-06-15") == [
         ("30000.00", "named", None),
         ("10000.00", "named", None),
     ]
 
 
 async def test_the_policys_notice_delays_a_cut_and_a_partial_grant_below_the_limit_is_one(
-    policies: httpx.AsyncClient, debtors: httpx.AsyncClient, tokens: Tokens, debtor_id: str, clock: Any
+    policies: httpx.AsyncClient, debtors: httpx.AsyncClient, tokens: Tokens, registered_debtor_id: str, clock: Any
 ) -> None:
     body = policy_body(number="POL-NOTICE", terms={"limit_reduction_notice_days": 30})
     policy_id = (await policies.post("/v1/policies", json=body, headers=tokens.underwriter())).json()["id"]
-    limit_id = await granted_limit(debtors, tokens, policy_id, debtor_id, clock, on="2026-03-01")
+    limit_id = await granted_limit(debtors, tokens, policy_id, registered_debtor_id, clock, on="2026-03-01")
     at(clock, "2026-06-15")
     early = await decide(debtors, tokens, limit_id, decision="reduced", amount="10000", effective_date="2026-07-14")
     assert early.json()["earliest_effective_date"] == "2026-07-15"
     reduced = await decide(debtors, tokens, limit_id, decision="reduced", amount="10000")
     assert reduced.json()["versions"][-1]["effective_date"] == "2026-07-15"
-    assert await in_force(debtors, tokens, policy_id, debtor_id, "2026-07-14", "2026-07-15") == [
+    assert await in_force(debtors, tokens, policy_id, registered_debtor_id, "2026-07-14", "2026-07-15") == [
         ("30000.00", "named", None),
         ("10000.00", "named", None),
     ]
     # Asked for 50,000, granted 5,000 where 30,000 is in force: a cut, with its notice.
-    await request(debtors, tokens, policy_id, debtor_id, "50000.00")
+    await request(debtors, tokens, policy_id, registered_debtor_id, "50000.00")
     partial = await decide(
         debtors, tokens, limit_id, decision="partially_granted", amount="5000", effective_date="2026-07-10"
     )
@@ -282,10 +291,10 @@ async def test_the_policys_notice_delays_a_cut_and_a_partial_grant_below_the_lim
 
 
 async def test_a_grant_takes_effect_no_earlier_than_its_request(
-    debtors: httpx.AsyncClient, tokens: Tokens, policy_id: str, debtor_id: str, clock: Any
+    debtors: httpx.AsyncClient, tokens: Tokens, draft_policy_id: str, registered_debtor_id: str, clock: Any
 ) -> None:
     at(clock, "2026-04-10")
-    limit = (await request(debtors, tokens, policy_id, debtor_id)).json()
+    limit = (await request(debtors, tokens, draft_policy_id, registered_debtor_id)).json()
     at(clock, "2026-04-20")
     backdated = await decide(debtors, tokens, limit["id"], decision="granted", effective_date="2026-04-09")
     assert backdated.status_code == 422 and backdated.json()["earliest_effective_date"] == "2026-04-10"

@@ -293,3 +293,53 @@ def test_one_invoice_held_by_two_claims_stops_the_migration_with_the_reason(data
     with pytest.raises(RuntimeError, match="held by more than one claim"):
         in_thread(lambda: command.upgrade(config, "head"))
     assert held_now(url) == {(one.hex, "X-1"): True, (other.hex, "x-1 "): True}
+
+
+def test_invoice_keys_are_worked_out_again_without_invisible_marks(databases: Databases) -> None:
+    from services.claims.adapters.tables import Claim
+
+    url = databases.empty("mig_claims_marks")
+    config = alembic_config("claims", url)
+    in_thread(lambda: command.upgrade(config, "cla0009"))
+    debtor_id = uuid.uuid4()
+    first, second = ({"policy_id": uuid.uuid4(), "debtor_id": debtor_id} for _ in range(2))
+    live, closed = uuid.uuid4(), uuid.uuid4()
+    run(url, sa.insert(Claim.__table__), [held_claim(live, "open", **first), held_claim(closed, "withdrawn", **second)])
+    rows = [
+        held_invoice(live, "M-1\U000e0100", live=True, **first),
+        held_invoice(closed, "m-1", live=False, **second),
+    ]
+    run(url, sa.insert(INVOICES), rows)
+    in_thread(lambda: command.upgrade(config, "head"))
+    keys = run(url, sa.text("SELECT number_key FROM claim_invoices ORDER BY number_key"))
+    assert [row["number_key"] for row in keys] == ["m-1", "m-1"]
+
+
+def test_invisible_marks_making_one_invoice_held_twice_stop_the_migration(databases: Databases) -> None:
+    from services.claims.adapters.tables import Claim
+
+    url = databases.empty("mig_claims_marks_twice")
+    config = alembic_config("claims", url)
+    in_thread(lambda: command.upgrade(config, "cla0010"))
+    debtor_id = uuid.uuid4()
+    first, second = ({"policy_id": uuid.uuid4(), "debtor_id": debtor_id} for _ in range(2))
+    one, other = uuid.uuid4(), uuid.uuid4()
+    run(url, sa.insert(Claim.__table__), [held_claim(one, "open", **first), held_claim(other, "open", **second)])
+    # Written under cla0010, whose keys kept the tag: two keys, one invoice.
+    rows = [
+        {**held_invoice(one, "T-1", live=True, **first), "insured_id": "INS-ACME", "number_key": "t-1"},
+        {
+            **held_invoice(other, "T-1\U000e0020", live=True, **second),
+            "insured_id": "INS-ACME",
+            "number_key": "t-1\U000e0020",
+        },
+    ]
+    keyed = sa.table(
+        "claim_invoices",
+        *(sa.column(c.name, c.type) for c in INVOICES.columns),
+        sa.column("insured_id"),
+        sa.column("number_key"),
+    )
+    run(url, sa.insert(keyed), rows)
+    with pytest.raises(RuntimeError, match="held by more than one claim"):
+        in_thread(lambda: command.upgrade(config, "head"))

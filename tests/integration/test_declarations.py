@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from services.kit.clock import FixedClock
-from tests.builders import invoice, policy_body
+from tests.shared.builders import invoice, policy_body
 from tests.support import Tokens
 
 SIREN = "732829320"
@@ -33,9 +33,11 @@ async def all_claims(claims: httpx.AsyncClient, tokens: Tokens) -> list[dict[str
 
 
 async def test_covered_default_opens_a_claim_with_its_deadlines(
-    claims_service: httpx.AsyncClient, tokens: Tokens, policy_id: str, debtor_id: str
+    claims_service: httpx.AsyncClient, tokens: Tokens, active_policy_id: str, registered_debtor_id: str
 ) -> None:
-    response = await claims_service.post("/v1/claims", json=declaration(policy_id, debtor_id), headers=tokens.insured())
+    response = await claims_service.post(
+        "/v1/claims", json=declaration(active_policy_id, registered_debtor_id), headers=tokens.insured()
+    )
     assert response.status_code == 201, response.text
     claim = response.json()
     assert response.headers["Location"] == f"/v1/claims/{claim['id']}"
@@ -72,15 +74,15 @@ async def test_uncovered_default_is_rejected_with_its_reasons(
     claims_service: httpx.AsyncClient,
     tokens: Tokens,
     clock: FixedClock,
-    policy_id: str,
-    debtor_id: str,
+    active_policy_id: str,
+    registered_debtor_id: str,
     today: str,
     change: dict[str, Any],
     code: str,
 ) -> None:
     clock.set(datetime.combine(date.fromisoformat(today), time(9), tzinfo=UTC))
     response = await claims_service.post(
-        "/v1/claims", json=declaration(policy_id, debtor_id, **change), headers=tokens.insured()
+        "/v1/claims", json=declaration(active_policy_id, registered_debtor_id, **change), headers=tokens.insured()
     )
     assert response.status_code == 422, response.text
     problem = response.json()
@@ -90,16 +92,18 @@ async def test_uncovered_default_is_rejected_with_its_reasons(
 
 
 async def test_debtor_in_an_uncovered_country_is_rejected(
-    claims_service: httpx.AsyncClient, debtors: httpx.AsyncClient, tokens: Tokens, policy_id: str
+    claims_service: httpx.AsyncClient, debtors: httpx.AsyncClient, tokens: Tokens, active_policy_id: str
 ) -> None:
     body = {"legal_name": "Acme Inc", "country": "US", "national_id": "EIN 12-3456789"}
     foreign = (await debtors.post("/v1/debtors", json=body, headers=tokens.insured())).json()["id"]
-    response = await claims_service.post("/v1/claims", json=declaration(policy_id, foreign), headers=tokens.insured())
+    response = await claims_service.post(
+        "/v1/claims", json=declaration(active_policy_id, foreign), headers=tokens.insured()
+    )
     assert [reason["code"] for reason in response.json()["reasons"]] == ["COUNTRY_NOT_COVERED"]
 
 
 async def test_debtor_without_any_limit_is_rejected(
-    claims_service: httpx.AsyncClient, policies: httpx.AsyncClient, tokens: Tokens, debtor_id: str
+    claims_service: httpx.AsyncClient, policies: httpx.AsyncClient, tokens: Tokens, registered_debtor_id: str
 ) -> None:
     body = policy_body(number="POL-NO-DISCRETION", terms={"discretionary_limit": "0"})
     created = (await policies.post("/v1/policies", json=body, headers=tokens.underwriter())).json()
@@ -107,7 +111,7 @@ async def test_debtor_without_any_limit_is_rejected(
         f"/v1/policies/{created['id']}", json={"status": "active"}, headers={**tokens.underwriter(), "If-Match": '"1"'}
     )
     response = await claims_service.post(
-        "/v1/claims", json=declaration(created["id"], debtor_id), headers=tokens.insured()
+        "/v1/claims", json=declaration(created["id"], registered_debtor_id), headers=tokens.insured()
     )
     assert response.status_code == 422 and [reason["code"] for reason in response.json()["reasons"]] == [
         "NO_CREDIT_LIMIT"
@@ -115,15 +119,19 @@ async def test_debtor_without_any_limit_is_rejected(
 
 
 async def test_invoice_already_in_a_live_claim_is_a_conflict(
-    claims_service: httpx.AsyncClient, tokens: Tokens, policy_id: str, debtor_id: str
+    claims_service: httpx.AsyncClient, tokens: Tokens, active_policy_id: str, registered_debtor_id: str
 ) -> None:
     assert (
-        await claims_service.post("/v1/claims", json=declaration(policy_id, debtor_id), headers=tokens.insured())
+        await claims_service.post(
+            "/v1/claims", json=declaration(active_policy_id, registered_debtor_id), headers=tokens.insured()
+        )
     ).status_code == 201
     again = await claims_service.post(
         "/v1/claims",
         json=declaration(
-            policy_id, debtor_id, invoices=[invoice("F-2", invoice_date="2026-03-20", due_date="2026-05-19")]
+            active_policy_id,
+            registered_debtor_id,
+            invoices=[invoice("F-2", invoice_date="2026-03-20", due_date="2026-05-19")],
         ),
         headers=tokens.insured(),
     )
@@ -141,7 +149,11 @@ async def test_invoice_already_in_a_live_claim_is_a_conflict(
 
 
 async def test_debtor_in_liquidation_opens_straight_into_insolvency(
-    claims_service: httpx.AsyncClient, debtors: httpx.AsyncClient, tokens: Tokens, policy_id: str, debtor_id: str
+    claims_service: httpx.AsyncClient,
+    debtors: httpx.AsyncClient,
+    tokens: Tokens,
+    active_policy_id: str,
+    registered_debtor_id: str,
 ) -> None:
     judgment = {
         "procedure": "liquidation_judiciaire",
@@ -149,8 +161,10 @@ async def test_debtor_in_liquidation_opens_straight_into_insolvency(
         "judgment_date": "2026-06-01",
         "publication_date": "2026-06-10",
     }
-    await debtors.post(f"/v1/debtors/{debtor_id}/procedure-events", json=judgment, headers=tokens.handler())
-    response = await claims_service.post("/v1/claims", json=declaration(policy_id, debtor_id), headers=tokens.insured())
+    await debtors.post(f"/v1/debtors/{registered_debtor_id}/procedure-events", json=judgment, headers=tokens.handler())
+    response = await claims_service.post(
+        "/v1/claims", json=declaration(active_policy_id, registered_debtor_id), headers=tokens.insured()
+    )
     assert response.status_code == 201, response.text
     assert (
         response.json()["status"] == "insolvency" and response.json()["deadlines"]["creance_deadline"] == "2026-08-10"
@@ -158,41 +172,49 @@ async def test_debtor_in_liquidation_opens_straight_into_insolvency(
 
 
 async def test_another_insured_gets_404_and_cannot_declare_on_a_foreign_policy(
-    claims_service: httpx.AsyncClient, tokens: Tokens, policy_id: str, debtor_id: str
+    claims_service: httpx.AsyncClient, tokens: Tokens, active_policy_id: str, registered_debtor_id: str
 ) -> None:
     claim = (
-        await claims_service.post("/v1/claims", json=declaration(policy_id, debtor_id), headers=tokens.insured())
+        await claims_service.post(
+            "/v1/claims", json=declaration(active_policy_id, registered_debtor_id), headers=tokens.insured()
+        )
     ).json()
     stranger = tokens.insured("INS-BETA")
     for path in (f"/v1/claims/{claim['id']}", f"/v1/claims/{claim['id']}/timeline"):
         assert (await claims_service.get(path, headers=stranger)).status_code == 404
     assert (await claims_service.get("/v1/claims", headers=stranger)).json()["items"] == []
-    foreign = await claims_service.post("/v1/claims", json=declaration(policy_id, debtor_id), headers=stranger)
+    foreign = await claims_service.post(
+        "/v1/claims", json=declaration(active_policy_id, registered_debtor_id), headers=stranger
+    )
     assert foreign.status_code == 404 and foreign.json()["code"] == "POLICY_NOT_FOUND"
     assert (
-        await claims_service.post("/v1/claims", json=declaration(policy_id, debtor_id), headers=tokens.handler())
+        await claims_service.post(
+            "/v1/claims", json=declaration(active_policy_id, registered_debtor_id), headers=tokens.handler()
+        )
     ).status_code == 403
 
 
 async def test_declaration_on_an_unknown_debtor_is_404_and_writes_nothing(
-    claims_service: httpx.AsyncClient, tokens: Tokens, policy_id: str
+    claims_service: httpx.AsyncClient, tokens: Tokens, active_policy_id: str
 ) -> None:
     unknown = "01a2196c-0d2a-733f-b96f-b274785014d7"
-    response = await claims_service.post("/v1/claims", json=declaration(policy_id, unknown), headers=tokens.insured())
+    response = await claims_service.post(
+        "/v1/claims", json=declaration(active_policy_id, unknown), headers=tokens.insured()
+    )
     assert response.status_code == 404 and response.json()["code"] == "DEBTOR_NOT_FOUND", response.text
     assert await all_claims(claims_service, tokens) == []
 
 
 async def test_bad_declaration_is_refused_and_writes_nothing(
-    claims_service: httpx.AsyncClient, tokens: Tokens, policy_id: str, debtor_id: str
+    claims_service: httpx.AsyncClient, tokens: Tokens, active_policy_id: str, registered_debtor_id: str
 ) -> None:
     for body in (
-        declaration(policy_id, debtor_id, invoices=[]),
-        declaration(policy_id, debtor_id, invoices=[invoice(amount="-1")]),
-        declaration(policy_id, debtor_id, invoices=[invoice(due_date="2026-01-01")]),
-        declaration(policy_id, debtor_id, invoices=[invoice("A"), invoice("B", currency="USD")]),
-        declaration(policy_id, debtor_id, status="indemnified"),
-        declaration(policy_id, debtor_id, insured_id="INS-BETA"),
+        declaration(active_policy_id, registered_debtor_id, invoices=[]),
+        declaration(active_policy_id, registered_debtor_id, invoices=[invoice(amount="-1")]),
+        declaration(active_policy_id, registered_debtor_id, invoices=[invoice(due_date="2026-01-01")]),
+        declaration(active_policy_id, registered_debtor_id, invoices=[invoice("A"), invoice("B", currency="USD")]),
+        declaration(active_policy_id, registered_debtor_id, status="indemnified"),
+        declaration(active_policy_id, registered_debtor_id, insured_id="INS-BETA"),
     ):
         response = await claims_service.post("/v1/claims", json=body, headers=tokens.insured())
         assert response.status_code == 422 and response.json()["code"] == "VALIDATION_FAILED", body
@@ -200,7 +222,12 @@ async def test_bad_declaration_is_refused_and_writes_nothing(
 
 
 async def test_dependency_down_is_503_and_writes_nothing(
-    claims_settings: Any, clock: Any, policies_app: Any, tokens: Tokens, policy_id: str, debtor_id: str
+    claims_settings: Any,
+    clock: Any,
+    policies_app: Any,
+    tokens: Tokens,
+    active_policy_id: str,
+    registered_debtor_id: str,
 ) -> None:
     from services.claims.main import create_app
     from tests.support import running
@@ -212,16 +239,20 @@ async def test_dependency_down_is_503_and_writes_nothing(
     app = create_app(claims_settings, clock, transports)
     transport = httpx.ASGITransport(app=app)
     async with running(app), httpx.AsyncClient(transport=transport, base_url="http://claims") as client:
-        response = await client.post("/v1/claims", json=declaration(policy_id, debtor_id), headers=tokens.insured())
+        response = await client.post(
+            "/v1/claims", json=declaration(active_policy_id, registered_debtor_id), headers=tokens.insured()
+        )
         assert response.status_code == 503 and response.headers["Retry-After"]
         assert response.json()["code"] == "UPSTREAM_UNAVAILABLE"
         assert (await client.get("/v1/claims", headers=tokens.handler())).json()["items"] == []
 
 
 async def test_the_declaration_date_is_the_service_s_not_the_caller_s(
-    claims_service: httpx.AsyncClient, tokens: Tokens, policy_id: str, debtor_id: str
+    claims_service: httpx.AsyncClient, tokens: Tokens, active_policy_id: str, registered_debtor_id: str
 ) -> None:
     backdated = await claims_service.post(
-        "/v1/claims", json=declaration(policy_id, debtor_id, declaration_date="2026-05-01"), headers=tokens.insured()
+        "/v1/claims",
+        json=declaration(active_policy_id, registered_debtor_id, declaration_date="2026-05-01"),
+        headers=tokens.insured(),
     )
     assert backdated.status_code == 422 and backdated.json()["code"] == "VALIDATION_FAILED"

@@ -27,8 +27,8 @@ from services.debtors.config import DebtorsSettings
 from services.debtors.main import create_app as create_debtors
 from services.kit.auth import generate_key_pair, key_id
 from services.kit.clock import FixedClock
-from tests.builders import cover_check, policy_body
 from tests.conftest import NOW
+from tests.shared.builders import cover_check, policy_body
 from tests.support import Databases, running
 
 CLIENTS = [

@@ -14,22 +14,28 @@ from sqlalchemy import insert as sa_insert
 from sqlalchemy import select
 
 from services.kit.clock import FixedClock
-from tests.builders import invoice, policy_body
 from tests.integration.test_declarations import declaration
+from tests.shared.builders import invoice, policy_body
 from tests.support import Tokens
 
 
 async def test_same_key_and_body_replays_the_first_answer(
-    claims_service: httpx.AsyncClient, tokens: Tokens, policy_id: str, debtor_id: str
+    claims_service: httpx.AsyncClient, tokens: Tokens, active_policy_id: str, registered_debtor_id: str
 ) -> None:
     headers = {**tokens.insured(), "Idempotency-Key": "decl-001"}
-    first = await claims_service.post("/v1/claims", json=declaration(policy_id, debtor_id), headers=headers)
-    again = await claims_service.post("/v1/claims", json=declaration(policy_id, debtor_id), headers=headers)
+    first = await claims_service.post(
+        "/v1/claims", json=declaration(active_policy_id, registered_debtor_id), headers=headers
+    )
+    again = await claims_service.post(
+        "/v1/claims", json=declaration(active_policy_id, registered_debtor_id), headers=headers
+    )
     assert (first.status_code, again.status_code) == (201, 201)
     assert again.content == first.content and again.headers["Location"] == first.headers["Location"]
     assert again.headers["Idempotent-Replayed"] == "true"
     other = await claims_service.post(
-        "/v1/claims", json=declaration(policy_id, debtor_id, invoices=[invoice("OTHER")]), headers=headers
+        "/v1/claims",
+        json=declaration(active_policy_id, registered_debtor_id, invoices=[invoice("OTHER")]),
+        headers=headers,
     )
     assert other.status_code == 422 and other.json()["code"] == "IDEMPOTENCY_KEY_REUSED"
     listed = (await claims_service.get("/v1/claims", headers=tokens.handler())).json()["items"]
@@ -37,28 +43,35 @@ async def test_same_key_and_body_replays_the_first_answer(
 
 
 async def test_keys_belong_to_their_client(
-    claims_service: httpx.AsyncClient, tokens: Tokens, policy_id: str, debtor_id: str
+    claims_service: httpx.AsyncClient, tokens: Tokens, active_policy_id: str, registered_debtor_id: str
 ) -> None:
     from services.kit.auth import Role
 
     first = await claims_service.post(
-        "/v1/claims", json=declaration(policy_id, debtor_id), headers={**tokens.insured(), "Idempotency-Key": "k"}
+        "/v1/claims",
+        json=declaration(active_policy_id, registered_debtor_id),
+        headers={**tokens.insured(), "Idempotency-Key": "k"},
     )
     other_client = {
         "Authorization": f"Bearer {tokens.token(Role.INSURED, insured_id='INS-ACME', client_id='acme-second-erp')}"
     }
     second = await claims_service.post(
-        "/v1/claims", json=declaration(policy_id, debtor_id), headers={**other_client, "Idempotency-Key": "k"}
+        "/v1/claims",
+        json=declaration(active_policy_id, registered_debtor_id),
+        headers={**other_client, "Idempotency-Key": "k"},
     )
     assert first.status_code == 201 and second.status_code == 409  # not a replay: the invoices are taken
 
 
 async def test_concurrent_requests_with_one_key_create_one_claim(
-    claims_service: httpx.AsyncClient, tokens: Tokens, policy_id: str, debtor_id: str
+    claims_service: httpx.AsyncClient, tokens: Tokens, active_policy_id: str, registered_debtor_id: str
 ) -> None:
     headers = {**tokens.insured(), "Idempotency-Key": "race-1"}
     answers = await asyncio.gather(
-        *(claims_service.post("/v1/claims", json=declaration(policy_id, debtor_id), headers=headers) for _ in range(10))
+        *(
+            claims_service.post("/v1/claims", json=declaration(active_policy_id, registered_debtor_id), headers=headers)
+            for _ in range(10)
+        )
     )
     codes = sorted(answer.status_code for answer in answers)
     assert set(codes) <= {201, 409} and codes.count(201) >= 1
@@ -155,9 +168,11 @@ async def test_the_key_is_marked_committed_with_the_effect_only(
 
 
 async def test_keys_are_compared_whole_up_to_255_visible_ascii_characters(
-    claims_service: httpx.AsyncClient, tokens: Tokens, policy_id: str, debtor_id: str
+    claims_service: httpx.AsyncClient, tokens: Tokens, active_policy_id: str, registered_debtor_id: str
 ) -> None:
-    declared = await claims_service.post("/v1/claims", json=declaration(policy_id, debtor_id), headers=tokens.insured())
+    declared = await claims_service.post(
+        "/v1/claims", json=declaration(active_policy_id, registered_debtor_id), headers=tokens.insured()
+    )
     claim = declared.json()
     url = f"/v1/claims/{claim['id']}/payments-received"
     body = {"amount": "100.00", "received_on": "2026-06-15"}

@@ -8,8 +8,8 @@ from typing import Any
 
 import httpx
 
-from tests.builders import policy_body
 from tests.conftest import INTERNAL_TOKEN
+from tests.shared.builders import policy_body
 from tests.support import Tokens
 
 

@@ -15,7 +15,7 @@ from gateway.config import GatewaySettings
 from gateway.main import create_app as create_gateway
 from services.kit.auth import Role
 from services.kit.clock import FixedClock
-from tests.builders import policy_body
+from tests.shared.builders import policy_body
 from tests.support import Tokens, running
 
 

@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from services.kit.auth import Role
-from tests.builders import cover_check, invoice, policy_body
+from tests.shared.builders import cover_check, invoice, policy_body
 from tests.support import Tokens
 
 

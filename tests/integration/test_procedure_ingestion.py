@@ -168,7 +168,7 @@ async def test_manual_judgment_by_a_claims_handler(debtors: httpx.AsyncClient, t
 async def test_procedure_opening_stops_cover_on_every_policy(
     debtors: httpx.AsyncClient, policies: httpx.AsyncClient, tokens: Tokens
 ) -> None:
-    from tests.builders import policy_body
+    from tests.shared.builders import policy_body
 
     policy_id = (await policies.post("/v1/policies", json=policy_body(), headers=tokens.underwriter())).json()["id"]
     debtor_id = await register(debtors, tokens, "853479236")

@@ -13,8 +13,8 @@ import httpx
 import pytest
 
 from services.kit.auth import Role
-from tests.builders import cover_check, invoice
 from tests.integration.test_route_policies import declared_roles, public_routes
+from tests.shared.builders import cover_check, invoice
 from tests.support import Tokens
 
 # Routes whose path names an INS-ACME resource: another insured gets 404, whatever the method.
@@ -114,30 +114,30 @@ async def acme(
     debtors: httpx.AsyncClient,
     claims_service: httpx.AsyncClient,
     tokens: Tokens,
-    policy_id: str,
-    debtor_id: str,
+    active_policy_id: str,
+    registered_debtor_id: str,
 ) -> dict[str, str]:
     """INS-ACME's policy, a credit limit request, an exposure line and a claim."""
     insured = tokens.insured()
     limit = await debtors.post(
         "/v1/credit-limits",
-        json={"policy_id": policy_id, "debtor_id": debtor_id, "amount": "5000.00", "currency": "EUR"},
+        json={"policy_id": active_policy_id, "debtor_id": registered_debtor_id, "amount": "5000.00", "currency": "EUR"},
         headers=insured,
     )
     exposure = await debtors.put(
-        f"/v1/exposures/{policy_id}/{debtor_id}",
+        f"/v1/exposures/{active_policy_id}/{registered_debtor_id}",
         json={"amount": "900.00", "currency": "EUR", "as_of_date": "2026-06-01"},
         headers=insured,
     )
     claim = await claims_service.post(
         "/v1/claims",
-        json={"policy_id": policy_id, "debtor_id": debtor_id, "invoices": [invoice()]},
+        json={"policy_id": active_policy_id, "debtor_id": registered_debtor_id, "invoices": [invoice()]},
         headers=insured,
     )
     assert (limit.status_code, exposure.status_code, claim.status_code) == (201, 201, 201), claim.text
     return {
-        "policy_id": policy_id,
-        "debtor_id": debtor_id,
+        "policy_id": active_policy_id,
+        "debtor_id": registered_debtor_id,
         "limit_id": limit.json()["id"],
         "claim_id": claim.json()["id"],
     }

@@ -3,7 +3,7 @@ from decimal import Decimal
 import pytest
 from pydantic import BaseModel, ValidationError
 
-from services.kit.money import Amount, CurrencyCode, Money, Rate, to_cents
+from services.kit.money import Amount, CurrencyCode, Rate, to_cents
 from services.kit.types import ExactDecimal
 
 
@@ -17,14 +17,6 @@ def test_rounding_is_half_up_to_the_cent() -> None:
     assert to_cents(Decimal("0.005")) == Decimal("0.01")
     assert to_cents(Decimal("2.675")) == Decimal("2.68")
     assert to_cents(Decimal("-0.005")) == Decimal("-0.01")
-
-
-def test_money_arithmetic_keeps_cents_and_refuses_mixed_currencies() -> None:
-    total = Money(Decimal("10.10"), "EUR") + Money(Decimal("0.205"), "EUR")
-    assert total == Money(Decimal("10.31"), "EUR")
-    assert Money(Decimal("100"), "EUR").times(Decimal("0.9")).amount == Decimal("90.00")
-    with pytest.raises(ValueError, match="cannot mix"):
-        Money(Decimal(1), "EUR") + Money(Decimal(1), "USD")
 
 
 def test_amounts_travel_as_decimal_strings() -> None:

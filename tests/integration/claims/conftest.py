@@ -12,9 +12,9 @@ import pytest
 from services.claims.config import ClaimsSettings
 from services.claims.main import create_app
 from services.kit.clock import FixedClock
-from tests.builders import invoice, policy_body
 from tests.conftest import NOW
 from tests.integration.claims.events import SIREN
+from tests.shared.builders import invoice, policy_body
 from tests.support import Tokens, at, running
 
 OtherClaimsApp = Callable[..., AbstractAsyncContextManager[httpx.AsyncClient]]
@@ -44,7 +44,7 @@ def claims_with(
 
 
 @pytest.fixture
-async def policy_id(policies: httpx.AsyncClient, tokens: Tokens) -> str:
+async def claims_policy_id(policies: httpx.AsyncClient, tokens: Tokens) -> str:
     body = policy_body(terms={"claim_threshold": "1000.00", "deductible": "500.00", "discretionary_limit": "0"})
     policy = (await policies.post("/v1/policies", json=body, headers=tokens.underwriter())).json()
     await policies.patch(
@@ -54,13 +54,15 @@ async def policy_id(policies: httpx.AsyncClient, tokens: Tokens) -> str:
 
 
 @pytest.fixture
-async def debtor_id(debtors: httpx.AsyncClient, tokens: Tokens, policy_id: str, clock: FixedClock) -> str:
+async def debtor_with_limit_id(
+    debtors: httpx.AsyncClient, tokens: Tokens, claims_policy_id: str, clock: FixedClock
+) -> str:
     body = {"legal_name": "Dupont Distribution SA", "country": "FR", "siren": SIREN}
     debtor = (await debtors.post("/v1/debtors", json=body, headers=tokens.insured())).json()["id"]
     at(clock, "2026-01-01")  # the limit was asked, and granted, on New Year's Day
     requested = await debtors.post(
         "/v1/credit-limits",
-        json={"policy_id": policy_id, "debtor_id": debtor, "amount": "10000.00", "currency": "EUR"},
+        json={"policy_id": claims_policy_id, "debtor_id": debtor, "amount": "10000.00", "currency": "EUR"},
         headers=tokens.insured(),
     )
     decided = await debtors.post(
@@ -74,11 +76,13 @@ async def debtor_id(debtors: httpx.AsyncClient, tokens: Tokens, policy_id: str, 
 
 
 @pytest.fixture
-async def claim(claims_service: httpx.AsyncClient, tokens: Tokens, policy_id: str, debtor_id: str) -> dict[str, Any]:
+async def claim(
+    claims_service: httpx.AsyncClient, tokens: Tokens, claims_policy_id: str, debtor_with_limit_id: str
+) -> dict[str, Any]:
     # A: 12,000 incl. 2,000 VAT; B: 6,000 incl. 1,000 VAT (the worked example of the unit tests).
     body = {
-        "policy_id": policy_id,
-        "debtor_id": debtor_id,
+        "policy_id": claims_policy_id,
+        "debtor_id": debtor_with_limit_id,
         "invoices": [
             invoice("A", invoice_date="2026-03-01", due_date="2026-04-30", amount="12000.00", vat_amount="2000.00"),
             invoice("B", invoice_date="2026-03-20", due_date="2026-05-19", amount="6000.00", vat_amount="1000.00"),

@@ -8,9 +8,9 @@ from typing import Any
 import httpx
 
 from services.kit.clock import FixedClock
-from tests.builders import invoice, policy_body
 from tests.integration.claims.conftest import OtherClaimsApp
 from tests.integration.claims.events import LJ, procedure_event
+from tests.shared.builders import invoice, policy_body
 from tests.support import Tokens
 
 PROOFS = [{"kind": "invoice", "reference": "F-A"}, {"kind": "delivery_note", "reference": "BL-778"}]
@@ -170,11 +170,11 @@ async def test_a_payment_obtained_by_collection_reduces_the_claim_and_can_settle
 
 
 async def test_a_procedure_opening_suspends_collection_and_calls_for_the_creance(
-    claims_service: httpx.AsyncClient, tokens: Tokens, claim: dict[str, Any], debtor_id: str
+    claims_service: httpx.AsyncClient, tokens: Tokens, claim: dict[str, Any], debtor_with_limit_id: str
 ) -> None:
     track = Collection(claims_service, tokens, claim["id"])
     await track.ok("reminder", "2026-06-15")
-    await procedure_event(claims_service, debtor_id, "evt-lj-collection", LJ)
+    await procedure_event(claims_service, debtor_with_limit_id, "evt-lj-collection", LJ)
     suspended = await track.track()
     assert suspended["suspended"] and suspended["duties_met"]
     assert next_of(suspended) == ("declare_creance", "2026-09-09")
@@ -240,7 +240,7 @@ async def test_a_setting_changes_the_default_periods(
 
 
 async def test_the_policy_terms_change_the_collection_periods_of_its_claims(
-    claims_service: httpx.AsyncClient, policies: httpx.AsyncClient, tokens: Tokens, debtor_id: str
+    claims_service: httpx.AsyncClient, policies: httpx.AsyncClient, tokens: Tokens, debtor_with_limit_id: str
 ) -> None:
     body = policy_body(number="POL-COLLECT", terms={"collection": {"formal_notice_days": 20}})
     policy = (await policies.post("/v1/policies", json=body, headers=tokens.underwriter())).json()
@@ -249,7 +249,11 @@ async def test_the_policy_terms_change_the_collection_periods_of_its_claims(
     )
     declared = await claims_service.post(
         "/v1/claims",
-        json={"policy_id": policy["id"], "debtor_id": debtor_id, "invoices": [invoice("Z", due_date="2026-04-30")]},
+        json={
+            "policy_id": policy["id"],
+            "debtor_id": debtor_with_limit_id,
+            "invoices": [invoice("Z", due_date="2026-04-30")],
+        },
         headers=tokens.insured(),
     )
     assert declared.status_code == 201, declared.text
@@ -304,9 +308,9 @@ async def test_online_recovery_paid_in_full_settles_and_silence_for_sixty_days_f
 
 
 async def test_a_collective_procedure_stays_the_online_recovery_too(
-    claims_service: httpx.AsyncClient, tokens: Tokens, claim: dict[str, Any], debtor_id: str
+    claims_service: httpx.AsyncClient, tokens: Tokens, claim: dict[str, Any], debtor_with_limit_id: str
 ) -> None:
-    await procedure_event(claims_service, debtor_id, "evt-online", LJ)
+    await procedure_event(claims_service, debtor_with_limit_id, "evt-online", LJ)
     track = Collection(claims_service, tokens, claim["id"])
     await track.refused(
         "online_recovery_handed_over",

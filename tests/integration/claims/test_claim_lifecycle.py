@@ -9,15 +9,19 @@ from typing import Any
 import httpx
 
 from services.kit.clock import FixedClock
-from tests.builders import invoice, policy_body
 from tests.integration.claims.conftest import OtherClaimsApp
 from tests.integration.claims.events import LJ, procedure_event
 from tests.integration.claims.reading import as_read, formal_notice
+from tests.shared.builders import invoice, policy_body
 from tests.support import Tokens, at
 
 
 async def test_insolvency_then_creance_in_time_then_indemnity_and_recovery(
-    claims_service: httpx.AsyncClient, tokens: Tokens, claim: dict[str, Any], debtor_id: str, clock: FixedClock
+    claims_service: httpx.AsyncClient,
+    tokens: Tokens,
+    claim: dict[str, Any],
+    debtor_with_limit_id: str,
+    clock: FixedClock,
 ) -> None:
     url = f"/v1/claims/{claim['id']}"
     at(clock, "2026-06-20")
@@ -26,8 +30,8 @@ async def test_insolvency_then_creance_in_time_then_indemnity_and_recovery(
     )
     assert paid.status_code == 201 and paid.json()["status"] == "open"
     at(clock, "2026-07-10")
-    await procedure_event(claims_service, debtor_id, "evt-lj", LJ)
-    await procedure_event(claims_service, debtor_id, "evt-lj", LJ)  # redelivered: no second effect
+    await procedure_event(claims_service, debtor_with_limit_id, "evt-lj", LJ)
+    await procedure_event(claims_service, debtor_with_limit_id, "evt-lj", LJ)  # redelivered: no second effect
     insolvent = (await claims_service.get(url, headers=tokens.insured())).json()
     assert insolvent["status"] == "insolvency" and insolvent["deadlines"]["creance_deadline"] == "2026-09-09"
     at(clock, "2026-09-10")
@@ -104,11 +108,15 @@ async def test_protracted_default_becomes_indemnifiable_when_the_waiting_period_
 
 
 async def test_missed_creance_deadline_forfeits_the_claim(
-    claims_service: httpx.AsyncClient, tokens: Tokens, claim: dict[str, Any], debtor_id: str, clock: FixedClock
+    claims_service: httpx.AsyncClient,
+    tokens: Tokens,
+    claim: dict[str, Any],
+    debtor_with_limit_id: str,
+    clock: FixedClock,
 ) -> None:
     url = f"/v1/claims/{claim['id']}"
     at(clock, "2026-07-10")
-    await procedure_event(claims_service, debtor_id, "evt-lj-2", LJ)
+    await procedure_event(claims_service, debtor_with_limit_id, "evt-lj-2", LJ)
     at(clock, "2026-09-10")
     swept = await claims_service.post("/v1/claims/sweeps", json={"on": "2026-09-10"}, headers=tokens.handler())
     assert swept.json()["forfeited"] == 1
@@ -143,7 +151,7 @@ async def test_fifty_concurrent_payment_calls_pay_once(
     policies: httpx.AsyncClient,
     tokens: Tokens,
     claim: dict[str, Any],
-    policy_id: str,
+    claims_policy_id: str,
     clock: FixedClock,
 ) -> None:
     await formal_notice(claims_service, f"/v1/claims/{claim['id']}", tokens.insured(), "2026-06-15")
@@ -155,7 +163,7 @@ async def test_fifty_concurrent_payment_calls_pay_once(
     assert sorted(answer.status_code for answer in answers) == [200] * 49 + [201]
     assert len({answer.text for answer in answers}) == 1
     liability = (
-        await policies.get(f"/v1/policies/{policy_id}/liability?on=2026-03-01", headers=tokens.underwriter())
+        await policies.get(f"/v1/policies/{claims_policy_id}/liability?on=2026-03-01", headers=tokens.underwriter())
     ).json()
     assert (liability["consumed"], liability["reservations"]) == ("8500.00", 1)
 
@@ -196,8 +204,15 @@ async def test_settlement_withdrawal_and_illegal_moves(
     )
     assert withdraw.status_code == 409 and withdraw.json()["current_status"] == "settled"
     stranger = tokens.insured("INS-BETA")
-    for path in ("payments-received", "withdrawal", "creance-filings", "due-date-extensions"):
-        assert (await claims_service.post(f"{url}/{path}", json={}, headers=stranger)).status_code in (404, 422)
+    bodies = {
+        "payments-received": {"amount": "1.00", "received_on": "2026-06-10"},
+        "withdrawal": {"reason": "x"},
+        "creance-filings": {"filed_on": "2026-06-10", "amount": "1.00", "court_officer": "Me X"},
+        "due-date-extensions": {"invoice_number": "A", "new_due_date": "2026-05-01"},
+    }
+    for path, body in bodies.items():
+        answer = await claims_service.post(f"{url}/{path}", json=body, headers=stranger)
+        assert answer.status_code == 404 and answer.json()["code"] == "CLAIM_NOT_FOUND", path
     assert (await claims_service.post(f"{url}/withdrawal", json={"reason": "x"}, headers=stranger)).status_code == 404
     assert (
         await claims_service.post(f"{url}/closure", json={"reason": "x"}, headers=tokens.insured())
@@ -214,7 +229,11 @@ async def test_clock_is_the_default_sweep_date(
 
 
 async def test_worklist_orders_claims_by_nearest_deadline(
-    claims_service: httpx.AsyncClient, tokens: Tokens, claim: dict[str, Any], debtor_id: str, clock: FixedClock
+    claims_service: httpx.AsyncClient,
+    tokens: Tokens,
+    claim: dict[str, Any],
+    debtor_with_limit_id: str,
+    clock: FixedClock,
 ) -> None:
     assert (await claims_service.get("/v1/worklist?within_days=200", headers=tokens.insured())).status_code == 403
     near = (await claims_service.get("/v1/worklist", headers=tokens.handler())).json()
@@ -225,7 +244,7 @@ async def test_worklist_orders_claims_by_nearest_deadline(
         ("collection:send_reminder", "2026-06-15"),
         ("waiting_period_ends", "2026-10-27"),
     ]
-    await procedure_event(claims_service, debtor_id, "evt-lj-3", LJ)
+    await procedure_event(claims_service, debtor_with_limit_id, "evt-lj-3", LJ)
     items = (await claims_service.get("/v1/worklist?within_days=90", headers=tokens.handler())).json()["items"]
     # The procedure stays collection: the créance is the only work left.
     assert [(item["claim_id"], item["action"], item["due"]) for item in items] == [
@@ -313,16 +332,20 @@ async def test_another_insured_gets_404_on_every_claim_route(
         assert answer.status_code == 404 and answer.json()["code"] == "CLAIM_NOT_FOUND", path
     for path in ("", "/timeline", "/indemnity"):
         assert (await claims_service.get(f"{url}{path}", headers=stranger)).status_code == 404, path
-    for path in ("indemnity", "recoveries", "closure", "forclusion-relief"):
-        assert (await claims_service.post(f"{url}/{path}", json={}, headers=tokens.insured())).status_code in (
-            403,
-            422,
-        ), path
+    handlers_only = {
+        "indemnity": None,
+        "recoveries": {"amount": "1.00", "received_on": "2026-06-10"},
+        "closure": {"reason": "x"},
+        "forclusion-relief": {"requested_on": "2026-06-10", "granted_on": "2026-06-11", "notified_on": "2026-06-12"},
+    }
+    for path, body in handlers_only.items():
+        answer = await claims_service.post(f"{url}/{path}", json=body, headers=tokens.insured())
+        assert answer.status_code == 403 and answer.json()["code"] == "FORBIDDEN", (path, answer.text)
     assert (await claims_service.get(url, headers=tokens.insured())).json()["status"] == "open"
 
 
 async def test_opening_a_claim_queues_claim_opened_for_the_debtors_service(
-    claims_service: httpx.AsyncClient, claim: dict[str, Any], policy_id: str, debtor_id: str
+    claims_service: httpx.AsyncClient, claim: dict[str, Any], claims_policy_id: str, debtor_with_limit_id: str
 ) -> None:
     from sqlalchemy import select
 
@@ -333,13 +356,22 @@ async def test_opening_a_claim_queues_claim_opened_for_the_debtors_service(
     assert [(row["event_type"], row["payload"]) for row in rows] == [
         (
             "claim.opened.v1",
-            {"claim_id": claim["id"], "policy_id": policy_id, "debtor_id": debtor_id, "opened_on": "2026-06-15"},
+            {
+                "claim_id": claim["id"],
+                "policy_id": claims_policy_id,
+                "debtor_id": debtor_with_limit_id,
+                "opened_on": "2026-06-15",
+            },
         )
     ]
 
 
 async def test_recoveries_come_after_the_indemnity_and_never_exceed_what_is_owed_even_at_once(
-    claims_service: httpx.AsyncClient, tokens: Tokens, claim: dict[str, Any], debtor_id: str, clock: FixedClock
+    claims_service: httpx.AsyncClient,
+    tokens: Tokens,
+    claim: dict[str, Any],
+    debtor_with_limit_id: str,
+    clock: FixedClock,
 ) -> None:
     url = f"/v1/claims/{claim['id']}"
     at(clock, "2026-07-10")
@@ -347,7 +379,7 @@ async def test_recoveries_come_after_the_indemnity_and_never_exceed_what_is_owed
     assert (
         await claims_service.post(f"{url}/payments-received", json=paid, headers=tokens.insured())
     ).status_code == 201
-    await procedure_event(claims_service, debtor_id, "evt-rec", LJ)
+    await procedure_event(claims_service, debtor_with_limit_id, "evt-rec", LJ)
     filing = {"filed_on": "2026-07-10", "amount": "15000.00", "court_officer": "Me X"}
     await claims_service.post(
         f"{url}/creance-filings", json=filing, headers=await as_read(claims_service, url, tokens.insured())

@@ -10,8 +10,8 @@ import pytest
 
 from services.claims.adapters.repository import ClaimRepository
 from services.kit.clock import FixedClock
-from tests.builders import invoice, policy_body, siren
 from tests.integration.claims.events import LJ, procedure_event
+from tests.shared.builders import invoice, policy_body, siren
 from tests.support import Tokens, at
 
 NOTICE = {"kind": "formal_notice", "done_on": "2026-06-15", "method": "registered_letter_with_acknowledgment"}
@@ -58,7 +58,7 @@ async def test_a_procedure_event_reads_the_change_it_waited_for(
     claims_service: httpx.AsyncClient,
     tokens: Tokens,
     claim: dict[str, Any],
-    debtor_id: str,
+    debtor_with_limit_id: str,
     clock: FixedClock,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -77,7 +77,7 @@ async def test_a_procedure_event_reads_the_change_it_waited_for(
 
     async def liquidation() -> None:
         await asyncio.sleep(0.1)
-        await procedure_event(claims_service, debtor_id, "evt-during-withdrawal", LJ)
+        await procedure_event(claims_service, debtor_with_limit_id, "evt-during-withdrawal", LJ)
 
     withdrawn, _ = await asyncio.gather(
         claims_service.post(

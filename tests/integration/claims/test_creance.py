@@ -64,10 +64,10 @@ def case(claims_service: httpx.AsyncClient, tokens: Tokens, claim: dict[str, Any
 
 
 async def test_a_sauvegarde_calls_for_the_creance_without_establishing_the_loss(
-    case: Claim, claims_service: httpx.AsyncClient, debtor_id: str, clock: FixedClock
+    case: Claim, claims_service: httpx.AsyncClient, debtor_with_limit_id: str, clock: FixedClock
 ) -> None:
     at(clock, "2026-07-10")
-    await procedure_event(claims_service, debtor_id, "evt-sg-1", SAUVEGARDE)
+    await procedure_event(claims_service, debtor_with_limit_id, "evt-sg-1", SAUVEGARDE)
     claim = await case.read()
     assert (claim["status"], claim["frozen"], claim["deadlines"]["creance_deadline"]) == ("open", True, "2026-09-09")
     assert await case.work() == [("creance_to_file", "2026-09-09")]
@@ -81,7 +81,7 @@ async def test_a_sauvegarde_calls_for_the_creance_without_establishing_the_loss(
     assert await case.work() == []
     # Converted to a liquidation, the créance declared in time under the sauvegarde establishes the loss.
     at(clock, "2026-10-01")
-    await procedure_event(claims_service, debtor_id, "evt-sg-2", CONVERTED)
+    await procedure_event(claims_service, debtor_with_limit_id, "evt-sg-2", CONVERTED)
     converted = await case.read()
     assert (converted["status"], converted["loss_ground"]) == ("indemnifiable", "insolvency")
     assert converted["deadlines"]["creance_deadline"] == "2026-09-09"
@@ -90,10 +90,10 @@ async def test_a_sauvegarde_calls_for_the_creance_without_establishing_the_loss(
 
 
 async def test_a_sauvegarde_deadline_missed_is_recorded_then_a_liquidation_forfeits(
-    case: Claim, claims_service: httpx.AsyncClient, debtor_id: str, clock: FixedClock
+    case: Claim, claims_service: httpx.AsyncClient, debtor_with_limit_id: str, clock: FixedClock
 ) -> None:
     at(clock, "2026-07-10")
-    await procedure_event(claims_service, debtor_id, "evt-sg-3", SAUVEGARDE)
+    await procedure_event(claims_service, debtor_with_limit_id, "evt-sg-3", SAUVEGARDE)
     at(clock, "2026-09-10")
     assert await case.sweep("2026-09-09") == {
         "on": "2026-09-09",
@@ -110,19 +110,19 @@ async def test_a_sauvegarde_deadline_missed_is_recorded_then_a_liquidation_forfe
     assert late.status_code == 422 and late.json()["code"] == "CREANCE_DEADLINE_MISSED"
     # Six months from 9 July end on Saturday 9 January 2027: a relevé may be asked until Monday 11 January.
     assert await case.work() == [("forclusion_relief_to_ask", "2027-01-11")]
-    await procedure_event(claims_service, debtor_id, "evt-sg-4", CONVERTED)
+    await procedure_event(claims_service, debtor_with_limit_id, "evt-sg-4", CONVERTED)
     assert (await case.read())["status"] == "insolvency"
     assert (await case.sweep("2026-09-10"))["forfeited"] == 1
     assert (await case.read())["status"] == "forfeited"
 
 
 async def test_a_relief_is_only_for_a_missed_deadline_and_never_moves_the_claim(
-    case: Claim, claims_service: httpx.AsyncClient, debtor_id: str, clock: FixedClock
+    case: Claim, claims_service: httpx.AsyncClient, debtor_with_limit_id: str, clock: FixedClock
 ) -> None:
     at(clock, "2026-07-20")
     no_procedure = await case.relief(requested_on="2026-07-15", granted_on="2026-07-16", notified_on="2026-07-17")
     assert no_procedure.status_code == 409 and no_procedure.json()["code"] == "RELIEF_NOT_APPLICABLE"
-    await procedure_event(claims_service, debtor_id, "evt-sg-5", SAUVEGARDE)
+    await procedure_event(claims_service, debtor_with_limit_id, "evt-sg-5", SAUVEGARDE)
     in_time = await case.relief(requested_on="2026-07-15", granted_on="2026-07-16", notified_on="2026-07-17")
     assert in_time.status_code == 409 and in_time.json()["code"] == "RELIEF_NOT_APPLICABLE"
     at(clock, "2026-10-20")
@@ -152,10 +152,10 @@ async def test_a_relief_is_only_for_a_missed_deadline_and_never_moves_the_claim(
 
 
 async def test_a_relieved_forfeited_claim_is_indemnifiable_once_the_creance_is_filed_in_the_new_period(
-    case: Claim, claims_service: httpx.AsyncClient, debtor_id: str, clock: FixedClock
+    case: Claim, claims_service: httpx.AsyncClient, debtor_with_limit_id: str, clock: FixedClock
 ) -> None:
     at(clock, "2026-07-10")
-    await procedure_event(claims_service, debtor_id, "evt-lj-9", LJ)
+    await procedure_event(claims_service, debtor_with_limit_id, "evt-lj-9", LJ)
     at(clock, "2026-09-10")
     assert (await case.sweep("2026-09-10"))["forfeited"] == 1
     at(clock, "2026-11-02")
@@ -168,13 +168,13 @@ async def test_a_relieved_forfeited_claim_is_indemnifiable_once_the_creance_is_f
 
 
 async def test_a_creditor_far_from_the_court_has_two_more_months(
-    case: Claim, claims_service: httpx.AsyncClient, debtor_id: str, clock: FixedClock
+    case: Claim, claims_service: httpx.AsyncClient, debtor_with_limit_id: str, clock: FixedClock
 ) -> None:
     # A liquidation opened by the tribunal mixte de commerce of Saint-Denis (La Réunion), published on 11 July;
     # the insured lives in metropolitan France (R622-24 al. 3): four months, to 11 November, a public holiday.
     at(clock, "2026-07-12")
     seat = {**LJ, "opening_publication_date": "2026-07-11", "opening_court_seat": "RE"}
-    await procedure_event(claims_service, debtor_id, "evt-re-1", seat)
+    await procedure_event(claims_service, debtor_with_limit_id, "evt-re-1", seat)
     claim = await case.read()
     assert (claim["deadlines"]["creance_deadline"], claim["deadlines"]["creance_deadline_legal"]) == (
         "2026-11-12",
@@ -189,10 +189,10 @@ async def test_a_creditor_far_from_the_court_has_two_more_months(
 
 
 async def test_a_filing_dated_before_the_opening_or_after_a_recorded_miss_is_refused(
-    case: Claim, claims_service: httpx.AsyncClient, debtor_id: str, clock: FixedClock
+    case: Claim, claims_service: httpx.AsyncClient, debtor_with_limit_id: str, clock: FixedClock
 ) -> None:
     at(clock, "2026-07-10")
-    await procedure_event(claims_service, debtor_id, "evt-f1", SAUVEGARDE)
+    await procedure_event(claims_service, debtor_with_limit_id, "evt-f1", SAUVEGARDE)
     before = await case.file("2026-06-30")  # the sauvegarde opened on 1 July
     assert before.status_code == 422 and before.json()["code"] == "FILING_BEFORE_OPENING"
     at(clock, "2026-09-20")
@@ -200,7 +200,7 @@ async def test_a_filing_dated_before_the_opening_or_after_a_recorded_miss_is_ref
     # Reported after the miss is on record, a filing dated in time is not taken: only a relief reopens it.
     backdated = await case.file("2026-09-01")
     assert backdated.status_code == 422 and backdated.json()["code"] == "CREANCE_DEADLINE_MISSED"
-    await procedure_event(claims_service, debtor_id, "evt-f2", CONVERTED)
+    await procedure_event(claims_service, debtor_with_limit_id, "evt-f2", CONVERTED)
     assert (await case.read())["status"] == "insolvency"
     assert (await case.sweep("2026-09-20"))["forfeited"] == 1
     forfeited = await case.file("2026-09-01")
@@ -209,10 +209,10 @@ async def test_a_filing_dated_before_the_opening_or_after_a_recorded_miss_is_ref
 
 
 async def test_a_new_opening_sets_its_own_deadline_and_clears_the_former_procedures_relief(
-    case: Claim, claims_service: httpx.AsyncClient, debtor_id: str, clock: FixedClock
+    case: Claim, claims_service: httpx.AsyncClient, debtor_with_limit_id: str, clock: FixedClock
 ) -> None:
     at(clock, "2026-07-10")
-    await procedure_event(claims_service, debtor_id, "evt-n1", SAUVEGARDE)
+    await procedure_event(claims_service, debtor_with_limit_id, "evt-n1", SAUVEGARDE)
     at(clock, "2026-09-20")
     await case.sweep("2026-09-20")
     relieved = await case.relief(requested_on="2026-09-15", granted_on="2026-09-17", notified_on="2026-09-19")
@@ -220,7 +220,7 @@ async def test_a_new_opening_sets_its_own_deadline_and_clears_the_former_procedu
     # The sauvegarde's plan is resolved and a redressement opened: a new procedure, published on 2 November.
     at(clock, "2026-11-03")
     opening = {**CONVERTED, "procedure": "redressement_judiciaire", "opening_publication_date": "2026-11-02"}
-    await procedure_event(claims_service, debtor_id, "evt-n2", {**opening, "opened_on": "2026-10-27"})
+    await procedure_event(claims_service, debtor_with_limit_id, "evt-n2", {**opening, "opened_on": "2026-10-27"})
     claim = await case.read()
     assert (claim["status"], claim["deadlines"]["creance_deadline"], claim["deadlines"]["relief_deadline"]) == (
         "insolvency",
@@ -233,10 +233,10 @@ async def test_a_new_opening_sets_its_own_deadline_and_clears_the_former_procedu
 
 
 async def test_an_opening_set_aside_on_appeal_puts_the_claim_back_to_open(
-    case: Claim, claims_service: httpx.AsyncClient, debtor_id: str, clock: FixedClock
+    case: Claim, claims_service: httpx.AsyncClient, debtor_with_limit_id: str, clock: FixedClock
 ) -> None:
     at(clock, "2026-07-10")
-    await procedure_event(claims_service, debtor_id, "evt-a1", LJ)
+    await procedure_event(claims_service, debtor_with_limit_id, "evt-a1", LJ)
     assert (await case.read())["status"] == "insolvency"
     set_aside = {
         "procedure": None,
@@ -248,7 +248,7 @@ async def test_an_opening_set_aside_on_appeal_puts_the_claim_back_to_open(
         "opening_missing": False,
     }
     at(clock, "2026-08-20")
-    await procedure_event(claims_service, debtor_id, "evt-a2", set_aside)
+    await procedure_event(claims_service, debtor_with_limit_id, "evt-a2", set_aside)
     claim = await case.read()
     assert (claim["status"], claim["frozen"], claim["deadlines"]["creance_deadline"]) == ("open", False, None)
     at(clock, "2026-09-20")

@@ -44,7 +44,11 @@ async def test_a_sweep_as_of_tomorrow_is_refused_and_moves_nothing(
 
 
 async def test_payments_filings_and_recoveries_dated_after_today_are_refused(
-    claims_service: httpx.AsyncClient, tokens: Tokens, claim: dict[str, Any], debtor_id: str, clock: FixedClock
+    claims_service: httpx.AsyncClient,
+    tokens: Tokens,
+    claim: dict[str, Any],
+    debtor_with_limit_id: str,
+    clock: FixedClock,
 ) -> None:
     url = f"/v1/claims/{claim['id']}"
     before = await snapshot(claims_service, url, tokens)
@@ -54,7 +58,7 @@ async def test_payments_filings_and_recoveries_dated_after_today_are_refused(
     )
     assert await snapshot(claims_service, url, tokens) == before
     at(clock, "2026-07-10")
-    await procedure_event(claims_service, debtor_id, "evt-future", LJ)
+    await procedure_event(claims_service, debtor_with_limit_id, "evt-future", LJ)
     filing = {"filed_on": "2026-07-11", "amount": "18000.00", "court_officer": "Me X"}
     headers = await as_read(claims_service, url, tokens.insured())
     refused_as_future(await claims_service.post(f"{url}/creance-filings", json=filing, headers=headers), "filed_on")
@@ -68,11 +72,13 @@ async def test_payments_filings_and_recoveries_dated_after_today_are_refused(
 
 
 async def test_a_judgment_dated_after_today_is_refused_by_the_registry(
-    debtors: httpx.AsyncClient, tokens: Tokens, debtor_id: str
+    debtors: httpx.AsyncClient, tokens: Tokens, debtor_with_limit_id: str
 ) -> None:
-    url = f"/v1/debtors/{debtor_id}/procedure-events"
+    url = f"/v1/debtors/{debtor_with_limit_id}/procedure-events"
     judged = {"procedure": "liquidation_judiciaire", "event": "opening", "judgment_date": TOMORROW}
     refused_as_future(await debtors.post(url, json=judged, headers=tokens.handler()), "judgment_date")
     published = {**judged, "judgment_date": "2026-06-10", "publication_date": TOMORROW}
     refused_as_future(await debtors.post(url, json=published, headers=tokens.handler()), "publication_date")
-    assert (await debtors.get(f"/v1/debtors/{debtor_id}/procedure", headers=tokens.handler())).json()["history"] == []
+    assert (await debtors.get(f"/v1/debtors/{debtor_with_limit_id}/procedure", headers=tokens.handler())).json()[
+        "history"
+    ] == []

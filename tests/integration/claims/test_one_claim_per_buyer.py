@@ -9,9 +9,9 @@ from typing import Any
 import httpx
 
 from services.kit.clock import FixedClock
-from tests.builders import invoice
 from tests.integration.claims.events import LJ, procedure_event
 from tests.integration.claims.reading import as_read, formal_notice
+from tests.shared.builders import invoice
 from tests.support import Tokens, at
 
 
@@ -31,7 +31,11 @@ async def insolvency_paid(
 
 
 async def test_further_invoices_go_to_the_live_claim_and_share_its_limit(
-    claims_service: httpx.AsyncClient, tokens: Tokens, claim: dict[str, Any], debtor_id: str, clock: FixedClock
+    claims_service: httpx.AsyncClient,
+    tokens: Tokens,
+    claim: dict[str, Any],
+    debtor_with_limit_id: str,
+    clock: FixedClock,
 ) -> None:
     url = f"/v1/claims/{claim['id']}"
     more = {
@@ -48,7 +52,7 @@ async def test_further_invoices_go_to_the_live_claim_and_share_its_limit(
     assert [reason["code"] for reason in refused.json()["reasons"]] == ["NOT_YET_OVERDUE"]
     assert len((await claims_service.get(url, headers=tokens.insured())).json()["invoices"]) == 3
     at(clock, "2026-07-10")
-    paid = await insolvency_paid(claims_service, tokens, url, debtor_id, "evt-buyer-1")
+    paid = await insolvency_paid(claims_service, tokens, url, debtor_with_limit_id, "evt-buyer-1")
     # A's 10,000 net fills the 10,000 limit: B and C, delivered later, have no room left.
     covered = {
         line["invoice_number"]: line["amount"] for line in paid["breakdown"] if line["rule"] == "covered_within_limit"
@@ -65,11 +69,11 @@ async def test_further_invoices_go_to_the_live_claim_and_share_its_limit(
 
 
 async def test_twenty_declarations_on_one_buyer_at_once_open_one_claim(
-    claims_service: httpx.AsyncClient, tokens: Tokens, policy_id: str, debtor_id: str
+    claims_service: httpx.AsyncClient, tokens: Tokens, claims_policy_id: str, debtor_with_limit_id: str
 ) -> None:
     def body(number: int) -> dict[str, Any]:
         unpaid = invoice(f"F-{number}", amount="10000.00", vat_amount="0.00")
-        return {"policy_id": policy_id, "debtor_id": debtor_id, "invoices": [unpaid]}
+        return {"policy_id": claims_policy_id, "debtor_id": debtor_with_limit_id, "invoices": [unpaid]}
 
     answers = await asyncio.gather(
         *(claims_service.post("/v1/claims", json=body(n), headers=tokens.insured()) for n in range(20))
@@ -85,13 +89,15 @@ async def test_a_later_claim_on_the_buyer_finds_the_limit_used_by_an_earlier_one
     claims_service: httpx.AsyncClient,
     tokens: Tokens,
     claim: dict[str, Any],
-    policy_id: str,
-    debtor_id: str,
+    claims_policy_id: str,
+    debtor_with_limit_id: str,
     clock: FixedClock,
 ) -> None:
     first = f"/v1/claims/{claim['id']}"
     at(clock, "2026-07-10")
-    assert (await insolvency_paid(claims_service, tokens, first, debtor_id, "evt-buyer-2"))["amount"] == "8500.00"
+    assert (await insolvency_paid(claims_service, tokens, first, debtor_with_limit_id, "evt-buyer-2"))[
+        "amount"
+    ] == "8500.00"
     closed = await claims_service.post(
         f"{first}/closure", json={"reason": "paid"}, headers=await as_read(claims_service, first, tokens.handler())
     )
@@ -100,12 +106,12 @@ async def test_a_later_claim_on_the_buyer_finds_the_limit_used_by_an_earlier_one
     unpaid = invoice("D", invoice_date="2026-04-01", due_date="2026-05-31", amount="5000.00", vat_amount="0.00")
     declared = await claims_service.post(
         "/v1/claims",
-        json={"policy_id": policy_id, "debtor_id": debtor_id, "invoices": [unpaid]},
+        json={"policy_id": claims_policy_id, "debtor_id": debtor_with_limit_id, "invoices": [unpaid]},
         headers=tokens.insured(),
     )
     assert declared.status_code == 201, declared.text
     second = f"/v1/claims/{declared.json()['id']}"
-    paid = await insolvency_paid(claims_service, tokens, second, debtor_id, "evt-buyer-3")
+    paid = await insolvency_paid(claims_service, tokens, second, debtor_with_limit_id, "evt-buyer-3")
     line = next(line for line in paid["breakdown"] if line["rule"] == "covered_within_limit")
     assert (line["amount"], paid["eligible_loss"], paid["amount"]) == ("0.00", "0.00", "0.00")
     assert "10000.00 used by earlier claims" in line["detail"]
@@ -127,17 +133,17 @@ async def test_an_indemnified_invoice_is_never_declared_again(
     claims_service: httpx.AsyncClient,
     tokens: Tokens,
     claim: dict[str, Any],
-    policy_id: str,
-    debtor_id: str,
+    claims_policy_id: str,
+    debtor_with_limit_id: str,
     clock: FixedClock,
 ) -> None:
     at(clock, "2026-07-10")
-    await closed_after_payment(claims_service, tokens, f"/v1/claims/{claim['id']}", debtor_id, "evt-again-1")
+    await closed_after_payment(claims_service, tokens, f"/v1/claims/{claim['id']}", debtor_with_limit_id, "evt-again-1")
     # Invoice B again, alone: the earlier claim paid it.
     again = invoice("B", invoice_date="2026-03-20", due_date="2026-05-19", amount="6000.00", vat_amount="1000.00")
     declared = await claims_service.post(
         "/v1/claims",
-        json={"policy_id": policy_id, "debtor_id": debtor_id, "invoices": [again]},
+        json={"policy_id": claims_policy_id, "debtor_id": debtor_with_limit_id, "invoices": [again]},
         headers=tokens.insured(),
     )
     assert declared.status_code == 409 and declared.json()["code"] == "INVOICE_ALREADY_CLAIMED", declared.text
@@ -145,7 +151,11 @@ async def test_an_indemnified_invoice_is_never_declared_again(
 
 
 async def test_a_withdrawn_claims_invoices_may_be_declared_again(
-    claims_service: httpx.AsyncClient, tokens: Tokens, claim: dict[str, Any], policy_id: str, debtor_id: str
+    claims_service: httpx.AsyncClient,
+    tokens: Tokens,
+    claim: dict[str, Any],
+    claims_policy_id: str,
+    debtor_with_limit_id: str,
 ) -> None:
     url = f"/v1/claims/{claim['id']}"
     withdrawn = await claims_service.post(
@@ -155,7 +165,7 @@ async def test_a_withdrawn_claims_invoices_may_be_declared_again(
     again = invoice("B", invoice_date="2026-03-20", due_date="2026-05-19", amount="6000.00", vat_amount="1000.00")
     declared = await claims_service.post(
         "/v1/claims",
-        json={"policy_id": policy_id, "debtor_id": debtor_id, "invoices": [again]},
+        json={"policy_id": claims_policy_id, "debtor_id": debtor_with_limit_id, "invoices": [again]},
         headers=tokens.insured(),
     )
     assert declared.status_code == 201, declared.text
@@ -165,31 +175,33 @@ async def test_an_older_delivery_declared_later_shares_the_limit_an_earlier_clai
     claims_service: httpx.AsyncClient,
     policies: httpx.AsyncClient,
     tokens: Tokens,
-    policy_id: str,
-    debtor_id: str,
+    claims_policy_id: str,
+    debtor_with_limit_id: str,
     clock: FixedClock,
 ) -> None:
     # The newer delivery first: 10,000 net on 20 March fills the 10,000 limit.
     newer = invoice("N", invoice_date="2026-03-20", due_date="2026-05-19", amount="10000.00", vat_amount="0.00")
     first = await claims_service.post(
         "/v1/claims",
-        json={"policy_id": policy_id, "debtor_id": debtor_id, "invoices": [newer]},
+        json={"policy_id": claims_policy_id, "debtor_id": debtor_with_limit_id, "invoices": [newer]},
         headers=tokens.insured(),
     )
     assert first.status_code == 201, first.text
     at(clock, "2026-07-10")
-    paid = await closed_after_payment(claims_service, tokens, f"/v1/claims/{first.json()['id']}", debtor_id, "evt-o-1")
+    paid = await closed_after_payment(
+        claims_service, tokens, f"/v1/claims/{first.json()['id']}", debtor_with_limit_id, "evt-o-1"
+    )
     assert paid["eligible_loss"] == "10000.00"
     # The older delivery (1 March), declared after: it was outstanding under the same limit, now used up.
     older = invoice("O", invoice_date="2026-03-01", due_date="2026-04-30", amount="10000.00", vat_amount="0.00")
     second = await claims_service.post(
         "/v1/claims",
-        json={"policy_id": policy_id, "debtor_id": debtor_id, "invoices": [older]},
+        json={"policy_id": claims_policy_id, "debtor_id": debtor_with_limit_id, "invoices": [older]},
         headers=tokens.insured(),
     )
     assert second.status_code == 201, second.text
     paid_again = await insolvency_paid(
-        claims_service, tokens, f"/v1/claims/{second.json()['id']}", debtor_id, "evt-o-2"
+        claims_service, tokens, f"/v1/claims/{second.json()['id']}", debtor_with_limit_id, "evt-o-2"
     )
     assert (paid_again["eligible_loss"], paid_again["amount"]) == ("0.00", "0.00")
 

@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from services.claims.main import create_app
-from tests.builders import invoice
+from tests.shared.builders import invoice
 from tests.support import Tokens, running
 
 DEBTOR = {"id": "x", "legal_name": "Dupont", "country": "FR"}
@@ -44,7 +44,7 @@ def debtors_answering(context: httpx.Response | None) -> httpx.MockTransport:
     ids=["truncated-json", "json-array", "missing-field", "missing-part", "oversized", "html"],
 )
 async def test_a_malformed_upstream_answer_is_502_and_no_claim_is_written(
-    claims_settings: Any, clock: Any, policies_app: Any, tokens: Tokens, policy_id: str, context: httpx.Response
+    claims_settings: Any, clock: Any, policies_app: Any, tokens: Tokens, claims_policy_id: str, context: httpx.Response
 ) -> None:
     app = create_app(
         claims_settings,
@@ -53,7 +53,11 @@ async def test_a_malformed_upstream_answer_is_502_and_no_claim_is_written(
     )
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
     async with running(app), httpx.AsyncClient(transport=transport, base_url="http://claims") as client:
-        body = {"policy_id": policy_id, "debtor_id": "01a2196c-0d2a-733f-b96f-b274785014d7", "invoices": [invoice()]}
+        body = {
+            "policy_id": claims_policy_id,
+            "debtor_id": "01a2196c-0d2a-733f-b96f-b274785014d7",
+            "invoices": [invoice()],
+        }
         response = await client.post("/v1/claims", json=body, headers=tokens.insured())
         assert response.status_code == 502, response.text
         assert response.headers["content-type"] == "application/problem+json"
@@ -62,7 +66,7 @@ async def test_a_malformed_upstream_answer_is_502_and_no_claim_is_written(
 
 
 async def test_a_sound_answer_from_the_same_fake_opens_the_claim(
-    claims_settings: Any, clock: Any, policies_app: Any, tokens: Tokens, policy_id: str
+    claims_settings: Any, clock: Any, policies_app: Any, tokens: Tokens, claims_policy_id: str
 ) -> None:
     app = create_app(
         claims_settings,
@@ -76,6 +80,10 @@ async def test_a_sound_answer_from_the_same_fake_opens_the_claim(
         running(app),
         httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://claims") as client,
     ):
-        body = {"policy_id": policy_id, "debtor_id": "01a2196c-0d2a-733f-b96f-b274785014d7", "invoices": [invoice()]}
+        body = {
+            "policy_id": claims_policy_id,
+            "debtor_id": "01a2196c-0d2a-733f-b96f-b274785014d7",
+            "invoices": [invoice()],
+        }
         response = await client.post("/v1/claims", json=body, headers=tokens.insured())
         assert response.status_code == 201, response.text

@@ -15,12 +15,12 @@ from services.claims.adapters.tables import Claim, WorkItem
 from services.claims.service_layer import worklist
 from services.claims.service_layer.unit_of_work import ClaimsUnitOfWork
 from services.kit.clock import FixedClock
-from tests.builders import invoice, policy_body, siren
 from tests.integration.claims.conftest import OtherClaimsApp
 from tests.integration.claims.events import SAUVEGARDE, SAUVEGARDE_CLOSED, procedure_event
 from tests.integration.claims.reading import as_read, formal_notice
 from tests.integration.claims.test_claim_collection import Collection
 from tests.integration.claims.test_indemnity_holds import indemnifiable
+from tests.shared.builders import invoice, policy_body, siren
 from tests.support import Tokens, at
 
 # Each buyer's oldest invoice falls due on another day: the waiting periods end on as many days.
@@ -235,12 +235,16 @@ async def test_a_sweep_run_late_dates_the_indemnity_to_pay_as_of_the_day_it_ran_
 
 
 async def test_a_late_sweep_never_dates_the_loss_on_a_day_the_claim_was_frozen(
-    claims_service: httpx.AsyncClient, tokens: Tokens, claim: dict[str, Any], debtor_id: str, clock: FixedClock
+    claims_service: httpx.AsyncClient,
+    tokens: Tokens,
+    claim: dict[str, Any],
+    debtor_with_limit_id: str,
+    clock: FixedClock,
 ) -> None:
     url = f"/v1/claims/{claim['id']}"
     await formal_notice(claims_service, url, tokens.insured(), "2026-06-15")
     at(clock, "2026-07-10")
-    await procedure_event(claims_service, debtor_id, "evt-frozen-1", SAUVEGARDE)
+    await procedure_event(claims_service, debtor_with_limit_id, "evt-frozen-1", SAUVEGARDE)
     filing = {"filed_on": "2026-07-10", "amount": "18000.00", "court_officer": "Me Durand"}
     filed = await claims_service.post(
         f"{url}/creance-filings", json=filing, headers=await as_read(claims_service, url, tokens.insured())
@@ -250,7 +254,7 @@ async def test_a_late_sweep_never_dates_the_loss_on_a_day_the_claim_was_frozen(
     frozen = await claims_service.post("/v1/claims/sweeps", json={"on": "2026-10-28"}, headers=tokens.handler())
     assert frozen.json()["indemnifiable"] == 0, frozen.text
     at(clock, "2026-11-05")  # the sauvegarde ends: the claim is no longer frozen
-    await procedure_event(claims_service, debtor_id, "evt-frozen-2", SAUVEGARDE_CLOSED)
+    await procedure_event(claims_service, debtor_with_limit_id, "evt-frozen-2", SAUVEGARDE_CLOSED)
     at(clock, "2026-11-10")  # the sweep of 28 October run again, as of that day
     late = await claims_service.post("/v1/claims/sweeps", json={"on": "2026-10-28"}, headers=tokens.handler())
     assert late.json()["indemnifiable"] == 1, late.text
