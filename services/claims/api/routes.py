@@ -33,10 +33,12 @@ from services.claims.domain.status import ClaimStatus
 from services.claims.service_layer import creance, debtor_events, declarations, lifecycle, settlement
 from services.claims.service_layer import worklist as worklist_service
 from services.claims.service_layer.commands import DeclareDefault
+from services.claims.service_layer.unit_of_work import ClaimsUnitOfWork
 from services.kit.auth import Allow, Principal, Role
 from services.kit.dependencies import ClockDep, RequestId
+from services.kit.events import events_router
 from services.kit.http import etag_of
-from services.kit.outbox import EventEnvelope, Outbox, check_internal_token
+from services.kit.outbox import Outbox
 from services.kit.pagination import Page, PageRequest, page_request
 from services.kit.problems import problem_responses
 from services.kit.upstream import Upstream
@@ -55,7 +57,6 @@ async def _upstreams(request: Request) -> dict[str, Upstream]:
 
 
 claims = APIRouter(prefix="/v1/claims", tags=["claims"])
-internal = APIRouter(prefix="/internal", include_in_schema=False)
 
 
 def claim_out(view: declarations.ClaimView) -> ClaimOut:
@@ -514,10 +515,4 @@ async def get_worklist(
     )
 
 
-@internal.post("/events", dependencies=[Depends(check_internal_token)])
-async def receive_event(envelope: EventEnvelope, uow: Writer, clock: ClockDep) -> dict[str, bool]:
-    applied = await debtor_events.handle(uow, envelope=envelope, now=clock.now())
-    return {"applied": applied}
-
-
-routers = [claims, worklist, internal]
+routers = [claims, worklist, events_router(ClaimsUnitOfWork, debtor_events.handle)]

@@ -43,11 +43,13 @@ from services.debtors.service_layer import (
     registry,
 )
 from services.debtors.service_layer.commands import ExposureStatement, LimitDecision, LimitRequest, NewDebtor
+from services.debtors.service_layer.unit_of_work import DebtorsUnitOfWork
 from services.kit.auth import Allow, Principal, Role
 from services.kit.dependencies import ClockDep
+from services.kit.events import events_router
 from services.kit.http import etag_of
 from services.kit.money import CountryCode
-from services.kit.outbox import EventEnvelope, Outbox, check_internal_token
+from services.kit.outbox import Outbox
 from services.kit.pagination import Page, PageRequest, page_request
 from services.kit.problems import problem_responses
 from services.kit.schemas import Day
@@ -81,7 +83,6 @@ debtors = APIRouter(prefix="/v1/debtors", tags=["debtors"])
 limits = APIRouter(prefix="/v1/credit-limits", tags=["credit limits"])
 exposure = APIRouter(prefix="/v1/exposures", tags=["exposure"])
 announcements = APIRouter(prefix="/v1/procedure-announcements", tags=["collective procedures"])
-internal = APIRouter(prefix="/internal", include_in_schema=False)
 
 
 # registry
@@ -437,10 +438,4 @@ async def decide_limit(
 # events from the other services
 
 
-@internal.post("/events", dependencies=[Depends(check_internal_token)])
-async def receive_event(envelope: EventEnvelope, uow: Writer, clock: ClockDep) -> dict[str, bool]:
-    applied = await claim_events.handle(uow, envelope=envelope, now=clock.now())
-    return {"applied": applied}
-
-
-routers = [debtors, limits, exposure, announcements, internal]
+routers = [debtors, limits, exposure, announcements, events_router(DebtorsUnitOfWork, claim_events.handle)]
