@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Request, Response
 
 from services.claims.api.dependencies import Reader, Writer
-from services.claims.api.routes import FACT_ERRORS, OutboxDep, Readers, actor_of
+from services.claims.api.routes import FACT_ERRORS, OutboxDep
 from services.claims.api.schemas import (
     CollectionActionIn,
     CollectionActionOut,
@@ -18,8 +17,7 @@ from services.claims.api.schemas import (
 )
 from services.claims.domain.collection.terms import ActionKind
 from services.claims.service_layer import collection
-from services.kit.auth import Allow, Principal, Role
-from services.kit.dependencies import ClockDep, RequestId
+from services.kit.callers import ToCollect, ToRead
 from services.kit.problems import problem_responses
 
 router = APIRouter(prefix="/v1/claims", tags=["collection"])
@@ -44,9 +42,6 @@ def collection_out(result: collection.CollectionView) -> CollectionOut:
     )
 
 
-Collectors = Annotated[Principal, Depends(Allow(Role.INSURED, Role.CLAIMS_HANDLER, Role.ADMIN))]
-
-
 @router.post(
     "/{claim_id:uuid}/collection-actions",
     status_code=201,
@@ -60,10 +55,8 @@ async def collection_action(
     request: Request,
     response: Response,
     uow: Writer,
-    clock: ClockDep,
-    request_id: RequestId,
     outbox: OutboxDep,
-    principal: Collectors,
+    call: ToCollect,
 ) -> CollectionOut:
     result = await collection.record_action(
         uow,
@@ -81,9 +74,7 @@ async def collection_action(
             served_to_person=getattr(body, "served_to_person", None),
         ),
         settings_rules=request.app.state.settings.collection,
-        principal=principal,
-        actor=actor_of(principal, request_id),
-        now=clock.now(),
+        call=call,
     )
     response.headers["Location"] = f"/v1/claims/{claim_id}/collection"
     return collection_out(result)
@@ -95,14 +86,12 @@ async def collection_action(
     responses=problem_responses(404, 422),
     summary="The collection track: what was done, where it stands, the next step and its deadline",
 )
-async def get_collection(
-    claim_id: uuid.UUID, request: Request, uow: Reader, clock: ClockDep, principal: Readers
-) -> CollectionOut:
+async def get_collection(claim_id: uuid.UUID, request: Request, uow: Reader, call: ToRead) -> CollectionOut:
     result = await collection.collection_of(
         uow,
         claim_id=claim_id,
         settings_rules=request.app.state.settings.collection,
-        principal=principal,
-        today=clock.today(),
+        principal=call.principal,
+        today=call.now.date(),
     )
     return collection_out(result)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 
 from services.claims.api.dependencies import Reader, Writer
 from services.claims.api.schemas import (
@@ -30,12 +30,11 @@ from services.claims.api.schemas import (
     declared_invoices,
 )
 from services.claims.domain.status import ClaimStatus
-from services.claims.service_layer import creance, debtor_events, declarations, lifecycle, settlement
+from services.claims.service_layer import creance, debtor_events, declarations, lifecycle, queries, settlement
 from services.claims.service_layer import worklist as worklist_service
 from services.claims.service_layer.commands import DeclareDefault
 from services.claims.service_layer.unit_of_work import ClaimsUnitOfWork
-from services.kit.auth import Allow, Principal, Role
-from services.kit.dependencies import ClockDep, RequestId
+from services.kit.callers import ToChangeDeclared, ToChangeHandled, ToDeclare, ToHandleClaims, ToRead
 from services.kit.events import events_router
 from services.kit.http import etag_of
 from services.kit.outbox import Outbox
@@ -43,23 +42,33 @@ from services.kit.pagination import Page, PageRequest, page_request
 from services.kit.problems import problem_responses
 from services.kit.upstream import Upstream
 
-Insured = Annotated[Principal, Depends(Allow(Role.INSURED))]
-IfMatch = Annotated[str | None, Header(max_length=200, description="The claim's ETag, as last read.")]
-Readers = Annotated[Principal, Depends(Allow(Role.INSURED, Role.CLAIMS_HANDLER, Role.UNDERWRITER, Role.ADMIN))]
-
 
 async def _outbox(request: Request) -> Outbox:
-    return request.app.state.outbox
+    outbox: Outbox = request.app.state.outbox
+    return outbox
 
 
 async def _upstreams(request: Request) -> dict[str, Upstream]:
-    return request.app.state.upstreams
+    upstreams: dict[str, Upstream] = request.app.state.upstreams
+    return upstreams
 
+
+async def _authorization(request: Request) -> str | None:
+    """The caller's own token, sent on to the services a declaration asks (they check what it may see)."""
+    return request.headers.get("authorization")
+
+
+OutboxDep = Annotated[Outbox, Depends(_outbox)]
+Upstreams = Annotated[dict[str, Upstream], Depends(_upstreams)]
+Authorization = Annotated[str | None, Depends(_authorization)]
+FACT_ERRORS = problem_responses(404, 409, 422)
+# Changes to what the claim is (its invoices, its créance, its status) need the ETag last read: no lost update.
+CHANGE_ERRORS = problem_responses(404, 409, 412, 422, 428)
 
 claims = APIRouter(prefix="/v1/claims", tags=["claims"])
 
 
-def claim_out(view: declarations.ClaimView) -> ClaimOut:
+def claim_out(view: queries.ClaimView) -> ClaimOut:
     claim = view.claim
     return ClaimOut(
         id=claim.id,
@@ -83,6 +92,12 @@ def claim_out(view: declarations.ClaimView) -> ClaimOut:
     )
 
 
+def changed(view: queries.ClaimView, response: Response) -> ClaimOut:
+    """The claim as it stands after a change, with the ETag the next change must send as If-Match."""
+    response.headers["ETag"] = etag_of(view.claim.version)
+    return claim_out(view)
+
+
 @claims.post(
     "",
     status_code=201,
@@ -92,14 +107,12 @@ def claim_out(view: declarations.ClaimView) -> ClaimOut:
 )
 async def declare(
     body: ClaimDeclaration,
-    request: Request,
     response: Response,
     uow: Writer,
-    clock: ClockDep,
-    request_id: RequestId,
-    principal: Insured,
-    outbox: Annotated[Outbox, Depends(_outbox)],
-    services: Annotated[dict[str, Upstream], Depends(_upstreams)],
+    call: ToDeclare,
+    outbox: OutboxDep,
+    services: Upstreams,
+    authorization: Authorization,
 ) -> ClaimOut:
     view = await declarations.declare(
         uow,
@@ -107,14 +120,11 @@ async def declare(
         policies=services["policies"],
         debtors=services["debtors"],
         data=DeclareDefault(body.policy_id, body.debtor_id, declared_invoices(body.invoices)),
-        principal=principal,
-        authorization=request.headers.get("authorization"),
-        request_id=request_id,
-        now=clock.now(),
+        authorization=authorization,
+        call=call,
     )
     response.headers["Location"] = f"/v1/claims/{view.claim.id}"
-    response.headers["ETag"] = etag_of(view.claim.version)
-    return claim_out(view)
+    return changed(view, response)
 
 
 @claims.post(
@@ -127,13 +137,11 @@ async def declare(
 async def add_invoices(
     claim_id: uuid.UUID,
     body: InvoicesIn,
-    request: Request,
     response: Response,
     uow: Writer,
-    clock: ClockDep,
-    request_id: RequestId,
-    principal: Insured,
-    services: Annotated[dict[str, Upstream], Depends(_upstreams)],
+    call: ToDeclare,
+    services: Upstreams,
+    authorization: Authorization,
 ) -> ClaimOut:
     view = await declarations.add_invoices(
         uow,
@@ -141,34 +149,31 @@ async def add_invoices(
         debtors=services["debtors"],
         claim_id=claim_id,
         invoices=declared_invoices(body.invoices),
-        principal=principal,
-        actor=actor_of(principal, request_id),
-        authorization=request.headers.get("authorization"),
-        now=clock.now(),
+        authorization=authorization,
+        call=call,
     )
-    response.headers["ETag"] = etag_of(view.claim.version)
     response.headers["Location"] = f"/v1/claims/{claim_id}"
-    return claim_out(view)
+    return changed(view, response)
 
 
 @claims.get("", response_model=Page[ClaimOut], responses=problem_responses(422), summary="List claims")
 async def list_claims(
     uow: Reader,
-    principal: Readers,
+    call: ToRead,
     page: Annotated[PageRequest, Depends(page_request)],
     status: ClaimStatus | None = None,
     debtor_id: uuid.UUID | None = None,
     policy_id: uuid.UUID | None = None,
 ) -> Page[ClaimOut]:
-    result = await declarations.list_claims(
-        uow, principal=principal, page=page, status=status, debtor_id=debtor_id, policy_id=policy_id
+    result = await queries.list_claims(
+        uow, principal=call.principal, page=page, status=status, debtor_id=debtor_id, policy_id=policy_id
     )
     return Page[ClaimOut](items=[claim_out(view) for view in result.items], next_cursor=result.next_cursor)
 
 
 @claims.get("/{claim_id:uuid}", response_model=ClaimOut, responses=problem_responses(404, 422), summary="Read a claim")
-async def get_claim(claim_id: uuid.UUID, uow: Reader, principal: Readers, response: Response) -> ClaimOut:
-    return await _claim_view(uow, claim_id, principal, response)
+async def get_claim(claim_id: uuid.UUID, uow: Reader, call: ToRead, response: Response) -> ClaimOut:
+    return changed(await queries.get_claim(uow, claim_id=claim_id, principal=call.principal), response)
 
 
 @claims.get(
@@ -177,27 +182,9 @@ async def get_claim(claim_id: uuid.UUID, uow: Reader, principal: Readers, respon
     responses=problem_responses(404, 422),
     summary="Every state change and fact of the claim, with who, when and from which request or event",
 )
-async def get_timeline(claim_id: uuid.UUID, uow: Reader, principal: Readers) -> list[TimelineEntryOut]:
-    entries = await declarations.timeline(uow, claim_id=claim_id, principal=principal)
+async def get_timeline(claim_id: uuid.UUID, uow: Reader, call: ToRead) -> list[TimelineEntryOut]:
+    entries = await queries.timeline(uow, claim_id=claim_id, principal=call.principal)
     return [TimelineEntryOut.model_validate(entry, from_attributes=True) for entry in entries]
-
-
-def actor_of(principal: Principal, request_id: str | None) -> lifecycle.Actor:
-    return lifecycle.Actor(principal.client_id, f"request:{request_id}" if request_id else None)
-
-
-async def _claim_view(uow: Reader, claim_id: uuid.UUID, principal: Principal, response: Response) -> ClaimOut:
-    """The claim as it stands after a change, with the ETag the next change must send as If-Match."""
-    view = await declarations.get_claim(uow, claim_id=claim_id, principal=principal)
-    response.headers["ETag"] = etag_of(view.claim.version)
-    return claim_out(view)
-
-
-OutboxDep = Annotated[Outbox, Depends(_outbox)]
-Handlers = Annotated[Principal, Depends(Allow(Role.CLAIMS_HANDLER, Role.ADMIN))]
-FACT_ERRORS = problem_responses(404, 409, 422)
-# Changes to what the claim is (its invoices, its créance, its status) need the ETag last read: no lost update.
-CHANGE_ERRORS = problem_responses(404, 409, 412, 422, 428)
 
 
 @claims.post(
@@ -208,27 +195,12 @@ CHANGE_ERRORS = problem_responses(404, 409, 412, 422, 428)
     summary="A payment received from the debtor (paid in full: settled)",
 )
 async def payment_received(
-    claim_id: uuid.UUID,
-    body: PaymentIn,
-    uow: Writer,
-    reader: Reader,
-    response: Response,
-    clock: ClockDep,
-    request_id: RequestId,
-    outbox: OutboxDep,
-    principal: Insured,
+    claim_id: uuid.UUID, body: PaymentIn, uow: Writer, response: Response, call: ToDeclare, outbox: OutboxDep
 ) -> ClaimOut:
-    await lifecycle.receive_payment(
-        uow,
-        outbox,
-        claim_id=claim_id,
-        amount=body.amount,
-        received_on=body.received_on,
-        principal=principal,
-        actor=actor_of(principal, request_id),
-        now=clock.now(),
+    view = await lifecycle.receive_payment(
+        uow, outbox, claim_id=claim_id, amount=body.amount, received_on=body.received_on, call=call
     )
-    return await _claim_view(reader, claim_id, principal, response)
+    return changed(view, response)
 
 
 @claims.post(
@@ -239,27 +211,12 @@ async def payment_received(
     summary="A due date extended within the maximum extension period",
 )
 async def due_date_extension(
-    claim_id: uuid.UUID,
-    body: ExtensionIn,
-    uow: Writer,
-    reader: Reader,
-    response: Response,
-    clock: ClockDep,
-    request_id: RequestId,
-    principal: Insured,
-    if_match: IfMatch = None,
+    claim_id: uuid.UUID, body: ExtensionIn, uow: Writer, response: Response, call: ToChangeDeclared
 ) -> ClaimOut:
-    await lifecycle.extend_due_date(
-        uow,
-        claim_id=claim_id,
-        invoice_number=body.invoice_number,
-        new_due_date=body.new_due_date,
-        if_match=if_match,
-        principal=principal,
-        actor=actor_of(principal, request_id),
-        now=clock.now(),
+    view = await lifecycle.extend_due_date(
+        uow, claim_id=claim_id, invoice_number=body.invoice_number, new_due_date=body.new_due_date, call=call
     )
-    return await _claim_view(reader, claim_id, principal, response)
+    return changed(view, response)
 
 
 @claims.post(
@@ -270,28 +227,17 @@ async def due_date_extension(
     summary="The déclaration de créance filed with the court officer",
 )
 async def creance_filing(
-    claim_id: uuid.UUID,
-    body: CreanceFilingIn,
-    uow: Writer,
-    reader: Reader,
-    response: Response,
-    clock: ClockDep,
-    request_id: RequestId,
-    principal: Insured,
-    if_match: IfMatch = None,
+    claim_id: uuid.UUID, body: CreanceFilingIn, uow: Writer, response: Response, call: ToChangeDeclared
 ) -> ClaimOut:
-    await creance.file_creance(
+    view = await creance.file_creance(
         uow,
         claim_id=claim_id,
         filed_on=body.filed_on,
         amount=body.amount,
         court_officer=body.court_officer,
-        if_match=if_match,
-        principal=principal,
-        actor=actor_of(principal, request_id),
-        now=clock.now(),
+        call=call,
     )
-    return await _claim_view(reader, claim_id, principal, response)
+    return changed(view, response)
 
 
 @claims.post(
@@ -302,28 +248,17 @@ async def creance_filing(
     summary="A relevé de forclusion granted: a new, halved deadline to file the créance, from its notification",
 )
 async def forclusion_relief(
-    claim_id: uuid.UUID,
-    body: ReliefIn,
-    uow: Writer,
-    reader: Reader,
-    response: Response,
-    clock: ClockDep,
-    request_id: RequestId,
-    principal: Handlers,
-    if_match: IfMatch = None,
+    claim_id: uuid.UUID, body: ReliefIn, uow: Writer, response: Response, call: ToChangeHandled
 ) -> ClaimOut:
-    await creance.record_relief(
+    view = await creance.record_relief(
         uow,
         claim_id=claim_id,
         requested_on=body.requested_on,
         granted_on=body.granted_on,
         notified_on=body.notified_on,
-        if_match=if_match,
-        principal=principal,
-        actor=actor_of(principal, request_id),
-        now=clock.now(),
+        call=call,
     )
-    return await _claim_view(reader, claim_id, principal, response)
+    return changed(view, response)
 
 
 @claims.post(
@@ -334,29 +269,12 @@ async def forclusion_relief(
     summary="The insured withdraws the claim (before any indemnity)",
 )
 async def withdrawal(
-    claim_id: uuid.UUID,
-    body: ReasonIn,
-    uow: Writer,
-    reader: Reader,
-    response: Response,
-    clock: ClockDep,
-    request_id: RequestId,
-    outbox: OutboxDep,
-    principal: Insured,
-    if_match: IfMatch = None,
+    claim_id: uuid.UUID, body: ReasonIn, uow: Writer, response: Response, call: ToChangeDeclared, outbox: OutboxDep
 ) -> ClaimOut:
-    await lifecycle.end_claim(
-        uow,
-        outbox,
-        claim_id=claim_id,
-        target=ClaimStatus.WITHDRAWN,
-        reason=body.reason,
-        if_match=if_match,
-        principal=principal,
-        actor=actor_of(principal, request_id),
-        now=clock.now(),
+    view = await lifecycle.end_claim(
+        uow, outbox, claim_id=claim_id, target=ClaimStatus.WITHDRAWN, reason=body.reason, call=call
     )
-    return await _claim_view(reader, claim_id, principal, response)
+    return changed(view, response)
 
 
 @claims.post(
@@ -365,12 +283,8 @@ async def withdrawal(
     responses=problem_responses(422),
     summary="Apply the deadlines as of a date (also run on a schedule); safe to run twice",
 )
-async def run_sweep(
-    body: SweepIn, uow: Writer, clock: ClockDep, request_id: RequestId, principal: Handlers
-) -> SweepOut:
-    report = await lifecycle.sweep(
-        uow, on=body.on or clock.today(), actor=actor_of(principal, request_id), now=clock.now()
-    )
+async def run_sweep(body: SweepIn, uow: Writer, call: ToHandleClaims) -> SweepOut:
+    report = await lifecycle.sweep(uow, on=body.on or call.now.date(), actor=lifecycle.Actor.of(call), now=call.now)
     return SweepOut.model_validate(report, from_attributes=True)
 
 
@@ -387,11 +301,9 @@ async def indemnity(
     request: Request,
     response: Response,
     uow: Writer,
-    clock: ClockDep,
-    request_id: RequestId,
+    call: ToHandleClaims,
     outbox: OutboxDep,
-    services: Annotated[dict[str, Upstream], Depends(_upstreams)],
-    principal: Handlers,
+    services: Upstreams,
 ) -> IndemnityOut:
     paid, created = await settlement.pay_indemnity(
         uow,
@@ -399,10 +311,8 @@ async def indemnity(
         policies=services["policies"],
         claim_id=claim_id,
         settings_rules=request.app.state.settings.collection,
-        principal=principal,
-        actor=actor_of(principal, request_id),
         internal_token=request.app.state.settings.internal_token,
-        now=clock.now(),
+        call=call,
     )
     response.status_code = 201 if created else 200
     response.headers["Location"] = f"/v1/claims/{claim_id}/indemnity"
@@ -415,10 +325,9 @@ async def indemnity(
     responses=problem_responses(404, 409, 422),
     summary="The indemnity paid, with its breakdown line by line",
 )
-async def get_indemnity(claim_id: uuid.UUID, uow: Reader, principal: Readers) -> IndemnityOut:
-    return IndemnityOut.model_validate(
-        await settlement.indemnity_of(uow, claim_id=claim_id, principal=principal), from_attributes=True
-    )
+async def get_indemnity(claim_id: uuid.UUID, uow: Reader, call: ToRead) -> IndemnityOut:
+    paid = await settlement.indemnity_of(uow, claim_id=claim_id, principal=call.principal)
+    return IndemnityOut.model_validate(paid, from_attributes=True)
 
 
 @claims.post(
@@ -428,18 +337,9 @@ async def get_indemnity(claim_id: uuid.UUID, uow: Reader, principal: Readers) ->
     responses=FACT_ERRORS,
     summary="A recovery after the indemnity, shared pro rata between insurer and insured",
 )
-async def recovery(
-    claim_id: uuid.UUID, body: RecoveryIn, uow: Writer, clock: ClockDep, request_id: RequestId, principal: Handlers
-) -> RecoveryOut:
+async def recovery(claim_id: uuid.UUID, body: RecoveryIn, uow: Writer, call: ToHandleClaims) -> RecoveryOut:
     recorded = await settlement.record_recovery(
-        uow,
-        claim_id=claim_id,
-        amount=body.amount,
-        received_on=body.received_on,
-        origin=body.origin,
-        principal=principal,
-        actor=actor_of(principal, request_id),
-        now=clock.now(),
+        uow, claim_id=claim_id, amount=body.amount, received_on=body.received_on, origin=body.origin, call=call
     )
     return RecoveryOut.model_validate(recorded, from_attributes=True)
 
@@ -452,29 +352,12 @@ async def recovery(
     summary="Close the claim (procedure closed, or by the handler)",
 )
 async def closure(
-    claim_id: uuid.UUID,
-    body: ReasonIn,
-    uow: Writer,
-    reader: Reader,
-    response: Response,
-    clock: ClockDep,
-    request_id: RequestId,
-    outbox: OutboxDep,
-    principal: Handlers,
-    if_match: IfMatch = None,
+    claim_id: uuid.UUID, body: ReasonIn, uow: Writer, response: Response, call: ToChangeHandled, outbox: OutboxDep
 ) -> ClaimOut:
-    await lifecycle.end_claim(
-        uow,
-        outbox,
-        claim_id=claim_id,
-        target=ClaimStatus.CLOSED,
-        reason=body.reason,
-        if_match=if_match,
-        principal=principal,
-        actor=actor_of(principal, request_id),
-        now=clock.now(),
+    view = await lifecycle.end_claim(
+        uow, outbox, claim_id=claim_id, target=ClaimStatus.CLOSED, reason=body.reason, call=call
     )
-    return await _claim_view(reader, claim_id, principal, response)
+    return changed(view, response)
 
 
 worklist = APIRouter(prefix="/v1/worklist", tags=["claims"])
@@ -490,8 +373,7 @@ async def get_worklist(
     request: Request,
     reader: Reader,
     writer: Writer,
-    clock: ClockDep,
-    principal: Handlers,
+    call: ToHandleClaims,
     page: Annotated[PageRequest, Depends(page_request)],
     within_days: Annotated[int, Query(ge=0, le=365, description="Horizon for deadlines")] = 30,
     status: ClaimStatus | None = None,
@@ -501,7 +383,7 @@ async def get_worklist(
     as_of, found = await worklist_service.page(
         reader,
         writer,
-        basis=worklist_service.Basis(clock, request.app.state.settings.collection),
+        basis=worklist_service.Basis(request.app.state.clock, request.app.state.settings.collection),
         within_days=within_days,
         status=status,
         debtor_id=debtor_id,

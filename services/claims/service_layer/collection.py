@@ -36,6 +36,7 @@ from services.claims.domain.status import ClaimStatus
 from services.claims.service_layer.lifecycle import PRE_INDEMNITY, Actor, apply_payment, record
 from services.claims.service_layer.unit_of_work import ClaimsUnitOfWork
 from services.kit.auth import Principal
+from services.kit.callers import Call
 from services.kit.outbox import Outbox
 
 
@@ -109,11 +110,10 @@ async def record_action(
     claim_id: uuid.UUID,
     data: ActionRecord,
     settings_rules: dict[str, Any],
-    principal: Principal,
-    actor: Actor,
-    now: datetime,
+    call: Call,
 ) -> CollectionView:
     """Check the step against the claim's track and its route's rules, then keep it; a payment reduces the claim."""
+    principal, actor, now = call.principal, Actor.of(call), call.now
     async with uow:
         repo = uow.claims
         claim = await repo.readable_claim(claim_id, principal)

@@ -13,8 +13,9 @@ from services.claims.domain.creance import Creance, check_filing, check_relief, 
 from services.claims.domain.declaration import ProcedureFacts, creance_of, procedure_facts
 from services.claims.domain.status import ClaimStatus
 from services.claims.service_layer.lifecycle import Actor, move, record
+from services.claims.service_layer.queries import ClaimView, view_of
 from services.claims.service_layer.unit_of_work import ClaimsUnitOfWork
-from services.kit.auth import Principal
+from services.kit.callers import Call
 from services.kit.dates import Deadline, not_after_today
 from services.kit.errors import InvalidInput
 from services.kit.http import expected_version
@@ -69,12 +70,10 @@ async def file_creance(
     filed_on: date,
     amount: Decimal,
     court_officer: str,
-    if_match: str | None,
-    principal: Principal,
-    actor: Actor,
-    now: datetime,
-) -> Claim:
+    call: Call,
+) -> ClaimView:
     """The déclaration de créance to the court officer, under any procedure; in an RJ or LJ it establishes the loss."""
+    principal, actor, now, if_match = call.principal, Actor.of(call), call.now, call.if_match
     not_after_today(filed_on, today=now.date(), field="filed_on")
     async with uow:
         repo = uow.claims
@@ -98,8 +97,9 @@ async def file_creance(
         )
         if establishes:
             loss_established(repo, claim, actor=actor, at=now)
+        view = await view_of(repo, claim)
         await uow.commit()
-    return claim
+    return view
 
 
 async def record_relief(
@@ -109,12 +109,10 @@ async def record_relief(
     requested_on: date,
     granted_on: date,
     notified_on: date,
-    if_match: str | None,
-    principal: Principal,
-    actor: Actor,
-    now: datetime,
-) -> Claim:
+    call: Call,
+) -> ClaimView:
     """The court lifted the forclusion: a new, halved deadline to file, counted from its notification. No move."""
+    principal, actor, now, if_match = call.principal, Actor.of(call), call.now, call.if_match
     today = now.date()
     for name, day in (("requested_on", requested_on), ("granted_on", granted_on), ("notified_on", notified_on)):
         not_after_today(day, today=today, field=name)
@@ -142,8 +140,9 @@ async def record_relief(
             notified_on=notified_on.isoformat(),
             **deadline_detail(new, name="creance_due"),
         )
+        view = await view_of(repo, claim)
         await uow.commit()
-    return claim
+    return view
 
 
 # Claims a debtor's procedure still acts on, or notes.

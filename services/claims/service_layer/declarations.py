@@ -10,7 +10,7 @@ from typing import Any
 
 from services.claims.adapters import upstreams
 from services.claims.adapters.repository import ClaimRepository
-from services.claims.adapters.tables import Claim, ClaimInvoice, TimelineEntry
+from services.claims.adapters.tables import Claim, ClaimInvoice
 from services.claims.domain.creance import creditor_territory
 from services.claims.domain.declaration import Reason, limit_reasons, opening_for, procedure_facts
 from services.claims.domain.errors import (
@@ -26,21 +26,15 @@ from services.claims.domain.status import ClaimStatus
 from services.claims.service_layer.commands import DeclareDefault, DeclaredInvoice
 from services.claims.service_layer.creance import deadline_detail
 from services.claims.service_layer.lifecycle import PRE_INDEMNITY, Actor, entry, record
+from services.claims.service_layer.queries import ClaimView, view_of
 from services.claims.service_layer.unit_of_work import ClaimsUnitOfWork
-from services.kit.auth import Principal
+from services.kit.callers import Call
 from services.kit.dates import Deadline
 from services.kit.errors import AlreadyExists, InvalidInput
 from services.kit.outbox import Outbox
-from services.kit.pagination import Page, PageRequest, page_of
 from services.kit.upstream import Upstream
 
 CLAIM_OPENED = "claim.opened.v1"
-
-
-@dataclass(frozen=True)
-class ClaimView:
-    claim: Claim
-    invoices: list[ClaimInvoice]
 
 
 async def declare(
@@ -50,12 +44,11 @@ async def declare(
     policies: Upstream,
     debtors: Upstream,
     data: DeclareDefault,
-    principal: Principal,
     authorization: str | None,
-    request_id: str | None,
-    now: datetime,
+    call: Call,
 ) -> ClaimView:
     """201 with the open claim, or a rejection (kept, with every reason) raised as 422."""
+    principal, now = call.principal, call.now
     # Everything the decision needs is asked first: nothing is written if a service is down.
     on = now.date()
     checked = await _cover(
@@ -63,10 +56,9 @@ async def declare(
     )
     reasons = checked.reasons
     claim = _new_claim(data, checked, insured_id=principal.insured_id or "", now=now)
-    source = f"request:{request_id}" if request_id else None
     try:
         invoices = await _record_declaration(
-            uow, outbox, claim, data.invoices, reasons=reasons, actor=Actor(principal.client_id, source), now=now
+            uow, outbox, claim, data.invoices, reasons=reasons, actor=Actor.of(call), now=now
         )
     except AlreadyExists:  # a claim on this buyer, or one of these invoices, was declared at the same time
         await _declared_meanwhile(uow, data.policy_id, data.debtor_id)
@@ -180,12 +172,11 @@ async def add_invoices(
     debtors: Upstream,
     claim_id: uuid.UUID,
     invoices: Sequence[DeclaredInvoice],
-    principal: Principal,
-    actor: Actor,
     authorization: str | None,
-    now: datetime,
+    call: Call,
 ) -> ClaimView:
     """More unpaid invoices on the claim's buyer, cover-checked as a declaration is, before the indemnity only."""
+    principal, actor, now = call.principal, Actor.of(call), call.now
     async with uow:
         claim = await uow.claims.readable_claim(claim_id, principal, for_update=False)
         policy_id, debtor_id, status, currency = claim.policy_id, claim.debtor_id, claim.status, claim.currency
@@ -224,10 +215,12 @@ async def add_invoices(
             **moved,
         )
         try:
+            await uow.flush()
+            view = await view_of(repo, claim)
             await uow.commit()
         except AlreadyExists as exc:
             raise InvoiceAlreadyClaimed("An invoice was declared in another claim at the same time.") from exc
-    return await get_claim(uow, claim_id=claim_id, principal=principal)
+    return view
 
 
 DEADLINES = ("oldest_due_date", "declaration_deadline", "max_extension_end", "waiting_period_end")
@@ -326,44 +319,6 @@ def _deadline_of(claim: Claim) -> Deadline | None:
     if claim.creance_deadline is None:
         return None
     return Deadline(legal=claim.creance_deadline_legal or claim.creance_deadline, due=claim.creance_deadline)
-
-
-async def get_claim(uow: ClaimsUnitOfWork, *, claim_id: uuid.UUID, principal: Principal) -> ClaimView:
-    async with uow:
-        repo = uow.claims
-        claim = await repo.readable_claim(claim_id, principal, for_update=False)
-        return ClaimView(claim, await repo.invoices([claim.id]))
-
-
-async def list_claims(
-    uow: ClaimsUnitOfWork,
-    *,
-    principal: Principal,
-    page: PageRequest,
-    status: ClaimStatus | None,
-    debtor_id: uuid.UUID | None,
-    policy_id: uuid.UUID | None,
-) -> Page[ClaimView]:
-    async with uow:
-        repo = uow.claims
-        claims = await repo.page(
-            insured_id=principal.scope_insured_id,
-            status=status.value if status else None,
-            debtor_id=debtor_id,
-            policy_id=policy_id,
-            after=page.after_id(),
-            limit=page.limit,
-        )
-        invoices = await repo.invoices([claim.id for claim in claims]) if claims else []
-    views = [ClaimView(claim, [item for item in invoices if item.claim_id == claim.id]) for claim in claims]
-    return page_of(views, limit=page.limit, key=lambda view: [str(view.claim.id)])
-
-
-async def timeline(uow: ClaimsUnitOfWork, *, claim_id: uuid.UUID, principal: Principal) -> list[TimelineEntry]:
-    async with uow:
-        repo = uow.claims
-        await repo.readable_claim(claim_id, principal, for_update=False)
-        return await repo.timeline(claim_id)
 
 
 async def _none_held(repo: ClaimRepository, claim: Claim, numbers: list[str]) -> None:

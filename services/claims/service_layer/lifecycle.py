@@ -18,8 +18,9 @@ from services.claims.adapters.tables import Claim, ClaimInvoice, PaymentReceived
 from services.claims.domain.errors import ExtensionRefused, OverPayment
 from services.claims.domain.invoice import invoice_key
 from services.claims.domain.status import ClaimStatus, moved
+from services.claims.service_layer.queries import ClaimView, view_of
 from services.claims.service_layer.unit_of_work import ClaimsUnitOfWork
-from services.kit.auth import Principal
+from services.kit.callers import Call
 from services.kit.dates import not_after_today
 from services.kit.errors import InvalidInput
 from services.kit.http import expected_version
@@ -37,6 +38,11 @@ class Actor:
 
     name: str
     source: str | None
+
+    @classmethod
+    def of(cls, call: Call) -> Actor:
+        """The caller of a request, as the timeline records it."""
+        return cls(call.principal.client_id, call.source)
 
 
 def entry(
@@ -106,17 +112,17 @@ async def receive_payment(
     claim_id: uuid.UUID,
     amount: Decimal,
     received_on: date,
-    principal: Principal,
-    actor: Actor,
-    now: datetime,
-) -> Claim:
+    call: Call,
+) -> ClaimView:
     """A payment from the debtor; paid in full, the claim is settled."""
+    principal, actor, now = call.principal, Actor.of(call), call.now
     async with uow:
         repo = uow.claims
         claim = await repo.readable_claim(claim_id, principal)
         await apply_payment(repo, outbox, claim, amount=amount, received_on=received_on, actor=actor, now=now)
+        view = await view_of(repo, claim)
         await uow.commit()
-    return claim
+    return view
 
 
 async def apply_payment(
@@ -164,12 +170,10 @@ async def extend_due_date(
     claim_id: uuid.UUID,
     invoice_number: str,
     new_due_date: date,
-    if_match: str | None,
-    principal: Principal,
-    actor: Actor,
-    now: datetime,
-) -> Claim:
+    call: Call,
+) -> ClaimView:
     """A due-date extension granted to the debtor, only within the maximum extension period."""
+    principal, actor, now, if_match = call.principal, Actor.of(call), call.now, call.if_match
     async with uow:
         repo = uow.claims
         claim = await repo.readable_claim(claim_id, principal)
@@ -194,8 +198,9 @@ async def extend_due_date(
             invoice=invoice.number,
             new_due_date=new_due_date.isoformat(),
         )
+        view = await view_of(repo, claim)
         await uow.commit()
-    return claim
+    return view
 
 
 async def end_claim(
@@ -205,20 +210,19 @@ async def end_claim(
     claim_id: uuid.UUID,
     target: ClaimStatus,
     reason: str,
-    if_match: str | None,
-    principal: Principal,
-    actor: Actor,
-    now: datetime,
-) -> Claim:
+    call: Call,
+) -> ClaimView:
     """Withdraw or close the claim: its invoices and the cover on the debtor are released."""
+    principal, actor, now, if_match = call.principal, Actor.of(call), call.now, call.if_match
     async with uow:
         repo = uow.claims
         claim = await repo.readable_claim(claim_id, principal)
         expected_version(if_match, current=claim.version)
         move(repo, claim, target, kind=target.value, actor=actor, at=now, reason=reason)
         await release(repo, outbox, claim, now=now)
+        view = await view_of(repo, claim)
         await uow.commit()
-    return claim
+    return view
 
 
 @dataclass

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import asdict
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -33,6 +33,7 @@ from services.claims.service_layer.collection import action_of, duty_terms, hold
 from services.claims.service_layer.lifecycle import Actor, move, paid_so_far, record
 from services.claims.service_layer.unit_of_work import ClaimsUnitOfWork
 from services.kit.auth import Principal
+from services.kit.callers import Call
 from services.kit.dates import not_after_today
 from services.kit.outbox import Outbox
 from services.kit.upstream import Upstream
@@ -78,12 +79,11 @@ async def pay_indemnity(
     policies: Upstream,
     claim_id: uuid.UUID,
     settings_rules: dict[str, Any],
-    principal: Principal,
-    actor: Actor,
     internal_token: str | None,
-    now: datetime,
+    call: Call,
 ) -> tuple[Indemnity, bool]:
     """Compute and pay once: (indemnity, created). Repeated or concurrent calls get the same payment."""
+    principal, actor, now = call.principal, Actor.of(call), call.now
     async with uow:
         repo = uow.claims
         # The claim row is locked (PostgreSQL) or the database write-locked (SQLite) until commit,
@@ -171,11 +171,10 @@ async def record_recovery(
     amount: Decimal,
     received_on: date,
     origin: str,
-    principal: Principal,
-    actor: Actor,
-    now: datetime,
+    call: Call,
 ) -> Recovery:
     """A recovery after the indemnity: insurer share = indemnity ÷ eligible loss, the rest to the insured."""
+    principal, actor, now = call.principal, Actor.of(call), call.now
     not_after_today(received_on, today=now.date(), field="received_on")
     async with uow:
         repo = uow.claims
