@@ -16,7 +16,8 @@ import httpx
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field, model_validator
 
-from services.kit.auth import Allow, Principal, Role
+from services.kit.auth import Allow, Principal
+from services.kit.callers import ADMINISTER, READ
 from services.kit.clock import SandboxClock
 from services.kit.errors import InvalidInput, UpstreamInvalid, UpstreamUnavailable
 from services.kit.outbox import INTERNAL_TOKEN_HEADER
@@ -26,8 +27,8 @@ from services.kit.schemas import Day, RequestBody, WholeNumber
 from services.kit.upstream import Upstream
 
 router = APIRouter(prefix="/v1/sandbox", tags=["sandbox"])
-Admin = Annotated[Principal, Depends(Allow(Role.ADMIN))]
-Anyone = Annotated[Principal, Depends(Allow(*Role))]
+Admin = Annotated[Principal, Depends(Allow(*ADMINISTER))]
+Anyone = Annotated[Principal, Depends(Allow(*READ))]
 MAX_DAYS = 3660
 
 

@@ -38,13 +38,7 @@ async def _clock(request: Request) -> Clock:
     return clock
 
 
-async def _request_id(request: Request) -> str | None:
-    request_id: str | None = request.scope.get("state", {}).get("request_id")
-    return request_id
-
-
 ClockDep = Annotated[Clock, Depends(_clock)]
-RequestId = Annotated[str | None, Depends(_request_id)]
 
 
 def _query_names(route: Any) -> frozenset[str]:

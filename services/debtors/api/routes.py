@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 
 from services.debtors.adapters.tables import Debtor, Exposure, ProcedureEventRow
 from services.debtors.api.dependencies import Reader, Writer
@@ -44,8 +44,7 @@ from services.debtors.service_layer import (
 )
 from services.debtors.service_layer.commands import ExposureStatement, LimitDecision, LimitRequest, NewDebtor
 from services.debtors.service_layer.unit_of_work import DebtorsUnitOfWork
-from services.kit.auth import Allow, Principal, Role
-from services.kit.dependencies import ClockDep
+from services.kit.callers import ToChangeUnderwritten, ToHandleClaims, ToRead, ToRequestLimits
 from services.kit.events import events_router
 from services.kit.http import etag_of
 from services.kit.money import CountryCode
@@ -54,11 +53,6 @@ from services.kit.pagination import Page, PageRequest, page_request
 from services.kit.problems import problem_responses
 from services.kit.schemas import Day
 from services.kit.upstream import Upstream
-
-Everyone = Annotated[Principal, Depends(Allow(Role.INSURED, Role.UNDERWRITER, Role.CLAIMS_HANDLER, Role.ADMIN))]
-Requesters = Annotated[Principal, Depends(Allow(Role.INSURED, Role.UNDERWRITER, Role.ADMIN))]
-Underwriting = Annotated[Principal, Depends(Allow(Role.UNDERWRITER, Role.ADMIN))]
-ClaimsDesk = Annotated[Principal, Depends(Allow(Role.CLAIMS_HANDLER, Role.ADMIN))]
 
 
 async def _outbox(request: Request) -> Outbox:
@@ -91,11 +85,9 @@ announcements = APIRouter(prefix="/v1/procedure-announcements", tags=["collectiv
 @debtors.post(
     "", status_code=201, response_model=DebtorOut, responses=problem_responses(409, 422), summary="Register a debtor"
 )
-async def create_debtor(
-    body: DebtorCreate, response: Response, uow: Writer, clock: ClockDep, outbox: OutboxDep, actor: Everyone
-) -> Debtor:
+async def create_debtor(body: DebtorCreate, response: Response, uow: Writer, outbox: OutboxDep, call: ToRead) -> Debtor:
     debtor = await registry.create_debtor(
-        uow, outbox, data=NewDebtor(**body.model_dump()), actor=actor, now=clock.now()
+        uow, outbox, data=NewDebtor(**body.model_dump()), actor=call.principal, now=call.now
     )
     response.headers["Location"] = f"/v1/debtors/{debtor.id}"
     return debtor
@@ -104,7 +96,7 @@ async def create_debtor(
 @debtors.get("", response_model=Page[DebtorOut], responses=problem_responses(422), summary="Find debtors")
 async def search_debtors(
     uow: Reader,
-    principal: Everyone,
+    call: ToRead,
     page: Page_,
     siren: Annotated[str | None, Query(max_length=11)] = None,
     siret: Annotated[str | None, Query(max_length=17)] = None,
@@ -120,7 +112,7 @@ async def search_debtors(
 @debtors.get(
     "/{debtor_id:uuid}", response_model=DebtorOut, responses=problem_responses(404, 422), summary="Read a debtor"
 )
-async def get_debtor(debtor_id: uuid.UUID, uow: Reader, principal: Everyone) -> Debtor:
+async def get_debtor(debtor_id: uuid.UUID, uow: Reader, call: ToRead) -> Debtor:
     return await registry.get_debtor(uow, debtor_id=debtor_id)
 
 
@@ -137,8 +129,8 @@ def _exposure_out(line: Exposure) -> ExposureOut:
     responses=problem_responses(404, 422),
     summary="Declared exposure on a debtor (own lines for an insured, every policy for the back office)",
 )
-async def get_exposure(debtor_id: uuid.UUID, uow: Reader, principal: Everyone) -> DebtorExposureOut:
-    lines, totals = await exposures.debtor_exposure(uow, debtor_id=debtor_id, principal=principal)
+async def get_exposure(debtor_id: uuid.UUID, uow: Reader, call: ToRead) -> DebtorExposureOut:
+    lines, totals = await exposures.debtor_exposure(uow, debtor_id=debtor_id, principal=call.principal)
     return DebtorExposureOut(
         debtor_id=debtor_id,
         totals=[ExposureTotal(currency=currency, amount=amount) for currency, amount in totals.items()],
@@ -158,10 +150,9 @@ async def put_exposure(
     body: ExposureIn,
     response: Response,
     uow: Writer,
-    clock: ClockDep,
     policies: Policies,
     authorization: Authorization,
-    actor: Requesters,
+    call: ToRequestLimits,
 ) -> ExposureOut:
     line, created = await exposures.declare_exposure(
         uow,
@@ -169,9 +160,9 @@ async def put_exposure(
         policy_id=policy_id,
         debtor_id=debtor_id,
         data=ExposureStatement(**body.model_dump()),
-        principal=actor,
+        principal=call.principal,
         authorization=authorization,
-        now=clock.now(),
+        now=call.now,
     )
     response.status_code = 201 if created else 200
     return _exposure_out(line)
@@ -203,7 +194,7 @@ def _procedure_out(debtor_id: uuid.UUID, state: ProcedureState, history: list[Pr
     responses=problem_responses(404, 422),
     summary="The debtor's collective procedure: where it stands, its deadlines and history",
 )
-async def get_procedure(debtor_id: uuid.UUID, uow: Reader, principal: Everyone) -> ProcedureStateOut:
+async def get_procedure(debtor_id: uuid.UUID, uow: Reader, call: ToRead) -> ProcedureStateOut:
     state, history = await procedures.procedure_of(uow, debtor_id=debtor_id)
     return _procedure_out(debtor_id, state, history)
 
@@ -219,7 +210,7 @@ async def get_declaration_context(
     uow: Reader,
     policies: Policies,
     authorization: Authorization,
-    principal: Everyone,
+    call: ToRead,
     policy_id: uuid.UUID,
     on: DeliveryDates,
 ) -> DeclarationContextOut:
@@ -245,9 +236,8 @@ async def post_procedure_event(
     body: ProcedureEventIn,
     response: Response,
     uow: Writer,
-    clock: ClockDep,
     outbox: OutboxDep,
-    actor: ClaimsDesk,
+    call: ToHandleClaims,
 ) -> ProcedureStateOut:
     event = ProcedureEvent(
         procedure=body.procedure,
@@ -259,7 +249,7 @@ async def post_procedure_event(
         court_seat=body.court_seat or court_seat(body.court),
     )
     state, history = await procedures.record_event(
-        uow, outbox, debtor_id=debtor_id, event=event, actor=actor, now=clock.now()
+        uow, outbox, debtor_id=debtor_id, event=event, actor=call.principal, now=call.now
     )
     response.headers["Location"] = f"/v1/debtors/{debtor_id}/procedure"
     return _procedure_out(debtor_id, state, history)
@@ -272,10 +262,10 @@ async def post_procedure_event(
     summary="Ingest BODACC records (one, or a batch of up to 10,000), exactly as the open-data set publishes them",
 )
 async def ingest_announcements(
-    body: BodaccRecords, uow: Writer, clock: ClockDep, outbox: OutboxDep, actor: ClaimsDesk
+    body: BodaccRecords, uow: Writer, outbox: OutboxDep, call: ToHandleClaims
 ) -> IngestionOut:
     records = body if isinstance(body, list) else [body]
-    report = await procedures.ingest(uow, outbox, records=records, actor=actor, now=clock.now())
+    report = await procedures.ingest(uow, outbox, records=records, actor=call.principal, now=call.now)
     return IngestionOut(
         received=report.received,
         recorded=report.recorded,
@@ -322,18 +312,17 @@ async def request_limit(
     body: CreditLimitRequestIn,
     response: Response,
     uow: Writer,
-    clock: ClockDep,
     policies: Policies,
     authorization: Authorization,
-    actor: Requesters,
+    call: ToRequestLimits,
 ) -> CreditLimitOut:
     view = await credit_limits.request_limit(
         uow,
         policies,
         data=LimitRequest(**body.model_dump()),
-        principal=actor,
+        principal=call.principal,
         authorization=authorization,
-        now=clock.now(),
+        now=call.now,
     )
     response.headers["Location"] = f"/v1/credit-limits/{view.line.id}"
     return _with_etag(response, view)
@@ -342,14 +331,13 @@ async def request_limit(
 @limits.get("", response_model=Page[CreditLimitOut], responses=problem_responses(422), summary="List credit limits")
 async def list_limits(
     uow: Reader,
-    clock: ClockDep,
-    principal: Everyone,
+    call: ToRead,
     page: Page_,
     policy_id: uuid.UUID | None = None,
     debtor_id: uuid.UUID | None = None,
 ) -> Page[CreditLimitOut]:
     result = await credit_limits.list_limits(
-        uow, principal=principal, page=page, policy_id=policy_id, debtor_id=debtor_id, today=clock.today()
+        uow, principal=call.principal, page=page, policy_id=policy_id, debtor_id=debtor_id, today=call.now.date()
     )
     return Page[CreditLimitOut](items=[_limit_out(view) for view in result.items], next_cursor=result.next_cursor)
 
@@ -364,7 +352,7 @@ async def get_limits_in_force(
     uow: Reader,
     policies: Policies,
     authorization: Authorization,
-    principal: Everyone,
+    call: ToRead,
     policy_id: uuid.UUID,
     debtor_id: uuid.UUID,
     on: DeliveryDates,
@@ -393,11 +381,9 @@ def _limits_in_force_out(
     responses=problem_responses(404, 422),
     summary="Read a credit limit",
 )
-async def get_limit(
-    limit_id: uuid.UUID, response: Response, uow: Reader, clock: ClockDep, principal: Everyone
-) -> CreditLimitOut:
+async def get_limit(limit_id: uuid.UUID, response: Response, uow: Reader, call: ToRead) -> CreditLimitOut:
     return _with_etag(
-        response, await credit_limits.get_limit(uow, limit_id=limit_id, principal=principal, today=clock.today())
+        response, await credit_limits.get_limit(uow, limit_id=limit_id, principal=call.principal, today=call.now.date())
     )
 
 
@@ -413,12 +399,10 @@ async def decide_limit(
     response: Response,
     uow: Writer,
     reader: Reader,
-    clock: ClockDep,
     outbox: OutboxDep,
     policies: Policies,
     authorization: Authorization,
-    actor: Underwriting,
-    if_match: Annotated[str | None, Header(max_length=200)] = None,
+    call: ToChangeUnderwritten,
 ) -> CreditLimitOut:
     view = await credit_limits.decide(
         uow,
@@ -427,10 +411,10 @@ async def decide_limit(
         policies,
         limit_id=limit_id,
         data=LimitDecision(**body.model_dump()),
-        if_match=if_match,
-        principal=actor,
+        if_match=call.if_match,
+        principal=call.principal,
         authorization=authorization,
-        now=clock.now(),
+        now=call.now,
     )
     return _with_etag(response, view)
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Query, Response
+from fastapi import APIRouter, Depends, Query, Response
 
-from services.kit.auth import Allow, Principal, Role
+from services.kit.callers import ToChangeUnderwritten, ToRead, ToUnderwrite
 from services.kit.dependencies import ClockDep
 from services.kit.http import etag_of
 from services.kit.outbox import check_internal_token
@@ -38,9 +38,6 @@ from services.policies.service_layer.commands import Reservation
 
 router = APIRouter(prefix="/v1/policies", tags=["policies"])
 
-Underwriting = Annotated[Principal, Depends(Allow(Role.UNDERWRITER, Role.ADMIN))]
-Readers = Annotated[Principal, Depends(Allow(Role.INSURED, Role.UNDERWRITER, Role.CLAIMS_HANDLER, Role.ADMIN))]
-
 
 def policy_out(policy: Policy) -> PolicyOut:
     return PolicyOut.model_validate(
@@ -60,10 +57,8 @@ def _with_etag(response: Response, policy: Policy) -> PolicyOut:
     responses=problem_responses(409, 422),
     summary="Create a policy (as a draft)",
 )
-async def create_policy(
-    body: PolicyCreate, response: Response, uow: Writer, clock: ClockDep, actor: Underwriting
-) -> PolicyOut:
-    policy = await handlers.create_policy(uow, data=new_policy(body), actor=actor, now=clock.now())
+async def create_policy(body: PolicyCreate, response: Response, uow: Writer, call: ToUnderwrite) -> PolicyOut:
+    policy = await handlers.create_policy(uow, data=new_policy(body), actor=call.principal, now=call.now)
     response.headers["Location"] = f"/v1/policies/{policy.id}"
     return _with_etag(response, policy)
 
@@ -71,14 +66,14 @@ async def create_policy(
 @router.get("", response_model=Page[PolicyOut], responses=problem_responses(422), summary="List policies")
 async def list_policies(
     uow: Reader,
-    principal: Readers,
+    call: ToRead,
     page: Annotated[PageRequest, Depends(page_request)],
     insured_id: Annotated[str | None, Query(max_length=64)] = None,
     status: PolicyStatus | None = None,
     number: Annotated[str | None, Query(max_length=64)] = None,
 ) -> Page[PolicyOut]:
     result = await handlers.list_policies(
-        uow, principal=principal, page=page, insured_id=insured_id, status=status, number=number
+        uow, principal=call.principal, page=page, insured_id=insured_id, status=status, number=number
     )
     return Page[PolicyOut](items=[policy_out(policy) for policy in result.items], next_cursor=result.next_cursor)
 
@@ -86,8 +81,8 @@ async def list_policies(
 @router.get(
     "/{policy_id:uuid}", response_model=PolicyOut, responses=problem_responses(404, 422), summary="Read a policy"
 )
-async def get_policy(policy_id: uuid.UUID, response: Response, uow: Reader, principal: Readers) -> PolicyOut:
-    return _with_etag(response, await handlers.get_policy(uow, policy_id=policy_id, principal=principal))
+async def get_policy(policy_id: uuid.UUID, response: Response, uow: Reader, call: ToRead) -> PolicyOut:
+    return _with_etag(response, await handlers.get_policy(uow, policy_id=policy_id, principal=call.principal))
 
 
 @router.patch(
@@ -101,12 +96,10 @@ async def update_policy(
     body: PolicyPatch,
     response: Response,
     uow: Writer,
-    clock: ClockDep,
-    actor: Underwriting,
-    if_match: Annotated[str | None, Header(max_length=200)] = None,
+    call: ToChangeUnderwritten,
 ) -> PolicyOut:
     policy = await handlers.update_policy(
-        uow, policy_id=policy_id, changes=body.changes(), if_match=if_match, actor=actor, now=clock.now()
+        uow, policy_id=policy_id, changes=body.changes(), if_match=call.if_match, actor=call.principal, now=call.now
     )
     return _with_etag(response, policy)
 
@@ -117,11 +110,9 @@ async def update_policy(
     responses=problem_responses(404, 422),
     summary="Would these unpaid invoices be covered? Every reason, and the deadlines",
 )
-async def check_cover(
-    policy_id: uuid.UUID, body: CoverCheckRequest, uow: Reader, clock: ClockDep, principal: Readers
-) -> CoverCheckOut:
+async def check_cover(policy_id: uuid.UUID, body: CoverCheckRequest, uow: Reader, call: ToRead) -> CoverCheckOut:
     policy, declaration_date, decision = await handlers.check_cover(
-        uow, policy_id=policy_id, request=cover_question(body), principal=principal, today=clock.today()
+        uow, policy_id=policy_id, request=cover_question(body), principal=call.principal, today=call.now.date()
     )
     return CoverCheckOut(
         policy_id=policy.id,
@@ -142,11 +133,10 @@ async def check_cover(
 async def get_liability(
     policy_id: uuid.UUID,
     uow: Reader,
-    clock: ClockDep,
-    principal: Readers,
+    call: ToRead,
     on: Annotated[Day | None, Query(description="A day of the insurance year; defaults to today.")] = None,
 ) -> LiabilityOut:
-    figures = await handlers.liability_of(uow, policy_id=policy_id, on=on or clock.today(), principal=principal)
+    figures = await handlers.liability_of(uow, policy_id=policy_id, on=on or call.now.date(), principal=call.principal)
     return LiabilityOut.model_validate(figures)
 
 
