@@ -5,10 +5,11 @@ from __future__ import annotations
 import uuid
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from services.claims.domain.declaration import LimitInForce
 from services.claims.domain.errors import DebtorNotFound, PolicyNotFound
 from services.kit.errors import UpstreamInvalid
 from services.kit.outbox import INTERNAL_TOKEN_HEADER
@@ -61,6 +62,9 @@ class LimitOnDateAnswer(_Answer):
 class LimitsAnswer(_Answer):
     limits: list[LimitOnDateAnswer]
 
+    def in_force(self) -> list[LimitInForce]:
+        return [LimitInForce(item.on, item.amount, item.stopped) for item in self.limits]
+
 
 class ProcedureAnswer(_Answer):
     open: bool = False
@@ -79,23 +83,26 @@ class ReservationAnswer(_Answer):
     year_start: date
 
 
-def _json(upstream: Upstream, response: Any, not_found: Exception, shape: type[_Answer]) -> dict[str, Any]:
-    """The answer as sent, once it has the shape claims reads; anything else is the upstream's fault (502)."""
+Shape = TypeVar("Shape", bound=_Answer)
+
+
+def _answer(upstream: Upstream, response: Any, not_found: Exception, shape: type[Shape]) -> Shape:
+    """The answer in the shape claims reads (what else it sent is kept, for the claim's snapshots); anything else
+    is the upstream's fault (502)."""
     if response.status_code == 404:
         raise not_found
     if response.status_code != 200:
         raise UpstreamInvalid(f"The {upstream.name} service answered {response.status_code}.")
     body = Upstream.json_of(response, upstream.name)
     try:
-        shape.model_validate(body)
+        return shape.model_validate(body)
     except ValidationError as exc:
         raise UpstreamInvalid(f"The {upstream.name} service answered with an unexpected body.") from exc
-    return body
 
 
 async def declaration_context(
     debtors: Upstream, debtor_id: uuid.UUID, policy_id: uuid.UUID, dates: list[date], *, authorization: str | None
-) -> dict[str, Any]:
+) -> DeclarationContextAnswer:
     """The debtor, the policy's limits in force on the delivery dates and the procedure, in one read."""
     params: list[tuple[str, str]] = [("policy_id", str(policy_id))]
     params += [("on", day.isoformat()) for day in sorted(set(dates))]
@@ -108,7 +115,7 @@ async def declaration_context(
     missing: Exception = DebtorNotFound(f"No debtor {debtor_id}.")
     if response.status_code == 404 and _problem_code(response) == "POLICY_NOT_FOUND":
         missing = PolicyNotFound(f"No policy {policy_id}.")
-    return _json(debtors, response, missing, DeclarationContextAnswer)
+    return _answer(debtors, response, missing, DeclarationContextAnswer)
 
 
 def _problem_code(response: Any) -> str | None:
@@ -121,11 +128,11 @@ def _problem_code(response: Any) -> str | None:
 
 async def cover_check(
     policies: Upstream, policy_id: uuid.UUID, body: dict[str, Any], *, authorization: str | None
-) -> dict[str, Any]:
+) -> CoverAnswer:
     response = await policies.request(
         "POST", f"/v1/policies/{policy_id}/cover-checks", json=body, headers=forwarded_auth(authorization)
     )
-    return _json(policies, response, PolicyNotFound(f"No policy {policy_id}."), CoverAnswer)
+    return _answer(policies, response, PolicyNotFound(f"No policy {policy_id}."), CoverAnswer)
 
 
 async def reserve_liability(
@@ -137,7 +144,7 @@ async def reserve_liability(
     currency: str,
     attributable_date: date,
     internal_token: str | None,
-) -> dict[str, Any]:
+) -> ReservationAnswer:
     """Take the indemnity from the insurance year's maximum liability; idempotent by claim id.
 
     The claims service reserves as itself (the suite's internal token), never on a person's token.
@@ -156,4 +163,4 @@ async def reserve_liability(
     )
     if response.status_code == 201:
         response.status_code = 200
-    return _json(policies, response, PolicyNotFound(f"No policy {policy_id}."), ReservationAnswer)
+    return _answer(policies, response, PolicyNotFound(f"No policy {policy_id}."), ReservationAnswer)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -58,13 +59,22 @@ def creance_of(procedure: ProcedureFacts, *, creditor: str) -> Deadline | None:
     return creance_deadline(procedure.opening_publication_date, court_seat=procedure.court_seat, creditor=creditor)
 
 
-def limit_reasons(limits: list[dict[str, Any]], invoice_dates: dict[str, date]) -> list[Reason]:
+@dataclass(frozen=True, slots=True)
+class LimitInForce:
+    """The limit covering deliveries of one day, and why cover had stopped that day if it had."""
+
+    on: date
+    amount: Decimal
+    stopped: str | None = None  # procedure_opened, claim_open
+
+
+def limit_reasons(limits: Sequence[LimitInForce], invoice_dates: dict[str, date]) -> list[Reason]:
     """A claim needs at least one invoice delivered under a limit; say why none was."""
-    by_date = {date.fromisoformat(item["on"]): item for item in limits}
+    by_date = {item.on: item for item in limits}
     answers = [by_date[day] for day in invoice_dates.values()]
-    if any(Decimal(item["amount"]) > 0 for item in answers):
+    if any(item.amount > 0 for item in answers):
         return []
-    stopped = {item["stopped"] for item in answers}
+    stopped = {item.stopped for item in answers}
     if stopped == {"procedure_opened"}:
         return [
             Reason(

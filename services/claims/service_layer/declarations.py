@@ -74,21 +74,28 @@ async def declare(
 
 @dataclass(frozen=True)
 class _Checked:
-    cover: dict[str, Any]
-    limits: dict[str, Any]
-    procedure: dict[str, Any]
+    cover: upstreams.CoverAnswer
+    limits: upstreams.LimitsAnswer
+    procedure: upstreams.ProcedureAnswer
     reasons: list[Reason]
+
+    def snapshots(self) -> dict[str, dict[str, Any]]:
+        """What the claim keeps of the answers, as they were sent (the procedure without its history)."""
+        return {
+            "cover_snapshot": self.cover.model_dump(mode="json"),
+            "limits_snapshot": self.limits.model_dump(mode="json"),
+            "procedure_snapshot": self.procedure.model_dump(mode="json", exclude={"history"}),
+        }
 
 
 def _new_claim(data: DeclareDefault, checked: _Checked, *, insured_id: str, now: datetime) -> Claim:
     """The claim a declaration opens (or keeps, rejected, with every reason), as of its day."""
-    cover, limits, procedure, reasons = checked.cover, checked.limits, checked.procedure, checked.reasons
-    terms = cover["terms"]
-    creditor = creditor_territory(terms["insured_country"], terms.get("insured_postcode"))
-    facts = procedure_facts(procedure)
+    reasons, snapshots, deadlines = checked.reasons, checked.snapshots(), checked.cover.deadlines
+    terms = snapshots["cover_snapshot"]["terms"]
+    creditor = creditor_territory(checked.cover.terms.insured_country, terms.get("insured_postcode"))
+    facts = procedure_facts(snapshots["procedure_snapshot"])
     opening = opening_for(facts, creditor=creditor)
     creance = None if reasons else opening.creance
-    deadlines = cover["deadlines"]
     status = ClaimStatus.REJECTED if reasons else opening.status
     return Claim(
         insured_id=insured_id,
@@ -98,18 +105,16 @@ def _new_claim(data: DeclareDefault, checked: _Checked, *, insured_id: str, now:
         status=status,
         frozen=opening.frozen and not reasons,
         declaration_date=now.date(),
-        oldest_due_date=date.fromisoformat(deadlines["oldest_due_date"]),
-        declaration_deadline=date.fromisoformat(deadlines["declaration_deadline"]),
-        max_extension_end=date.fromisoformat(deadlines["max_extension_end"]),
-        waiting_period_end=date.fromisoformat(deadlines["waiting_period_end"]),
+        oldest_due_date=deadlines.oldest_due_date,
+        declaration_deadline=deadlines.declaration_deadline,
+        max_extension_end=deadlines.max_extension_end,
+        waiting_period_end=deadlines.waiting_period_end,
         creance_deadline=creance.due if creance else None,
         creance_deadline_legal=creance.legal if creance else None,
         court_seat=facts.court_seat if creance else None,
         creditor_territory=creditor,
         terms=terms,
-        cover_snapshot=cover,
-        limits_snapshot=limits,
-        procedure_snapshot=procedure,
+        **snapshots,
         rejection_reasons=[asdict(reason) for reason in reasons],
         created_at=now,
         updated_at=now,
@@ -130,21 +135,20 @@ async def _cover(
     context = await upstreams.declaration_context(
         debtors, debtor_id, policy_id, [invoice.invoice_date for invoice in invoices], authorization=authorization
     )
-    debtor, limits, procedure = context["debtor"], context["limits"], context["procedure"]
     cover = await upstreams.cover_check(
         policies,
         policy_id,
         {
-            "debtor_country": debtor["country"],
+            "debtor_country": context.debtor.country,
             "declaration_date": on.isoformat(),
             "invoices": [invoice.as_json() for invoice in invoices],
         },
         authorization=authorization,
     )
-    procedure.pop("history", None)
-    reasons = [Reason(item["code"], item["detail"], item.get("invoice_number")) for item in cover["reasons"]]
-    reasons += limit_reasons(limits["limits"], {invoice.number: invoice.invoice_date for invoice in invoices})
-    return _Checked(cover, limits, procedure, reasons)
+    reasons = [Reason(item.code, item.detail, item.invoice_number) for item in cover.reasons]
+    dates = {invoice.number: invoice.invoice_date for invoice in invoices}
+    reasons += limit_reasons(context.limits.in_force(), dates)
+    return _Checked(cover, context.limits, context.procedure, reasons)
 
 
 async def _no_live_claim(repo: ClaimRepository, policy_id: uuid.UUID, debtor_id: uuid.UUID) -> None:
@@ -198,13 +202,13 @@ async def add_invoices(
         if ClaimStatus(claim.status) not in PRE_INDEMNITY:  # paid while the cover was checked
             raise ClaimNotOpenToInvoices(f"The claim is {claim.status}.", current_status=claim.status)
         await _none_held(repo, claim, [invoice.number for invoice in invoices])
-        _extensions_still_within(await repo.invoices([claim.id]), checked.cover["deadlines"])
+        _extensions_still_within(await repo.invoices([claim.id]), checked.cover.deadlines.max_extension_end)
         for invoice in invoices:
             repo.add(_invoice_row(claim, invoice, live=True))
         known = {item["on"] for item in claim.limits_snapshot.get("limits", [])}
-        added = [item for item in checked.limits["limits"] if item["on"] not in known]
+        added = [item for item in checked.snapshots()["limits_snapshot"]["limits"] if item["on"] not in known]
         claim.limits_snapshot = {**claim.limits_snapshot, "limits": [*claim.limits_snapshot.get("limits", []), *added]}
-        moved = _run_from_the_oldest(claim, checked.cover["deadlines"])
+        moved = _run_from_the_oldest(claim, checked.cover.deadlines)
         record(
             repo,
             claim,
@@ -226,9 +230,8 @@ async def add_invoices(
 DEADLINES = ("oldest_due_date", "declaration_deadline", "max_extension_end", "waiting_period_end")
 
 
-def _extensions_still_within(held: Sequence[ClaimInvoice], deadlines: dict[str, str]) -> None:
+def _extensions_still_within(held: Sequence[ClaimInvoice], end: date) -> None:
     """An older invoice brings the maximum extension period's end forward: an extension granted past it refuses it."""
-    end = date.fromisoformat(deadlines["max_extension_end"])
     beyond = [invoice for invoice in held if invoice.extended_due_date is not None and invoice.extended_due_date > end]
     if beyond:
         extended = ", ".join(f"{invoice.number} to {invoice.extended_due_date}" for invoice in beyond)
@@ -238,11 +241,11 @@ def _extensions_still_within(held: Sequence[ClaimInvoice], deadlines: dict[str, 
         )
 
 
-def _run_from_the_oldest(claim: Claim, deadlines: dict[str, str]) -> dict[str, str]:
+def _run_from_the_oldest(claim: Claim, deadlines: upstreams.DeadlinesAnswer) -> dict[str, str]:
     """The claim's deadlines run from its oldest unpaid invoice, an added one too: those that move, as they now are."""
     moved = {}
     for name in DEADLINES:
-        day = date.fromisoformat(deadlines[name])
+        day: date = getattr(deadlines, name)
         if day < getattr(claim, name):
             setattr(claim, name, day)
             moved[name] = day.isoformat()

@@ -141,7 +141,7 @@ async def _reserve(
         attributable_date=min(item.invoice_date for item in invoices),
         internal_token=internal_token,
     )
-    return Reserved(Decimal(reservation["reserved"]), date.fromisoformat(reservation["year_start"]))
+    return Reserved(reservation.reserved, reservation.year_start)
 
 
 def _indemnified(claim: Claim, amount: str) -> dict[str, str]:
