@@ -35,9 +35,9 @@ from bench.harness import (
     stop,
     wait_ready,
 )
+from services.claims.adapters.repository import ClaimsUnitOfWork
 from services.claims.adapters.tables import Claim, CollectionAction
 from services.claims.service_layer import worklist
-from services.claims.service_layer.unit_of_work import ClaimsUnitOfWork
 from services.kit.auth import Role
 from services.kit.db import Database, async_url
 from services.kit.types import new_id

@@ -17,8 +17,8 @@ from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field, model_validator
 
 from services.kit.auth import Allow, Principal
-from services.kit.callers import ADMINISTER, READ
 from services.kit.clock import SandboxClock
+from services.kit.dependencies import ADMINISTER, READ
 from services.kit.errors import InvalidInput, UpstreamInvalid, UpstreamUnavailable
 from services.kit.outbox import INTERNAL_TOKEN_HEADER
 from services.kit.problems import problem_responses

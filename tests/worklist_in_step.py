@@ -6,9 +6,9 @@ from typing import Any
 
 from sqlalchemy import select
 
+from services.claims.adapters.repository import ClaimsUnitOfWork
 from services.claims.adapters.tables import Claim, WorkItem
 from services.claims.service_layer import collection, worklist
-from services.claims.service_layer.unit_of_work import ClaimsUnitOfWork
 
 COLUMNS = ("claim_id", "kind", "action", "due", "due_legal", "detail", "sort_due", "status", "insured_id")
 

@@ -1,14 +1,19 @@
-"""FastAPI dependencies every service shares; all `async def`: FastAPI runs a plain `def` in a thread per request."""
+"""What every route needs of its request, as FastAPI dependencies (all `async def`: FastAPI runs a plain `def` in a
+thread per request): who may call it, named once by permission, and the call they make (who, when, which request,
+the ETag last read); the units of work; the query parameters a route takes."""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Annotated, Any, TypeVar
 
-from fastapi import Depends, Request
+from fastapi import Depends, Header, Request
 
+from services.kit.auth import Allow, Principal, Role
 from services.kit.clock import Clock
-from services.kit.errors import InvalidInput
+from services.kit.errors import InvalidInput, PreconditionFailed, PreconditionRequired
 from services.kit.schemas import unsafe_character
 from services.kit.uow import UnitOfWork
 
@@ -72,3 +77,90 @@ async def known_query_only(request: Request) -> None:
                 code="INVALID_QUERY_PARAMETER",
                 parameter=name,
             )
+
+
+# The permissions of the suite, each the roles that hold it; a route names one (DESIGN §8 lists them).
+READ = (Role.INSURED, Role.UNDERWRITER, Role.CLAIMS_HANDLER, Role.ADMIN)  # what the caller may see
+DECLARE = (Role.INSURED,)  # an insured's own claims and the facts of their collection
+COLLECT = (Role.INSURED, Role.CLAIMS_HANDLER, Role.ADMIN)  # the steps of a claim's collection track
+REQUEST_LIMITS = (Role.INSURED, Role.UNDERWRITER, Role.ADMIN)  # ask for a credit limit, state an exposure
+UNDERWRITE = (Role.UNDERWRITER, Role.ADMIN)  # policies and credit-limit decisions
+HANDLE_CLAIMS = (Role.CLAIMS_HANDLER, Role.ADMIN)  # indemnities, closures, sweeps, judgments, the worklist
+ADMINISTER = (Role.ADMIN,)
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    """One request as a handler needs it: who calls, when (the business clock), from which request, and the ETag
+    the caller last read (If-Match) when the route changes what it read."""
+
+    principal: Principal
+    now: datetime
+    request_id: str | None
+    if_match: str | None = None
+
+    @property
+    def source(self) -> str | None:
+        """Where a change comes from, as the timeline records it."""
+        return f"request:{self.request_id}" if self.request_id else None
+
+
+def _request_id(request: Request) -> str | None:
+    request_id: str | None = request.scope.get("state", {}).get("request_id")
+    return request_id
+
+
+def call_by(*roles: Role) -> Callable[..., Awaitable[Call]]:
+    """The dependency of a route these roles may call."""
+    allow = Allow(*roles)
+
+    # The role check is a default, not an annotation: annotations are read from the module, where `allow` is not.
+    async def call(request: Request, principal: Principal = Depends(allow)) -> Call:
+        return Call(principal, request.app.state.clock.now(), _request_id(request))
+
+    return call
+
+
+def change_by(*roles: Role) -> Callable[..., Awaitable[Call]]:
+    """The dependency of a route these roles may call to change what they read: it takes the If-Match header."""
+    allow = Allow(*roles)
+
+    async def change(
+        request: Request,
+        if_match: Annotated[
+            str | None, Header(max_length=200, description="The ETag of the resource as last read (412 if stale).")
+        ] = None,
+        principal: Principal = Depends(allow),
+    ) -> Call:
+        return Call(principal, request.app.state.clock.now(), _request_id(request), if_match)
+
+    return change
+
+
+ToRead = Annotated[Call, Depends(call_by(*READ))]
+ToDeclare = Annotated[Call, Depends(call_by(*DECLARE))]
+ToChangeDeclared = Annotated[Call, Depends(change_by(*DECLARE))]
+ToCollect = Annotated[Call, Depends(call_by(*COLLECT))]
+ToRequestLimits = Annotated[Call, Depends(call_by(*REQUEST_LIMITS))]
+ToUnderwrite = Annotated[Call, Depends(call_by(*UNDERWRITE))]
+ToChangeUnderwritten = Annotated[Call, Depends(change_by(*UNDERWRITE))]
+ToHandleClaims = Annotated[Call, Depends(call_by(*HANDLE_CLAIMS))]
+ToChangeHandled = Annotated[Call, Depends(change_by(*HANDLE_CLAIMS))]
+ToAdminister = Annotated[Call, Depends(call_by(*ADMINISTER))]
+
+
+# HTTP preconditions: strong ETags from a row version, If-Match required on updates.
+
+
+def etag_of(version: int) -> str:
+    return f'"{version}"'
+
+
+def expected_version(if_match: str | None, *, current: int) -> int:
+    """The version the caller updates from; 428 without If-Match, 412 when it is stale."""
+    if not if_match:
+        raise PreconditionRequired("Send If-Match with the ETag you read.")
+    candidates = [tag.strip() for tag in if_match.split(",")]
+    if "*" in candidates or etag_of(current) in candidates:
+        return current
+    raise PreconditionFailed(f"The resource is now at ETag {etag_of(current)}.", current_etag=etag_of(current))

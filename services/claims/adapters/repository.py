@@ -28,6 +28,7 @@ from services.claims.domain.errors import ClaimNotFound
 from services.claims.domain.status import ACTIVE
 from services.kit.auth import Principal
 from services.kit.types import ExactDecimal
+from services.kit.uow import UnitOfWork
 
 CHANGED = "claims.changed"
 
@@ -272,3 +273,12 @@ class ClaimRepository:
 def _behind(today: date) -> ColumnElement[bool]:
     """Claims whose rows do not hold today: never worked out, worked out for a later day, or a period ended."""
     return or_(Claim.work_as_of.is_(None), Claim.work_as_of > today, Claim.work_recheck_on <= today)
+
+
+class ClaimsUnitOfWork(UnitOfWork):
+    """One transaction of the claims service, and the repository that reads and writes through it."""
+
+    claims: ClaimRepository
+
+    def open_repositories(self) -> None:
+        self.claims = ClaimRepository(self.session, dialect=self.dialect)

@@ -17,7 +17,7 @@ from services.claims.api.schemas import (
 )
 from services.claims.domain.collection.terms import ActionKind
 from services.claims.service_layer import collection
-from services.kit.callers import ToCollect, ToRead
+from services.kit.dependencies import ToCollect, ToRead
 from services.kit.problems import problem_responses
 
 router = APIRouter(prefix="/v1/claims", tags=["collection"])

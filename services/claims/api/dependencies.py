@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import Depends
 
-from services.claims.service_layer.unit_of_work import ClaimsUnitOfWork
+from services.claims.adapters.repository import ClaimsUnitOfWork
 from services.kit.dependencies import reader, writer
 
 Writer = Annotated[ClaimsUnitOfWork, Depends(writer(ClaimsUnitOfWork))]

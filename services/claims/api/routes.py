@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 
+from services.claims.adapters.repository import ClaimsUnitOfWork
 from services.claims.api.dependencies import Reader, Writer
 from services.claims.api.schemas import (
     ClaimDeclaration,
@@ -32,11 +33,9 @@ from services.claims.api.schemas import (
 from services.claims.domain.status import ClaimStatus
 from services.claims.service_layer import creance, debtor_events, declarations, lifecycle, queries, settlement
 from services.claims.service_layer import worklist as worklist_service
-from services.claims.service_layer.commands import DeclareDefault
-from services.claims.service_layer.unit_of_work import ClaimsUnitOfWork
-from services.kit.callers import ToChangeDeclared, ToChangeHandled, ToDeclare, ToHandleClaims, ToRead
+from services.claims.service_layer.declarations import DeclareDefault
+from services.kit.dependencies import ToChangeDeclared, ToChangeHandled, ToDeclare, ToHandleClaims, ToRead, etag_of
 from services.kit.events import events_router
-from services.kit.http import etag_of
 from services.kit.outbox import Outbox
 from services.kit.pagination import Page, PageRequest, page_request
 from services.kit.problems import problem_responses

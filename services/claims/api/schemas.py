@@ -12,7 +12,7 @@ from pydantic import Field, model_validator
 from services.claims.domain.collection.terms import ActionKind, DocumentKind, NoticeMethod, Route, Stage
 from services.claims.domain.invoice import invoice_key
 from services.claims.domain.status import ClaimStatus
-from services.claims.service_layer.commands import DeclaredInvoice
+from services.claims.service_layer.declarations import DeclaredInvoice
 from services.kit.money import Amount, CurrencyCode, PositiveAmount
 from services.kit.schemas import Day, Flag, Name, RequestBody, ResponseBody, Text, WholeNumber
 

@@ -8,7 +8,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from services.claims.adapters.repository import ClaimRepository
+from services.claims.adapters.repository import ClaimRepository, ClaimsUnitOfWork
 from services.claims.adapters.tables import Claim, CollectionAction
 from services.claims.domain.collection.next_step import (
     IndemnityHold,
@@ -34,9 +34,8 @@ from services.claims.domain.collection.track import (
 from services.claims.domain.errors import NotInCollection
 from services.claims.domain.status import ClaimStatus
 from services.claims.service_layer.lifecycle import PRE_INDEMNITY, Actor, apply_payment, record
-from services.claims.service_layer.unit_of_work import ClaimsUnitOfWork
 from services.kit.auth import Principal
-from services.kit.callers import Call
+from services.kit.dependencies import Call
 from services.kit.outbox import Outbox
 
 

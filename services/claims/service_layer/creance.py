@@ -7,18 +7,16 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from services.claims.adapters.repository import ClaimRepository
+from services.claims.adapters.repository import ClaimRepository, ClaimsUnitOfWork
 from services.claims.adapters.tables import Claim
 from services.claims.domain.creance import Creance, check_filing, check_relief, relief_filing_deadline
 from services.claims.domain.declaration import ProcedureFacts, creance_of, procedure_facts
 from services.claims.domain.status import ClaimStatus
 from services.claims.service_layer.lifecycle import Actor, move, record
 from services.claims.service_layer.queries import ClaimView, view_of
-from services.claims.service_layer.unit_of_work import ClaimsUnitOfWork
-from services.kit.callers import Call
 from services.kit.dates import Deadline, not_after_today
+from services.kit.dependencies import Call, expected_version
 from services.kit.errors import InvalidInput
-from services.kit.http import expected_version
 
 
 def creance_state(claim: Claim) -> Creance:

@@ -9,10 +9,10 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, ValidationError
 from sqlalchemy import select
 
+from services.claims.adapters.repository import ClaimsUnitOfWork
 from services.claims.adapters.tables import DebtorProcedure, inbox
 from services.claims.service_layer.creance import apply_procedure
 from services.claims.service_layer.lifecycle import Actor
-from services.claims.service_layer.unit_of_work import ClaimsUnitOfWork
 from services.kit.errors import InvalidInput
 from services.kit.outbox import EventEnvelope, accept_once
 

@@ -6,10 +6,11 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 from services.claims.adapters import upstreams
-from services.claims.adapters.repository import ClaimRepository
+from services.claims.adapters.repository import ClaimRepository, ClaimsUnitOfWork
 from services.claims.adapters.tables import Claim, ClaimInvoice
 from services.claims.domain.creance import creditor_territory
 from services.claims.domain.declaration import Reason, limit_reasons, opening_for, procedure_facts
@@ -23,18 +24,48 @@ from services.claims.domain.errors import (
 )
 from services.claims.domain.invoice import invoice_key
 from services.claims.domain.status import ClaimStatus
-from services.claims.service_layer.commands import DeclareDefault, DeclaredInvoice
 from services.claims.service_layer.creance import deadline_detail
 from services.claims.service_layer.lifecycle import PRE_INDEMNITY, Actor, entry, record
 from services.claims.service_layer.queries import ClaimView, view_of
-from services.claims.service_layer.unit_of_work import ClaimsUnitOfWork
-from services.kit.callers import Call
 from services.kit.dates import Deadline
+from services.kit.dependencies import Call
 from services.kit.errors import AlreadyExists, InvalidInput
 from services.kit.outbox import Outbox
 from services.kit.upstream import Upstream
 
 CLAIM_OPENED = "claim.opened.v1"
+
+
+@dataclass(frozen=True, slots=True)
+class DeclaredInvoice:
+    """An unpaid invoice as the insured declares it."""
+
+    number: str
+    invoice_date: date
+    due_date: date
+    amount: Decimal
+    vat_amount: Decimal
+    currency: str
+
+    def as_json(self) -> dict[str, Any]:
+        """The invoice as the policies service's cover check reads it."""
+        return {
+            "number": self.number,
+            "invoice_date": self.invoice_date.isoformat(),
+            "due_date": self.due_date.isoformat(),
+            "amount": str(self.amount),
+            "vat_amount": str(self.vat_amount),
+            "currency": self.currency,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class DeclareDefault:
+    """A default declared today on one buyer under one policy."""
+
+    policy_id: uuid.UUID
+    debtor_id: uuid.UUID
+    invoices: tuple[DeclaredInvoice, ...]
 
 
 async def declare(

@@ -13,17 +13,15 @@ from typing import Any
 
 from sqlalchemy import and_, func, or_, select, type_coerce, update
 
-from services.claims.adapters.repository import ClaimRepository
+from services.claims.adapters.repository import ClaimRepository, ClaimsUnitOfWork
 from services.claims.adapters.tables import Claim, ClaimInvoice, PaymentReceived, TimelineEntry
 from services.claims.domain.errors import ExtensionRefused, OverPayment
 from services.claims.domain.invoice import invoice_key
 from services.claims.domain.status import ClaimStatus, moved
 from services.claims.service_layer.queries import ClaimView, view_of
-from services.claims.service_layer.unit_of_work import ClaimsUnitOfWork
-from services.kit.callers import Call
 from services.kit.dates import not_after_today
+from services.kit.dependencies import Call, expected_version
 from services.kit.errors import InvalidInput
-from services.kit.http import expected_version
 from services.kit.outbox import Outbox
 from services.kit.types import ExactDecimal
 

@@ -5,10 +5,9 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from services.claims.adapters.repository import ClaimRepository
+from services.claims.adapters.repository import ClaimRepository, ClaimsUnitOfWork
 from services.claims.adapters.tables import Claim, ClaimInvoice, TimelineEntry
 from services.claims.domain.status import ClaimStatus
-from services.claims.service_layer.unit_of_work import ClaimsUnitOfWork
 from services.kit.auth import Principal
 from services.kit.pagination import Page, PageRequest, page_of
 

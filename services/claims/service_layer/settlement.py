@@ -9,7 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 from services.claims.adapters import upstreams
-from services.claims.adapters.repository import ClaimRepository
+from services.claims.adapters.repository import ClaimRepository, ClaimsUnitOfWork
 from services.claims.adapters.tables import Claim, Indemnity, Recovery
 from services.claims.domain.collection.errors import CollectionDutiesUnmet, IndemnityHeldByDispute
 from services.claims.domain.collection.next_step import assess_duties
@@ -31,10 +31,9 @@ from services.claims.domain.indemnity import (
 from services.claims.domain.status import ClaimStatus, moved
 from services.claims.service_layer.collection import action_of, duty_terms, hold_of, rules_for
 from services.claims.service_layer.lifecycle import Actor, move, paid_so_far, record
-from services.claims.service_layer.unit_of_work import ClaimsUnitOfWork
 from services.kit.auth import Principal
-from services.kit.callers import Call
 from services.kit.dates import not_after_today
+from services.kit.dependencies import Call
 from services.kit.outbox import Outbox
 from services.kit.upstream import Upstream
 

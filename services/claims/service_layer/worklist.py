@@ -13,13 +13,12 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from services.claims.adapters.repository import CHANGED
+from services.claims.adapters.repository import CHANGED, ClaimsUnitOfWork
 from services.claims.adapters.tables import Claim, WorkBasis, WorkItem
 from services.claims.domain.status import ClaimStatus
 from services.claims.domain.worklist import claim_action
 from services.claims.service_layer import collection
 from services.claims.service_layer.creance import creance_state
-from services.claims.service_layer.unit_of_work import ClaimsUnitOfWork
 from services.kit.clock import Clock
 from services.kit.errors import AlreadyExists, InvalidInput
 from services.kit.pagination import Page, PageRequest, page_of

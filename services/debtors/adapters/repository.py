@@ -23,6 +23,7 @@ from services.debtors.domain.errors import CreditLimitNotFound
 from services.debtors.domain.procedures import ClosureReason, ProcedureEvent, ProcedureEventKind, ProcedureType
 from services.kit.auth import Principal
 from services.kit.bulk import insert_many, one_of
+from services.kit.uow import UnitOfWork
 
 
 class Repository:
@@ -236,3 +237,12 @@ class Repository:
             .where(and_(ProcedureEventRow.siren == siren, ProcedureEventRow.debtor_id.is_(None)))
             .values(debtor_id=debtor_id)
         )
+
+
+class DebtorsUnitOfWork(UnitOfWork):
+    """One transaction of the debtors service, and the repository that reads and writes through it."""
+
+    debtors: Repository
+
+    def open_repositories(self) -> None:
+        self.debtors = Repository(self.session, dialect=self.dialect)

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import Depends
 
-from services.debtors.service_layer.unit_of_work import DebtorsUnitOfWork
+from services.debtors.adapters.repository import DebtorsUnitOfWork
 from services.kit.dependencies import reader, writer
 
 Writer = Annotated[DebtorsUnitOfWork, Depends(writer(DebtorsUnitOfWork))]

@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 
+from services.debtors.adapters.repository import DebtorsUnitOfWork
 from services.debtors.adapters.tables import Debtor, Exposure, ProcedureEventRow
 from services.debtors.api.dependencies import Reader, Writer
 from services.debtors.api.schemas import (
@@ -43,10 +44,8 @@ from services.debtors.service_layer import (
     registry,
 )
 from services.debtors.service_layer.commands import ExposureStatement, LimitDecision, LimitRequest, NewDebtor
-from services.debtors.service_layer.unit_of_work import DebtorsUnitOfWork
-from services.kit.callers import ToChangeUnderwritten, ToHandleClaims, ToRead, ToRequestLimits
+from services.kit.dependencies import ToChangeUnderwritten, ToHandleClaims, ToRead, ToRequestLimits, etag_of
 from services.kit.events import events_router
-from services.kit.http import etag_of
 from services.kit.money import CountryCode
 from services.kit.outbox import Outbox
 from services.kit.pagination import Page, PageRequest, page_request

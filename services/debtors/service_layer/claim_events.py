@@ -7,8 +7,8 @@ from datetime import date, datetime
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from services.debtors.adapters.repository import DebtorsUnitOfWork
 from services.debtors.adapters.tables import CoverStop, inbox
-from services.debtors.service_layer.unit_of_work import DebtorsUnitOfWork
 from services.kit.errors import InvalidInput
 from services.kit.outbox import EventEnvelope, accept_once
 

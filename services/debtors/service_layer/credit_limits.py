@@ -9,7 +9,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from services.debtors.adapters.policies import PolicyFacts, policy_facts
-from services.debtors.adapters.repository import Repository
+from services.debtors.adapters.repository import DebtorsUnitOfWork, Repository
 from services.debtors.adapters.tables import CreditLimit, CreditLimitRequest, CreditLimitVersion
 from services.debtors.domain.errors import (
     CurrencyMismatch,
@@ -31,10 +31,9 @@ from services.debtors.domain.limits import (
     limit_in_force,
 )
 from services.debtors.service_layer.commands import LimitDecision, LimitRequest
-from services.debtors.service_layer.unit_of_work import DebtorsUnitOfWork
 from services.kit.auth import Principal
+from services.kit.dependencies import expected_version
 from services.kit.errors import AlreadyExists
-from services.kit.http import expected_version
 from services.kit.outbox import Outbox
 from services.kit.pagination import Page, PageRequest, encode_cursor
 from services.kit.upstream import Upstream

@@ -8,13 +8,13 @@ from dataclasses import dataclass
 from datetime import date
 
 from services.debtors.adapters.policies import policy_facts
+from services.debtors.adapters.repository import DebtorsUnitOfWork
 from services.debtors.adapters.tables import Debtor, ProcedureEventRow
 from services.debtors.domain.errors import DebtorNotFound
 from services.debtors.domain.limits import LimitInForce
 from services.debtors.domain.procedures import ProcedureState, state_of
 from services.debtors.service_layer.credit_limits import limits_on
 from services.debtors.service_layer.procedures import event_of
-from services.debtors.service_layer.unit_of_work import DebtorsUnitOfWork
 from services.kit.upstream import Upstream
 
 

@@ -8,10 +8,10 @@ from datetime import datetime
 from decimal import Decimal
 
 from services.debtors.adapters.policies import PolicyFacts, policy_facts
+from services.debtors.adapters.repository import DebtorsUnitOfWork
 from services.debtors.adapters.tables import Exposure
 from services.debtors.domain.errors import CurrencyMismatch, DebtorNotFound, ExposureOutdated
 from services.debtors.service_layer.commands import ExposureStatement
-from services.debtors.service_layer.unit_of_work import DebtorsUnitOfWork
 from services.kit.auth import Principal
 from services.kit.dates import not_after_today
 from services.kit.errors import AlreadyExists

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from services.debtors.adapters.repository import Repository
+from services.debtors.adapters.repository import DebtorsUnitOfWork, Repository
 from services.debtors.adapters.tables import ProcedureEventRow
 from services.debtors.domain.bodacc import Announcement, Ignored, read_record
 from services.debtors.domain.errors import DebtorNotFound
@@ -20,7 +20,6 @@ from services.debtors.domain.procedures import (
     ProcedureType,
     state_of,
 )
-from services.debtors.service_layer.unit_of_work import DebtorsUnitOfWork
 from services.kit.auth import Principal
 from services.kit.bulk import alongside
 from services.kit.dates import not_after_today

@@ -9,13 +9,13 @@ from stdnum.exceptions import ValidationError
 from stdnum.fr import siren as siren_number
 from stdnum.fr import siret as siret_number
 
+from services.debtors.adapters.repository import DebtorsUnitOfWork
 from services.debtors.adapters.tables import Debtor
 from services.debtors.domain.bodacc import plain
 from services.debtors.domain.errors import DebtorExists, DebtorNotFound, InvalidIdentifier
 from services.debtors.domain.identifiers import identifiers_for
 from services.debtors.service_layer.commands import NewDebtor
 from services.debtors.service_layer.procedures import link_announcements
-from services.debtors.service_layer.unit_of_work import DebtorsUnitOfWork
 from services.kit.auth import Principal
 from services.kit.errors import AlreadyExists
 from services.kit.outbox import Outbox

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.kit.auth import Principal
 from services.kit.types import ExactDecimal
+from services.kit.uow import UnitOfWork
 from services.policies.adapters.tables import LiabilityReservation, Policy
 from services.policies.domain.errors import PolicyNotFound
 
@@ -79,3 +80,12 @@ class PolicyRepository:
             LiabilityReservation.policy_id == policy_id, LiabilityReservation.year_start == year_start
         )
         return int((await self.session.execute(statement)).scalar_one())
+
+
+class PoliciesUnitOfWork(UnitOfWork):
+    """One transaction of the policies service, and the repository that reads and writes through it."""
+
+    policies: PolicyRepository
+
+    def open_repositories(self) -> None:
+        self.policies = PolicyRepository(self.session, dialect=self.dialect)

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import Depends
 
 from services.kit.dependencies import reader, writer
-from services.policies.service_layer.unit_of_work import PoliciesUnitOfWork
+from services.policies.adapters.repository import PoliciesUnitOfWork
 
 Writer = Annotated[PoliciesUnitOfWork, Depends(writer(PoliciesUnitOfWork))]
 Reader = Annotated[PoliciesUnitOfWork, Depends(reader(PoliciesUnitOfWork))]

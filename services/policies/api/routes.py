@@ -7,9 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Response
 
-from services.kit.callers import ToChangeUnderwritten, ToRead, ToUnderwrite
-from services.kit.dependencies import ClockDep
-from services.kit.http import etag_of
+from services.kit.dependencies import ClockDep, ToChangeUnderwritten, ToRead, ToUnderwrite, etag_of
 from services.kit.outbox import check_internal_token
 from services.kit.pagination import Page, PageRequest, page_request
 from services.kit.problems import problem_responses

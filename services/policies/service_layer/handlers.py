@@ -7,9 +7,10 @@ from datetime import date, datetime
 from typing import Any
 
 from services.kit.auth import Principal
+from services.kit.dependencies import expected_version
 from services.kit.errors import AlreadyExists
-from services.kit.http import expected_version
 from services.kit.pagination import Page, PageRequest, page_of
+from services.policies.adapters.repository import PoliciesUnitOfWork
 from services.policies.adapters.tables import LiabilityReservation, Policy
 from services.policies.domain.cover import CoverDecision, CoverTerms, cover_decision
 from services.policies.domain.errors import (
@@ -22,7 +23,6 @@ from services.policies.domain.errors import (
 from services.policies.domain.liability import remaining_liability, reservable_amount
 from services.policies.domain.policy import PolicyStatus, changed_status, check_period, insurance_year
 from services.policies.service_layer.commands import CoverQuestion, NewPolicy, Reservation
-from services.policies.service_layer.unit_of_work import PoliciesUnitOfWork
 
 
 async def create_policy(uow: PoliciesUnitOfWork, *, data: NewPolicy, actor: Principal, now: datetime) -> Policy:

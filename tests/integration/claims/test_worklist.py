@@ -11,9 +11,9 @@ import httpx
 import pytest
 from sqlalchemy import delete, update
 
+from services.claims.adapters.repository import ClaimsUnitOfWork
 from services.claims.adapters.tables import Claim, WorkItem
 from services.claims.service_layer import worklist
-from services.claims.service_layer.unit_of_work import ClaimsUnitOfWork
 from services.kit.clock import FixedClock
 from tests.integration.claims.conftest import OtherClaimsApp
 from tests.integration.claims.events import SAUVEGARDE, SAUVEGARDE_CLOSED, procedure_event
