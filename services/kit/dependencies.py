@@ -79,7 +79,7 @@ async def known_query_only(request: Request) -> None:
             )
 
 
-# The permissions of the suite, each the roles that hold it; a route names one (DESIGN §8 lists them).
+# The permissions of the suite, each the roles that hold it; a route names one (DESIGN §3 names them).
 READ = (Role.INSURED, Role.UNDERWRITER, Role.CLAIMS_HANDLER, Role.ADMIN)  # what the caller may see
 DECLARE = (Role.INSURED,)  # an insured's own claims and the facts of their collection
 COLLECT = (Role.INSURED, Role.CLAIMS_HANDLER, Role.ADMIN)  # the steps of a claim's collection track
