@@ -11,7 +11,7 @@ from services.claims.adapters.tables import idempotency_keys, outbox
 from services.claims.api import collection, routes
 from services.claims.config import ClaimsSettings
 from services.claims.service_layer import worklist
-from services.claims.service_layer.lifecycle import scheduled_sweep, sweep_days_passed
+from services.claims.service_layer.sweeps import scheduled_sweep, sweep_days_passed
 from services.kit.app import build_service_app
 from services.kit.clock import Clock
 from services.kit.links import Link

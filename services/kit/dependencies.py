@@ -100,6 +100,10 @@ class Call:
     if_match: str | None = None
 
     @property
+    def client_id(self) -> str:
+        return self.principal.client_id
+
+    @property
     def source(self) -> str | None:
         """Where a change comes from, as the timeline records it."""
         return f"request:{self.request_id}" if self.request_id else None

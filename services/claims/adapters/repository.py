@@ -24,6 +24,7 @@ from services.claims.adapters.tables import (
     WorkBasis,
     WorkItem,
 )
+from services.claims.domain.claim import TimelineLine
 from services.claims.domain.errors import ClaimNotFound
 from services.claims.domain.status import ACTIVE
 from services.kit.auth import Principal
@@ -39,12 +40,27 @@ def changed_claims(session: AsyncSession) -> set[uuid.UUID]:
     return changed
 
 
+def _timeline_entry(line: TimelineLine) -> TimelineEntry:
+    return TimelineEntry(
+        claim_id=line.claim_id,
+        at=line.at,
+        actor=line.actor.name,
+        kind=line.kind,
+        status_from=line.status_from,
+        status_to=line.status_to,
+        source=line.actor.source,
+        detail=line.detail,
+    )
+
+
 class ClaimRepository:
     def __init__(self, session: AsyncSession, *, dialect: str) -> None:
         self.session = session
         self.dialect = dialect
 
     def add(self, row: Any) -> None:
+        if isinstance(row, TimelineLine):
+            row = _timeline_entry(row)
         self.session.add(row)
         if isinstance(row, TimelineEntry):
             # Every change of a claim writes its timeline: that is where the claim is known to have changed.
@@ -123,6 +139,18 @@ class ClaimRepository:
         ).where(Recovery.claim_id == claim_id)
         insurer, whole = (await self.session.execute(totals)).one()
         return insurer, whole
+
+    async def paid_so_far(self, claim_id: uuid.UUID) -> Decimal:
+        """What the debtor paid on the claim before any indemnity."""
+        total = type_coerce(func.coalesce(func.sum(PaymentReceived.amount), 0), ExactDecimal(2))
+        paid: Decimal = (
+            await self.session.execute(select(total).where(PaymentReceived.claim_id == claim_id))
+        ).scalar_one()
+        return paid
+
+    async def release_invoices(self, claim_id: uuid.UUID) -> None:
+        """The claim's invoices are no longer held: they may be declared again."""
+        await self.session.execute(update(ClaimInvoice).where(ClaimInvoice.claim_id == claim_id).values(live=False))
 
     async def invoices(self, claim_ids: Sequence[uuid.UUID]) -> list[ClaimInvoice]:
         statement = (

@@ -11,6 +11,7 @@ from sqlalchemy import JSON, Column, ForeignKey, Index, Text, text
 from sqlalchemy.orm import registry
 from sqlmodel import Field, SQLModel
 
+from services.claims.domain.claim import ClaimMoves
 from services.kit.db import service_metadata
 from services.kit.idempotency import idempotency_table
 from services.kit.outbox import inbox_table, outbox_table
@@ -48,7 +49,7 @@ class DebtorProcedure(Table, table=True):
 LIVE_STATUSES = "status IN ('open', 'insolvency', 'indemnifiable', 'indemnified', 'forfeited')"
 
 
-class Claim(Table, table=True):
+class Claim(Table, ClaimMoves, table=True):
     """A declared default on one debtor under one policy, with the answers it was opened on."""
 
     __tablename__ = "claims"

@@ -30,8 +30,9 @@ from services.claims.api.schemas import (
     WorklistOut,
     declared_invoices,
 )
+from services.claims.domain.claim import Actor
 from services.claims.domain.status import ClaimStatus
-from services.claims.service_layer import creance, debtor_events, declarations, lifecycle, queries, settlement
+from services.claims.service_layer import creance, debtor_events, declarations, lifecycle, queries, settlement, sweeps
 from services.claims.service_layer import worklist as worklist_service
 from services.claims.service_layer.declarations import DeclareDefault
 from services.kit.dependencies import ToChangeDeclared, ToChangeHandled, ToDeclare, ToHandleClaims, ToRead, etag_of
@@ -283,7 +284,7 @@ async def withdrawal(
     summary="Apply the deadlines as of a date (also run on a schedule); safe to run twice",
 )
 async def run_sweep(body: SweepIn, uow: Writer, call: ToHandleClaims) -> SweepOut:
-    report = await lifecycle.sweep(uow, on=body.on or call.now.date(), actor=lifecycle.Actor.of(call), now=call.now)
+    report = await sweeps.sweep(uow, on=body.on or call.now.date(), actor=Actor.of(call), now=call.now)
     return SweepOut.model_validate(report, from_attributes=True)
 
 

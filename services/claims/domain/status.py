@@ -51,6 +51,10 @@ ACTIVE = frozenset(
 )
 
 
+# Before the indemnity: the claim still takes invoices, payments and collection steps.
+PRE_INDEMNITY = frozenset({ClaimStatus.OPEN, ClaimStatus.INSOLVENCY, ClaimStatus.INDEMNIFIABLE})
+
+
 class IllegalTransition(Conflict):
     code = "ILLEGAL_CLAIM_TRANSITION"
     title = "The claim cannot make this move from its current status"

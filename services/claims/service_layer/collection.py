@@ -10,6 +10,7 @@ from typing import Any
 
 from services.claims.adapters.repository import ClaimRepository, ClaimsUnitOfWork
 from services.claims.adapters.tables import Claim, CollectionAction
+from services.claims.domain.claim import Actor
 from services.claims.domain.collection.next_step import (
     IndemnityHold,
     NextStep,
@@ -32,8 +33,8 @@ from services.claims.domain.collection.track import (
     reached_by,
 )
 from services.claims.domain.errors import NotInCollection
-from services.claims.domain.status import ClaimStatus
-from services.claims.service_layer.lifecycle import PRE_INDEMNITY, Actor, apply_payment, record
+from services.claims.domain.status import PRE_INDEMNITY, ClaimStatus
+from services.claims.service_layer.lifecycle import apply_payment
 from services.kit.auth import Principal
 from services.kit.dependencies import Call
 from services.kit.outbox import Outbox
@@ -131,17 +132,17 @@ async def record_action(
         route, stage = reached_by(before, data.kind) or (None, None)
         row.route, row.stage = route, action.outcome or stage
         repo.add(row)
-        record(
-            repo,
-            claim,
-            kind="collection_action",
-            actor=actor,
-            at=now,
-            action=data.kind.value,
-            done_on=data.done_on.isoformat(),
-            route=route,
-            stage=stage,
-            documents=data.documents,
+        repo.add(
+            claim.record(
+                kind="collection_action",
+                actor=actor,
+                at=now,
+                action=data.kind.value,
+                done_on=data.done_on.isoformat(),
+                route=route,
+                stage=stage,
+                documents=data.documents,
+            )
         )
         after = advance(before, action, rules=rules)
         _dispute_hold_changes(repo, claim, before, after, rules=rules, actor=actor, now=now)
@@ -187,10 +188,10 @@ def _dispute_hold_changes(
     today = now.date()
     held_before, held_after = before.contested and before.title is None, after.contested and after.title is None
     if held_after and not held_before:
-        record(repo, claim, kind="indemnity_held", actor=actor, at=now, reason="dispute", code="CLAIM_CONTESTED")
+        repo.add(claim.record(kind="indemnity_held", actor=actor, at=now, reason="dispute", code="CLAIM_CONTESTED"))
     elif held_before and not dispute_holds(after, on=today, rules=rules):
         resolved_by = "title" if as_of(after, today, rules).title is not None else "settlement"
-        record(repo, claim, kind="indemnity_hold_lifted", actor=actor, at=now, resolved_by=resolved_by)
+        repo.add(claim.record(kind="indemnity_hold_lifted", actor=actor, at=now, resolved_by=resolved_by))
 
 
 def _view(

@@ -9,10 +9,10 @@ from typing import Any
 
 from services.claims.adapters.repository import ClaimRepository, ClaimsUnitOfWork
 from services.claims.adapters.tables import Claim
+from services.claims.domain.claim import Actor
 from services.claims.domain.creance import Creance, check_filing, check_relief, relief_filing_deadline
 from services.claims.domain.declaration import ProcedureFacts, creance_of, procedure_facts
 from services.claims.domain.status import ClaimStatus
-from services.claims.service_layer.lifecycle import Actor, move, record
 from services.claims.service_layer.queries import ClaimView, view_of
 from services.kit.dates import Deadline, not_after_today
 from services.kit.dependencies import Call, expected_version
@@ -58,7 +58,7 @@ def set_creance_deadline(claim: Claim, deadline: Deadline | None, procedure: Pro
 def loss_established(repo: ClaimRepository, claim: Claim, *, actor: Actor, at: datetime) -> None:
     """A créance declared in time in an RJ or LJ establishes the insolvency loss."""
     claim.loss_ground = "insolvency"
-    move(repo, claim, ClaimStatus.INDEMNIFIABLE, kind="loss_established", actor=actor, at=at, ground="insolvency")
+    repo.add(claim.move(ClaimStatus.INDEMNIFIABLE, kind="loss_established", actor=actor, at=at, ground="insolvency"))
 
 
 async def file_creance(
@@ -81,17 +81,17 @@ async def file_creance(
         claim.creance_filed_on, claim.creance_amount, claim.court_officer = filed_on, amount, court_officer
         # A sauvegarde does not establish the loss: the filing is kept for a later conversion to RJ or LJ.
         establishes = ClaimStatus(claim.status) in {ClaimStatus.INSOLVENCY, ClaimStatus.FORFEITED}
-        record(
-            repo,
-            claim,
-            kind="creance_filed",
-            actor=actor,
-            at=now,
-            filed_on=filed_on.isoformat(),
-            amount=f"{amount:.2f}",
-            court_officer=court_officer,
-            after_relief=claim.relief_deadline is not None,
-            establishes_loss=establishes,
+        repo.add(
+            claim.record(
+                kind="creance_filed",
+                actor=actor,
+                at=now,
+                filed_on=filed_on.isoformat(),
+                amount=f"{amount:.2f}",
+                court_officer=court_officer,
+                after_relief=claim.relief_deadline is not None,
+                establishes_loss=establishes,
+            )
         )
         if establishes:
             loss_established(repo, claim, actor=actor, at=now)
@@ -127,16 +127,16 @@ async def record_relief(
         claim.forclusion_relief_on, claim.relief_notified_on = granted_on, notified_on
         claim.relief_deadline, claim.relief_deadline_legal = new.due, new.legal
         claim.creance_missed_on = None
-        record(
-            repo,
-            claim,
-            kind="forclusion_relief",
-            actor=actor,
-            at=now,
-            requested_on=requested_on.isoformat(),
-            granted_on=granted_on.isoformat(),
-            notified_on=notified_on.isoformat(),
-            **deadline_detail(new, name="creance_due"),
+        repo.add(
+            claim.record(
+                kind="forclusion_relief",
+                actor=actor,
+                at=now,
+                requested_on=requested_on.isoformat(),
+                granted_on=granted_on.isoformat(),
+                notified_on=notified_on.isoformat(),
+                **deadline_detail(new, name="creance_due"),
+            )
         )
         view = await view_of(repo, claim)
         await uow.commit()
@@ -159,7 +159,7 @@ async def apply_procedure(
         claim.procedure_snapshot = dict(state)
         if ClaimStatus(claim.status) in {ClaimStatus.INDEMNIFIABLE, ClaimStatus.FORFEITED}:
             # The loss is established or forfeited already: the procedure is noted, the claim does not move.
-            record(repo, claim, kind="procedure_changed", actor=actor, at=at, procedure=procedure.procedure)
+            repo.add(claim.record(kind="procedure_changed", actor=actor, at=at, procedure=procedure.procedure))
             continue
         _apply_to(repo, claim, procedure, before=before, actor=actor, at=at)
     return len(claims)
@@ -180,32 +180,32 @@ def _apply_to(
     if procedure.open and procedure.insolvent:
         claim.frozen = False
         if claim.status == ClaimStatus.OPEN:
-            move(
-                repo,
-                claim,
-                ClaimStatus.INSOLVENCY,
-                kind="insolvency",
-                actor=actor,
-                at=at,
-                opening_missing=procedure.opening_missing,
-                **detail,
+            repo.add(
+                claim.move(
+                    ClaimStatus.INSOLVENCY,
+                    kind="insolvency",
+                    actor=actor,
+                    at=at,
+                    opening_missing=procedure.opening_missing,
+                    **detail,
+                )
             )
             if not was_frozen:
                 _collection_suspended(repo, claim, actor=actor, at=at, deadline=deadline)
             if claim.creance_filed_on is not None:  # declared in time under the sauvegarde: the loss is established
                 loss_established(repo, claim, actor=actor, at=at)
         else:
-            record(repo, claim, kind="procedure_changed", actor=actor, at=at, **detail)
+            repo.add(claim.record(kind="procedure_changed", actor=actor, at=at, **detail))
     elif procedure.open:
         claim.frozen = True
-        record(repo, claim, kind="frozen", actor=actor, at=at, **detail)
+        repo.add(claim.record(kind="frozen", actor=actor, at=at, **detail))
         if not was_frozen:
             _collection_suspended(repo, claim, actor=actor, at=at, deadline=deadline)
     elif procedure.procedure is None and claim.creance_filed_on is None:
         _set_aside(repo, claim, actor=actor, at=at)
     else:
         claim.frozen = False
-        record(repo, claim, kind="procedure_closed", actor=actor, at=at, procedure=procedure.procedure)
+        repo.add(claim.record(kind="procedure_closed", actor=actor, at=at, procedure=procedure.procedure))
 
 
 def _set_aside(repo: ClaimRepository, claim: Claim, *, actor: Actor, at: datetime) -> None:
@@ -213,9 +213,9 @@ def _set_aside(repo: ClaimRepository, claim: Claim, *, actor: Actor, at: datetim
     claim.frozen = False
     set_creance_deadline(claim, None, procedure_facts({}))
     if claim.status == ClaimStatus.INSOLVENCY:
-        move(repo, claim, ClaimStatus.OPEN, kind="procedure_set_aside", actor=actor, at=at)
+        repo.add(claim.move(ClaimStatus.OPEN, kind="procedure_set_aside", actor=actor, at=at))
     else:
-        record(repo, claim, kind="procedure_set_aside", actor=actor, at=at)
+        repo.add(claim.record(kind="procedure_set_aside", actor=actor, at=at))
 
 
 def _creance_deadline(claim: Claim, procedure: ProcedureFacts, *, before: ProcedureFacts) -> Deadline | None:
@@ -238,4 +238,4 @@ def _collection_suspended(
     repo: ClaimRepository, claim: Claim, *, actor: Actor, at: datetime, deadline: Deadline | None
 ) -> None:
     # Code de commerce L622-21: the opening stays every individual action; the créance is declared instead.
-    record(repo, claim, kind="collection_suspended", actor=actor, at=at, **deadline_detail(deadline))
+    repo.add(claim.record(kind="collection_suspended", actor=actor, at=at, **deadline_detail(deadline)))

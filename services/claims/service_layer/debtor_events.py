@@ -11,8 +11,8 @@ from sqlalchemy import select
 
 from services.claims.adapters.repository import ClaimsUnitOfWork
 from services.claims.adapters.tables import DebtorProcedure, inbox
+from services.claims.domain.claim import Actor
 from services.claims.service_layer.creance import apply_procedure
-from services.claims.service_layer.lifecycle import Actor
 from services.kit.errors import InvalidInput
 from services.kit.outbox import EventEnvelope, accept_once
 

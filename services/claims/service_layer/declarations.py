@@ -12,6 +12,7 @@ from typing import Any
 from services.claims.adapters import upstreams
 from services.claims.adapters.repository import ClaimRepository, ClaimsUnitOfWork
 from services.claims.adapters.tables import Claim, ClaimInvoice
+from services.claims.domain.claim import Actor, timeline_line
 from services.claims.domain.creance import creditor_territory
 from services.claims.domain.declaration import Reason, limit_reasons, opening_for, procedure_facts
 from services.claims.domain.errors import (
@@ -23,9 +24,8 @@ from services.claims.domain.errors import (
     InvoicesNotCovered,
 )
 from services.claims.domain.invoice import invoice_key
-from services.claims.domain.status import ClaimStatus
+from services.claims.domain.status import PRE_INDEMNITY, ClaimStatus
 from services.claims.service_layer.creance import deadline_detail
-from services.claims.service_layer.lifecycle import PRE_INDEMNITY, Actor, entry, record
 from services.claims.service_layer.queries import ClaimView, view_of
 from services.kit.dates import Deadline
 from services.kit.dependencies import Call
@@ -240,14 +240,10 @@ async def add_invoices(
         added = [item for item in checked.snapshots()["limits_snapshot"]["limits"] if item["on"] not in known]
         claim.limits_snapshot = {**claim.limits_snapshot, "limits": [*claim.limits_snapshot.get("limits", []), *added]}
         moved = _run_from_the_oldest(claim, checked.cover.deadlines)
-        record(
-            repo,
-            claim,
-            kind="invoices_added",
-            actor=actor,
-            at=now,
-            invoices=[invoice.number for invoice in invoices],
-            **moved,
+        repo.add(
+            claim.record(
+                kind="invoices_added", actor=actor, at=now, invoices=[invoice.number for invoice in invoices], **moved
+            )
         )
         try:
             await uow.flush()
@@ -320,12 +316,12 @@ async def _record_declaration(
         for invoice in invoices:
             repo.add(invoice)
         repo.add(
-            entry(
+            timeline_line(
                 claim.id, kind="declared", actor=actor, at=now, status_to=ClaimStatus.DECLARED, invoices=len(invoices)
             )
         )
         repo.add(
-            entry(
+            timeline_line(
                 claim.id,
                 kind="rejected" if reasons else "opened",
                 actor=Actor("cover-check", actor.source),

@@ -11,6 +11,7 @@ from typing import Any
 from services.claims.adapters import upstreams
 from services.claims.adapters.repository import ClaimRepository, ClaimsUnitOfWork
 from services.claims.adapters.tables import Claim, Indemnity, Recovery
+from services.claims.domain.claim import Actor
 from services.claims.domain.collection.errors import CollectionDutiesUnmet, IndemnityHeldByDispute
 from services.claims.domain.collection.next_step import assess_duties
 from services.claims.domain.collection.track import fold
@@ -30,7 +31,6 @@ from services.claims.domain.indemnity import (
 )
 from services.claims.domain.status import ClaimStatus, moved
 from services.claims.service_layer.collection import action_of, duty_terms, hold_of, rules_for
-from services.claims.service_layer.lifecycle import Actor, move, paid_so_far, record
 from services.kit.auth import Principal
 from services.kit.dates import not_after_today
 from services.kit.dependencies import Call
@@ -99,7 +99,7 @@ async def pay_indemnity(
         ]
         breakdown = indemnity_for(
             invoices=invoices,
-            paid=await paid_so_far(repo, claim.id),
+            paid=await repo.paid_so_far(claim.id),
             limits=_limits(claim),
             terms=_terms(claim),
             earlier_cover=await repo.earlier_cover(claim.policy_id, claim.debtor_id, besides=claim.id),
@@ -118,7 +118,7 @@ async def pay_indemnity(
         )
         repo.add(indemnity)
         paid = {"amount": f"{settled.amount:.2f}", "eligible_loss": f"{breakdown.eligible_loss:.2f}"}
-        move(repo, claim, ClaimStatus.INDEMNIFIED, kind="indemnified", actor=actor, at=now, **paid)
+        repo.add(claim.move(ClaimStatus.INDEMNIFIED, kind="indemnified", actor=actor, at=now, **paid))
         await outbox.add(uow.session, CLAIM_INDEMNIFIED, [_indemnified(claim, paid["amount"])], now=now)
         await uow.commit()
     return indemnity, True
@@ -207,16 +207,16 @@ async def record_recovery(
             recorded_by=actor.name,
         )
         repo.add(recovery)
-        record(
-            repo,
-            claim,
-            kind="recovery",
-            actor=actor,
-            at=now,
-            amount=f"{amount:.2f}",
-            insurer_share=f"{insurer:.2f}",
-            insured_share=f"{insured:.2f}",
-            origin=origin,
+        repo.add(
+            claim.record(
+                kind="recovery",
+                actor=actor,
+                at=now,
+                amount=f"{amount:.2f}",
+                insurer_share=f"{insurer:.2f}",
+                insured_share=f"{insured:.2f}",
+                origin=origin,
+            )
         )
         await uow.commit()
     return recovery
