@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Protocol
 
+from services.claims.domain.creance import Creance
 from services.claims.domain.status import ClaimStatus, moved
 
 
@@ -67,8 +68,35 @@ class _Movable(Protocol):
     updated_at: datetime
 
 
+class _Filing(Protocol):
+    status: str
+    frozen: bool
+    procedure_snapshot: dict[str, Any] | None
+    creance_deadline: date | None
+    creance_filed_on: date | None
+    relief_deadline: date | None
+    court_seat: str | None
+    creance_missed_on: date | None
+
+
 class ClaimMoves:
     """The moves of a claim, mixed into the stored claim: the version and the timeline change with every one."""
+
+    def creance(self: _Filing) -> Creance:
+        """What the claim knows of its créance, for the rules of domain.creance."""
+        procedure = self.procedure_snapshot or {}
+        publication, opened = procedure.get("opening_publication_date"), procedure.get("opened_on")
+        return Creance(
+            status=ClaimStatus(self.status),
+            procedure_open=bool(procedure.get("open")) or self.frozen,
+            deadline=self.creance_deadline,
+            filed_on=self.creance_filed_on,
+            relief_deadline=self.relief_deadline,
+            opening_publication_date=date.fromisoformat(publication) if publication else None,
+            court_seat=self.court_seat,
+            opened_on=date.fromisoformat(opened) if opened else None,
+            missed_on=self.creance_missed_on,
+        )
 
     def record(self: _Movable, kind: str, *, actor: Actor, at: datetime, **detail: Any) -> TimelineLine:
         """A fact on the claim that does not change its status (the claim's ETag changes all the same)."""

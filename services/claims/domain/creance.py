@@ -149,3 +149,11 @@ def check_relief(creance: Creance, *, requested_on: date) -> Deadline:
             due=limit.due.isoformat(),
         )
     return limit
+
+
+def deadline_detail(deadline: Deadline | None, *, name: str = "creance_deadline") -> dict[str, str | None]:
+    """A deadline for the timeline: the day it is due, and its legal day where a day off moved it."""
+    if deadline is None:
+        return {name: None}
+    moved = {f"{name}_legal": deadline.legal.isoformat()} if deadline.moved else {}
+    return {name: deadline.due.isoformat(), **moved}

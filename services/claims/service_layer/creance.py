@@ -10,39 +10,13 @@ from typing import Any
 from services.claims.adapters.repository import ClaimRepository, ClaimsUnitOfWork
 from services.claims.adapters.tables import Claim
 from services.claims.domain.claim import Actor
-from services.claims.domain.creance import Creance, check_filing, check_relief, relief_filing_deadline
+from services.claims.domain.creance import check_filing, check_relief, deadline_detail, relief_filing_deadline
 from services.claims.domain.declaration import ProcedureFacts, creance_of, procedure_facts
 from services.claims.domain.status import ClaimStatus
 from services.claims.service_layer.queries import ClaimView, view_of
 from services.kit.dates import Deadline, not_after_today
 from services.kit.dependencies import Call, expected_version
 from services.kit.errors import InvalidInput
-
-
-def creance_state(claim: Claim) -> Creance:
-    """What the claim knows of its créance, for the rules of domain.creance."""
-    procedure = claim.procedure_snapshot or {}
-    publication = procedure.get("opening_publication_date")
-    opened = procedure.get("opened_on")
-    return Creance(
-        status=ClaimStatus(claim.status),
-        procedure_open=bool(procedure.get("open")) or claim.frozen,
-        deadline=claim.creance_deadline,
-        filed_on=claim.creance_filed_on,
-        relief_deadline=claim.relief_deadline,
-        opening_publication_date=date.fromisoformat(publication) if publication else None,
-        court_seat=claim.court_seat,
-        opened_on=date.fromisoformat(opened) if opened else None,
-        missed_on=claim.creance_missed_on,
-    )
-
-
-def deadline_detail(deadline: Deadline | None, *, name: str = "creance_deadline") -> dict[str, str | None]:
-    """A deadline for the timeline: the day it is due, and its legal day where a day off moved it."""
-    if deadline is None:
-        return {name: None}
-    moved = {f"{name}_legal": deadline.legal.isoformat()} if deadline.moved else {}
-    return {name: deadline.due.isoformat(), **moved}
 
 
 def set_creance_deadline(claim: Claim, deadline: Deadline | None, procedure: ProcedureFacts) -> None:
@@ -77,7 +51,7 @@ async def file_creance(
         repo = uow.claims
         claim = await repo.readable_claim(claim_id, principal)
         expected_version(if_match, current=claim.version)
-        check_filing(creance_state(claim), filed_on=filed_on)
+        check_filing(claim.creance(), filed_on=filed_on)
         claim.creance_filed_on, claim.creance_amount, claim.court_officer = filed_on, amount, court_officer
         # A sauvegarde does not establish the loss: the filing is kept for a later conversion to RJ or LJ.
         establishes = ClaimStatus(claim.status) in {ClaimStatus.INSOLVENCY, ClaimStatus.FORFEITED}
@@ -122,7 +96,7 @@ async def record_relief(
         repo = uow.claims
         claim = await repo.readable_claim(claim_id, principal)
         expected_version(if_match, current=claim.version)
-        check_relief(creance_state(claim), requested_on=requested_on)
+        check_relief(claim.creance(), requested_on=requested_on)
         new = relief_filing_deadline(notified_on, court_seat=claim.court_seat, creditor=claim.creditor_territory)
         claim.forclusion_relief_on, claim.relief_notified_on = granted_on, notified_on
         claim.relief_deadline, claim.relief_deadline_legal = new.due, new.legal

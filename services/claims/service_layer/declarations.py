@@ -13,7 +13,7 @@ from services.claims.adapters import upstreams
 from services.claims.adapters.repository import ClaimRepository, ClaimsUnitOfWork
 from services.claims.adapters.tables import Claim, ClaimInvoice
 from services.claims.domain.claim import Actor, timeline_line
-from services.claims.domain.creance import creditor_territory
+from services.claims.domain.creance import creditor_territory, deadline_detail
 from services.claims.domain.declaration import Reason, limit_reasons, opening_for, procedure_facts
 from services.claims.domain.errors import (
     ClaimAlreadyOpen,
@@ -25,7 +25,6 @@ from services.claims.domain.errors import (
 )
 from services.claims.domain.invoice import invoice_key
 from services.claims.domain.status import PRE_INDEMNITY, ClaimStatus
-from services.claims.service_layer.creance import deadline_detail
 from services.claims.service_layer.queries import ClaimView, view_of
 from services.kit.dates import Deadline
 from services.kit.dependencies import Call

@@ -18,7 +18,6 @@ from services.claims.adapters.tables import Claim, WorkBasis, WorkItem
 from services.claims.domain.status import ClaimStatus
 from services.claims.domain.worklist import claim_action
 from services.claims.service_layer import collection
-from services.claims.service_layer.creance import creance_state
 from services.kit.clock import Clock
 from services.kit.errors import AlreadyExists, InvalidInput
 from services.kit.pagination import Page, PageRequest, page_of
@@ -69,7 +68,7 @@ def rows_of(
     }
     rows = []
     found = claim_action(
-        creance=creance_state(claim),
+        creance=claim.creance(),
         frozen=claim.frozen,
         missed=claim.creance_missed_on is not None,
         creance_due_legal=claim.creance_deadline_legal,
