@@ -14,6 +14,7 @@ from fastapi import Depends, Header, Request
 from services.kit.auth import Allow, Principal, Role
 from services.kit.clock import Clock
 from services.kit.errors import InvalidInput, PreconditionFailed, PreconditionRequired
+from services.kit.outbox import Outbox
 from services.kit.schemas import unsafe_character
 from services.kit.uow import UnitOfWork
 
@@ -44,6 +45,15 @@ async def _clock(request: Request) -> Clock:
 
 
 ClockDep = Annotated[Clock, Depends(_clock)]
+
+
+async def _outbox(request: Request) -> Outbox:
+    outbox: Outbox = request.app.state.outbox
+    return outbox
+
+
+OutboxDep = Annotated[Outbox, Depends(_outbox)]
+"""The service's outbox: events written in the command's transaction, delivered after it commits."""
 
 
 def _query_names(route: Any) -> frozenset[str]:

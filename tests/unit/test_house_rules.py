@@ -58,3 +58,14 @@ def test_tenant_checks_are_made_by_repositories_alone() -> None:
         for line in [*calls_named(tree, "may_see"), *calls_named(tree, "ensure_sees")]
     ]
     assert checked == []
+
+
+def test_lists_are_scoped_to_the_caller_by_repositories_alone() -> None:
+    scoped = [
+        f"{path}:{node.lineno}"
+        for path, tree in sources("services", "gateway")
+        if "/adapters/" not in path and not path.endswith("kit/auth.py")
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Attribute) and node.attr == "scope_insured_id"
+    ]
+    assert scoped == []

@@ -173,16 +173,17 @@ class ClaimRepository:
     async def page(
         self,
         *,
-        insured_id: str | None,
+        seen_by: Principal,
         status: str | None,
         debtor_id: uuid.UUID | None,
         policy_id: uuid.UUID | None,
         after: uuid.UUID | None,
         limit: int,
     ) -> list[Claim]:
+        """A page of the claims this caller may see (an insured, its own), in id order."""
         statement = select(Claim).order_by(Claim.id).limit(limit + 1)
         for column, value in (
-            (Claim.insured_id, insured_id),
+            (Claim.insured_id, seen_by.scope_insured_id),
             (Claim.status, status),
             (Claim.debtor_id, debtor_id),
             (Claim.policy_id, policy_id),

@@ -7,7 +7,7 @@ import uuid
 from fastapi import APIRouter, Request, Response
 
 from services.claims.api.dependencies import Reader, Writer
-from services.claims.api.routes import FACT_ERRORS, OutboxDep
+from services.claims.api.routes import FACT_ERRORS
 from services.claims.api.schemas import (
     CollectionActionIn,
     CollectionActionOut,
@@ -17,7 +17,7 @@ from services.claims.api.schemas import (
 )
 from services.claims.domain.collection.terms import ActionKind
 from services.claims.service_layer import collection
-from services.kit.dependencies import ToCollect, ToRead
+from services.kit.dependencies import OutboxDep, ToCollect, ToRead
 from services.kit.problems import problem_responses
 
 router = APIRouter(prefix="/v1/claims", tags=["collection"])

@@ -35,17 +35,19 @@ from services.claims.domain.status import ClaimStatus
 from services.claims.service_layer import creance, debtor_events, declarations, lifecycle, queries, settlement, sweeps
 from services.claims.service_layer import worklist as worklist_service
 from services.claims.service_layer.declarations import DeclareDefault
-from services.kit.dependencies import ToChangeDeclared, ToChangeHandled, ToDeclare, ToHandleClaims, ToRead, etag_of
+from services.kit.dependencies import (
+    OutboxDep,
+    ToChangeDeclared,
+    ToChangeHandled,
+    ToDeclare,
+    ToHandleClaims,
+    ToRead,
+    etag_of,
+)
 from services.kit.events import events_router
-from services.kit.outbox import Outbox
 from services.kit.pagination import Page, PageRequest, page_request
 from services.kit.problems import problem_responses
 from services.kit.upstream import Upstream
-
-
-async def _outbox(request: Request) -> Outbox:
-    outbox: Outbox = request.app.state.outbox
-    return outbox
 
 
 async def _upstreams(request: Request) -> dict[str, Upstream]:
@@ -58,7 +60,6 @@ async def _authorization(request: Request) -> str | None:
     return request.headers.get("authorization")
 
 
-OutboxDep = Annotated[Outbox, Depends(_outbox)]
 Upstreams = Annotated[dict[str, Upstream], Depends(_upstreams)]
 Authorization = Annotated[str | None, Depends(_authorization)]
 FACT_ERRORS = problem_responses(404, 409, 422)

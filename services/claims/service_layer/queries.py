@@ -43,7 +43,7 @@ async def list_claims(
     async with uow:
         repo = uow.claims
         claims = await repo.page(
-            insured_id=principal.scope_insured_id,
+            seen_by=principal,
             status=status.value if status else None,
             debtor_id=debtor_id,
             policy_id=policy_id,

@@ -108,15 +108,16 @@ class Repository:
     async def credit_limits_page(
         self,
         *,
-        insured_id: str | None,
+        seen_by: Principal,
         policy_id: uuid.UUID | None,
         debtor_id: uuid.UUID | None,
         after: uuid.UUID | None,
         limit: int,
     ) -> list[CreditLimit]:
+        """A page of the credit limits this caller may see (an insured, its own), in id order."""
         statement = select(CreditLimit).order_by(CreditLimit.id).limit(limit + 1)
-        if insured_id is not None:
-            statement = statement.where(CreditLimit.insured_id == insured_id)
+        if seen_by.scope_insured_id is not None:
+            statement = statement.where(CreditLimit.insured_id == seen_by.scope_insured_id)
         if policy_id is not None:
             statement = statement.where(CreditLimit.policy_id == policy_id)
         if debtor_id is not None:
@@ -164,10 +165,11 @@ class Repository:
             self._locked(select(Exposure).where(Exposure.policy_id == policy_id, Exposure.debtor_id == debtor_id))
         )
 
-    async def exposures_of(self, debtor_id: uuid.UUID, *, insured_id: str | None) -> list[Exposure]:
+    async def exposures_of(self, debtor_id: uuid.UUID, *, seen_by: Principal) -> list[Exposure]:
+        """The exposures on a debtor this caller may see (an insured, its own lines)."""
         statement = select(Exposure).where(Exposure.debtor_id == debtor_id).order_by(Exposure.policy_id)
-        if insured_id is not None:
-            statement = statement.where(Exposure.insured_id == insured_id)
+        if seen_by.scope_insured_id is not None:
+            statement = statement.where(Exposure.insured_id == seen_by.scope_insured_id)
         return await self._all(statement)
 
     # procedures

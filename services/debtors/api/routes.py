@@ -44,18 +44,13 @@ from services.debtors.service_layer import (
     registry,
 )
 from services.debtors.service_layer.commands import ExposureStatement, LimitDecision, LimitRequest, NewDebtor
-from services.kit.dependencies import ToChangeUnderwritten, ToHandleClaims, ToRead, ToRequestLimits, etag_of
+from services.kit.dependencies import OutboxDep, ToChangeUnderwritten, ToHandleClaims, ToRead, ToRequestLimits, etag_of
 from services.kit.events import events_router
 from services.kit.money import CountryCode
-from services.kit.outbox import Outbox
 from services.kit.pagination import Page, PageRequest, page_request
 from services.kit.problems import problem_responses
 from services.kit.schemas import Day
 from services.kit.upstream import Upstream
-
-
-async def _outbox(request: Request) -> Outbox:
-    return request.app.state.outbox
 
 
 async def _policies(request: Request) -> Upstream:
@@ -66,7 +61,6 @@ async def _authorization(request: Request) -> str | None:
     return request.headers.get("authorization")
 
 
-OutboxDep = Annotated[Outbox, Depends(_outbox)]
 Policies = Annotated[Upstream, Depends(_policies)]
 Authorization = Annotated[str | None, Depends(_authorization)]
 Page_ = Annotated[PageRequest, Depends(page_request)]

@@ -255,7 +255,7 @@ async def list_limits(
     async with uow:
         repo = uow.debtors
         lines = await repo.credit_limits_page(
-            insured_id=principal.scope_insured_id,
+            seen_by=principal,
             policy_id=policy_id,
             debtor_id=debtor_id,
             after=page.after_id(),

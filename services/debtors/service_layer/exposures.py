@@ -81,7 +81,7 @@ async def debtor_exposure(
         repo = uow.debtors
         if await repo.debtor(debtor_id) is None:
             raise DebtorNotFound(f"No debtor {debtor_id}.")
-        lines = await repo.exposures_of(debtor_id, insured_id=principal.scope_insured_id)
+        lines = await repo.exposures_of(debtor_id, seen_by=principal)
     totals: dict[str, Decimal] = defaultdict(lambda: Decimal("0.00"))
     for line in lines:
         totals[line.currency] += line.amount

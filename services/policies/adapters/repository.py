@@ -42,12 +42,18 @@ class PolicyRepository:
     async def page(
         self,
         *,
+        seen_by: Principal,
         insured_id: str | None,
         status: str | None,
         number: str | None,
         after: uuid.UUID | None,
         limit: int,
     ) -> list[Policy]:
+        """A page of the policies this caller may see (an insured, its own: another's id finds none), in id order."""
+        scope = seen_by.scope_insured_id
+        if scope is not None and insured_id not in (None, scope):
+            return []
+        insured_id = scope or insured_id
         statement = select(Policy).order_by(Policy.id).limit(limit + 1)
         if insured_id is not None:
             statement = statement.where(Policy.insured_id == insured_id)

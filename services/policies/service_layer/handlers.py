@@ -70,12 +70,10 @@ async def list_policies(
     status: PolicyStatus | None,
     number: str | None,
 ) -> Page[Policy]:
-    scope = principal.scope_insured_id
-    if scope is not None and insured_id not in (None, scope):
-        return Page[Policy](items=[])
     async with uow:
         rows = await uow.policies.page(
-            insured_id=scope or insured_id,
+            seen_by=principal,
+            insured_id=insured_id,
             status=status.value if status else None,
             number=number,
             after=page.after_id(),
