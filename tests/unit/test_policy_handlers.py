@@ -14,7 +14,7 @@ from services.kit.errors import PreconditionRequired
 from services.policies.adapters.tables import Policy
 from services.policies.domain.errors import PolicyNotFound, PolicyNumberTaken, TermsLocked
 from services.policies.service_layer import handlers
-from services.policies.service_layer.commands import NewPolicy
+from services.policies.service_layer.commands import NewPolicy, PolicyChanges
 
 NOW = datetime(2026, 6, 15, 9, tzinfo=UTC)
 UNDERWRITER = Principal(client_id="uw", roles=frozenset({Role.UNDERWRITER}))
@@ -126,7 +126,12 @@ async def test_a_change_without_the_etag_read_is_refused_and_changes_nothing() -
     uow.committed = False
     with pytest.raises(PreconditionRequired):
         await handlers.update_policy(
-            uow, policy_id=policy.id, changes={"insured_name": "Other"}, if_match=None, actor=UNDERWRITER, now=NOW
+            uow,
+            policy_id=policy.id,
+            changes=PolicyChanges.of({"insured_name": "Other"}),
+            if_match=None,
+            actor=UNDERWRITER,
+            now=NOW,
         )
     assert not uow.committed and policy.insured_name == "Acme Industries SAS"
 
@@ -135,11 +140,21 @@ async def test_an_active_policys_terms_are_locked() -> None:
     uow = FakeUnitOfWork()
     policy = await handlers.create_policy(uow, data=new_policy(), actor=UNDERWRITER, now=NOW)
     await handlers.update_policy(
-        uow, policy_id=policy.id, changes={"status": "active"}, if_match='"1"', actor=UNDERWRITER, now=NOW
+        uow,
+        policy_id=policy.id,
+        changes=PolicyChanges.of({"status": "active"}),
+        if_match='"1"',
+        actor=UNDERWRITER,
+        now=NOW,
     )
     assert (policy.status, policy.version) == ("active", 2)
     with pytest.raises(TermsLocked):
         await handlers.update_policy(
-            uow, policy_id=policy.id, changes={"insured_name": "Other"}, if_match='"2"', actor=UNDERWRITER, now=NOW
+            uow,
+            policy_id=policy.id,
+            changes=PolicyChanges.of({"insured_name": "Other"}),
+            if_match='"2"',
+            actor=UNDERWRITER,
+            now=NOW,
         )
     assert policy.insured_name == "Acme Industries SAS"

@@ -8,7 +8,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, delete, func, insert, literal, or_, select, tuple_, type_coerce, update
+from sqlalchemy import ColumnElement, and_, delete, func, insert, literal, or_, select, tuple_, type_coerce, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.util import identity_key
 
@@ -17,6 +17,7 @@ from services.claims.adapters.tables import (
     Claim,
     ClaimInvoice,
     CollectionAction,
+    DebtorProcedure,
     Indemnity,
     PaymentReceived,
     Recovery,
@@ -26,7 +27,7 @@ from services.claims.adapters.tables import (
 )
 from services.claims.domain.claim import TimelineLine
 from services.claims.domain.errors import ClaimNotFound
-from services.claims.domain.status import ACTIVE
+from services.claims.domain.status import ACTIVE, ClaimStatus
 from services.kit.auth import Principal
 from services.kit.types import ExactDecimal
 from services.kit.uow import UnitOfWork
@@ -72,6 +73,11 @@ class ClaimRepository:
             statement = statement.with_for_update()
         return (await self.session.execute(statement)).scalar_one_or_none()
 
+    async def debtor_procedure(self, debtor_id: uuid.UUID) -> DebtorProcedure | None:
+        """The debtor's procedure as the last event applied said it."""
+        statement = select(DebtorProcedure).where(DebtorProcedure.debtor_id == debtor_id)
+        return (await self.session.execute(statement)).scalar_one_or_none()
+
     async def readable_claim(self, claim_id: uuid.UUID, principal: Principal, *, for_update: bool = True) -> Claim:
         """The claim if the caller may see it, locked to change it; another insured's claim does not exist for them."""
         claim = await self.claim(claim_id, for_update=for_update)
@@ -91,9 +97,25 @@ class ClaimRepository:
             statement = statement.with_for_update()
         return list((await self.session.execute(statement.execution_options(populate_existing=True))).scalars())
 
-    async def lock_claims(self, condition: Any) -> list[uuid.UUID]:
-        """The ids of the claims meeting a condition, locked in id order."""
-        statement = select(Claim.id).where(condition).order_by(Claim.id)
+    @staticmethod
+    def due_on(on: date) -> tuple[Any, Any, Any]:
+        """What a sweep as of a day selects: claims whose waiting period ended (open, not frozen), whose créance
+        deadline passed unfiled in an RJ/LJ (late), and those where the miss is only recorded (missed)."""
+        # The relief's deadline, once granted, replaces the opening's.
+        due = func.coalesce(Claim.relief_deadline, Claim.creance_deadline)
+        unfiled = and_(Claim.creance_filed_on.is_(None), due < on)
+        waiting = and_(Claim.status == ClaimStatus.OPEN, Claim.frozen.is_(False), Claim.waiting_period_end < on)
+        late = and_(Claim.status == ClaimStatus.INSOLVENCY, unfiled)
+        missed = and_(
+            or_(Claim.status == ClaimStatus.OPEN, Claim.status == ClaimStatus.FORFEITED),
+            Claim.creance_missed_on.is_(None),
+            unfiled,
+        )
+        return waiting, late, missed
+
+    async def lock_claims(self, *conditions: Any) -> list[uuid.UUID]:
+        """The ids of the claims meeting any of these conditions, locked in id order."""
+        statement = select(Claim.id).where(or_(*conditions)).order_by(Claim.id)
         if self.dialect == "postgresql":
             statement = statement.with_for_update()
         return list((await self.session.execute(statement)).scalars())

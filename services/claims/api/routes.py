@@ -63,7 +63,8 @@ async def _authorization(request: Request) -> str | None:
 Upstreams = Annotated[dict[str, Upstream], Depends(_upstreams)]
 Authorization = Annotated[str | None, Depends(_authorization)]
 FACT_ERRORS = problem_responses(404, 409, 422)
-# Changes to what the claim is (its invoices, its créance, its status) need the ETag last read: no lost update.
+# Changes to what the claim is (its créance, its status, an extension) need the ETag last read: no lost update.
+# Invoices added, payments, collection steps are facts recorded as they come, without it.
 CHANGE_ERRORS = problem_responses(404, 409, 412, 422, 428)
 
 claims = APIRouter(prefix="/v1/claims", tags=["claims"])
@@ -327,7 +328,7 @@ async def indemnity(
     summary="The indemnity paid, with its breakdown line by line",
 )
 async def get_indemnity(claim_id: uuid.UUID, uow: Reader, call: ToRead) -> IndemnityOut:
-    paid = await settlement.indemnity_of(uow, claim_id=claim_id, principal=call.principal)
+    paid = await queries.indemnity_of(uow, claim_id=claim_id, principal=call.principal)
     return IndemnityOut.model_validate(paid, from_attributes=True)
 
 

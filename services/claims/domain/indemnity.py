@@ -146,11 +146,11 @@ class Settlement:
     lines: list[Line]
 
 
-def settlement_of(breakdown: Breakdown, *, duties: Line, reserved: Reserved | None) -> Settlement:
-    """The indemnity paid and its whole breakdown: duties first, the computation, the maximum liability's cap, the
-    amount (nothing is reserved for an indemnity of 0.00)."""
+def settlement_of(breakdown: Breakdown, *, duties: str, reserved: Reserved | None) -> Settlement:
+    """The indemnity paid and its whole breakdown: the collection duties (met, moot or waived) first, the computation,
+    the maximum liability's cap, the amount (nothing is reserved for an indemnity of 0.00)."""
     amount = breakdown.indemnity_before_liability
-    lines = [duties, *breakdown.lines]
+    lines = [Line("collection_duties", ZERO, detail=duties), *breakdown.lines]
     if reserved is not None and reserved.amount < amount:
         detail = f"capped by what remains of the insurance year from {reserved.year_start}"
         lines.append(Line("maximum_liability", reserved.amount, detail=detail))

@@ -7,7 +7,6 @@ from datetime import date, datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
-from sqlalchemy import select
 
 from services.claims.adapters.repository import ClaimsUnitOfWork
 from services.claims.adapters.tables import DebtorProcedure, inbox
@@ -64,9 +63,7 @@ async def handle(uow: ClaimsUnitOfWork, *, envelope: EventEnvelope, now: datetim
             return False
         debtor_id = uuid.UUID(str(envelope.data["debtor_id"]))
         state = envelope.data["state"]
-        row = (
-            await uow.session.execute(select(DebtorProcedure).where(DebtorProcedure.debtor_id == debtor_id))
-        ).scalar_one_or_none()
+        row = await uow.claims.debtor_procedure(debtor_id)
         if row is None:
             row = DebtorProcedure(debtor_id=debtor_id, as_of=envelope.occurred_at, last_event_id=envelope.event_id)
             uow.session.add(row)

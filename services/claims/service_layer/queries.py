@@ -6,7 +6,8 @@ import uuid
 from dataclasses import dataclass
 
 from services.claims.adapters.repository import ClaimRepository, ClaimsUnitOfWork
-from services.claims.adapters.tables import Claim, ClaimInvoice, TimelineEntry
+from services.claims.adapters.tables import Claim, ClaimInvoice, Indemnity, TimelineEntry
+from services.claims.domain.errors import NotIndemnified
 from services.claims.domain.status import ClaimStatus
 from services.kit.auth import Principal
 from services.kit.pagination import Page, PageRequest, page_of
@@ -60,3 +61,14 @@ async def timeline(uow: ClaimsUnitOfWork, *, claim_id: uuid.UUID, principal: Pri
         repo = uow.claims
         await repo.readable_claim(claim_id, principal, for_update=False)
         return await repo.timeline(claim_id)
+
+
+async def indemnity_of(uow: ClaimsUnitOfWork, *, claim_id: uuid.UUID, principal: Principal) -> Indemnity:
+    """The claim's indemnity, once paid (409 before)."""
+    async with uow:
+        repo = uow.claims
+        claim = await repo.readable_claim(claim_id, principal, for_update=False)
+        found = await repo.indemnity(claim.id)
+    if found is None:
+        raise NotIndemnified(f"The claim is {claim.status}.")
+    return found

@@ -17,11 +17,9 @@ from services.claims.domain.collection.next_step import assess_duties
 from services.claims.domain.collection.track import fold
 from services.claims.domain.errors import NotIndemnified
 from services.claims.domain.indemnity import (
-    ZERO,
     Breakdown,
     Invoice,
     LimitOnDate,
-    Line,
     Reserved,
     Terms,
     check_recovery,
@@ -31,7 +29,6 @@ from services.claims.domain.indemnity import (
 )
 from services.claims.domain.status import ClaimStatus, moved
 from services.claims.service_layer.collection import action_of, duty_terms, hold_of, rules_for
-from services.kit.auth import Principal
 from services.kit.dates import not_after_today
 from services.kit.dependencies import Call
 from services.kit.outbox import Outbox
@@ -58,8 +55,8 @@ def _terms(claim: Claim) -> Terms:
     )
 
 
-async def _duties(repo: ClaimRepository, claim: Claim, *, settings_rules: dict[str, Any], today: date) -> Line:
-    """What holds an indemnity back: a dispute (409), unmet collection duties (422); else the duties' line."""
+async def _duties(repo: ClaimRepository, claim: Claim, *, settings_rules: dict[str, Any], today: date) -> str:
+    """What holds an indemnity back: a dispute (409), unmet collection duties (422); else how the duties stand."""
     rules = rules_for(claim, settings_rules)
     track = fold([action_of(row) for row in await repo.collection_actions([claim.id])], rules=rules)
     hold = hold_of(claim, track, rules=rules, today=today)
@@ -68,7 +65,7 @@ async def _duties(repo: ClaimRepository, claim: Claim, *, settings_rules: dict[s
     if hold is not None:
         raise CollectionDutiesUnmet(hold.detail, unmet_duties=list(hold.unmet))
     required, moot = duty_terms(claim)
-    return Line("collection_duties", ZERO, detail=assess_duties(track, required=required, moot=moot).detail)
+    return assess_duties(track, required=required, moot=moot).detail
 
 
 async def pay_indemnity(
@@ -151,16 +148,6 @@ def _indemnified(claim: Claim, amount: str) -> dict[str, str]:
         "amount": amount,
         "currency": claim.currency,
     }
-
-
-async def indemnity_of(uow: ClaimsUnitOfWork, *, claim_id: uuid.UUID, principal: Principal) -> Indemnity:
-    async with uow:
-        repo = uow.claims
-        claim = await repo.readable_claim(claim_id, principal)
-        found = await repo.indemnity(claim.id)
-    if found is None:
-        raise NotIndemnified(f"The claim is {claim.status}.")
-    return found
 
 
 async def record_recovery(

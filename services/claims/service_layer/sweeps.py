@@ -10,10 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, or_
-
 from services.claims.adapters.repository import ClaimRepository, ClaimsUnitOfWork
-from services.claims.adapters.tables import Claim
 from services.claims.domain.claim import Actor, timeline_line
 from services.claims.domain.status import ClaimStatus
 from services.kit.dates import not_after_today
@@ -36,20 +33,11 @@ async def sweep(uow: ClaimsUnitOfWork, *, on: date, actor: Actor, now: datetime)
     Each move is a guarded update (WHERE the claim is as it was read), so two sweeps at once move a claim once.
     """
     not_after_today(on, today=now.date(), field="on")
-    # The relief's deadline, once granted, replaces the opening's.
-    due = func.coalesce(Claim.relief_deadline, Claim.creance_deadline)
-    unfiled = and_(Claim.creance_filed_on.is_(None), due < on)
-    waiting = and_(Claim.status == ClaimStatus.OPEN, Claim.frozen.is_(False), Claim.waiting_period_end < on)
-    late = and_(Claim.status == ClaimStatus.INSOLVENCY, unfiled)
-    missed = and_(
-        or_(Claim.status == ClaimStatus.OPEN, Claim.status == ClaimStatus.FORFEITED),
-        Claim.creance_missed_on.is_(None),
-        unfiled,
-    )
+    waiting, late, missed = ClaimRepository.due_on(on)
     stamp = {"actor": actor, "now": now, "on": on}
     async with uow:
         # Every claim the sweep may move is locked first, in id order, as any transaction locking several claims.
-        await uow.claims.lock_claims(or_(waiting, late, missed))
+        await uow.claims.lock_claims(waiting, late, missed)
         established = await _move_all(
             uow.claims, waiting, Move(ClaimStatus.OPEN, ClaimStatus.INDEMNIFIABLE, "loss_established"), **stamp
         )

@@ -32,7 +32,7 @@ from services.policies.api.schemas import (
 )
 from services.policies.domain.policy import PolicyStatus
 from services.policies.service_layer import handlers
-from services.policies.service_layer.commands import Reservation
+from services.policies.service_layer.commands import PolicyChanges, Reservation
 
 router = APIRouter(prefix="/v1/policies", tags=["policies"])
 
@@ -97,7 +97,12 @@ async def update_policy(
     call: ToChangeUnderwritten,
 ) -> PolicyOut:
     policy = await handlers.update_policy(
-        uow, policy_id=policy_id, changes=body.changes(), if_match=call.if_match, actor=call.principal, now=call.now
+        uow,
+        policy_id=policy_id,
+        changes=PolicyChanges.of(body.changes()),
+        if_match=call.if_match,
+        actor=call.principal,
+        now=call.now,
     )
     return _with_etag(response, policy)
 

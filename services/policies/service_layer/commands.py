@@ -43,3 +43,23 @@ class Reservation:
     amount: Decimal
     currency: str
     attributable_date: date
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyChanges:
+    """What a PATCH changes: the fields it sent (a JSON merge patch), terms apart, the status apart."""
+
+    status: str | None
+    fields: dict[str, Any]
+    terms: dict[str, Any] | None  # None: not sent
+
+    @classmethod
+    def of(cls, sent: dict[str, Any]) -> PolicyChanges:
+        fields = dict(sent)
+        status, terms = fields.pop("status", None), fields.pop("terms", None)
+        return cls(status, fields, terms)
+
+    @property
+    def beyond_status(self) -> bool:
+        """Whether it changes more than the status (only a draft's terms and dates may change)."""
+        return bool(self.fields) or self.terms is not None

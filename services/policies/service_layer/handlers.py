@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
-from typing import Any
 
 from services.kit.auth import Principal
 from services.kit.dependencies import expected_version
@@ -22,7 +21,7 @@ from services.policies.domain.errors import (
 )
 from services.policies.domain.liability import remaining_liability, reservable_amount
 from services.policies.domain.policy import PolicyStatus, changed_status, check_period, insurance_year
-from services.policies.service_layer.commands import CoverQuestion, NewPolicy, Reservation
+from services.policies.service_layer.commands import CoverQuestion, NewPolicy, PolicyChanges, Reservation
 
 
 async def create_policy(uow: PoliciesUnitOfWork, *, data: NewPolicy, actor: Principal, now: datetime) -> Policy:
@@ -86,27 +85,26 @@ async def update_policy(
     uow: PoliciesUnitOfWork,
     *,
     policy_id: uuid.UUID,
-    changes: dict[str, Any],
+    changes: PolicyChanges,
     if_match: str | None,
     actor: Principal,
     now: datetime,
 ) -> Policy:
-    changes = dict(changes)
     async with uow:
         policy = await uow.policies.readable(policy_id, actor, for_update=True)
         expected_version(if_match, current=policy.version)
-        status = changes.pop("status", None)
-        if changes and policy.status != PolicyStatus.DRAFT:
+        status = changes.status
+        if changes.beyond_status and policy.status != PolicyStatus.DRAFT:
             raise TermsLocked(
                 f"The policy is {policy.status}; only its status can change.", current_status=policy.status
             )
-        for field, value in changes.pop("terms", {}).items():
+        for field, value in (changes.terms or {}).items():
             if field == "covered_countries":
                 value = sorted(set(value))
             elif field == "collection":  # merged, as a JSON merge patch would
                 value = {**policy.collection, **value}
             setattr(policy, field, value)
-        for field, value in changes.items():
+        for field, value in changes.fields.items():
             setattr(policy, field, value)
         check_period(policy.start_date, policy.end_date)
         if status is not None:
