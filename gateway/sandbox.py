@@ -69,13 +69,16 @@ def save_offset(path: Path | None, clock: SandboxClock) -> None:
     os.replace(partial, path)
 
 
-@router.get("/clock", response_model=SandboxClockOut, summary="The sandbox's business date")
+@router.get(
+    "/clock", operation_id="getSandboxClock", response_model=SandboxClockOut, summary="The sandbox's business date"
+)
 async def read_clock(request: Request, principal: Anyone) -> SandboxClockOut:
     return SandboxClockOut(today=request.app.state.clock.today())
 
 
 @router.post(
     "/clock",
+    operation_id="moveSandboxClock",
     response_model=SandboxClockOut,
     responses=problem_responses(422, 503),
     summary="Move the sandbox's business date forward: every service follows; each day passed is swept",

@@ -128,6 +128,7 @@ class TooBusy(TooManyRequests):
 
 @router.post(
     "/oauth/token",
+    operation_id="issueToken",
     response_model=TokenOut,
     openapi_extra=_FORM_SCHEMA,
     responses=problem_responses(400, 401, 413, 422, 429),

@@ -184,6 +184,9 @@ async def test_merged_openapi_lists_each_public_operation_once_with_problem_answ
     assert {"404", "412", "428"} <= set(patch)
     operation_ids = [op["operationId"] for item in paths.values() for op in item.values()]
     assert len(operation_ids) == len(set(operation_ids))
+    # Readable, stable ids a generator turns into method names: declareClaim, decideCreditLimit, checkCover.
+    assert all(re.fullmatch(r"[a-z][A-Za-z]+", operation_id) for operation_id in operation_ids), operation_ids
+    assert {"declareClaim", "decideCreditLimit", "checkCover", "issueToken"} <= set(operation_ids)
     assert "HTTPValidationError" not in document["components"]["schemas"]
     # Schemas two services name alike are kept apart, and every reference resolves.
     references = set(re.findall(r'"#/components/schemas/([^"]+)"', json.dumps(document)))

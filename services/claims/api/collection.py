@@ -44,6 +44,7 @@ def collection_out(result: collection.CollectionView) -> CollectionOut:
 
 @router.post(
     "/{claim_id:uuid}/collection-actions",
+    operation_id="recordCollectionAction",
     status_code=201,
     response_model=CollectionOut,
     responses=FACT_ERRORS,
@@ -82,6 +83,7 @@ async def collection_action(
 
 @router.get(
     "/{claim_id:uuid}/collection",
+    operation_id="getCollection",
     response_model=CollectionOut,
     responses=problem_responses(404, 422),
     summary="The collection track: what was done, where it stands, the next step and its deadline",

@@ -102,6 +102,7 @@ def changed(view: queries.ClaimView, response: Response) -> ClaimOut:
 
 @claims.post(
     "",
+    operation_id="declareClaim",
     status_code=201,
     response_model=ClaimOut,
     responses=problem_responses(404, 409, 422, 503),
@@ -131,6 +132,7 @@ async def declare(
 
 @claims.post(
     "/{claim_id:uuid}/invoices",
+    operation_id="addInvoices",
     status_code=201,
     response_model=ClaimOut,
     responses=problem_responses(404, 409, 422, 503),
@@ -158,7 +160,13 @@ async def add_invoices(
     return changed(view, response)
 
 
-@claims.get("", response_model=Page[ClaimOut], responses=problem_responses(422), summary="List claims")
+@claims.get(
+    "",
+    operation_id="listClaims",
+    response_model=Page[ClaimOut],
+    responses=problem_responses(422),
+    summary="List claims",
+)
 async def list_claims(
     uow: Reader,
     call: ToRead,
@@ -173,13 +181,20 @@ async def list_claims(
     return Page[ClaimOut](items=[claim_out(view) for view in result.items], next_cursor=result.next_cursor)
 
 
-@claims.get("/{claim_id:uuid}", response_model=ClaimOut, responses=problem_responses(404, 422), summary="Read a claim")
+@claims.get(
+    "/{claim_id:uuid}",
+    operation_id="getClaim",
+    response_model=ClaimOut,
+    responses=problem_responses(404, 422),
+    summary="Read a claim",
+)
 async def get_claim(claim_id: uuid.UUID, uow: Reader, call: ToRead, response: Response) -> ClaimOut:
     return changed(await queries.get_claim(uow, claim_id=claim_id, principal=call.principal), response)
 
 
 @claims.get(
     "/{claim_id:uuid}/timeline",
+    operation_id="getClaimTimeline",
     response_model=list[TimelineEntryOut],
     responses=problem_responses(404, 422),
     summary="Every state change and fact of the claim, with who, when and from which request or event",
@@ -191,6 +206,7 @@ async def get_timeline(claim_id: uuid.UUID, uow: Reader, call: ToRead) -> list[T
 
 @claims.post(
     "/{claim_id:uuid}/payments-received",
+    operation_id="recordPaymentReceived",
     status_code=201,
     response_model=ClaimOut,
     responses=FACT_ERRORS,
@@ -207,6 +223,7 @@ async def payment_received(
 
 @claims.post(
     "/{claim_id:uuid}/due-date-extensions",
+    operation_id="extendDueDate",
     status_code=201,
     response_model=ClaimOut,
     responses=CHANGE_ERRORS,
@@ -223,6 +240,7 @@ async def due_date_extension(
 
 @claims.post(
     "/{claim_id:uuid}/creance-filings",
+    operation_id="fileCreance",
     status_code=201,
     response_model=ClaimOut,
     responses=CHANGE_ERRORS,
@@ -244,6 +262,7 @@ async def creance_filing(
 
 @claims.post(
     "/{claim_id:uuid}/forclusion-relief",
+    operation_id="recordForclusionRelief",
     status_code=201,
     response_model=ClaimOut,
     responses=CHANGE_ERRORS,
@@ -265,6 +284,7 @@ async def forclusion_relief(
 
 @claims.post(
     "/{claim_id:uuid}/withdrawal",
+    operation_id="withdrawClaim",
     status_code=201,
     response_model=ClaimOut,
     responses=CHANGE_ERRORS,
@@ -281,6 +301,7 @@ async def withdrawal(
 
 @claims.post(
     "/sweeps",
+    operation_id="runSweep",
     response_model=SweepOut,
     responses=problem_responses(422),
     summary="Apply the deadlines as of a date (also run on a schedule); safe to run twice",
@@ -292,6 +313,7 @@ async def run_sweep(body: SweepIn, uow: Writer, call: ToHandleClaims) -> SweepOu
 
 @claims.post(
     "/{claim_id:uuid}/indemnity",
+    operation_id="payIndemnity",
     status_code=201,
     response_model=IndemnityOut,
     responses={200: {"model": IndemnityOut, "description": "Already paid: the same payment"}}
@@ -323,6 +345,7 @@ async def indemnity(
 
 @claims.get(
     "/{claim_id:uuid}/indemnity",
+    operation_id="getIndemnity",
     response_model=IndemnityOut,
     responses=problem_responses(404, 409, 422),
     summary="The indemnity paid, with its breakdown line by line",
@@ -334,6 +357,7 @@ async def get_indemnity(claim_id: uuid.UUID, uow: Reader, call: ToRead) -> Indem
 
 @claims.post(
     "/{claim_id:uuid}/recoveries",
+    operation_id="recordRecovery",
     status_code=201,
     response_model=RecoveryOut,
     responses=FACT_ERRORS,
@@ -348,6 +372,7 @@ async def recovery(claim_id: uuid.UUID, body: RecoveryIn, uow: Writer, call: ToH
 
 @claims.post(
     "/{claim_id:uuid}/closure",
+    operation_id="closeClaim",
     status_code=201,
     response_model=ClaimOut,
     responses=CHANGE_ERRORS,
@@ -367,6 +392,7 @@ worklist = APIRouter(prefix="/v1/worklist", tags=["claims"])
 
 @worklist.get(
     "",
+    operation_id="getWorklist",
     response_model=WorklistOut,
     responses=problem_responses(422),
     summary="Claims needing action, nearest deadline first, a page at a time",

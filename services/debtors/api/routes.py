@@ -76,7 +76,12 @@ announcements = APIRouter(prefix="/v1/procedure-announcements", tags=["collectiv
 
 
 @debtors.post(
-    "", status_code=201, response_model=DebtorOut, responses=problem_responses(409, 422), summary="Register a debtor"
+    "",
+    operation_id="createDebtor",
+    status_code=201,
+    response_model=DebtorOut,
+    responses=problem_responses(409, 422),
+    summary="Register a debtor",
 )
 async def create_debtor(body: DebtorCreate, response: Response, uow: Writer, outbox: OutboxDep, call: ToRead) -> Debtor:
     debtor = await registry.create_debtor(
@@ -86,7 +91,13 @@ async def create_debtor(body: DebtorCreate, response: Response, uow: Writer, out
     return debtor
 
 
-@debtors.get("", response_model=Page[DebtorOut], responses=problem_responses(422), summary="Find debtors")
+@debtors.get(
+    "",
+    operation_id="searchDebtors",
+    response_model=Page[DebtorOut],
+    responses=problem_responses(422),
+    summary="Find debtors",
+)
 async def search_debtors(
     uow: Reader,
     call: ToRead,
@@ -103,7 +114,11 @@ async def search_debtors(
 
 
 @debtors.get(
-    "/{debtor_id:uuid}", response_model=DebtorOut, responses=problem_responses(404, 422), summary="Read a debtor"
+    "/{debtor_id:uuid}",
+    operation_id="getDebtor",
+    response_model=DebtorOut,
+    responses=problem_responses(404, 422),
+    summary="Read a debtor",
 )
 async def get_debtor(debtor_id: uuid.UUID, uow: Reader, call: ToRead) -> Debtor:
     return await registry.get_debtor(uow, debtor_id=debtor_id)
@@ -118,6 +133,7 @@ def _exposure_out(line: Exposure) -> ExposureOut:
 
 @debtors.get(
     "/{debtor_id:uuid}/exposure",
+    operation_id="getDebtorExposure",
     response_model=DebtorExposureOut,
     responses=problem_responses(404, 422),
     summary="Declared exposure on a debtor (own lines for an insured, every policy for the back office)",
@@ -133,6 +149,7 @@ async def get_exposure(debtor_id: uuid.UUID, uow: Reader, call: ToRead) -> Debto
 
 @exposure.put(
     "/{policy_id:uuid}/{debtor_id:uuid}",
+    operation_id="declareExposure",
     response_model=ExposureOut,
     responses={201: {"description": "Created", "model": ExposureOut}, **problem_responses(404, 422)},
     summary="Declare the outstanding amount on a debtor under a policy (idempotent)",
@@ -183,6 +200,7 @@ def _procedure_out(debtor_id: uuid.UUID, state: ProcedureState, history: list[Pr
 
 @debtors.get(
     "/{debtor_id:uuid}/procedure",
+    operation_id="getDebtorProcedure",
     response_model=ProcedureStateOut,
     responses=problem_responses(404, 422),
     summary="The debtor's collective procedure: where it stands, its deadlines and history",
@@ -194,6 +212,7 @@ async def get_procedure(debtor_id: uuid.UUID, uow: Reader, call: ToRead) -> Proc
 
 @debtors.get(
     "/{debtor_id:uuid}/declaration-context",
+    operation_id="getDeclarationContext",
     response_model=DeclarationContextOut,
     responses=problem_responses(404, 422),
     summary="For a claim declaration: the debtor, the policy's limits in force on the delivery dates, the procedure",
@@ -219,6 +238,7 @@ async def get_declaration_context(
 
 @debtors.post(
     "/{debtor_id:uuid}/procedure-events",
+    operation_id="recordProcedureEvent",
     status_code=201,
     response_model=ProcedureStateOut,
     responses=problem_responses(404, 422),
@@ -250,6 +270,7 @@ async def post_procedure_event(
 
 @announcements.post(
     "",
+    operation_id="ingestProcedureAnnouncements",
     response_model=IngestionOut,
     responses=problem_responses(422),
     summary="Ingest BODACC records (one, or a batch of up to 10,000), exactly as the open-data set publishes them",
@@ -296,6 +317,7 @@ def _with_etag(response: Response, view: credit_limits.CreditLimitView) -> Credi
 
 @limits.post(
     "",
+    operation_id="requestCreditLimit",
     status_code=201,
     response_model=CreditLimitOut,
     responses=problem_responses(404, 409, 422),
@@ -321,7 +343,13 @@ async def request_limit(
     return _with_etag(response, view)
 
 
-@limits.get("", response_model=Page[CreditLimitOut], responses=problem_responses(422), summary="List credit limits")
+@limits.get(
+    "",
+    operation_id="listCreditLimits",
+    response_model=Page[CreditLimitOut],
+    responses=problem_responses(422),
+    summary="List credit limits",
+)
 async def list_limits(
     uow: Reader,
     call: ToRead,
@@ -337,6 +365,7 @@ async def list_limits(
 
 @limits.get(
     "/in-force",
+    operation_id="getCreditLimitsInForce",
     response_model=LimitsInForceOut,
     responses=problem_responses(404, 422),
     summary="The limit covering deliveries on each given date (named, else discretionary, unless cover stopped)",
@@ -370,6 +399,7 @@ def _limits_in_force_out(
 
 @limits.get(
     "/{limit_id:uuid}",
+    operation_id="getCreditLimit",
     response_model=CreditLimitOut,
     responses=problem_responses(404, 422),
     summary="Read a credit limit",
@@ -382,6 +412,7 @@ async def get_limit(limit_id: uuid.UUID, response: Response, uow: Reader, call: 
 
 @limits.post(
     "/{limit_id:uuid}/decision",
+    operation_id="decideCreditLimit",
     response_model=CreditLimitOut,
     responses=problem_responses(404, 409, 412, 422, 428, 503),
     summary="Decide a request, or reduce or withdraw the limit: a new dated version, never retroactive (If-Match)",

@@ -50,6 +50,7 @@ def _with_etag(response: Response, policy: Policy) -> PolicyOut:
 
 @router.post(
     "",
+    operation_id="createPolicy",
     status_code=201,
     response_model=PolicyOut,
     responses=problem_responses(409, 422),
@@ -61,7 +62,13 @@ async def create_policy(body: PolicyCreate, response: Response, uow: Writer, cal
     return _with_etag(response, policy)
 
 
-@router.get("", response_model=Page[PolicyOut], responses=problem_responses(422), summary="List policies")
+@router.get(
+    "",
+    operation_id="listPolicies",
+    response_model=Page[PolicyOut],
+    responses=problem_responses(422),
+    summary="List policies",
+)
 async def list_policies(
     uow: Reader,
     call: ToRead,
@@ -77,7 +84,11 @@ async def list_policies(
 
 
 @router.get(
-    "/{policy_id:uuid}", response_model=PolicyOut, responses=problem_responses(404, 422), summary="Read a policy"
+    "/{policy_id:uuid}",
+    operation_id="getPolicy",
+    response_model=PolicyOut,
+    responses=problem_responses(404, 422),
+    summary="Read a policy",
 )
 async def get_policy(policy_id: uuid.UUID, response: Response, uow: Reader, call: ToRead) -> PolicyOut:
     return _with_etag(response, await handlers.get_policy(uow, policy_id=policy_id, principal=call.principal))
@@ -85,6 +96,7 @@ async def get_policy(policy_id: uuid.UUID, response: Response, uow: Reader, call
 
 @router.patch(
     "/{policy_id:uuid}",
+    operation_id="updatePolicy",
     response_model=PolicyOut,
     responses=problem_responses(404, 409, 412, 422, 428),
     summary="Change a policy's status, or a draft's terms (needs If-Match)",
@@ -109,6 +121,7 @@ async def update_policy(
 
 @router.post(
     "/{policy_id:uuid}/cover-checks",
+    operation_id="checkCover",
     response_model=CoverCheckOut,
     responses=problem_responses(404, 422),
     summary="Would these unpaid invoices be covered? Every reason, and the deadlines",
@@ -129,6 +142,7 @@ async def check_cover(policy_id: uuid.UUID, body: CoverCheckRequest, uow: Reader
 
 @router.get(
     "/{policy_id:uuid}/liability",
+    operation_id="getLiability",
     response_model=LiabilityOut,
     responses=problem_responses(404, 422),
     summary="Maximum liability of the insurance year, consumed and remaining",
