@@ -50,7 +50,9 @@ def merge(gateway_doc: dict[str, Any], service_docs: dict[str, dict[str, Any]]) 
         }
         document = _rename_refs(document, renames)
         for name, schema in document.get("components", {}).get("schemas", {}).items():
-            schemas.setdefault(renames.get(name, name), schema)
+            # A renamed schema takes its new name as title too: generators name their classes by title.
+            renamed = renames.get(name)
+            schemas.setdefault(renamed or name, {**schema, "title": renamed} if renamed else schema)
         for path, item in document.get("paths", {}).items():
             if not path.startswith("/v1/") and path != "/v1":
                 continue
