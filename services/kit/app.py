@@ -205,6 +205,16 @@ def _start_relay(
     return []
 
 
+def _if_match_required(operation: dict[str, Any], responses: dict[str, Any]) -> None:
+    """Where a missing If-Match answers 428, the header is required: say so (the server checks it itself, to
+    answer 428 with the current ETag rather than a validation error)."""
+    if "428" not in responses:
+        return
+    for parameter in operation.get("parameters", []):
+        if parameter.get("in") == "header" and parameter.get("name", "").lower() == "if-match":
+            parameter["required"] = True
+
+
 def _queries_are_lines(operation: dict[str, Any]) -> None:
     """A text query parameter is one line: say so in its schema, as known_query_only enforces it."""
     for parameter in operation.get("parameters", []):
@@ -228,6 +238,7 @@ def _openapi_with_problems(app: FastAPI, links: Sequence[Link]) -> dict[str, Any
             operation.setdefault("security", [{"bearer": []}])
             _queries_are_lines(operation)
             responses = operation.get("responses", {})
+            _if_match_required(operation, responses)
             # FastAPI's default 422 schema is not what we send: point it at Problem.
             if "422" in responses:
                 responses["422"] = {

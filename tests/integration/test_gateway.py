@@ -182,6 +182,10 @@ async def test_merged_openapi_lists_each_public_operation_once_with_problem_answ
         }
     patch = paths["/v1/policies/{policy_id}"]["patch"]["responses"]
     assert {"404", "412", "428"} <= set(patch)
+    # Where a missing If-Match answers 428, the header is documented as required.
+    for path, method in (("/v1/policies/{policy_id}", "patch"), ("/v1/claims/{claim_id}/withdrawal", "post")):
+        [if_match] = [p for p in paths[path][method]["parameters"] if p["name"].lower() == "if-match"]
+        assert if_match["in"] == "header" and if_match["required"] is True, (path, if_match)
     operation_ids = [op["operationId"] for item in paths.values() for op in item.values()]
     assert len(operation_ids) == len(set(operation_ids))
     # Readable, stable ids a generator turns into method names: declareClaim, decideCreditLimit, checkCover.
