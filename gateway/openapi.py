@@ -33,10 +33,20 @@ def merge(gateway_doc: dict[str, Any], service_docs: dict[str, dict[str, Any]]) 
                 "with a stable `code`."
             ),
         },
+        # Relative: the document is served by the gateway it describes, whatever its host.
+        "servers": [{"url": "/", "description": "this gateway"}],
         "paths": dict(gateway_doc.get("paths", {})),
         "components": {
             "schemas": dict(gateway_doc.get("components", {}).get("schemas", {})),
-            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}},
+            "securitySchemes": {
+                # The docs' Authorize button gets a token itself; a client may send one it already has.
+                "oauth2": {
+                    "type": "oauth2",
+                    "description": "Client credentials (Basic or in the form body), roles in the token's scope.",
+                    "flows": {"clientCredentials": {"tokenUrl": "/oauth/token", "scopes": {}}},
+                },
+                "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"},
+            },
         },
     }
     schemas: dict[str, Any] = merged["components"]["schemas"]
@@ -57,9 +67,16 @@ def merge(gateway_doc: dict[str, Any], service_docs: dict[str, dict[str, Any]]) 
             if not path.startswith("/v1/") and path != "/v1":
                 continue
             merged["paths"][path] = {
-                method: _with_gateway_errors(method, operation) for method, operation in item.items()
+                method: _secured(_with_gateway_errors(method, operation)) for method, operation in item.items()
             }
     return merged
+
+
+def _secured(operation: dict[str, Any]) -> dict[str, Any]:
+    """A token from either scheme opens the operation (the one the docs obtain, or one the client holds)."""
+    if operation.get("security"):
+        return {**operation, "security": [{"oauth2": []}, {"bearer": []}]}
+    return operation
 
 
 def _with_gateway_errors(method: str, operation: dict[str, Any]) -> dict[str, Any]:

@@ -175,6 +175,10 @@ async def test_merged_openapi_lists_each_public_operation_once_with_problem_answ
     assert document["openapi"].startswith("3.1")
     paths = document["paths"]
     assert "/oauth/token" in paths and "/healthz" not in paths
+    # The docs' Authorize button obtains a token by the client-credentials flow of the token endpoint.
+    flow = document["components"]["securitySchemes"]["oauth2"]["flows"]["clientCredentials"]
+    assert flow["tokenUrl"] == "/oauth/token" and document["servers"] == [{"url": "/", "description": "this gateway"}]
+    assert paths["/v1/claims"]["post"]["security"] == [{"oauth2": []}, {"bearer": []}]
     create = paths["/v1/policies"]["post"]["responses"]
     for status in ("400", "401", "403", "409", "413", "422", "503", "504"):
         assert create[status]["content"]["application/problem+json"]["schema"] == {
