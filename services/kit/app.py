@@ -205,6 +205,32 @@ def _start_relay(
     return []
 
 
+ANSWER_HEADERS = {
+    "Location": {"description": "Where the resource created (or concerned) is read", "schema": {"type": "string"}},
+    "ETag": {"description": "The resource's version, to send as If-Match with a change", "schema": {"type": "string"}},
+    "Idempotent-Replayed": {
+        "description": "true when this is the stored answer to a repeated Idempotency-Key",
+        "schema": {"type": "string", "enum": ["true"]},
+    },
+}
+
+
+def _answer_headers(path: str, method: str, responses: dict[str, Any]) -> None:
+    """The headers a client reads on success: Location on 201; ETag on a resource (read, created or changed, never
+    a list); a replay's mark on a POST's answer."""
+    one_resource = path.endswith("}") or "412" in responses
+    for status, response in responses.items():
+        if not status.startswith("2"):
+            continue
+        headers = response.setdefault("headers", {})
+        if status == "201":
+            headers["Location"] = ANSWER_HEADERS["Location"]
+        if one_resource or status == "201":
+            headers["ETag"] = ANSWER_HEADERS["ETag"]
+        if method == "post":
+            headers["Idempotent-Replayed"] = ANSWER_HEADERS["Idempotent-Replayed"]
+
+
 def _if_match_required(operation: dict[str, Any], responses: dict[str, Any]) -> None:
     """Where a missing If-Match answers 428, the header is required: say so (the server checks it itself, to
     answer 428 with the current ETag rather than a validation error)."""
@@ -233,12 +259,13 @@ def _openapi_with_problems(app: FastAPI, links: Sequence[Link]) -> dict[str, Any
     components = schema.setdefault("components", {})
     components.setdefault("schemas", {})["Problem"] = PROBLEM_SCHEMA
     components["securitySchemes"] = {"bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}
-    for path_item in schema.get("paths", {}).values():
-        for operation in path_item.values():
+    for path, path_item in schema.get("paths", {}).items():
+        for method, operation in path_item.items():
             operation.setdefault("security", [{"bearer": []}])
             _queries_are_lines(operation)
             responses = operation.get("responses", {})
             _if_match_required(operation, responses)
+            _answer_headers(path, method, responses)
             # FastAPI's default 422 schema is not what we send: point it at Problem.
             if "422" in responses:
                 responses["422"] = {

@@ -229,12 +229,18 @@ _DESCRIPTIONS = {
 }
 
 
+RETRY_AFTER = {
+    "Retry-After": {"description": "Seconds to wait before sending the request again", "schema": {"type": "integer"}}
+}
+
+
 def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI `responses=` entries for these problem statuses."""
+    """OpenAPI `responses=` entries for these problem statuses (429 and 503 say when to retry)."""
     return {
         status: {
             "description": _DESCRIPTIONS.get(status, "Problem"),
             "content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+            **({"headers": RETRY_AFTER} if status in (429, 503) else {}),
         }
         for status in statuses
     }

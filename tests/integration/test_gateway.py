@@ -186,6 +186,10 @@ async def test_merged_openapi_lists_each_public_operation_once_with_problem_answ
         }
     patch = paths["/v1/policies/{policy_id}"]["patch"]["responses"]
     assert {"404", "412", "428"} <= set(patch)
+    # The headers a client reads: where a creation is, its version, a replay's mark, when to retry.
+    declared = paths["/v1/claims"]["post"]["responses"]
+    assert {"Location", "ETag", "Idempotent-Replayed"} <= set(declared["201"]["headers"])
+    assert "Retry-After" in declared["503"]["headers"]
     # Where a missing If-Match answers 428, the header is documented as required.
     for path, method in (("/v1/policies/{policy_id}", "patch"), ("/v1/claims/{claim_id}/withdrawal", "post")):
         [if_match] = [p for p in paths[path][method]["parameters"] if p["name"].lower() == "if-match"]
