@@ -206,6 +206,11 @@ def _add_operations_routes(api: FastAPI, settings: GatewaySettings, upstreams: d
     if not settings.docs_enabled:
         return
 
+    @api.get("/", include_in_schema=False)
+    async def home() -> dict[str, str]:
+        """Where a partner starts: the docs, the contract, the token endpoint."""
+        return {"name": "credit-claims API", "docs": "/docs", "openapi": "/openapi.json", "token": "/oauth/token"}
+
     @api.get("/openapi.json", include_in_schema=False)
     async def openapi_document(request: Request) -> JSONResponse:
         cached = request.app.state.merged_openapi

@@ -170,6 +170,14 @@ async def test_readyz_reports_every_service(gateway: httpx.AsyncClient) -> None:
     assert response.json()["services"] == {"policies": "ready", "debtors": "ready", "claims": "ready"}
 
 
+async def test_the_gateways_root_leads_to_the_docs_the_contract_and_the_token(gateway: httpx.AsyncClient) -> None:
+    home = await gateway.get("/")
+    assert home.status_code == 200, home.text
+    links = home.json()
+    assert (links["docs"], links["openapi"], links["token"]) == ("/docs", "/openapi.json", "/oauth/token")
+    assert (await gateway.get(links["openapi"])).status_code == 200
+
+
 async def test_merged_openapi_lists_each_public_operation_once_with_problem_answers(gateway: httpx.AsyncClient) -> None:
     document = (await gateway.get("/openapi.json")).json()
     assert document["openapi"].startswith("3.1")
