@@ -7,7 +7,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 import jwt
 from cryptography.hazmat.primitives import serialization
@@ -18,6 +18,14 @@ from services.kit.clock import wall_clock
 from services.kit.errors import Forbidden, NotFound, Unauthenticated
 
 ALGORITHM = "EdDSA"
+
+
+class _Insured(Protocol):
+    @property
+    def insured_id(self) -> str: ...
+
+
+Owned = TypeVar("Owned", bound=_Insured)
 
 
 class Role(StrEnum):
@@ -54,6 +62,13 @@ class Principal:
         """Another insured's resource does not exist for this caller."""
         if not self.may_see(insured_id):
             raise not_found
+
+    def readable(self, row: Owned | None, not_found: NotFound) -> Owned:
+        """The row if it exists and this caller may see it; else the not-found kind (another's does not exist)."""
+        if row is None:
+            raise not_found
+        self.ensure_sees(row.insured_id, not_found)
+        return row
 
 
 def key_id(public_key: Ed25519PublicKey) -> str:

@@ -15,23 +15,14 @@ from services.policies.adapters.tables import Policy
 from services.policies.domain.errors import PolicyNotFound, PolicyNumberTaken, TermsLocked
 from services.policies.service_layer import handlers
 from services.policies.service_layer.commands import NewPolicy, PolicyChanges
+from tests.shared.builders import policy_body
 
 NOW = datetime(2026, 6, 15, 9, tzinfo=UTC)
 UNDERWRITER = Principal(client_id="uw", roles=frozenset({Role.UNDERWRITER}))
 ACME = Principal(client_id="acme-erp", roles=frozenset({Role.INSURED}), insured_id="INS-ACME")
 BETA = Principal(client_id="beta-erp", roles=frozenset({Role.INSURED}), insured_id="INS-BETA")
 TERMS: dict[str, Any] = {
-    "percentage_of_cover": "0.90",
-    "max_credit_period_days": 120,
-    "max_extension_days": 60,
-    "notification_deadline_days": 90,
-    "waiting_period_days": 180,
-    "claim_threshold": "1000.00",
-    "deductible": "500.00",
-    "vat_covered": False,
-    "discretionary_limit": "20000.00",
-    "max_liability": "1000000.00",
-    "covered_countries": ["FR"],
+    **policy_body(terms={"covered_countries": ["FR"]})["terms"],
     "collection_duties_required": True,
     "limit_reduction_notice_days": 0,
 }

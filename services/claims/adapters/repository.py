@@ -80,12 +80,9 @@ class ClaimRepository:
 
     async def readable_claim(self, claim_id: uuid.UUID, principal: Principal, *, for_update: bool = True) -> Claim:
         """The claim if the caller may see it, locked to change it; another insured's claim does not exist for them."""
-        claim = await self.claim(claim_id, for_update=for_update)
-        missing = ClaimNotFound(f"No claim {claim_id}.")
-        if claim is None:
-            raise missing
-        principal.ensure_sees(claim.insured_id, missing)
-        return claim
+        return principal.readable(
+            await self.claim(claim_id, for_update=for_update), ClaimNotFound(f"No claim {claim_id}.")
+        )
 
     async def live_claims_of_debtor(self, debtor_id: uuid.UUID, *, statuses: Iterable[str]) -> list[Claim]:
         """The debtor's claims in these statuses, locked in id order (as every transaction locking several claims

@@ -93,11 +93,7 @@ class Repository:
     ) -> CreditLimit:
         """The credit limit if the caller may see it; another insured's limit does not exist for them."""
         line = await self.credit_limit(limit_id, for_update=for_update)
-        missing = CreditLimitNotFound(f"No credit limit {limit_id}.")
-        if line is None:
-            raise missing
-        principal.ensure_sees(line.insured_id, missing)
-        return line
+        return principal.readable(line, CreditLimitNotFound(f"No credit limit {limit_id}."))
 
     async def credit_limit_of(
         self, policy_id: uuid.UUID, debtor_id: uuid.UUID, *, for_update: bool = False

@@ -30,11 +30,7 @@ class PolicyRepository:
     async def readable(self, policy_id: uuid.UUID, principal: Principal, *, for_update: bool = False) -> Policy:
         """The policy if the caller may see it; another insured's policy does not exist for them."""
         policy = await self.get(policy_id, for_update=for_update)
-        missing = PolicyNotFound(f"No policy {policy_id}.")
-        if policy is None:
-            raise missing
-        principal.ensure_sees(policy.insured_id, missing)
-        return policy
+        return principal.readable(policy, PolicyNotFound(f"No policy {policy_id}."))
 
     async def by_number(self, number: str) -> Policy | None:
         return (await self.session.execute(select(Policy).where(Policy.number == number))).scalar_one_or_none()

@@ -37,6 +37,7 @@ LJ = {
     "opening_missing": False,
 }
 
+# A sauvegarde opened on 1 July 2026 at a metropolitan court, published on 9 July.
 SAUVEGARDE = {
     "procedure": "sauvegarde",
     "open": True,

@@ -8,22 +8,10 @@ import httpx
 import pytest
 
 from services.kit.clock import FixedClock
-from tests.integration.claims.events import LJ, procedure_event
+from tests.integration.claims.events import LJ, SAUVEGARDE, procedure_event
 from tests.integration.claims.reading import as_read
 from tests.support import Tokens, at
 
-# A sauvegarde opened on 1 July 2026 at a metropolitan court, published on 9 July.
-SAUVEGARDE = {
-    "procedure": "sauvegarde",
-    "open": True,
-    "insolvent": False,
-    "opened_on": "2026-07-01",
-    "opening_publication_date": "2026-07-09",
-    "creance_deadline": "2026-09-09",
-    "opening_missing": False,
-    "opening_court": "Greffe du Tribunal de Commerce de Lyon",
-    "opening_court_seat": "FR",
-}
 # The same procedure converted to a liquidation: the opening, and its deadline, stand (L622-24, R622-24).
 CONVERTED = {**SAUVEGARDE, "procedure": "liquidation_judiciaire", "insolvent": True}
 
