@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 DB     ?= sqlite
 
-.PHONY: run test test-fast test-postgres lint migrate clean bench demo fuzz
+.PHONY: run browser test test-fast test-postgres lint migrate clean bench demo fuzz
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -17,8 +17,13 @@ $(STAMP): pyproject.toml constraints.txt
 run: $(STAMP)
 	$(BIN)/python -m deploy.local
 
+## browser: Chromium for the browser tests (Debian's package; elsewhere set CHROMIUM to a Chromium or Chrome)
+browser:
+	@command -v $(or $(CHROMIUM),chromium) >/dev/null || \
+		(apt-get install -y -q chromium >/dev/null || (apt-get update -q >/dev/null && apt-get install -y -q chromium >/dev/null))
+
 ## test: the whole suite on SQLite (DB=postgresql for PostgreSQL at TEST_POSTGRES_URL)
-test: $(STAMP)
+test: $(STAMP) browser
 	TEST_DB=$(DB) $(BIN)/python -m pytest -q
 
 test-postgres:

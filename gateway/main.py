@@ -8,26 +8,23 @@ import secrets
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import timedelta
-from typing import Any
 
 import httpx
 from fastapi import FastAPI, Request, Response
-from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.openapi.utils import get_openapi
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from gateway import openapi, sandbox
+from gateway import sandbox
 from gateway.clients import hash_secret, hashing_threads, load_clients
 from gateway.config import GatewaySettings
+from gateway.docs import install_docs
 from gateway.proxy import Proxy
 from gateway.ratelimit import RateLimit
 from gateway.throttle import FailedLogins, Limits
 from gateway.token import router as token_router
 from services.kit.auth import TokenIssuer, TokenVerifier
 from services.kit.clock import Clock, SandboxClock, SystemClock, wall_clock
-from services.kit.errors import UpstreamUnavailable
 from services.kit.observability import Metrics, MetricsMiddleware, RequestIdMiddleware
 from services.kit.problems import install_problem_handlers
 from services.kit.upstream import Upstream, upstream_client, upstream_transport
@@ -203,36 +200,5 @@ def _add_operations_routes(api: FastAPI, settings: GatewaySettings, upstreams: d
     async def metrics(request: Request) -> Response:
         return Response(request.app.state.metrics.render(), media_type=CONTENT_TYPE_LATEST)
 
-    if not settings.docs_enabled:
-        return
-
-    @api.get("/", include_in_schema=False)
-    async def home() -> dict[str, str]:
-        """Where a partner starts: the docs, the contract, the token endpoint."""
-        return {"name": "credit-claims API", "docs": "/docs", "openapi": "/openapi.json", "token": "/oauth/token"}
-
-    @api.get("/openapi.json", include_in_schema=False)
-    async def openapi_document(request: Request) -> JSONResponse:
-        cached = request.app.state.merged_openapi
-        if cached is None:
-            cached = await _merged_document(request.app, upstreams)
-            request.app.state.merged_openapi = cached
-        return JSONResponse(cached)
-
-    @api.get("/docs", include_in_schema=False)
-    async def docs() -> HTMLResponse:
-        return get_swagger_ui_html(openapi_url="/openapi.json", title="credit-claims API")
-
-
-async def _merged_document(api: FastAPI, upstreams: dict[str, Upstream]) -> dict[str, Any]:
-    async def fetch(name: str, client: httpx.AsyncClient) -> tuple[str, dict[str, Any]]:
-        try:
-            response = await client.get("/openapi.json", timeout=5.0)
-            response.raise_for_status()
-            return name, response.json()
-        except (httpx.HTTPError, ValueError) as exc:
-            raise UpstreamUnavailable(f"The {name} service's API description is unavailable.") from exc
-
-    documents = dict(await asyncio.gather(*(fetch(name, upstream.client) for name, upstream in upstreams.items())))
-    own = get_openapi(title=api.title, version=api.version, routes=api.routes)
-    return openapi.merge(own, documents)
+    if settings.docs_enabled:
+        install_docs(api, upstreams)

@@ -14,7 +14,7 @@ from typing import Annotated, Any
 
 import httpx
 from fastapi import APIRouter, Depends, Request
-from pydantic import BaseModel, Field, model_validator
+from pydantic import Field, model_validator
 
 from services.kit.auth import Allow, Principal
 from services.kit.clock import SandboxClock
@@ -23,7 +23,7 @@ from services.kit.errors import InvalidInput, UpstreamInvalid, UpstreamUnavailab
 from services.kit.outbox import INTERNAL_TOKEN_HEADER
 from services.kit.problems import problem_responses
 from services.kit.sandbox import SandboxClockBackwards
-from services.kit.schemas import Day, RequestBody, WholeNumber
+from services.kit.schemas import Day, RequestBody, ResponseBody, WholeNumber, example
 from services.kit.upstream import Upstream
 
 router = APIRouter(prefix="/v1/sandbox", tags=["sandbox"])
@@ -40,6 +40,8 @@ class SandboxClockTooFar(InvalidInput):
 class ClockMoveIn(RequestBody):
     """Move business time forward: to a day, or by a number of days."""
 
+    model_config = example({"advance_days": 30})
+
     today: Day | None = Field(None, description="The sandbox's new today; not before the current one.")
     advance_days: Annotated[WholeNumber, Field(ge=0, le=MAX_DAYS)] | None = Field(
         None, description="Days to move forward."
@@ -52,7 +54,7 @@ class ClockMoveIn(RequestBody):
         return self
 
 
-class SandboxClockOut(BaseModel):
+class SandboxClockOut(ResponseBody):
     today: date
     previous: date | None = None
     days_passed: int = 0

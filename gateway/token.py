@@ -10,17 +10,17 @@ from urllib.parse import parse_qs, unquote
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
 
 from gateway.clients import RegisteredClient, secret_matches
 from services.kit.clock import wall_clock
 from services.kit.errors import InvalidInput, MalformedRequest, PayloadTooLarge, TooManyRequests, Unauthenticated
 from services.kit.problems import problem_responses
+from services.kit.schemas import ResponseBody
 
 router = APIRouter(tags=["authentication"])
 
 
-class TokenOut(BaseModel):
+class TokenOut(ResponseBody):
     access_token: str
     token_type: str = "Bearer"
     expires_in: int
@@ -51,7 +51,12 @@ _FORM_SCHEMA: dict[str, Any] = {
                         "client_secret": {"type": "string"},
                         "scope": {"type": "string"},
                     },
-                }
+                },
+                "example": {
+                    "grant_type": "client_credentials",
+                    "client_id": "acme-erp",
+                    "client_secret": "s3cr3t-from-your-onboarding",
+                },
             }
         },
     }

@@ -24,7 +24,7 @@ from services.kit.idempotency import IdempotencyMiddleware
 from services.kit.links import Link, add_links
 from services.kit.observability import Metrics, MetricsMiddleware, RequestIdMiddleware, health_router
 from services.kit.outbox import Outbox, Relay, Subscriptions
-from services.kit.problems import PROBLEM_SCHEMA, install_problem_handlers
+from services.kit.problems import PROBLEM_SCHEMA, install_problem_handlers, problem_responses
 from services.kit.sandbox import DaysPassed, sandbox_router
 from services.kit.schema_version import migration_head, upgrade_to_head, version_table
 from services.kit.schemas import LINE_PATTERN
@@ -231,6 +231,27 @@ def _answer_headers(path: str, method: str, responses: dict[str, Any]) -> None:
             headers["Idempotent-Replayed"] = ANSWER_HEADERS["Idempotent-Replayed"]
 
 
+IDEMPOTENCY_KEY = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "required": False,
+    "description": "Send one (a UUID) to retry safely: the same key and body within 24 hours get the first answer "
+    "again (Idempotent-Replayed: true); the same key with another request is 422 IDEMPOTENCY_KEY_REUSED; while "
+    "the first is still running, 409 IDEMPOTENCY_KEY_IN_FLIGHT.",
+    "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[!-~]+$"},
+    "example": "5f0c8e1a-2b7d-4c39-9e4f-7a1d3b6c2e90",
+}
+
+
+def _idempotency_key(path: str, method: str, operation: dict[str, Any], responses: dict[str, Any]) -> None:
+    """Every public POST takes an Idempotency-Key (kit.idempotency), and may answer what a reused one gets."""
+    if method != "post" or path.startswith("/internal/"):
+        return
+    operation.setdefault("parameters", []).append(IDEMPOTENCY_KEY)
+    for status, response in problem_responses(400, 409, 422).items():
+        responses.setdefault(str(status), response)
+
+
 def _if_match_required(operation: dict[str, Any], responses: dict[str, Any]) -> None:
     """Where a missing If-Match answers 428, the header is required: say so (the server checks it itself, to
     answer 428 with the current ETag rather than a validation error)."""
@@ -239,6 +260,7 @@ def _if_match_required(operation: dict[str, Any], responses: dict[str, Any]) -> 
     for parameter in operation.get("parameters", []):
         if parameter.get("in") == "header" and parameter.get("name", "").lower() == "if-match":
             parameter["required"] = True
+            parameter["schema"] = {"type": "string", "description": "The ETag of the resource as last read"}
 
 
 def _queries_are_lines(operation: dict[str, Any]) -> None:
@@ -252,6 +274,18 @@ def _queries_are_lines(operation: dict[str, Any]) -> None:
                 option["pattern"] = LINE_PATTERN
 
 
+def _body_example(operation: dict[str, Any], schemas: dict[str, Any]) -> None:
+    """A JSON body shows its model's example (the first variant's, for a choice of bodies), where docs, generated
+    clients and fuzzers look first."""
+    for media in operation.get("requestBody", {}).get("content", {}).values():
+        schema = media.get("schema", {})
+        choices = schema.get("oneOf") or schema.get("anyOf") or [schema]
+        for choice in choices:
+            examples = schemas.get(choice.get("$ref", "").rsplit("/", 1)[-1], {}).get("examples")
+            if examples and "example" not in media:
+                media["example"] = examples[0]
+
+
 def _openapi_with_problems(app: FastAPI, links: Sequence[Link]) -> dict[str, Any]:
     if app.openapi_schema:
         return app.openapi_schema
@@ -263,8 +297,10 @@ def _openapi_with_problems(app: FastAPI, links: Sequence[Link]) -> dict[str, Any
         for method, operation in path_item.items():
             operation.setdefault("security", [{"bearer": []}])
             _queries_are_lines(operation)
+            _body_example(operation, components["schemas"])
             responses = operation.get("responses", {})
             _if_match_required(operation, responses)
+            _idempotency_key(path, method, operation, responses)
             _answer_headers(path, method, responses)
             # FastAPI's default 422 schema is not what we send: point it at Problem.
             if "422" in responses:

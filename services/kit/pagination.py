@@ -11,12 +11,13 @@ from fastapi import Query
 from pydantic import BaseModel
 
 from services.kit.errors import InvalidInput
+from services.kit.schemas import ResponseBody
 
 MAX_PAGE_SIZE = 200
 T = TypeVar("T")
 
 
-class Page(BaseModel, Generic[T]):
+class Page(ResponseBody, Generic[T]):
     items: list[T]
     next_cursor: str | None = None
 

@@ -196,10 +196,86 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(Exception, _on_unexpected)
 
 
+_DAY = {"type": "string", "format": "date", "examples": ["2026-06-30"]}
+_AMOUNT = {"type": "string", "pattern": r"^\d+\.\d{2}$", "examples": ["14400.00"]}
+_NAMES = {"type": "array", "items": {"type": "string"}}
+
+
+def _member(schema: dict[str, Any], description: str, *, nullable: bool = False) -> dict[str, Any]:
+    if nullable:
+        return {"anyOf": [schema, {"type": "null"}], "description": description}
+    return {**schema, "description": description}
+
+
+# Extension members (RFC 9457 §3.2): what a client can act on without parsing `detail`. A problem carries only those
+# its code gives; the list is open (additionalProperties), each one documented here.
+PROBLEM_MEMBERS: dict[str, Any] = {
+    "errors": _member(
+        {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["loc", "msg", "type"],
+                "properties": {
+                    "loc": {"type": "array", "items": {"type": "string"}},
+                    "msg": {"type": "string"},
+                    "type": {"type": "string"},
+                },
+            },
+        },
+        "VALIDATION_FAILED: each invalid field, where (`loc`) and why (`msg`)",
+    ),
+    "current_etag": _member({"type": "string"}, "PRECONDITION_FAILED: the resource's ETag now; read it again"),
+    "existing_debtor_id": _member(
+        {"type": "string", "format": "uuid"}, "DEBTOR_EXISTS: the debtor already registered with this identifier"
+    ),
+    "claim_id": _member(
+        {"type": "string", "format": "uuid"},
+        "CLAIM_ALREADY_OPEN: the live claim to add invoices to; DECLARATION_REJECTED: the claim kept as rejected",
+    ),
+    "reasons": _member(
+        {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["code", "detail"],
+                "properties": {
+                    "code": {"type": "string"},
+                    "detail": {"type": "string"},
+                    "invoice_number": {"anyOf": [{"type": "string"}, {"type": "null"}]},
+                },
+            },
+        },
+        "DECLARATION_REJECTED, INVOICES_NOT_COVERED: every reason the cover check gave",
+    ),
+    "invoice_numbers": _member(_NAMES, "INVOICE_ALREADY_CLAIMED: the invoices already held by a claim"),
+    "unmet_duties": _member(_NAMES, "COLLECTION_DUTIES_UNMET: the collection duties still to meet"),
+    "needed": _member(_NAMES, "COLLECTION_DOCUMENTS_MISSING: the kinds of document still needed"),
+    "field": _member({"type": "string"}, "The body field or identifier refused"),
+    "parameter": _member({"type": "string"}, "The query parameter refused"),
+    "current_status": _member({"type": "string"}, "The status the resource is in"),
+    "requested_status": _member({"type": "string"}, "The status asked for"),
+    "route": _member({"type": "string"}, "The collection route in progress", nullable=True),
+    "stage": _member({"type": "string"}, "The stage the collection route is at", nullable=True),
+    "unpaid": _member(_AMOUNT, "What the debtor still owes on the claim"),
+    "still_owed": _member(_AMOUNT, "RECOVERY_EXCEEDS_OWED: what may still be recovered"),
+    "today": _member(_DAY, "DATE_IN_FUTURE: the suite's today"),
+    "due": _member(_DAY, "The day a deadline fell or falls", nullable=True),
+    "as_of_date": _member(_DAY, "EXPOSURE_OUTDATED: the day of the exposure on record"),
+    "earliest_effective_date": _member(_DAY, "The first day the decision may take effect"),
+    "indemnified_on": _member(_DAY, "The day the indemnity was paid"),
+    "opened_on": _member(_DAY, "The day the procedure opened"),
+    "creance_deadline": _member(_DAY, "The day the créance is due", nullable=True),
+    "window_end": _member(_DAY, "The last day of the debtor's opposition window"),
+    "until": _member(_DAY, "The day a suspension ends"),
+    "earliest": _member(_DAY, "The first day the step may be taken"),
+    "period_end": _member(_DAY, "The last day of the drawer's payment period"),
+}
+
 PROBLEM_SCHEMA: dict[str, Any] = {
     "type": "object",
     "title": "Problem",
-    "description": "RFC 9457 problem details, with a stable machine-readable code.",
+    "description": "RFC 9457 problem details, with a stable machine-readable code and the members its code gives.",
     "required": ["type", "title", "status", "code", "detail"],
     "properties": {
         "type": {"type": "string"},
@@ -209,12 +285,13 @@ PROBLEM_SCHEMA: dict[str, Any] = {
         "detail": {"type": "string"},
         "instance": {"type": "string"},
         "request_id": {"type": "string"},
+        **PROBLEM_MEMBERS,
     },
     "additionalProperties": True,
 }
 
 _DESCRIPTIONS = {
-    400: "Malformed request (body is not valid JSON)",
+    400: "Malformed request: a body that is not JSON, a header that is not valid",
     401: "Missing, expired or invalid bearer token",
     403: "The caller's role does not allow this operation",
     404: "Not found (or not visible to the caller)",

@@ -17,6 +17,7 @@ import httpx
 import jwt
 import pytest
 from cryptography.hazmat.primitives.serialization import load_pem_private_key
+from jsonschema_rs import Draft202012Validator
 
 from gateway.clients import hash_secret
 from gateway.config import GatewaySettings
@@ -175,7 +176,24 @@ async def test_the_gateways_root_leads_to_the_docs_the_contract_and_the_token(ga
     assert home.status_code == 200, home.text
     links = home.json()
     assert (links["docs"], links["openapi"], links["token"]) == ("/docs", "/openapi.json", "/oauth/token")
+    assert links["redoc"] == "/redoc"
     assert (await gateway.get(links["openapi"])).status_code == 200
+
+
+@pytest.mark.parametrize("page", ["/docs", "/redoc"])
+async def test_docs_load_every_asset_from_the_gateway_itself(gateway: httpx.AsyncClient, page: str) -> None:
+    html = await gateway.get(page)
+    assert html.status_code == 200 and html.headers["content-type"].startswith("text/html")
+    # Every script, style, font or icon the page loads, and anything it could call: nothing from elsewhere.
+    assert not re.findall(r"https?://|//cdn|fonts\.googleapis", html.text), re.findall(r"https?://\S+", html.text)
+    assets = re.findall(r'(?:src|href)="([^"]+)"', html.text) + re.findall(r"url: '([^']+)'", html.text)
+    assert len(assets) >= 2, assets
+    for asset in assets:
+        loaded = await gateway.get(asset)
+        assert loaded.status_code == 200, asset
+        assert len(loaded.content) > 1000 or asset == "/openapi.json", asset
+    if page == "/docs":
+        assert '"validatorUrl": null' in html.text
 
 
 async def test_merged_openapi_lists_each_public_operation_once_with_problem_answers(gateway: httpx.AsyncClient) -> None:
@@ -225,6 +243,45 @@ async def test_merged_openapi_lists_each_public_operation_once_with_problem_answ
     }
     assert {source for source, _, _ in links} == {"/v1/policies", "/v1/debtors", "/v1/credit-limits", "/v1/claims"}
     assert {target for _, _, target in links} <= set(operation_ids) and len(links) >= 15
+
+
+async def test_every_body_shows_an_example_its_schema_accepts(gateway: httpx.AsyncClient) -> None:
+    document = (await gateway.get("/openapi.json")).json()
+    shown = 0
+    for path, item in document["paths"].items():
+        for method, operation in item.items():
+            for media_type, media in operation.get("requestBody", {}).get("content", {}).items():
+                assert "example" in media, f"{method.upper()} {path} {media_type} has no example"
+                schema = {**media["schema"], "components": document["components"]}
+                errors = [error.message for error in Draft202012Validator(schema).iter_errors(media["example"])]
+                assert not errors, (method, path, errors)
+                shown += 1
+    assert shown >= 20
+
+
+async def test_every_post_documents_its_idempotency_key_and_problems_their_members(gateway: httpx.AsyncClient) -> None:
+    document = (await gateway.get("/openapi.json")).json()
+    posts = {path: item["post"] for path, item in document["paths"].items() if "post" in item}
+    for path, operation in posts.items():
+        if path.startswith("/v1/"):
+            [key] = [p for p in operation["parameters"] if p["name"] == "Idempotency-Key"]
+            assert key["in"] == "header" and key["schema"]["maxLength"] == 255, path
+            assert {"409", "422"} <= set(operation["responses"]), path
+    assert all(p["name"] != "Idempotency-Key" for p in posts["/oauth/token"].get("parameters", []))
+    members = document["components"]["schemas"]["Problem"]["properties"]
+    # What an answer always carries is required: a generated client never leaves it Unset.
+    answers = {
+        response["content"]["application/json"]["schema"].get("$ref", "").rsplit("/", 1)[-1]
+        for item in document["paths"].values()
+        for operation in item.values()
+        for status, response in operation["responses"].items()
+        if status.startswith("2") and "application/json" in response.get("content", {})
+    } - {""}
+    schemas = document["components"]["schemas"]
+    answers |= {name for name in schemas if name.endswith("Out")}  # and what they nest
+    optional = {name: set(schemas[name]["properties"]) - set(schemas[name].get("required", [])) for name in answers}
+    assert len(answers) >= 20 and not any(optional.values()), {k: v for k, v in optional.items() if v}
+    assert {"errors", "current_etag", "existing_debtor_id", "claim_id", "reasons"} <= set(members)
 
 
 async def test_upstream_down_is_503_with_retry_after(

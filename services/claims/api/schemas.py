@@ -14,10 +14,21 @@ from services.claims.domain.invoice import invoice_key
 from services.claims.domain.status import ClaimStatus
 from services.claims.service_layer.declarations import DeclaredInvoice
 from services.kit.money import Amount, CurrencyCode, PositiveAmount
-from services.kit.schemas import Day, Flag, Name, RequestBody, ResponseBody, Text, WholeNumber
+from services.kit.schemas import Day, Flag, Name, RequestBody, ResponseBody, Text, WholeNumber, example
 
 
 class InvoiceIn(RequestBody):
+    model_config = example(
+        {
+            "number": "F-2026-0412",
+            "invoice_date": "2026-03-02",
+            "due_date": "2026-05-01",
+            "amount": "14400.00",
+            "vat_amount": "2400.00",
+            "currency": "EUR",
+        }
+    )
+
     number: Annotated[Name, Field(max_length=64)]
     invoice_date: Day
     due_date: Day = Field(description="The original due date, before any extension.")
@@ -47,6 +58,23 @@ def distinct_invoices(invoices: list[InvoiceIn]) -> bool:
 class ClaimDeclaration(RequestBody):
     """A default declared today: the declaration date is the service's, never the caller's (it decides lateness)."""
 
+    model_config = example(
+        {
+            "policy_id": "0b9f6c55-3a8e-4c2e-9f51-2d6f0c8a7b41",
+            "debtor_id": "5e1d2c7a-8b4f-4a39-b0d6-9c3e2f1a6d58",
+            "invoices": [
+                {
+                    "number": "F-2026-0412",
+                    "invoice_date": "2026-03-02",
+                    "due_date": "2026-05-01",
+                    "amount": "14400.00",
+                    "vat_amount": "2400.00",
+                    "currency": "EUR",
+                }
+            ],
+        }
+    )
+
     policy_id: uuid.UUID
     debtor_id: uuid.UUID
     invoices: Annotated[list[InvoiceIn], Field(min_length=1, max_length=500)]
@@ -62,6 +90,21 @@ class ClaimDeclaration(RequestBody):
 
 class InvoicesIn(RequestBody):
     """More unpaid invoices on the claim's buyer: the one live claim on a buyer takes them all."""
+
+    model_config = example(
+        {
+            "invoices": [
+                {
+                    "number": "F-2026-0467",
+                    "invoice_date": "2026-03-16",
+                    "due_date": "2026-05-15",
+                    "amount": "6000.00",
+                    "vat_amount": "1000.00",
+                    "currency": "EUR",
+                }
+            ]
+        }
+    )
 
     invoices: Annotated[list[InvoiceIn], Field(min_length=1, max_length=500)]
 
@@ -130,32 +173,46 @@ class TimelineEntryOut(ResponseBody):
 
 
 class PaymentIn(RequestBody):
+    model_config = example({"amount": "2500.00", "received_on": "2026-06-15"})
+
     amount: PositiveAmount
     received_on: Day
 
 
 class ExtensionIn(RequestBody):
+    model_config = example({"invoice_number": "F-2026-0412", "new_due_date": "2026-06-30"})
+
     invoice_number: Annotated[Name, Field(max_length=64)]
     new_due_date: Day
 
 
 class CreanceFilingIn(RequestBody):
+    model_config = example(
+        {"filed_on": "2026-09-10", "amount": "14400.00", "court_officer": "Me Claire Dupont, mandataire judiciaire"}
+    )
+
     filed_on: Day
     amount: PositiveAmount
     court_officer: Annotated[Name, Field(max_length=200)]
 
 
 class ReasonIn(RequestBody):
+    model_config = example({"reason": "The buyer paid the invoices in full on 12 June."})
+
     reason: Annotated[Text, Field(min_length=1, max_length=500)]
 
 
 class RecoveryIn(RequestBody):
+    model_config = example({"amount": "1200.00", "received_on": "2026-11-02", "origin": "court_officer"})
+
     amount: PositiveAmount
     received_on: Day
     origin: Annotated[str, Field(pattern="^(court_officer|debtor|other)$")] = "court_officer"
 
 
 class SweepIn(RequestBody):
+    model_config = example({"on": "2026-06-30"})
+
     on: Day | None = Field(None, description="Deadlines as of this date, today or earlier; today by default.")
 
 
@@ -216,6 +273,8 @@ class WorklistOut(ResponseBody):
 class ReliefIn(RequestBody):
     """A relevé de forclusion: the créance is then filed (POST …/creance-filings) within the new deadline."""
 
+    model_config = example({"requested_on": "2026-10-05", "granted_on": "2026-10-20", "notified_on": "2026-10-22"})
+
     requested_on: Day = Field(description="The day the relief was asked of the juge-commissaire.")
     granted_on: Day = Field(description="The day of the order granting it.")
     notified_on: Day = Field(description="The day the order was notified: the new deadline runs from it.")
@@ -225,6 +284,8 @@ class ReliefIn(RequestBody):
 
 
 class DocumentRef(RequestBody):
+    model_config = example({"kind": "delivery_note", "reference": "BL-2026-0412"})
+
     kind: DocumentKind
     reference: Annotated[Name, Field(max_length=200, description="The document's id in your records.")]
 
@@ -269,11 +330,25 @@ PLAIN_KINDS = _kinds(
 class CollectionFactIn(_CollectionFact):
     """A step with no more to say than its day and documents."""
 
+    model_config = example(
+        {"kind": "reminder", "done_on": "2026-05-10", "note": "Second reminder, by telephone and e-mail."}
+    )
+
     kind: PLAIN_KINDS
 
 
 class FormalNoticeIn(_CollectionFact):
     """A mise en demeure, and the payment period it gives the debtor."""
+
+    model_config = example(
+        {
+            "kind": "formal_notice",
+            "done_on": "2026-05-20",
+            "method": "registered_letter_with_acknowledgment",
+            "payment_period_days": 8,
+            "documents": [{"kind": "acknowledgment_of_receipt", "reference": "1A 123 456 7890 1"}],
+        }
+    )
 
     kind: Literal["formal_notice"]
     method: NoticeMethod
@@ -285,6 +360,15 @@ class FormalNoticeIn(_CollectionFact):
 class OrderServedIn(_CollectionFact):
     """An injonction de payer served by a commissaire de justice (CPC art. 1411, 1416)."""
 
+    model_config = example(
+        {
+            "kind": "injonction_served",
+            "done_on": "2026-07-01",
+            "served_to_person": True,
+            "documents": [{"kind": "service_record", "reference": "CJ-5521"}],
+        }
+    )
+
     kind: Literal["injonction_served"]
     served_to_person: Flag = Field(
         description="Served to the debtor in person: opposition within a month of service. Otherwise opposition "
@@ -295,12 +379,23 @@ class OrderServedIn(_CollectionFact):
 class SummonsIn(_CollectionFact):
     """A summons served (assignation, référé) or an opposition that sends the case to a hearing."""
 
+    model_config = example({"kind": "assignation_served", "done_on": "2026-07-01", "hearing_on": "2026-09-15"})
+
     kind: _kinds(K.ASSIGNATION_SERVED, K.REFERE_SUMMONED, K.INJONCTION_OPPOSED)
     hearing_on: Day | None = None
 
 
 class DecisionIn(_CollectionFact):
     """A court decision ordering payment: the provision of a référé, or a judgment."""
+
+    model_config = example(
+        {
+            "kind": "judgment_granted",
+            "done_on": "2026-10-06",
+            "amount": "14400.00",
+            "documents": [{"kind": "court_decision", "reference": "RG 26/01234"}],
+        }
+    )
 
     kind: _kinds(K.REFERE_GRANTED, K.JUDGMENT_GRANTED)
     amount: PositiveAmount | None = Field(None, description="The amount the debtor is ordered to pay.")
@@ -309,6 +404,8 @@ class DecisionIn(_CollectionFact):
 class PaymentObtainedIn(_CollectionFact):
     """Money the collection obtained (online_recovery_paid: through the commissaire de justice's online recovery):
     it reduces the claim as any payment received; in full, the claim is settled."""
+
+    model_config = example({"kind": "payment_obtained", "done_on": "2026-08-03", "amount": "3000.00"})
 
     kind: _kinds(K.PAYMENT_OBTAINED, K.ONLINE_RECOVERY_PAID)
     amount: PositiveAmount

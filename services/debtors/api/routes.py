@@ -11,6 +11,7 @@ from services.debtors.adapters.repository import DebtorsUnitOfWork
 from services.debtors.adapters.tables import Debtor, Exposure, ProcedureEventRow
 from services.debtors.api.dependencies import Reader, Writer
 from services.debtors.api.schemas import (
+    BODACC_EXAMPLE,
     BodaccRecords,
     CreditLimitOut,
     CreditLimitRequestIn,
@@ -274,6 +275,7 @@ async def post_procedure_event(
     response_model=IngestionOut,
     responses=problem_responses(422),
     summary="Ingest BODACC records (one, or a batch of up to 10,000), exactly as the open-data set publishes them",
+    openapi_extra={"requestBody": {"content": {"application/json": {"example": [BODACC_EXAMPLE]}}}},
 )
 async def ingest_announcements(
     body: BodaccRecords, uow: Writer, outbox: OutboxDep, call: ToHandleClaims

@@ -12,13 +12,24 @@ from services.debtors.domain.courts import SEATS
 from services.debtors.domain.limits import CoverStopReason, Decision, LimitSource, RequestStatus
 from services.debtors.domain.procedures import ClosureReason, ProcedureEventKind, ProcedureType
 from services.kit.money import Amount, CountryCode, CurrencyCode, PositiveAmount, Total
-from services.kit.schemas import Day, Line, Name, RequestBody, ResponseBody, Text
+from services.kit.schemas import Day, Line, Name, RequestBody, ResponseBody, Text, example
 
 Text200 = Annotated[Name, Field(max_length=200)]
 MAX_ANNOUNCEMENTS = 10_000
 
 
 class DebtorCreate(RequestBody):
+    model_config = example(
+        {
+            "legal_name": "Menuiseries Vallet SARL",
+            "country": "FR",
+            "siren": "732829320",
+            "address_line": "14 rue des Tanneurs",
+            "postcode": "69007",
+            "city": "Lyon",
+        }
+    )
+
     legal_name: Text200
     country: CountryCode
     siren: Annotated[Line, Field(max_length=11)] | None = None
@@ -47,6 +58,15 @@ class DebtorOut(ResponseBody):
 
 
 class CreditLimitRequestIn(RequestBody):
+    model_config = example(
+        {
+            "policy_id": "0b9f6c55-3a8e-4c2e-9f51-2d6f0c8a7b41",
+            "debtor_id": "5e1d2c7a-8b4f-4a39-b0d6-9c3e2f1a6d58",
+            "amount": "50000.00",
+            "currency": "EUR",
+        }
+    )
+
     policy_id: uuid.UUID
     debtor_id: uuid.UUID
     amount: PositiveAmount
@@ -54,6 +74,14 @@ class CreditLimitRequestIn(RequestBody):
 
 
 class DecisionIn(RequestBody):
+    model_config = example(
+        {
+            "decision": "partially_granted",
+            "amount": "30000.00",
+            "reason": "2025 accounts: equity and payment record support 30,000.",
+        }
+    )
+
     decision: Decision
     amount: PositiveAmount | None = Field(None, description="For partially_granted and reduced.")
     reason: Annotated[Text, Field(min_length=1, max_length=500)]
@@ -112,6 +140,8 @@ class LimitsInForceOut(ResponseBody):
 
 
 class ExposureIn(RequestBody):
+    model_config = example({"amount": "18500.00", "currency": "EUR", "as_of_date": "2026-06-30"})
+
     amount: Amount
     currency: CurrencyCode
     as_of_date: Day
@@ -142,6 +172,16 @@ CourtSeat = Literal[tuple(sorted(SEATS))]  # type: ignore[valid-type]
 
 
 class ProcedureEventIn(RequestBody):
+    model_config = example(
+        {
+            "procedure": "redressement_judiciaire",
+            "event": "opening",
+            "judgment_date": "2026-09-01",
+            "publication_date": "2026-09-10",
+            "court": "Tribunal des activités économiques de Lyon",
+        }
+    )
+
     procedure: ProcedureType
     event: ProcedureEventKind
     judgment_date: Day
@@ -221,6 +261,23 @@ class IngestionOut(ResponseBody):
     ignored: int
     ignored_details: list[IgnoredOut]
 
+
+BODACC_EXAMPLE = {
+    "id": "A202600631402",
+    "publicationavis": "A",
+    "parution": "20260063",
+    "dateparution": "2026-03-31",
+    "numeroannonce": 1402,
+    "typeavis": "annonce",
+    "familleavis": "collective",
+    "familleavis_lib": "Procédures collectives",
+    "tribunal": "TRIBUNAL DES ACTIVITES ECONOMIQUES DE LYON",
+    "registre": ["732 829 320", "732829320"],
+    "jugement": '{"famille": "Jugement d\'ouverture", "nature": "Jugement d\'ouverture d\'une procédure de '
+    'redressement judiciaire", "date": "2026-03-24", "complementJugement": "date de cessation des paiements le 15 '
+    'février 2026, désignant mandataire judiciaire Maître Claire Dupont."}',
+}
+"""One record as the BODACC open-data set publishes it (its judgment is a JSON text inside the record)."""
 
 BodaccRecords = Annotated[
     dict[str, Any] | Annotated[list[dict[str, Any]], Field(min_length=1, max_length=MAX_ANNOUNCEMENTS)],

@@ -10,7 +10,7 @@ from typing import Annotated
 from pydantic import Field, model_validator
 
 from services.kit.money import Amount, CountryCode, CurrencyCode, PositiveAmount, Rate, rate
-from services.kit.schemas import Day, Flag, Identifier, Name, PatchBody, RequestBody, ResponseBody, WholeNumber
+from services.kit.schemas import Day, Flag, Identifier, Name, PatchBody, RequestBody, ResponseBody, WholeNumber, example
 from services.policies.domain.cover import UnpaidInvoice
 from services.policies.domain.policy import PolicyStatus
 from services.policies.service_layer.commands import CoverQuestion, NewPolicy
@@ -28,6 +28,10 @@ Postcode = Annotated[str, Field(min_length=2, max_length=10, pattern=r"^[A-Za-z0
 class CollectionTerms(RequestBody):
     """The collection duties the policy sets; a period left out is the claims service's default."""
 
+    model_config = example(
+        {"reminder_to_notice_days": 15, "formal_notice_days": 8, "court_action_days": 30, "handover_answer_days": 10}
+    )
+
     reminder_to_notice_days: PeriodDays | None = Field(None, description="Days from the last reminder to the notice.")
     formal_notice_days: PeriodDays | None = Field(None, description="Days a formal notice gives the debtor to pay.")
     court_action_days: PeriodDays | None = Field(
@@ -38,6 +42,18 @@ class CollectionTerms(RequestBody):
 
 class Terms(RequestBody):
     """The terms of DESIGN §6; defaults are the market defaults."""
+
+    model_config = example(
+        {
+            "percentage_of_cover": "0.90",
+            "waiting_period_days": 180,
+            "claim_threshold": "1000.00",
+            "deductible": "500.00",
+            "discretionary_limit": "20000.00",
+            "max_liability": "2000000.00",
+            "covered_countries": ["BE", "DE", "FR"],
+        }
+    )
 
     percentage_of_cover: CoverRate = Decimal("0.90")
     max_credit_period_days: DayCount = 120
@@ -67,6 +83,8 @@ class Terms(RequestBody):
 
 
 class TermsPatch(PatchBody):
+    model_config = example({"max_liability": "2500000.00", "covered_countries": ["BE", "DE", "ES", "FR"]})
+
     percentage_of_cover: CoverRate | None = None
     max_credit_period_days: DayCount | None = None
     max_extension_days: DayCount | None = None
@@ -84,6 +102,28 @@ class TermsPatch(PatchBody):
 
 
 class PolicyCreate(RequestBody):
+    model_config = example(
+        {
+            "number": "POL-2026-0042",
+            "insured_id": "INS-8841",
+            "insured_name": "Tissages du Rhône SAS",
+            "insured_country": "FR",
+            "insured_postcode": "69003",
+            "currency": "EUR",
+            "start_date": "2026-01-01",
+            "end_date": "2026-12-31",
+            "terms": {
+                "percentage_of_cover": "0.90",
+                "waiting_period_days": 180,
+                "claim_threshold": "1000.00",
+                "deductible": "500.00",
+                "discretionary_limit": "20000.00",
+                "max_liability": "2000000.00",
+                "covered_countries": ["BE", "DE", "FR"],
+            },
+        }
+    )
+
     number: Identifier
     insured_id: Identifier
     insured_name: Annotated[Name, Field(max_length=200)]
@@ -99,6 +139,8 @@ class PolicyCreate(RequestBody):
 
 class PolicyPatch(PatchBody):
     """Status changes follow the lifecycle; other fields change only on a draft."""
+
+    model_config = example({"status": "active"})
 
     status: PolicyStatus | None = None
     insured_name: Annotated[Name, Field(max_length=200)] | None = None
@@ -149,6 +191,17 @@ class PolicyOut(ResponseBody):
 
 
 class InvoiceIn(RequestBody):
+    model_config = example(
+        {
+            "number": "F-2026-0412",
+            "invoice_date": "2026-03-02",
+            "due_date": "2026-05-01",
+            "amount": "14400.00",
+            "vat_amount": "2400.00",
+            "currency": "EUR",
+        }
+    )
+
     number: Annotated[Name, Field(max_length=64)]
     invoice_date: Day
     due_date: Day = Field(description="The original due date, before any extension.")
@@ -166,6 +219,22 @@ class InvoiceIn(RequestBody):
 
 
 class CoverCheckRequest(RequestBody):
+    model_config = example(
+        {
+            "debtor_country": "FR",
+            "invoices": [
+                {
+                    "number": "F-2026-0412",
+                    "invoice_date": "2026-03-02",
+                    "due_date": "2026-05-01",
+                    "amount": "14400.00",
+                    "vat_amount": "2400.00",
+                    "currency": "EUR",
+                }
+            ],
+        }
+    )
+
     debtor_country: CountryCode
     declaration_date: Day | None = Field(None, description="Defaults to today.")
     invoices: Annotated[list[InvoiceIn], Field(min_length=1, max_length=1000)]
@@ -218,6 +287,15 @@ class CoverCheckOut(ResponseBody):
 
 
 class ReservationRequest(RequestBody):
+    model_config = example(
+        {
+            "claim_id": "7c4e2a19-5d3b-4f8e-a1c6-0e9b2d7f3a58",
+            "amount": "11970.00",
+            "currency": "EUR",
+            "attributable_date": "2026-05-01",
+        }
+    )
+
     claim_id: Identifier
     amount: Amount
     currency: CurrencyCode
