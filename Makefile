@@ -13,7 +13,7 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
 	touch $(STAMP)
 
-## run: install if needed, start the four processes (each migrates its SQLite database under var/ first)
+## run: install if needed, start the five processes (each migrates its SQLite database under var/ first)
 run: $(STAMP)
 	$(BIN)/python -m deploy.local
 
@@ -30,7 +30,7 @@ test-postgres:
 	$(MAKE) test DB=postgresql
 
 migrate: $(STAMP)
-	for s in policies debtors claims; do $(BIN)/alembic -n $$s upgrade head; done
+	for s in policies debtors claims webhooks; do $(BIN)/alembic -n $$s upgrade head; done
 
 ## fuzz: with `make run` up, schemathesis as each demo client, every check (FUZZ_EXAMPLES=100)
 fuzz: $(STAMP)

@@ -1,4 +1,4 @@
-"""Run the whole suite on this machine: migrate the SQLite databases, start the four processes.
+"""Run the whole suite on this machine: migrate the SQLite databases, start the five processes.
 
 `make run` calls `python -m deploy.local`; tests and benchmarks use `Suite` to start
 real processes on ports and databases of their own.
@@ -23,7 +23,7 @@ import httpx
 from deploy.keys import ensure_keys
 from services.kit.settings import PROJECT_ROOT
 
-SERVICES = ("policies", "debtors", "claims")
+SERVICES = ("policies", "debtors", "claims", "webhooks")
 DEV_CLIENTS = PROJECT_ROOT / "deploy" / "dev-clients.json"
 DEMO_CREDENTIALS = {
     "demo-insured": "insured of INS-ACME",
@@ -36,11 +36,11 @@ DEMO_CREDENTIALS = {
 
 @dataclass
 class Suite:
-    """The four processes of the suite, on loopback ports."""
+    """The five processes of the suite, on loopback ports."""
 
     host: str = "127.0.0.1"
     ports: Mapping[str, int] = field(
-        default_factory=lambda: {"gateway": 8000, "policies": 8001, "debtors": 8002, "claims": 8003}
+        default_factory=lambda: {"gateway": 8000, "policies": 8001, "debtors": 8002, "claims": 8003, "webhooks": 8004}
     )
     database_urls: Mapping[str, str] = field(default_factory=dict)
     keys_dir: Path = PROJECT_ROOT / "var" / "keys"
@@ -58,6 +58,21 @@ class Suite:
     def url(self, name: str) -> str:
         return f"http://{self.host}:{self.ports[name]}"
 
+    def subscribers(self, publisher: str) -> dict[str, list[str]]:
+        """Who receives each event a service publishes: the other services, and the partners' webhooks."""
+        to = {name: f"{self.url(name)}/internal/events" for name in ("claims", "debtors", "webhooks")}
+        if publisher == "claims":
+            return {
+                "claim.opened.v1": [to["debtors"], to["webhooks"]],
+                "claim.closed.v1": [to["debtors"]],
+                "claim.rejected.v1": [to["webhooks"]],
+                "claim.indemnified.v1": [to["webhooks"]],
+            }
+        return {
+            "debtor.procedure_changed.v1": [to["claims"], to["webhooks"]],
+            "credit_limit.decided.v1": [to["webhooks"]],
+        }
+
     def environment(self) -> dict[str, str]:
         private, public = ensure_keys(self.keys_dir)
         env = dict(os.environ)
@@ -70,11 +85,8 @@ class Suite:
             env[f"{prefix}_INTERNAL_TOKEN"] = self.internal_token
         env["DEBTORS_POLICIES_URL"] = env["CLAIMS_POLICIES_URL"] = self.url("policies")
         env["CLAIMS_DEBTORS_URL"] = self.url("debtors")
-        claim_events = [f"{self.url('debtors')}/internal/events"]
-        env["CLAIMS_SUBSCRIBERS"] = json.dumps({"claim.opened.v1": claim_events, "claim.closed.v1": claim_events})
-        env["DEBTORS_SUBSCRIBERS"] = json.dumps(
-            {"debtor.procedure_changed.v1": [f"{self.url('claims')}/internal/events"]}
-        )
+        env["CLAIMS_SUBSCRIBERS"] = json.dumps(self.subscribers("claims"))
+        env["DEBTORS_SUBSCRIBERS"] = json.dumps(self.subscribers("debtors"))
         if self.migrate_on_start:
             env.update({f"{service.upper()}_MIGRATE_ON_START": "true" for service in SERVICES})
         if self.sandbox_offset_days is not None:
@@ -204,7 +216,7 @@ def main() -> int:
         print(f"  {client:<20} {role}")
     print(
         f"\n  curl -s -d grant_type=client_credentials -d client_id=demo-underwriter "
-        f"-d client_secret=demo-underwriter-secret {gateway}/oauth/token\n\nCtrl-C stops all four processes.",
+        f"-d client_secret=demo-underwriter-secret {gateway}/oauth/token\n\nCtrl-C stops all five processes.",
         flush=True,
     )
     stopping = False

@@ -15,6 +15,7 @@ class GatewaySettings(BaseSettings):
     policies_url: str = "http://127.0.0.1:8001"
     debtors_url: str = "http://127.0.0.1:8002"
     claims_url: str = "http://127.0.0.1:8003"
+    webhooks_url: str = "http://127.0.0.1:8004"
     jwt_private_key: str | None = None
     jwt_private_key_file: Path = PROJECT_ROOT / "var" / "keys" / "jwt-private.pem"
     jwt_issuer: str = "credit-claims"
@@ -65,4 +66,9 @@ class GatewaySettings(BaseSettings):
         return self.jwt_private_key_file.read_text()
 
     def upstreams(self) -> dict[str, str]:
-        return {"policies": self.policies_url, "debtors": self.debtors_url, "claims": self.claims_url}
+        return {
+            "policies": self.policies_url,
+            "debtors": self.debtors_url,
+            "claims": self.claims_url,
+            "webhooks": self.webhooks_url,
+        }

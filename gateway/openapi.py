@@ -82,9 +82,10 @@ def _secured(operation: dict[str, Any]) -> dict[str, Any]:
 def _with_gateway_errors(method: str, operation: dict[str, Any]) -> dict[str, Any]:
     operation = dict(operation)
     responses = dict(operation.get("responses", {}))
-    extra = [401, 403, 502, 503, 504]
+    # 400: the gateway refuses a path with dot segments, encoded slashes or backslashes before any service sees it.
+    extra = [400, 401, 403, 502, 503, 504]
     if method in _BODY_METHODS:
-        extra += [400, 413, 422]
+        extra += [413, 422]
     for status, response in problem_responses(*extra).items():
         responses.setdefault(str(status), response)
     operation["responses"] = responses

@@ -32,6 +32,7 @@ ROUTES: dict[str, str] = {
     "procedure-announcements": "debtors",
     "claims": "claims",
     "worklist": "claims",
+    "webhook-endpoints": "webhooks",
 }
 
 HOP_BY_HOP = frozenset(

@@ -17,6 +17,8 @@ from services.kit.auth import generate_key_pair
 from services.kit.clock import FixedClock
 from services.policies.config import PoliciesSettings
 from services.policies.main import create_app as create_policies_app
+from services.webhooks.config import WebhooksSettings
+from services.webhooks.main import create_app as create_webhooks_app
 from tests.support import Databases, Tokens, running
 from tests.worklist_in_step import assert_worklist_in_step
 
@@ -135,3 +137,20 @@ async def claims_service(
             client.app = app  # type: ignore[attr-defined]
             yield client
         await assert_worklist_in_step(app)
+
+
+@pytest.fixture
+def webhooks_settings(databases: Databases, key_pair: tuple[str, str]) -> WebhooksSettings:
+    """The webhooks service with its delivery worker off (the e2e tests run it against a real receiver)."""
+    return WebhooksSettings(
+        database_url=databases.fresh("webhooks"),
+        jwt_public_key=key_pair[1],
+        internal_token=INTERNAL_TOKEN,
+        delivery_enabled=False,
+    )
+
+
+@pytest.fixture
+async def webhooks_app(webhooks_settings: WebhooksSettings, clock: FixedClock) -> AsyncIterator[object]:
+    async with running(create_webhooks_app(webhooks_settings, clock)) as app:
+        yield app

@@ -2,3 +2,4 @@
 CREATE DATABASE policies;
 CREATE DATABASE debtors;
 CREATE DATABASE claims;
+CREATE DATABASE webhooks;

@@ -63,6 +63,14 @@ class Principal:
         if not self.may_see(insured_id):
             raise not_found
 
+    def acting_for(self, named: str | None) -> str | None:
+        """The insured a write is for: an insured's own (naming another is refused), or the one the back office
+        names (None when it names none)."""
+        own = self.scope_insured_id
+        if own is not None and named not in (None, own):
+            raise Forbidden("An insured acts for itself only.")
+        return own or named
+
     def readable(self, row: Owned | None, not_found: NotFound) -> Owned:
         """The row if it exists and this caller may see it; else the not-found kind (another's does not exist)."""
         if row is None:

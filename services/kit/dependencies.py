@@ -97,6 +97,7 @@ REQUEST_LIMITS = (Role.INSURED, Role.UNDERWRITER, Role.ADMIN)  # ask for a credi
 UNDERWRITE = (Role.UNDERWRITER, Role.ADMIN)  # policies and credit-limit decisions
 HANDLE_CLAIMS = (Role.CLAIMS_HANDLER, Role.ADMIN)  # indemnities, closures, sweeps, judgments, the worklist
 ADMINISTER = (Role.ADMIN,)
+SUBSCRIBE = (Role.INSURED, Role.ADMIN)  # an insured's webhook endpoints (an admin's for a named insured)
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,6 +162,8 @@ ToChangeUnderwritten = Annotated[Call, Depends(change_by(*UNDERWRITE))]
 ToHandleClaims = Annotated[Call, Depends(call_by(*HANDLE_CLAIMS))]
 ToChangeHandled = Annotated[Call, Depends(change_by(*HANDLE_CLAIMS))]
 ToAdminister = Annotated[Call, Depends(call_by(*ADMINISTER))]
+ToSubscribe = Annotated[Call, Depends(call_by(*SUBSCRIBE))]
+ToChangeSubscribed = Annotated[Call, Depends(change_by(*SUBSCRIBE))]
 
 
 # HTTP preconditions: strong ETags from a row version, If-Match required on updates.

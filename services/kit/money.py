@@ -59,10 +59,10 @@ _AMOUNT_TEXT = re.compile(r"[0-9]{1,13}(\.[0-9]{1,2})?")
 
 
 def _amount_as_documented(value: Any) -> Any:
-    """An amount as its pattern says: "12500.00" (or a JSON number); a sign, a space, "1_000" or another script's
-    digits are refused."""
-    if isinstance(value, bool):
-        raise ValueError('an amount is a decimal string such as "12500.00"')
+    """An amount as its pattern says: "12500.00"; a JSON number (a float to many a client), a sign, a space,
+    "1_000" or another script's digits are refused."""
+    if isinstance(value, bool | int | float):
+        raise ValueError('an amount is a decimal string such as "12500.00", never a JSON number')
     if isinstance(value, str) and not _AMOUNT_TEXT.fullmatch(value):
         raise ValueError('an amount is written with ASCII digits, at most two decimals, such as "12500.00"')
     return value
@@ -75,7 +75,7 @@ Amount = Annotated[
     PlainSerializer(_two_places, return_type=str, when_used="json"),
     WithJsonSchema({"type": "string", "pattern": AMOUNT_PATTERN, "examples": ["12500.00"]}),
 ]
-"""A non-negative amount of money in JSON: a decimal string with at most 2 places (numbers are read too)."""
+"""A non-negative amount of money in JSON: a decimal string with at most 2 places (a JSON number is refused)."""
 
 Total = Annotated[
     Decimal,
@@ -114,7 +114,9 @@ def _rate_text(value: Decimal) -> str:
 
 
 def _rate_as_documented(value: Any) -> Any:
-    if isinstance(value, bool) or (isinstance(value, str) and not re.fullmatch(r"[0-9](\.[0-9]{1,4})?", value)):
+    if isinstance(value, bool | int | float) or (
+        isinstance(value, str) and not re.fullmatch(r"[0-9](\.[0-9]{1,4})?", value)
+    ):
         raise ValueError('a rate is a decimal string such as "0.90"')
     return value
 

@@ -291,7 +291,7 @@ PROBLEM_SCHEMA: dict[str, Any] = {
 }
 
 _DESCRIPTIONS = {
-    400: "Malformed request: a body that is not JSON, a header that is not valid",
+    400: "Malformed request: a body that is not JSON, a header or a path that is not valid",
     401: "Missing, expired or invalid bearer token",
     403: "The caller's role does not allow this operation",
     404: "Not found (or not visible to the caller)",

@@ -15,8 +15,14 @@ from gateway.config import GatewaySettings
 from services.claims.config import ClaimsSettings
 from services.debtors.config import DebtorsSettings
 from services.policies.config import PoliciesSettings
+from services.webhooks.config import WebhooksSettings
 
-SETTINGS = {"policies": PoliciesSettings, "debtors": DebtorsSettings, "claims": ClaimsSettings}
+SETTINGS = {
+    "policies": PoliciesSettings,
+    "debtors": DebtorsSettings,
+    "claims": ClaimsSettings,
+    "webhooks": WebhooksSettings,
+}
 
 
 @pytest.fixture(scope="module")

@@ -53,7 +53,12 @@ def gateway_settings(key_pair: tuple[str, str], clients_file: Path, **overrides:
 
 @pytest.fixture
 async def gateway(
-    policies_app: Any, databases: Databases, key_pair: tuple[str, str], clients_file: Path, clock: FixedClock
+    policies_app: Any,
+    webhooks_app: Any,
+    databases: Databases,
+    key_pair: tuple[str, str],
+    clients_file: Path,
+    clock: FixedClock,
 ) -> AsyncIterator[httpx.AsyncClient]:
     debtors = create_debtors(
         DebtorsSettings(database_url=databases.fresh("debtors"), jwt_public_key=key_pair[1]), clock
@@ -64,6 +69,7 @@ async def gateway(
             "policies": httpx.ASGITransport(app=policies_app),
             "debtors": httpx.ASGITransport(app=debtors),
             "claims": httpx.ASGITransport(app=claims),
+            "webhooks": httpx.ASGITransport(app=webhooks_app),
         }
         app = create_gateway(gateway_settings(key_pair, clients_file), clock, transports)
         async with (
@@ -168,7 +174,7 @@ async def test_unknown_public_path_is_a_404_problem(gateway: httpx.AsyncClient) 
 async def test_readyz_reports_every_service(gateway: httpx.AsyncClient) -> None:
     response = await gateway.get("/readyz")
     assert response.status_code == 200
-    assert response.json()["services"] == {"policies": "ready", "debtors": "ready", "claims": "ready"}
+    assert response.json()["services"] == dict.fromkeys(("policies", "debtors", "claims", "webhooks"), "ready")
 
 
 async def test_the_gateways_root_leads_to_the_docs_the_contract_and_the_token(gateway: httpx.AsyncClient) -> None:
@@ -210,6 +216,10 @@ async def test_merged_openapi_lists_each_public_operation_once_with_problem_answ
         assert create[status]["content"]["application/problem+json"]["schema"] == {
             "$ref": "#/components/schemas/Problem"
         }
+    # The gateway refuses a path with dot segments or encoded slashes (400) on any operation, a read included; an
+    # exposure older than the one on record is 409.
+    assert "400" in paths["/v1/credit-limits/{limit_id}"]["get"]["responses"]
+    assert "409" in paths["/v1/exposures/{policy_id}/{debtor_id}"]["put"]["responses"]
     patch = paths["/v1/policies/{policy_id}"]["patch"]["responses"]
     assert {"404", "412", "428"} <= set(patch)
     # The headers a client reads: where a creation is, its version, a replay's mark, when to retry.
@@ -241,7 +251,13 @@ async def test_merged_openapi_lists_each_public_operation_once_with_problem_answ
         for response in operation["responses"].values()
         for name, target in response.get("links", {}).items()
     }
-    assert {source for source, _, _ in links} == {"/v1/policies", "/v1/debtors", "/v1/credit-limits", "/v1/claims"}
+    assert {source for source, _, _ in links} == {
+        "/v1/policies",
+        "/v1/debtors",
+        "/v1/credit-limits",
+        "/v1/claims",
+        "/v1/webhook-endpoints",
+    }
     assert {target for _, _, target in links} <= set(operation_ids) and len(links) >= 15
 
 
@@ -568,7 +584,9 @@ async def test_paths_that_could_leave_their_resource_are_refused_before_any_serv
 
     upstream = Recorder()
     app = create_gateway(
-        gateway_settings(key_pair, clients_file), clock, {name: upstream for name in ("policies", "debtors", "claims")}
+        gateway_settings(key_pair, clients_file),
+        clock,
+        {name: upstream for name in ("policies", "debtors", "claims", "webhooks")},
     )
     admin = {"Authorization": f"Bearer {Tokens(key_pair[0], clock).token(Role.ADMIN)}"}
     async with running(app):

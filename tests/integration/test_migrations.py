@@ -14,7 +14,7 @@ from services.kit.db import async_url
 from services.kit.schema_version import alembic_config
 from tests.support import Databases, in_thread
 
-SERVICES = ("policies", "debtors", "claims")
+SERVICES = ("policies", "debtors", "claims", "webhooks")
 
 
 def tables_of(url: str) -> set[str]:

@@ -21,12 +21,18 @@ from tests.support import Tokens, running
 
 @pytest.fixture
 async def gateway(
-    policies_app: Any, debtors_app: Any, claims_service: httpx.AsyncClient, key_pair: tuple[str, str], clock: FixedClock
+    policies_app: Any,
+    debtors_app: Any,
+    webhooks_app: Any,
+    claims_service: httpx.AsyncClient,
+    key_pair: tuple[str, str],
+    clock: FixedClock,
 ) -> AsyncIterator[httpx.AsyncClient]:
     transports = {
         "policies": httpx.ASGITransport(app=policies_app),
         "debtors": httpx.ASGITransport(app=debtors_app),
         "claims": httpx.ASGITransport(app=claims_service.app),  # type: ignore[attr-defined]
+        "webhooks": httpx.ASGITransport(app=webhooks_app),
     }
     app = create_gateway(GatewaySettings(jwt_private_key=key_pair[0]), clock, transports)
     async with running(app), httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gw") as client:

@@ -19,6 +19,8 @@ from services.kit.auth import Role
 from services.kit.clock import SystemClock
 from services.policies.config import PoliciesSettings
 from services.policies.main import create_app as create_policies
+from services.webhooks.config import WebhooksSettings
+from services.webhooks.main import create_app as create_webhooks
 from tests.conftest import INTERNAL_TOKEN
 from tests.support import Databases, Tokens, running
 
@@ -30,9 +32,12 @@ async def sandbox(databases: Databases, key_pair: tuple[str, str]) -> AsyncItera
         "policies": create_policies(PoliciesSettings(database_url=databases.fresh("policies"), **common)),
         "debtors": create_debtors(DebtorsSettings(database_url=databases.fresh("debtors"), **common)),
         "claims": create_claims(ClaimsSettings(database_url=databases.fresh("claims"), relay_enabled=False, **common)),
+        "webhooks": create_webhooks(
+            WebhooksSettings(database_url=databases.fresh("webhooks"), delivery_enabled=False, **common)
+        ),
     }
     settings = GatewaySettings(jwt_private_key=key_pair[0], sandbox=True, internal_token=INTERNAL_TOKEN)
-    async with running(apps["policies"]), running(apps["debtors"]), running(apps["claims"]):
+    async with running(apps["policies"]), running(apps["debtors"]), running(apps["claims"]), running(apps["webhooks"]):
         transports = {name: httpx.ASGITransport(app=app) for name, app in apps.items()}
         gateway = create_gateway(settings, None, transports)
         async with (

@@ -50,3 +50,12 @@ def test_ids_sort_in_creation_order_even_within_a_millisecond() -> None:
 
     ids = [new_id() for _ in range(10_000)]
     assert ids == sorted(ids) and len(set(ids)) == len(ids) and {item.version for item in ids} == {7}
+
+
+@pytest.mark.parametrize("number", [0, 12500, 12500.5, 0.1])
+def test_a_json_number_is_refused_where_money_is_a_decimal_string(number: float) -> None:
+    # A client's float (0.1 + 0.2) would arrive as 0.30000000000000004: the contract is a string, and only a string.
+    with pytest.raises(ValidationError, match="never a JSON number"):
+        Priced.model_validate({"amount": number, "currency": "EUR"})
+    with pytest.raises(ValidationError, match="decimal string"):
+        Priced.model_validate({"amount": "1.00", "currency": "EUR", "rate": 0.9})

@@ -33,6 +33,7 @@ from services.kit.outbox import Outbox
 from services.kit.upstream import Upstream
 
 CLAIM_OPENED = "claim.opened.v1"
+CLAIM_REJECTED = "claim.rejected.v1"
 
 
 @dataclass(frozen=True, slots=True)
@@ -332,13 +333,17 @@ async def _record_declaration(
                 **deadline_detail(_deadline_of(claim)),
             )
         )
-        if not reasons:
-            opened = {
-                "claim_id": str(claim.id),
-                "policy_id": str(claim.policy_id),
-                "debtor_id": str(claim.debtor_id),
-                "opened_on": claim.declaration_date.isoformat(),
-            }
+        about = {
+            "claim_id": str(claim.id),
+            "insured_id": claim.insured_id,
+            "policy_id": str(claim.policy_id),
+            "debtor_id": str(claim.debtor_id),
+        }
+        if reasons:
+            rejected = {**about, "reasons": [{"code": reason.code, "detail": reason.detail} for reason in reasons]}
+            await outbox.add(uow.session, CLAIM_REJECTED, [rejected], now=now)
+        else:
+            opened = {**about, "opened_on": claim.declaration_date.isoformat()}
             await outbox.add(uow.session, CLAIM_OPENED, [opened], now=now)
         await uow.commit()
     return invoices

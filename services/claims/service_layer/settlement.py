@@ -143,6 +143,7 @@ async def _reserve(
 def _indemnified(claim: Claim, amount: str) -> dict[str, str]:
     return {
         "claim_id": str(claim.id),
+        "insured_id": claim.insured_id,
         "policy_id": str(claim.policy_id),
         "debtor_id": str(claim.debtor_id),
         "amount": amount,

@@ -152,7 +152,7 @@ async def get_exposure(debtor_id: uuid.UUID, uow: Reader, call: ToRead) -> Debto
     "/{policy_id:uuid}/{debtor_id:uuid}",
     operation_id="declareExposure",
     response_model=ExposureOut,
-    responses={201: {"description": "Created", "model": ExposureOut}, **problem_responses(404, 422)},
+    responses={201: {"description": "Created", "model": ExposureOut}, **problem_responses(404, 409, 422)},
     summary="Declare the outstanding amount on a debtor under a policy (idempotent)",
 )
 async def put_exposure(

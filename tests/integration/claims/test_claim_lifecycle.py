@@ -358,6 +358,7 @@ async def test_opening_a_claim_queues_claim_opened_for_the_debtors_service(
             "claim.opened.v1",
             {
                 "claim_id": claim["id"],
+                "insured_id": "INS-ACME",  # whose it is: the webhooks service sends it to that insured only
                 "policy_id": claims_policy_id,
                 "debtor_id": debtor_with_limit_id,
                 "opened_on": "2026-06-15",

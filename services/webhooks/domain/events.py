@@ -1,0 +1,74 @@
+"""Which partner event an event of the suite becomes, and whose it is (an insured's own, never another's)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from services.webhooks.domain.endpoint import EventType
+
+# The suite's internal events (versioned) and the partner event each becomes.
+PARTNER_TYPE = {
+    "claim.opened.v1": EventType.CLAIM_OPENED,
+    "claim.rejected.v1": EventType.CLAIM_REJECTED,
+    "claim.indemnified.v1": EventType.CLAIM_INDEMNITY_PAID,
+    "credit_limit.decided.v1": EventType.CREDIT_LIMIT_DECIDED,
+    "debtor.procedure_changed.v1": EventType.DEBTOR_PROCEDURE_CHANGED,
+}
+# What partners are told of each, field by field: nothing internal leaves by accident.
+SHOWN = {
+    EventType.CLAIM_OPENED: ("claim_id", "policy_id", "debtor_id", "opened_on"),
+    EventType.CLAIM_REJECTED: ("claim_id", "policy_id", "debtor_id", "reasons"),
+    EventType.CLAIM_INDEMNITY_PAID: ("claim_id", "policy_id", "debtor_id", "amount", "currency"),
+    EventType.CREDIT_LIMIT_DECIDED: (
+        "credit_limit_id",
+        "policy_id",
+        "debtor_id",
+        "decision",
+        "amount",
+        "currency",
+        "effective_date",
+    ),
+    EventType.DEBTOR_PROCEDURE_CHANGED: ("debtor_id", "siren", "procedure_event", "state"),
+}
+
+
+class MalformedEvent(ValueError):
+    """An internal event without what its partner event needs."""
+
+
+@dataclass(frozen=True, slots=True)
+class PartnerEvent:
+    """One event for partners: its type, whose it is, and the body every endpoint of theirs receives."""
+
+    type: EventType
+    insured_id: str | None  # None: every insured related to the debtor
+    debtor_id: str | None
+    body: dict[str, Any]
+
+
+def partner_event(internal_type: str, data: dict[str, Any], *, occurred_at: datetime) -> PartnerEvent | None:
+    """The partner event for this internal one, or None when partners are not told of it."""
+    kind = PARTNER_TYPE.get(internal_type)
+    if kind is None:
+        return None
+    debtor_id = data.get("debtor_id")
+    insured_id = data.get("insured_id")
+    if kind is not EventType.DEBTOR_PROCEDURE_CHANGED and not isinstance(insured_id, str):
+        raise MalformedEvent(f"{internal_type} names no insured")
+    if kind is EventType.DEBTOR_PROCEDURE_CHANGED and not isinstance(debtor_id, str):
+        raise MalformedEvent(f"{internal_type} names no debtor")
+    shown = {name: data[name] for name in SHOWN[kind] if name in data}
+    body = {"type": kind.value, "timestamp": occurred_at.isoformat(), "data": shown}
+    return PartnerEvent(
+        type=kind,
+        insured_id=None if kind is EventType.DEBTOR_PROCEDURE_CHANGED else insured_id,
+        debtor_id=debtor_id if isinstance(debtor_id, str) else None,
+        body=body,
+    )
+
+
+def relates(event: PartnerEvent) -> bool:
+    """Whether the event ties its insured to its debtor (a claim or a limit on it), for later procedure news."""
+    return event.insured_id is not None and event.debtor_id is not None

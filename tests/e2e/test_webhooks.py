@@ -1,0 +1,218 @@
+"""Signed webhooks over the real processes: every signature verifies with the Standard Webhooks library, an insured
+never receives another's events, retries deliver once in effect, a dead receiver ends disabled, and SIGKILL of the
+delivering process loses nothing."""
+
+from __future__ import annotations
+
+import signal
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from deploy.local import Suite
+from tests.e2e.conftest import suite_running, token
+from tests.e2e.webhook_receiver import Receiver
+from tests.shared.builders import policy_body, siren
+from tests.support import Databases
+
+pytestmark = pytest.mark.e2e
+# 27 h 35 min of retries in about ten seconds; a lease of two seconds so that a killed worker's batch comes back.
+FAST = {
+    "WEBHOOKS_RETRY_TIME_SCALE": "0.0001",
+    "WEBHOOKS_DELIVERY_POLL_SECONDS": "0.1",
+    "WEBHOOKS_DELIVERY_LEASE_SECONDS": "2",
+    "WEBHOOKS_DELIVERY_TIMEOUT_SECONDS": "3",
+    "DEBTORS_RELAY_POLL_SECONDS": "0.1",
+    "CLAIMS_RELAY_POLL_SECONDS": "0.1",
+}
+ALL_EVENTS = [
+    "claim.opened",
+    "claim.rejected",
+    "claim.indemnity_paid",
+    "credit_limit.decided",
+    "debtor.procedure_changed",
+]
+
+
+@pytest.fixture(scope="module")
+def suite(databases: Databases, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Suite]:
+    with suite_running(databases, tmp_path_factory.mktemp("suite-webhooks"), FAST, sandbox=True) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def receiver() -> Iterator[tuple[Receiver, str]]:
+    partner = Receiver()
+    base = partner.start()
+    yield partner, base
+    partner.stop()
+
+
+@pytest.fixture(scope="module")
+def gateway(suite: Suite) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=suite.url("gateway"), timeout=30) as client:
+        yield client
+
+
+@pytest.fixture(scope="module")
+def people(gateway: httpx.Client) -> dict[str, dict[str, str]]:
+    return {role: token(gateway, f"demo-{role}") for role in ("insured", "insured-beta", "underwriter", "handler")}
+
+
+def ok(response: httpx.Response, status: int = 200) -> dict[str, Any]:
+    assert response.status_code == status, response.text
+    return response.json()
+
+
+def register(gateway: httpx.Client, who: dict[str, str], url: str, events: list[str]) -> dict[str, Any]:
+    return ok(gateway.post("/v1/webhook-endpoints", json={"url": url, "event_types": events}, headers=who), 201)
+
+
+def ids(received: list[Any]) -> list[dict[str, str]]:
+    return [got.headers for got in received]
+
+
+def eventually(check: Callable[[], Any], *, within: float = 30.0) -> Any:
+    deadline = time.monotonic() + within
+    while True:
+        value = check()
+        if value or time.monotonic() > deadline:
+            return value
+        time.sleep(0.2)
+
+
+class World:
+    """Policies, debtors and limits made through the gateway, as the demo clients would."""
+
+    def __init__(self, gateway: httpx.Client, people: dict[str, dict[str, str]]) -> None:
+        self.gateway, self.people = gateway, people
+        self.today = ok(gateway.get("/v1/sandbox/clock", headers=token(gateway, "demo-admin")))["today"]
+
+    def policy(self, number: str, insured_id: str) -> str:
+        body = policy_body(number=number, insured_id=insured_id, start_date="2026-01-01", end_date="2028-12-31")
+        created = self.gateway.post("/v1/policies", json=body, headers=self.people["underwriter"])
+        headers = {**self.people["underwriter"], "If-Match": created.headers["ETag"]}
+        ok(self.gateway.patch(created.headers["Location"], json={"status": "active"}, headers=headers))
+        return str(created.json()["id"])
+
+    def debtor(self, number: int, who: str = "insured") -> str:
+        body = {"legal_name": f"Buyer {number}", "country": "FR", "siren": siren(number)}
+        answer = self.gateway.post("/v1/debtors", json=body, headers=self.people[who])
+        return str(answer.json().get("existing_debtor_id") or ok(answer, 201)["id"])
+
+    def limit_granted(self, policy_id: str, debtor_id: str, who: str = "insured") -> str:
+        body = {"policy_id": policy_id, "debtor_id": debtor_id, "amount": "10000.00", "currency": "EUR"}
+        requested = self.gateway.post("/v1/credit-limits", json=body, headers=self.people[who])
+        headers = {**self.people["underwriter"], "If-Match": requested.headers["ETag"]}
+        decision = {"decision": "granted", "reason": "accounts 2025"}
+        ok(self.gateway.post(f"{requested.headers['Location']}/decision", json=decision, headers=headers))
+        return str(requested.json()["id"])
+
+
+def test_signed_events_reach_their_insured_only(
+    gateway: httpx.Client, people: dict[str, dict[str, str]], receiver: tuple[Receiver, str]
+) -> None:
+    partner, base = receiver
+    acme = register(gateway, people["insured"], f"{base}/ok-acme", ALL_EVENTS)
+    beta = register(gateway, people["insured-beta"], f"{base}/ok-beta", ALL_EVENTS)
+    assert acme["secret"].startswith("whsec_") and "secret" not in ok(
+        gateway.get(f"/v1/webhook-endpoints/{acme['id']}", headers=people["insured"])
+    )
+    # Another insured's endpoint does not exist for ACME.
+    assert gateway.get(f"/v1/webhook-endpoints/{beta['id']}", headers=people["insured"]).status_code == 404
+    world = World(gateway, people)
+    acme_policy, beta_policy = world.policy("WH-ACME", "INS-ACME"), world.policy("WH-BETA", "INS-BETA")
+    shared_debtor = world.debtor(9001)
+    world.limit_granted(acme_policy, shared_debtor)
+    world.limit_granted(beta_policy, world.debtor(9002, "insured-beta"), who="insured-beta")
+    judgment = {
+        "procedure": "redressement_judiciaire",
+        "event": "opening",
+        "judgment_date": world.today,
+        "publication_date": world.today,
+    }
+    ok(gateway.post(f"/v1/debtors/{shared_debtor}/procedure-events", json=judgment, headers=people["handler"]), 201)
+
+    got_acme = eventually(
+        lambda: len(partner.verified("/ok-acme", acme["secret"])) >= 2 and partner.verified("/ok-acme", acme["secret"])
+    )
+    got_beta = eventually(lambda: partner.verified("/ok-beta", beta["secret"]))
+    assert sorted(event["type"] for event in got_acme) == ["credit_limit.decided", "debtor.procedure_changed"]
+    assert [event["type"] for event in got_beta] == ["credit_limit.decided"]
+    decided = next(event for event in got_acme if event["type"] == "credit_limit.decided")
+    assert got_beta[0]["data"]["policy_id"] == beta_policy and decided["data"]["policy_id"] == acme_policy
+    procedure = next(event for event in got_acme if event["type"] == "debtor.procedure_changed")
+    assert procedure["data"]["debtor_id"] == shared_debtor and procedure["data"]["state"]["insolvent"] is True
+    # The delivery log says what happened, attempt by attempt.
+    log = ok(gateway.get(f"/v1/webhook-endpoints/{acme['id']}/deliveries", headers=people["insured"]))["items"]
+    assert {item["state"] for item in log} == {"delivered"} and all(
+        item["attempts"][0]["status"] == 204 for item in log
+    )
+    assert (
+        gateway.get(f"/v1/webhook-endpoints/{acme['id']}/deliveries", headers=people["insured-beta"]).status_code == 404
+    )
+
+
+def test_a_receiver_failing_twice_gets_the_event_once_in_effect(
+    gateway: httpx.Client, people: dict[str, dict[str, str]], receiver: tuple[Receiver, str]
+) -> None:
+    partner, base = receiver
+    flaky = register(gateway, people["insured"], f"{base}/flaky", ["credit_limit.decided"])
+    world = World(gateway, people)
+    world.limit_granted(world.policy("WH-FLAKY", "INS-ACME"), world.debtor(9003))
+    assert eventually(lambda: len(partner.at("/flaky")) >= 3)
+    tries = partner.at("/flaky")
+    assert len({got.headers["webhook-id"] for got in tries}) == 1  # one message, tried three times
+    assert len(partner.verified("/flaky", flaky["secret"])) == 1
+    [delivery] = ok(gateway.get(f"/v1/webhook-endpoints/{flaky['id']}/deliveries", headers=people["insured"]))["items"]
+    assert delivery["state"] == "delivered" and [a["status"] for a in delivery["attempts"]] == [500, 500, 204]
+
+
+def test_a_receiver_down_for_the_whole_window_ends_disabled_and_disturbs_nothing(
+    gateway: httpx.Client, people: dict[str, dict[str, str]], receiver: tuple[Receiver, str]
+) -> None:
+    partner, base = receiver
+    down = register(gateway, people["insured"], f"{base}/down", ["credit_limit.decided"])
+    fine = register(gateway, people["insured"], f"{base}/ok-beside", ["credit_limit.decided"])
+    world = World(gateway, people)
+    world.limit_granted(world.policy("WH-DOWN", "INS-ACME"), world.debtor(9004))
+    endpoint_url = f"/v1/webhook-endpoints/{down['id']}"
+    disabled = eventually(lambda: not ok(gateway.get(endpoint_url, headers=people["insured"]))["enabled"], within=60)
+    assert disabled
+    shown = ok(gateway.get(endpoint_url, headers=people["insured"]))
+    assert "No delivery succeeded" in shown["disabled_reason"] and "HTTP 503" in shown["disabled_reason"]
+    [delivery] = ok(gateway.get(f"{endpoint_url}/deliveries", headers=people["insured"]))["items"]
+    assert delivery["state"] == "failed" and len(delivery["attempts"]) == 8
+    assert len(partner.verified("/ok-beside", fine["secret"])) == 1
+    # Enabled again and the message sent again by hand: the receiver (still down) is tried once more.
+    again = ok(gateway.post(f"{endpoint_url}/deliveries/{delivery['id']}/redeliver", headers=people["insured"]))
+    assert again["state"] == "pending"
+
+
+def test_sigkill_of_the_delivering_process_loses_nothing(
+    suite: Suite, gateway: httpx.Client, people: dict[str, dict[str, str]], receiver: tuple[Receiver, str]
+) -> None:
+    partner, base = receiver
+    slow = register(gateway, people["insured"], f"{base}/slow", ["credit_limit.decided"])
+    world = World(gateway, people)
+    policy_id = world.policy("WH-KILL", "INS-ACME")
+    for number in range(9010, 9022):
+        world.limit_granted(policy_id, world.debtor(number))
+    assert eventually(lambda: partner.at("/slow"))  # deliveries are under way
+    suite.stop("webhooks", sig=signal.SIGKILL)
+    suite.start("webhooks")
+    suite.wait_ready(timeout=20)
+    deliveries = f"/v1/webhook-endpoints/{slow['id']}/deliveries"
+
+    def settled() -> list[dict[str, Any]]:
+        log = ok(gateway.get(deliveries, headers=people["insured"]))["items"]
+        return log if len(log) == 12 and {item["state"] for item in log} == {"delivered"} else []
+
+    log = eventually(settled, within=60)
+    assert log, ok(gateway.get(deliveries, headers=people["insured"]))["items"]
+    # Each message reached the receiver (a batch the kill interrupted, twice: same webhook-id, dropped by it).
+    assert {item["id"] for item in log} == {message["webhook-id"] for message in ids(partner.at("/slow"))}
+    assert len(partner.verified("/slow", slow["secret"])) == 12
