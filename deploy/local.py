@@ -66,7 +66,10 @@ class Suite:
                 "claim.opened.v1": [to["debtors"], to["webhooks"]],
                 "claim.closed.v1": [to["debtors"]],
                 "claim.rejected.v1": [to["webhooks"]],
+                "claim.status_changed.v1": [to["webhooks"]],
+                "claim.deadline_approaching.v1": [to["webhooks"]],
                 "claim.indemnified.v1": [to["webhooks"]],
+                "claim.recovery_shared.v1": [to["webhooks"]],
             }
         return {
             "debtor.procedure_changed.v1": [to["claims"], to["webhooks"]],

@@ -11,6 +11,7 @@ from services.claims.adapters.tables import idempotency_keys, outbox
 from services.claims.api import collection, routes
 from services.claims.config import ClaimsSettings
 from services.claims.service_layer import worklist
+from services.claims.service_layer.status_events import published
 from services.claims.service_layer.sweeps import scheduled_sweep, sweep_days_passed
 from services.kit.app import build_service_app
 from services.kit.clock import Clock
@@ -53,6 +54,6 @@ def create_app(
         idempotency=idempotency_keys,
         links=LINKS,
         days_passed=sweep_days_passed,
-        before_commit=lambda app: [worklist.kept_in_step(basis_of(app))],
+        before_commit=lambda app: [worklist.kept_in_step(basis_of(app)), published(lambda: app.state.outbox)],
         on_start=[worklist.adopted(basis_of)],
     )

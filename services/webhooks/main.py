@@ -35,6 +35,7 @@ def create_app(settings: WebhooksSettings | None = None, clock: Clock | None = N
         concurrency=settings.delivery_concurrency,
         lease=timedelta(seconds=settings.delivery_lease_seconds),
         time_scale=settings.retry_time_scale,
+        public_only=not settings.sandbox,
     )
     background = []
     if settings.delivery_enabled:

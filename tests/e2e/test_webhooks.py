@@ -7,6 +7,7 @@ from __future__ import annotations
 import signal
 import time
 from collections.abc import Callable, Iterator
+from datetime import date, timedelta
 from typing import Any
 
 import httpx
@@ -15,7 +16,7 @@ import pytest
 from deploy.local import Suite
 from tests.e2e.conftest import suite_running, token
 from tests.e2e.webhook_receiver import Receiver
-from tests.shared.builders import policy_body, siren
+from tests.shared.builders import invoice, policy_body, siren
 from tests.support import Databases
 
 pytestmark = pytest.mark.e2e
@@ -216,3 +217,60 @@ def test_sigkill_of_the_delivering_process_loses_nothing(
     # Each message reached the receiver (a batch the kill interrupted, twice: same webhook-id, dropped by it).
     assert {item["id"] for item in log} == {message["webhook-id"] for message in ids(partner.at("/slow"))}
     assert len(partner.verified("/slow", slow["secret"])) == 12
+
+
+def test_a_claim_walk_tells_its_insured_each_step(
+    gateway: httpx.Client, people: dict[str, dict[str, str]], receiver: tuple[Receiver, str]
+) -> None:
+    partner, base = receiver
+    claims = [
+        "claim.opened",
+        "claim.status_changed",
+        "claim.deadline_approaching",
+        "claim.indemnity_paid",
+        "claim.recovery_shared",
+    ]
+    endpoint = register(gateway, people["insured"], f"{base}/ok-claims", claims)
+    world = World(gateway, people)
+    debtor_id, policy_id = world.debtor(9030), world.policy("WH-CLAIM", "INS-ACME")
+    world.limit_granted(policy_id, debtor_id)
+    start = date.fromisoformat(world.today)
+    day = lambda offset: (start + timedelta(days=offset)).isoformat()  # noqa: E731
+    ok(gateway.post("/v1/sandbox/clock", json={"today": day(100)}, headers=token(gateway, "demo-admin")))
+    lines = [invoice("W-1", invoice_date=day(5), due_date=day(65), amount="12000.00", vat_amount="2000.00")]
+    declared = gateway.post(
+        "/v1/claims",
+        json={"policy_id": policy_id, "debtor_id": debtor_id, "invoices": lines},
+        headers=people["insured"],
+    )
+    claim_url = declared.headers["Location"]
+    judgment = {
+        "procedure": "liquidation_judiciaire",
+        "event": "opening",
+        "judgment_date": day(100),
+        "publication_date": day(100),
+    }
+    ok(gateway.post(f"/v1/debtors/{debtor_id}/procedure-events", json=judgment, headers=people["handler"]), 201)
+    read = eventually(
+        lambda: (r := gateway.get(claim_url, headers=people["insured"])).json()["status"] == "insolvency" and r
+    )
+    deadline = date.fromisoformat(read.json()["deadlines"]["creance_deadline"])
+    # Three days before the créance is due, the insured is reminded of it.
+    filed_on = (deadline - timedelta(days=3)).isoformat()
+    ok(gateway.post("/v1/sandbox/clock", json={"today": filed_on}, headers=token(gateway, "demo-admin")))
+    filing = {"filed_on": filed_on, "amount": "12000.00", "court_officer": "Me Dupont"}
+    as_read = {**people["insured"], "If-Match": gateway.get(claim_url, headers=people["insured"]).headers["ETag"]}
+    ok(gateway.post(f"{claim_url}/creance-filings", json=filing, headers=as_read), 201)
+    ok(gateway.post(f"{claim_url}/indemnity", headers=people["handler"]), 201)
+    recovery = {"amount": "1000.00", "received_on": filed_on}
+    ok(gateway.post(f"{claim_url}/recoveries", json=recovery, headers=people["handler"]), 201)
+
+    got = eventually(lambda: (m := partner.verified("/ok-claims", endpoint["secret"])) and len(m) >= 8 and m)
+    kinds = [event["type"] for event in got]
+    assert {"claim.opened", "claim.indemnity_paid", "claim.recovery_shared"} <= set(kinds), kinds
+    [reminder] = [event["data"] for event in got if event["type"] == "claim.deadline_approaching"]
+    assert (reminder["action"], reminder["due"], reminder["days_left"]) == ("creance_to_file", deadline.isoformat(), 3)
+    moves = [(e["data"]["status_from"], e["data"]["status_to"]) for e in got if e["type"] == "claim.status_changed"]
+    assert {("open", "insolvency"), ("insolvency", "indemnifiable"), ("indemnifiable", "indemnified")} <= set(moves)
+    shared = next(event["data"] for event in got if event["type"] == "claim.recovery_shared")
+    assert shared["claim_id"] == claim_url.rsplit("/", 1)[1] and shared["amount"] == "1000.00"

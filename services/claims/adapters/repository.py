@@ -17,6 +17,7 @@ from services.claims.adapters.tables import (
     Claim,
     ClaimInvoice,
     CollectionAction,
+    DeadlineNotice,
     DebtorProcedure,
     Indemnity,
     PaymentReceived,
@@ -33,12 +34,19 @@ from services.kit.types import ExactDecimal
 from services.kit.uow import UnitOfWork
 
 CHANGED = "claims.changed"
+MOVES = "claims.moves"
 
 
 def changed_claims(session: AsyncSession) -> set[uuid.UUID]:
     """The claims this transaction changed so far (each wrote a line of its timeline)."""
     changed: set[uuid.UUID] = session.info.setdefault(CHANGED, set())
     return changed
+
+
+def status_moves(session: AsyncSession) -> list[TimelineEntry]:
+    """The timeline lines of this transaction that moved a claim from one status to another."""
+    moves: list[TimelineEntry] = session.info.setdefault(MOVES, [])
+    return moves
 
 
 def _timeline_entry(line: TimelineLine) -> TimelineEntry:
@@ -66,6 +74,8 @@ class ClaimRepository:
         if isinstance(row, TimelineEntry):
             # Every change of a claim writes its timeline: that is where the claim is known to have changed.
             changed_claims(self.session).add(row.claim_id)
+            if row.status_from is not None and row.status_to not in (None, row.status_from):
+                status_moves(self.session).append(row)
 
     async def claim(self, claim_id: uuid.UUID, *, for_update: bool = False) -> Claim | None:
         statement = select(Claim).where(Claim.id == claim_id)
@@ -315,6 +325,22 @@ class ClaimRepository:
             start = tuple_(*(literal(value, column.type) for value, column in zip(after, order, strict=True)))
             statement = statement.where(tuple_(*order) > start)
         statement = statement.order_by(*order).limit(limit)
+        return list((await self.session.execute(statement)).scalars())
+
+    async def deadlines_to_announce(self, *, first: date, last: date, actions: Sequence[str]) -> list[WorkItem]:
+        """The worklist's dated actions of these kinds (and every collection step) falling due between these days,
+        not announced yet."""
+        announced = select(DeadlineNotice.claim_id).where(
+            DeadlineNotice.claim_id == WorkItem.claim_id,
+            DeadlineNotice.action == WorkItem.action,
+            DeadlineNotice.due == WorkItem.due,
+        )
+        statement = (
+            select(WorkItem)
+            .where(WorkItem.due.is_not(None), WorkItem.due >= first, WorkItem.due <= last, ~announced.exists())
+            .where(or_(WorkItem.action.in_(actions), WorkItem.kind == "collection"))
+            .order_by(WorkItem.due, WorkItem.claim_id, WorkItem.kind)
+        )
         return list((await self.session.execute(statement)).scalars())
 
 

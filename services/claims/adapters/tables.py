@@ -250,3 +250,14 @@ class WorkBasis(Table, table=True):
 
     name: str = Field(primary_key=True, max_length=40)
     digest: str = Field(max_length=64)
+
+
+class DeadlineNotice(Table, table=True):
+    """A deadline of a claim announced as approaching: once per claim, action and due day."""
+
+    __tablename__ = "deadline_notices"
+
+    claim_id: uuid.UUID = Field(sa_column=Column(ForeignKey("claims.id"), primary_key=True))
+    action: str = Field(primary_key=True, max_length=60)
+    due: date = Field(primary_key=True)
+    announced_at: datetime = Field(sa_type=UTCDateTime())

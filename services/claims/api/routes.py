@@ -363,9 +363,17 @@ async def get_indemnity(claim_id: uuid.UUID, uow: Reader, call: ToRead) -> Indem
     responses=FACT_ERRORS,
     summary="A recovery after the indemnity, shared pro rata between insurer and insured",
 )
-async def recovery(claim_id: uuid.UUID, body: RecoveryIn, uow: Writer, call: ToHandleClaims) -> RecoveryOut:
+async def recovery(
+    claim_id: uuid.UUID, body: RecoveryIn, uow: Writer, outbox: OutboxDep, call: ToHandleClaims
+) -> RecoveryOut:
     recorded = await settlement.record_recovery(
-        uow, claim_id=claim_id, amount=body.amount, received_on=body.received_on, origin=body.origin, call=call
+        uow,
+        outbox,
+        claim_id=claim_id,
+        amount=body.amount,
+        received_on=body.received_on,
+        origin=body.origin,
+        call=call,
     )
     return RecoveryOut.model_validate(recorded, from_attributes=True)
 

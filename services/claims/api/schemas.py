@@ -16,18 +16,18 @@ from services.claims.service_layer.declarations import DeclaredInvoice
 from services.kit.money import Amount, CurrencyCode, PositiveAmount
 from services.kit.schemas import Day, Flag, Name, RequestBody, ResponseBody, Text, WholeNumber, example
 
+INVOICE_EXAMPLE = {
+    "number": "F-2026-0412",
+    "invoice_date": "2026-03-02",
+    "due_date": "2026-05-01",
+    "amount": "14400.00",
+    "vat_amount": "2400.00",
+    "currency": "EUR",
+}
+
 
 class InvoiceIn(RequestBody):
-    model_config = example(
-        {
-            "number": "F-2026-0412",
-            "invoice_date": "2026-03-02",
-            "due_date": "2026-05-01",
-            "amount": "14400.00",
-            "vat_amount": "2400.00",
-            "currency": "EUR",
-        }
-    )
+    model_config = example(INVOICE_EXAMPLE)
 
     number: Annotated[Name, Field(max_length=64)]
     invoice_date: Day
@@ -62,16 +62,7 @@ class ClaimDeclaration(RequestBody):
         {
             "policy_id": "0b9f6c55-3a8e-4c2e-9f51-2d6f0c8a7b41",
             "debtor_id": "5e1d2c7a-8b4f-4a39-b0d6-9c3e2f1a6d58",
-            "invoices": [
-                {
-                    "number": "F-2026-0412",
-                    "invoice_date": "2026-03-02",
-                    "due_date": "2026-05-01",
-                    "amount": "14400.00",
-                    "vat_amount": "2400.00",
-                    "currency": "EUR",
-                }
-            ],
+            "invoices": [INVOICE_EXAMPLE],
         }
     )
 

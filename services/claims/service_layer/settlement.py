@@ -35,6 +35,7 @@ from services.kit.outbox import Outbox
 from services.kit.upstream import Upstream
 
 CLAIM_INDEMNIFIED = "claim.indemnified.v1"
+CLAIM_RECOVERY_SHARED = "claim.recovery_shared.v1"
 
 
 def _limits(claim: Claim) -> dict[date, LimitOnDate]:
@@ -151,8 +152,19 @@ def _indemnified(claim: Claim, amount: str) -> dict[str, str]:
     }
 
 
+def _shared(claim: Claim, recovery: Recovery) -> dict[str, str]:
+    """The recovery_shared event: what partners learn of a recovery and its split."""
+    return {
+        **_indemnified(claim, f"{recovery.amount:.2f}"),
+        "insurer_share": f"{recovery.insurer_share:.2f}",
+        "insured_share": f"{recovery.insured_share:.2f}",
+        "received_on": recovery.received_on.isoformat(),
+    }
+
+
 async def record_recovery(
     uow: ClaimsUnitOfWork,
+    outbox: Outbox,
     *,
     claim_id: uuid.UUID,
     amount: Decimal,
@@ -206,5 +218,6 @@ async def record_recovery(
                 origin=origin,
             )
         )
+        await outbox.add(uow.session, CLAIM_RECOVERY_SHARED, [_shared(claim, recovery)], now=now)
         await uow.commit()
     return recovery

@@ -13,6 +13,7 @@ from typing import Any
 from services.claims.adapters.repository import ClaimRepository, ClaimsUnitOfWork
 from services.claims.domain.claim import Actor, timeline_line
 from services.claims.domain.status import ClaimStatus
+from services.claims.service_layer import deadline_notices
 from services.kit.dates import not_after_today
 
 log = logging.getLogger("credit_claims.claims")
@@ -112,6 +113,10 @@ async def sweep_days_passed(app: Any, previous: date, today: date) -> dict[str, 
         for name in ("indemnifiable", "forfeited", "creance_missed"):
             totals[name] += getattr(report, name)
         day += timedelta(days=1)
+    # The rows of the worklist now hold the new today: the deadlines of the coming week are announced.
+    await deadline_notices.announce(
+        ClaimsUnitOfWork(app.state.db), app.state.outbox, today=today, now=app.state.clock.now()
+    )
     return totals
 
 
@@ -126,6 +131,9 @@ def scheduled_sweep(every_seconds: float) -> Callable[[Any], Awaitable[None]]:
                     now = app.state.clock.now()
                     report = await sweep(
                         ClaimsUnitOfWork(app.state.db), on=now.date(), actor=Actor("scheduler", None), now=now
+                    )
+                    await deadline_notices.announce(
+                        ClaimsUnitOfWork(app.state.db), app.state.outbox, today=now.date(), now=now
                     )
                 log.info(
                     "deadline sweep %s: %s indemnifiable, %s forfeited, %s créances missed",

@@ -40,20 +40,21 @@ class CollectionTerms(RequestBody):
     handover_answer_days: PeriodDays | None = Field(None, description="Days the insurer has to accept a handover.")
 
 
+TERMS_EXAMPLE = {
+    "percentage_of_cover": "0.90",
+    "waiting_period_days": 180,
+    "claim_threshold": "1000.00",
+    "deductible": "500.00",
+    "discretionary_limit": "20000.00",
+    "max_liability": "2000000.00",
+    "covered_countries": ["BE", "DE", "FR"],
+}
+
+
 class Terms(RequestBody):
     """The terms of DESIGN §6; defaults are the market defaults."""
 
-    model_config = example(
-        {
-            "percentage_of_cover": "0.90",
-            "waiting_period_days": 180,
-            "claim_threshold": "1000.00",
-            "deductible": "500.00",
-            "discretionary_limit": "20000.00",
-            "max_liability": "2000000.00",
-            "covered_countries": ["BE", "DE", "FR"],
-        }
-    )
+    model_config = example(TERMS_EXAMPLE)
 
     percentage_of_cover: CoverRate = Decimal("0.90")
     max_credit_period_days: DayCount = 120
@@ -112,15 +113,7 @@ class PolicyCreate(RequestBody):
             "currency": "EUR",
             "start_date": "2026-01-01",
             "end_date": "2026-12-31",
-            "terms": {
-                "percentage_of_cover": "0.90",
-                "waiting_period_days": 180,
-                "claim_threshold": "1000.00",
-                "deductible": "500.00",
-                "discretionary_limit": "20000.00",
-                "max_liability": "2000000.00",
-                "covered_countries": ["BE", "DE", "FR"],
-            },
+            "terms": TERMS_EXAMPLE,
         }
     )
 
@@ -190,17 +183,18 @@ class PolicyOut(ResponseBody):
     updated_at: datetime
 
 
+INVOICE_EXAMPLE = {
+    "number": "F-2026-0412",
+    "invoice_date": "2026-03-02",
+    "due_date": "2026-05-01",
+    "amount": "14400.00",
+    "vat_amount": "2400.00",
+    "currency": "EUR",
+}
+
+
 class InvoiceIn(RequestBody):
-    model_config = example(
-        {
-            "number": "F-2026-0412",
-            "invoice_date": "2026-03-02",
-            "due_date": "2026-05-01",
-            "amount": "14400.00",
-            "vat_amount": "2400.00",
-            "currency": "EUR",
-        }
-    )
+    model_config = example(INVOICE_EXAMPLE)
 
     number: Annotated[Name, Field(max_length=64)]
     invoice_date: Day
@@ -222,16 +216,7 @@ class CoverCheckRequest(RequestBody):
     model_config = example(
         {
             "debtor_country": "FR",
-            "invoices": [
-                {
-                    "number": "F-2026-0412",
-                    "invoice_date": "2026-03-02",
-                    "due_date": "2026-05-01",
-                    "amount": "14400.00",
-                    "vat_amount": "2400.00",
-                    "currency": "EUR",
-                }
-            ],
+            "invoices": [INVOICE_EXAMPLE],
         }
     )
 

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+import ipaddress
+import socket
 import time
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -15,9 +19,28 @@ class Sent:
     latency_ms: int
 
 
-async def post(client: httpx.AsyncClient, url: str, *, headers: dict[str, str], body: bytes) -> Sent:
+async def non_public_address(url: str) -> str | None:
+    """The first address this URL's host resolves to that is not public (loopback, private, link-local), if any:
+    a name registered as public may point inside the suite's network since."""
+    parts = urlsplit(url)
+    try:
+        found = await asyncio.get_running_loop().getaddrinfo(parts.hostname, parts.port or 443, type=socket.SOCK_STREAM)
+    except OSError:
+        return None  # not resolvable: the attempt fails on its own, as a connection error
+    for *_, address in found:
+        ip = ipaddress.ip_address(address[0])
+        if not ip.is_global:
+            return str(ip)
+    return None
+
+
+async def post(
+    client: httpx.AsyncClient, url: str, *, headers: dict[str, str], body: bytes, public_only: bool = True
+) -> Sent:
     """What the receiver answered (its status), or why there was no answer."""
     started = time.perf_counter()
+    if public_only and (inside := await non_public_address(url)):
+        return Sent(status=None, error=f"refused: the host resolves to {inside}, not a public address", latency_ms=0)
     try:
         response = await client.post(url, content=body, headers={**headers, "content-type": "application/json"})
         status, error = response.status_code, None

@@ -12,7 +12,10 @@ from services.webhooks.domain.endpoint import EventType
 PARTNER_TYPE = {
     "claim.opened.v1": EventType.CLAIM_OPENED,
     "claim.rejected.v1": EventType.CLAIM_REJECTED,
+    "claim.status_changed.v1": EventType.CLAIM_STATUS_CHANGED,
+    "claim.deadline_approaching.v1": EventType.CLAIM_DEADLINE_APPROACHING,
     "claim.indemnified.v1": EventType.CLAIM_INDEMNITY_PAID,
+    "claim.recovery_shared.v1": EventType.CLAIM_RECOVERY_SHARED,
     "credit_limit.decided.v1": EventType.CREDIT_LIMIT_DECIDED,
     "debtor.procedure_changed.v1": EventType.DEBTOR_PROCEDURE_CHANGED,
 }
@@ -20,7 +23,28 @@ PARTNER_TYPE = {
 SHOWN = {
     EventType.CLAIM_OPENED: ("claim_id", "policy_id", "debtor_id", "opened_on"),
     EventType.CLAIM_REJECTED: ("claim_id", "policy_id", "debtor_id", "reasons"),
+    EventType.CLAIM_STATUS_CHANGED: ("claim_id", "policy_id", "debtor_id", "status_from", "status_to", "why", "at"),
+    EventType.CLAIM_DEADLINE_APPROACHING: (
+        "claim_id",
+        "policy_id",
+        "debtor_id",
+        "action",
+        "due",
+        "due_legal",
+        "days_left",
+        "detail",
+    ),
     EventType.CLAIM_INDEMNITY_PAID: ("claim_id", "policy_id", "debtor_id", "amount", "currency"),
+    EventType.CLAIM_RECOVERY_SHARED: (
+        "claim_id",
+        "policy_id",
+        "debtor_id",
+        "amount",
+        "insurer_share",
+        "insured_share",
+        "currency",
+        "received_on",
+    ),
     EventType.CREDIT_LIMIT_DECIDED: (
         "credit_limit_id",
         "policy_id",

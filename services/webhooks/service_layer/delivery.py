@@ -37,6 +37,7 @@ class Rules:
     concurrency: int = 8
     lease: timedelta = timedelta(seconds=60)
     time_scale: float = 1.0
+    public_only: bool = True  # outside sandbox mode, never to an address inside the suite's network
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,7 +90,7 @@ async def deliver_due(
     async def attempt(job: Job) -> None:
         async with slots:
             headers = signed_headers(job.secrets, message_id=job.message_id, timestamp=clock(), payload=job.body)
-            sent = await post(client, job.url, headers=headers, body=job.body)
+            sent = await post(client, job.url, headers=headers, body=job.body, public_only=rules.public_only)
             await record(database, job, sent, now=clock(), rules=rules, jitter=jitter())
 
     await asyncio.gather(*(attempt(job) for job in jobs))
