@@ -134,7 +134,8 @@ def seed(client: httpx.Client) -> dict[str, list[str]]:
     webhook endpoint."""
     seeder = Seeder(client)
     policy_id = seeder.policy()
-    debtors = [seeder.debtor(siren) for siren in ("732829320", "383474814", "552081317")]
+    # Buyers of the fuzzing's own (the fuzzer records judgments on them): not those `make demo` walks.
+    debtors = [seeder.debtor(siren) for siren in ("542051180", "383474814", "552081317")]
     limits = [seeder.limit(policy_id, debtor_id) for debtor_id in debtors]
     claims = [claim for claim in (seeder.claim(policy_id, debtor_id) for debtor_id in debtors[:2]) if claim]
     seeder.liquidation(debtors[1])

@@ -11,11 +11,11 @@ class WebhooksSettings(ServiceSettings):
     database_url: str = sqlite_url("webhooks")
     delivery_enabled: bool = True
     delivery_timeout_seconds: float = 10.0
-    """Longest wait for a receiver's answer: a hanging receiver costs one worker slot this long, never a request."""
+    """Longest an attempt may last in all (connection, request, status line): a hanging or trickling receiver costs
+    one worker slot this long, never a request of the suite."""
     delivery_poll_seconds: float = 1.0
-    delivery_batch: int = 50
-    """Messages one worker pass takes (each leased, so several replicas share the work)."""
     delivery_concurrency: int = 8
+    """Messages one worker pass takes and tries side by side (each leased, so several replicas share the work)."""
     delivery_lease_seconds: float = 60.0
     """A message taken by a worker that died is taken again after this long."""
     retry_time_scale: float = 1.0

@@ -31,9 +31,10 @@ LINKS = [
 def create_app(settings: WebhooksSettings | None = None, clock: Clock | None = None) -> FastAPI:
     settings = settings or WebhooksSettings()
     rules = Rules(
-        batch=settings.delivery_batch,
         concurrency=settings.delivery_concurrency,
-        lease=timedelta(seconds=settings.delivery_lease_seconds),
+        deadline=settings.delivery_timeout_seconds,
+        # A message is leased longer than its attempt may last: no other worker takes it while it is tried.
+        lease=timedelta(seconds=max(settings.delivery_lease_seconds, settings.delivery_timeout_seconds + 1)),
         time_scale=settings.retry_time_scale,
         public_only=not settings.sandbox,
     )
@@ -43,7 +44,6 @@ def create_app(settings: WebhooksSettings | None = None, clock: Clock | None = N
             worker(
                 every_seconds=settings.delivery_poll_seconds,
                 rules=rules,
-                timeout=settings.delivery_timeout_seconds,
                 clock_of=lambda app: wall_clock(app.state.clock).now,
             )
         )

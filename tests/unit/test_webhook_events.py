@@ -43,3 +43,11 @@ def test_an_event_that_names_no_insured_is_malformed(internal: str) -> None:
 
 def test_every_partner_event_type_comes_from_an_event_of_the_suite() -> None:
     assert set(PARTNER_TYPE.values()) == set(EventType)
+
+
+def test_only_an_opened_claim_or_a_granted_limit_ties_an_insured_to_a_debtor() -> None:
+    rejected = partner_event("claim.rejected.v1", {**OPENED, "reasons": []}, occurred_at=AT)
+    refused = partner_event("credit_limit.decided.v1", {**OPENED, "decision": "refused"}, occurred_at=AT)
+    granted = partner_event("credit_limit.decided.v1", {**OPENED, "decision": "granted"}, occurred_at=AT)
+    assert rejected is not None and refused is not None and granted is not None
+    assert (relates(rejected), relates(refused), relates(granted)) == (False, False, True)

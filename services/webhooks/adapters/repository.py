@@ -61,10 +61,11 @@ class WebhooksRepository:
         return int((await self.session.execute(statement)).scalar_one())
 
     async def listening(self, insured_ids: Sequence[str], event_type: str) -> list[Endpoint]:
-        """The enabled endpoints of these insureds (theirs only) that asked for this event type."""
+        """The endpoints of these insureds (theirs only) that asked for this event type, paused or not: a paused
+        endpoint's messages wait for it (the worker takes none of them until it is enabled again)."""
         if not insured_ids:
             return []
-        statement = select(Endpoint).where(Endpoint.insured_id.in_(insured_ids), Endpoint.enabled.is_(True))
+        statement = select(Endpoint).where(Endpoint.insured_id.in_(insured_ids))
         rows = (await self.session.execute(statement)).scalars()
         return [endpoint for endpoint in rows if event_type in endpoint.event_types]
 
@@ -109,7 +110,7 @@ class WebhooksRepository:
                 or_(Message.leased_until.is_(None), Message.leased_until < now),
                 Endpoint.enabled.is_(True),
             )
-            .order_by(Message.next_attempt_at)
+            .order_by(Message.next_attempt_at.asc().nulls_first(), Message.id)
             .limit(limit)
         )
         if self.dialect == "postgresql":

@@ -136,7 +136,7 @@ async def delete_endpoint(endpoint_id: uuid.UUID, uow: Writer, call: ToChangeSub
     operation_id="rotateWebhookSecret",
     status_code=201,
     response_model=SecretOut,
-    responses=problem_responses(404),
+    responses=problem_responses(404, 409),
     summary="A new signing secret; the former one signs beside it for the overlap period",
 )
 async def rotate_secret(
@@ -178,7 +178,7 @@ async def get_delivery(endpoint_id: uuid.UUID, message_id: MessageId, uow: Reade
     "/{endpoint_id}/deliveries/{message_id}/redeliver",
     operation_id="redeliverWebhook",
     response_model=DeliveryOut,
-    responses=problem_responses(404),
+    responses=problem_responses(404, 409),
     summary="Send a message again now (same webhook-id), on a retry schedule of its own",
 )
 async def redeliver(

@@ -25,6 +25,21 @@ class TooManyEndpoints(Conflict):
     title = "An insured registers at most 20 endpoints"
 
 
+class EndpointDisabled(Conflict):
+    code = "WEBHOOK_ENDPOINT_DISABLED"
+    title = "The endpoint is disabled: nothing is sent to it"
+
+
+class AttemptUnderWay(Conflict):
+    code = "WEBHOOK_ATTEMPT_UNDER_WAY"
+    title = "The message is being tried now"
+
+
+class RotationUnderWay(Conflict):
+    code = "WEBHOOK_ROTATION_UNDER_WAY"
+    title = "The former secret still signs: rotate again once its overlap has ended"
+
+
 class InsuredRequired(InvalidInput):
     code = "INSURED_REQUIRED"
     title = "An admin registers an endpoint for a named insured"

@@ -94,5 +94,10 @@ def partner_event(internal_type: str, data: dict[str, Any], *, occurred_at: date
 
 
 def relates(event: PartnerEvent) -> bool:
-    """Whether the event ties its insured to its debtor (a claim or a limit on it), for later procedure news."""
-    return event.insured_id is not None and event.debtor_id is not None
+    """Whether the event ties its insured to its debtor, for later procedure news: a claim opened on it, or a
+    credit limit granted on it (a rejected declaration or a refused limit ties nothing)."""
+    if event.insured_id is None or event.debtor_id is None:
+        return False
+    if event.type is EventType.CLAIM_OPENED:
+        return True
+    return event.type is EventType.CREDIT_LIMIT_DECIDED and event.body["data"].get("decision") != "refused"

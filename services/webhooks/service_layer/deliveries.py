@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -11,6 +12,7 @@ from services.kit.errors import InvalidInput
 from services.kit.pagination import PageRequest
 from services.webhooks.adapters.repository import WebhooksUnitOfWork
 from services.webhooks.adapters.tables import AttemptRow, Message
+from services.webhooks.domain.errors import AttemptUnderWay, EndpointDisabled
 
 
 @dataclass(frozen=True, slots=True)
@@ -19,11 +21,14 @@ class Delivery:
     attempts: list[AttemptRow]
 
 
+MESSAGE_ID = re.compile(r"msg_[0-9a-f]{32}")
+
+
 def _after(page: PageRequest) -> str | None:
     if page.after is None:
         return None
     [value] = page.after if len(page.after) == 1 else [None]
-    if not isinstance(value, str) or not value.startswith("msg_"):
+    if not isinstance(value, str) or not MESSAGE_ID.fullmatch(value):
         raise InvalidInput("The cursor is not one this API gave.", code="INVALID_CURSOR")
     return value
 
@@ -58,8 +63,12 @@ async def redeliver(
 ) -> Delivery:
     """The message due again now, on a schedule of its own (same webhook-id: a receiver that has it drops it)."""
     async with uow:
-        await uow.webhooks.readable_endpoint(endpoint_id, principal)
+        endpoint = await uow.webhooks.readable_endpoint(endpoint_id, principal)
+        if not endpoint.enabled:
+            raise EndpointDisabled("Enable the endpoint first (PATCH enabled: true): nothing is sent to it meanwhile.")
         message = await uow.webhooks.message(endpoint_id, message_id, for_update=True)
+        if message.leased_until is not None and message.leased_until > now:
+            raise AttemptUnderWay("The message is being tried now: read its delivery again in a moment.")
         message.state, message.next_attempt_at, message.leased_until = "pending", now, None
         message.first_failure_at = None
         message.attempts = 0

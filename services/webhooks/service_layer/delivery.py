@@ -9,6 +9,7 @@ same webhook-id, which receivers use to drop a repeat.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import random
@@ -21,6 +22,7 @@ from typing import Any
 import httpx
 
 from services.kit.db import Database
+from services.kit.errors import NotFound
 from services.webhooks.adapters.repository import WebhooksUnitOfWork
 from services.webhooks.adapters.sender import Sent, delivery_client, post
 from services.webhooks.adapters.tables import AttemptRow
@@ -33,8 +35,11 @@ log = logging.getLogger("credit_claims.webhooks")
 
 @dataclass(frozen=True, slots=True)
 class Rules:
-    batch: int = 50
+    """A pass takes at most `concurrency` messages, each tried within `deadline` seconds in all: a pass ends well
+    inside its lease, so no other worker takes a message still being tried."""
+
     concurrency: int = 8
+    deadline: float = 10.0
     lease: timedelta = timedelta(seconds=60)
     time_scale: float = 1.0
     public_only: bool = True  # outside sandbox mode, never to an address inside the suite's network
@@ -59,7 +64,7 @@ def body_of(payload: dict[str, Any]) -> bytes:
 
 async def take(database: Database, *, now: datetime, rules: Rules) -> list[Job]:
     async with WebhooksUnitOfWork(database) as uow:
-        taken = await uow.webhooks.take_due(now=now, until=now + rules.lease, limit=rules.batch)
+        taken = await uow.webhooks.take_due(now=now, until=now + rules.lease, limit=rules.concurrency)
         jobs = [
             Job(
                 message_id=message.id,
@@ -83,14 +88,19 @@ async def deliver_due(
     rules: Rules,
     jitter: Callable[[], float] = lambda: random.uniform(-1.0, 1.0),
 ) -> int:
-    """One pass: every message due now tried once (at most `rules.batch`); how many were tried."""
+    """One pass: the messages due now (at most `rules.concurrency`) tried once each, side by side; how many."""
     jobs = await take(database, now=clock(), rules=rules)
-    slots = asyncio.Semaphore(rules.concurrency)
 
     async def attempt(job: Job) -> None:
-        async with slots:
-            headers = signed_headers(job.secrets, message_id=job.message_id, timestamp=clock(), payload=job.body)
-            sent = await post(client, job.url, headers=headers, body=job.body, public_only=rules.public_only)
+        headers = signed_headers(job.secrets, message_id=job.message_id, timestamp=clock(), payload=job.body)
+        try:
+            sent = await post(
+                client, job.url, headers=headers, body=job.body, deadline=rules.deadline, public_only=rules.public_only
+            )
+        except Exception as exc:  # whatever fails an attempt is the attempt's answer, never the pass's
+            sent = Sent(status=None, error=f"{type(exc).__name__}: {exc}"[:500], latency_ms=0)
+        # The endpoint may have been deleted while its message was tried: nothing is owed any more.
+        with contextlib.suppress(NotFound):
             await record(database, job, sent, now=clock(), rules=rules, jitter=jitter())
 
     await asyncio.gather(*(attempt(job) for job in jobs))
@@ -138,13 +148,13 @@ async def record(database: Database, job: Job, sent: Sent, *, now: datetime, rul
 
 
 def worker(
-    *, every_seconds: float, rules: Rules, timeout: float, clock_of: Callable[[Any], Callable[[], datetime]]
+    *, every_seconds: float, rules: Rules, clock_of: Callable[[Any], Callable[[], datetime]]
 ) -> Callable[[Any], Awaitable[None]]:
     """The background job of the service: passes as long as there is work, a pause when there is none."""
 
     async def job(app: Any) -> None:
         clock = clock_of(app)
-        client = delivery_client(timeout=timeout)
+        client = delivery_client(timeout=rules.deadline)
         try:
             while True:
                 try:
@@ -152,7 +162,7 @@ def worker(
                 except Exception:
                     log.exception("webhooks: a delivery pass failed; the next one takes the same messages")
                     tried = 0
-                if tried < rules.batch:
+                if tried < rules.concurrency:
                     await asyncio.sleep(every_seconds)
         finally:
             await client.aclose()

@@ -16,7 +16,7 @@ from services.kit.pagination import Page, PageRequest, page_of
 from services.webhooks.adapters.repository import WebhooksUnitOfWork
 from services.webhooks.adapters.tables import Endpoint
 from services.webhooks.domain.endpoint import endpoint_problems
-from services.webhooks.domain.errors import EndpointRefused, InsuredRequired, TooManyEndpoints
+from services.webhooks.domain.errors import EndpointRefused, InsuredRequired, RotationUnderWay, TooManyEndpoints
 from services.webhooks.domain.signing import secret_from
 
 MAX_ENDPOINTS = 20
@@ -150,6 +150,9 @@ async def rotate(
     secret = new_secret()
     async with uow:
         found = await uow.webhooks.readable_endpoint(endpoint_id, call.principal, for_update=True)
+        if found.previous_secret_until is not None and found.previous_secret_until > now:
+            # A second rotation would drop the first secret before the time its rotation promised.
+            raise RotationUnderWay(f"The former secret signs until {found.previous_secret_until.isoformat()}.")
         found.previous_secret, found.previous_secret_until = found.secret, now + overlap
         found.secret = secret
         found.version += 1

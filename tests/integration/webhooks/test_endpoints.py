@@ -105,3 +105,22 @@ async def test_changes_need_the_etag_read_and_are_checked_as_a_registration(
     gone = await webhooks.delete(url, headers={**tokens.insured(), "If-Match": paused.headers["ETag"]})
     assert gone.status_code == 204
     assert (await webhooks.get(url, headers=tokens.insured())).status_code == 404
+
+
+async def test_a_second_rotation_waits_for_the_first_overlap_to_end(
+    webhooks: httpx.AsyncClient, tokens: Tokens
+) -> None:
+    endpoint = (await register(webhooks, tokens.insured())).json()
+    rotations = f"/v1/webhook-endpoints/{endpoint['id']}/secret-rotations"
+    assert (await webhooks.post(rotations, headers=tokens.insured())).status_code == 201
+    again = await webhooks.post(rotations, headers=tokens.insured())
+    assert again.status_code == 409 and again.json()["code"] == "WEBHOOK_ROTATION_UNDER_WAY"
+
+
+async def test_the_delivery_log_refuses_a_cursor_it_did_not_give(webhooks: httpx.AsyncClient, tokens: Tokens) -> None:
+    endpoint = (await register(webhooks, tokens.insured())).json()
+    forged = "WyJtc2dfXHVkODAwIl0"  # ["msg_\ud800"]
+    answer = await webhooks.get(
+        f"/v1/webhook-endpoints/{endpoint['id']}/deliveries", params={"cursor": forged}, headers=tokens.insured()
+    )
+    assert answer.status_code == 422 and answer.json()["code"] == "INVALID_CURSOR"
