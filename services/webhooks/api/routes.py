@@ -9,7 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 
 from services.kit.dependencies import ToChangeSubscribed, ToSubscribe, etag_of
-from services.kit.pagination import Page, PageRequest, encode_cursor, page_request
+from services.kit.pagination import Page, PageRequest, page_request
 from services.kit.problems import problem_responses
 from services.kit.schemas import Identifier
 from services.webhooks.adapters.tables import Endpoint
@@ -39,10 +39,6 @@ def endpoint_out(endpoint: Endpoint, response: Response) -> EndpointOut:
 def delivery_out(found: Delivery) -> DeliveryOut:
     attempts = [AttemptOut.model_validate(row, from_attributes=True) for row in found.attempts]
     return DeliveryOut.model_validate({**found.message.model_dump(), "attempts": attempts})
-
-
-def page_cursor(after: str | None) -> str | None:
-    return encode_cursor([after]) if after else None
 
 
 def _sandbox(request: Request) -> bool:
@@ -158,8 +154,8 @@ async def rotate_secret(
 async def list_deliveries(
     endpoint_id: uuid.UUID, uow: Reader, call: ToSubscribe, page: Annotated[PageRequest, Depends(page_request)]
 ) -> DeliveriesOut:
-    found, after = await deliveries.deliveries(uow, endpoint_id=endpoint_id, principal=call.principal, page=page)
-    return DeliveriesOut(items=[delivery_out(item) for item in found], next_cursor=page_cursor(after))
+    found = await deliveries.deliveries(uow, endpoint_id=endpoint_id, principal=call.principal, page=page)
+    return DeliveriesOut(items=[delivery_out(item) for item in found.items], next_cursor=found.next_cursor)
 
 
 @router.get(

@@ -9,7 +9,7 @@ from datetime import datetime
 
 from services.kit.auth import Principal
 from services.kit.errors import InvalidInput
-from services.kit.pagination import PageRequest
+from services.kit.pagination import Page, PageRequest, page_of
 from services.webhooks.adapters.repository import WebhooksUnitOfWork
 from services.webhooks.adapters.tables import AttemptRow, Message
 from services.webhooks.domain.errors import AttemptUnderWay, EndpointDisabled
@@ -35,18 +35,18 @@ def _after(page: PageRequest) -> str | None:
 
 async def deliveries(
     uow: WebhooksUnitOfWork, *, endpoint_id: uuid.UUID, principal: Principal, page: PageRequest
-) -> tuple[list[Delivery], str | None]:
-    """The endpoint's messages, newest first, each with its attempts; and where the next page starts."""
+) -> Page[Delivery]:
+    """The endpoint's messages, newest first, each with its attempts."""
     async with uow:
         await uow.webhooks.readable_endpoint(endpoint_id, principal)
         rows = await uow.webhooks.messages_page(endpoint_id, after=_after(page), limit=page.limit)
-        more, rows = len(rows) > page.limit, rows[: page.limit]
-        attempts = await uow.webhooks.attempts([row.id for row in rows])
+        found = page_of(rows, limit=page.limit, key=lambda row: [row.id])
+        attempts = await uow.webhooks.attempts([row.id for row in found.items])
     by_message: dict[str, list[AttemptRow]] = {}
     for attempt in attempts:
         by_message.setdefault(attempt.message_id, []).append(attempt)
-    found = [Delivery(row, by_message.get(row.id, [])) for row in rows]
-    return found, (rows[-1].id if more and rows else None)
+    items = [Delivery(row, by_message.get(row.id, [])) for row in found.items]
+    return Page[Delivery](items=items, next_cursor=found.next_cursor)
 
 
 async def delivery(
