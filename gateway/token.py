@@ -1,10 +1,12 @@
-"""POST /oauth/token: the OAuth2 client-credentials grant (RFC 6749 §4.4)."""
+"""POST /oauth/token: the OAuth2 client-credentials grant (RFC 6749 §4.4), and token exchange (RFC 8693) for the
+back office's web application, which asks a token naming each person it has logged in."""
 
 from __future__ import annotations
 
 import asyncio
 import base64
 import binascii
+import re
 from typing import Any
 from urllib.parse import parse_qs, unquote
 
@@ -12,6 +14,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from gateway.clients import RegisteredClient, secret_matches
+from services.kit.auth import Principal, Role
 from services.kit.clock import wall_clock
 from services.kit.errors import InvalidInput, MalformedRequest, PayloadTooLarge, TooManyRequests, Unauthenticated
 from services.kit.problems import problem_responses
@@ -20,11 +23,20 @@ from services.kit.schemas import ResponseBody
 router = APIRouter(tags=["authentication"])
 
 
+CLIENT_CREDENTIALS = "client_credentials"
+TOKEN_EXCHANGE = "urn:ietf:params:oauth:grant-type:token-exchange"
+PERSON = "urn:credit-claims:token-type:person"
+"""The subject a token exchange names: a back-office person's login, vouched for by the client asking."""
+ACCESS_TOKEN = "urn:ietf:params:oauth:token-type:access_token"
+PERSON_LOGIN = re.compile(r"[a-z0-9][a-z0-9._@-]{0,63}")
+
+
 class TokenOut(ResponseBody):
     access_token: str
     token_type: str = "Bearer"
     expires_in: int
     scope: str
+    issued_token_type: str = ACCESS_TOKEN
 
 
 class InvalidClient(Unauthenticated):
@@ -34,7 +46,17 @@ class InvalidClient(Unauthenticated):
 
 class UnsupportedGrant(InvalidInput):
     code = "UNSUPPORTED_GRANT_TYPE"
-    title = "Only the client_credentials grant is supported"
+    title = "Only the client_credentials and token-exchange grants are supported"
+
+
+class UnauthorizedClient(InvalidInput):
+    code = "UNAUTHORIZED_CLIENT"
+    title = "This client may not use this grant"
+
+
+class InvalidRequest(InvalidInput):
+    code = "INVALID_TOKEN_REQUEST"
+    title = "The token request names no person or role this client may ask for"
 
 
 _FORM_SCHEMA: dict[str, Any] = {
@@ -46,10 +68,12 @@ _FORM_SCHEMA: dict[str, Any] = {
                     "type": "object",
                     "required": ["grant_type"],
                     "properties": {
-                        "grant_type": {"type": "string", "enum": ["client_credentials"]},
+                        "grant_type": {"type": "string", "enum": [CLIENT_CREDENTIALS, TOKEN_EXCHANGE]},
                         "client_id": {"type": "string"},
                         "client_secret": {"type": "string"},
-                        "scope": {"type": "string"},
+                        "scope": {"type": "string", "description": "Token exchange: the person's roles."},
+                        "subject_token": {"type": "string", "description": "Token exchange: the person's login."},
+                        "subject_token_type": {"type": "string", "enum": [PERSON]},
                     },
                 },
                 "example": {
@@ -141,8 +165,31 @@ class TooBusy(TooManyRequests):
 )
 async def issue_token(request: Request) -> JSONResponse:
     form = await _form(request)
-    if form.get("grant_type") != "client_credentials":
-        raise UnsupportedGrant("grant_type must be client_credentials.", error="unsupported_grant_type")
+    grant = form.get("grant_type")
+    if grant not in (CLIENT_CREDENTIALS, TOKEN_EXCHANGE):
+        raise UnsupportedGrant(
+            "grant_type must be client_credentials or token exchange.", error="unsupported_grant_type"
+        )
+    client = await _authenticated(request, form)
+    state = request.app.state
+    if grant == TOKEN_EXCHANGE:
+        principal = _person(client, form, state.clients)
+    elif client.roles:
+        principal = client.principal()
+    else:
+        raise UnauthorizedClient("This client acts for people only: use token exchange.", error="unauthorized_client")
+    actor = client.client_id if grant == TOKEN_EXCHANGE else None
+    token = state.token_issuer.issue(principal, now=wall_clock(state.clock).now(), actor=actor)
+    body = TokenOut(
+        access_token=token,
+        expires_in=int(state.token_issuer.ttl.total_seconds()),
+        scope=" ".join(sorted(principal.roles)),
+    )
+    return JSONResponse(body.model_dump(), headers={"Cache-Control": "no-store", "Pragma": "no-cache"})
+
+
+async def _authenticated(request: Request, form: dict[str, str]) -> RegisteredClient:
+    """The registered client whose secret this request carries (Basic or form), throttled on failures."""
     credentials = _bounded(
         _basic_credentials(request.headers.get("authorization"))
         or (form.get("client_id", ""), form.get("client_secret", ""))
@@ -158,8 +205,23 @@ async def issue_token(request: Request) -> JSONResponse:
         attempt.failed = client is None or not matches
     if client is None or not matches:
         raise InvalidClient("Unknown client or wrong secret.", error="invalid_client")
-    token = state.token_issuer.issue(client.principal(), now=wall_clock(state.clock).now())
-    body = TokenOut(
-        access_token=token, expires_in=int(state.token_issuer.ttl.total_seconds()), scope=" ".join(sorted(client.roles))
-    )
-    return JSONResponse(body.model_dump(), headers={"Cache-Control": "no-store", "Pragma": "no-cache"})
+    return client
+
+
+def _person(client: RegisteredClient, form: dict[str, str], clients: dict[str, RegisteredClient]) -> Principal:
+    """The person a trusted client names, with the back-office roles it asks for them (RFC 8693 §2.1)."""
+    if not client.acts_for:
+        raise UnauthorizedClient("This client may not act on a person's behalf.", error="unauthorized_client")
+    login = form.get("subject_token", "")
+    if form.get("subject_token_type") != PERSON or not PERSON_LOGIN.fullmatch(login):
+        raise InvalidRequest(f"Name the person: subject_token_type {PERSON} and their login.", error="invalid_request")
+    if login in clients:
+        raise InvalidRequest("A person's login may not be a registered client's id.", error="invalid_request")
+    try:
+        roles = frozenset(Role(role) for role in form.get("scope", "").split())
+    except ValueError as exc:
+        raise InvalidRequest("The scope names an unknown role.", error="invalid_scope") from exc
+    if not roles or not roles <= client.acts_for:
+        allowed = " ".join(sorted(client.acts_for))
+        raise InvalidRequest(f"Ask for one or more of: {allowed}.", error="invalid_scope")
+    return Principal(client_id=login, roles=roles)

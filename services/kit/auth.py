@@ -109,7 +109,8 @@ class TokenIssuer:
         self._kid = key_id(key.public_key())
         self.issuer, self.audience, self.ttl = issuer, audience, ttl
 
-    def issue(self, principal: Principal, *, now: datetime) -> str:
+    def issue(self, principal: Principal, *, now: datetime, actor: str | None = None) -> str:
+        """A signed token for the principal; `actor` names the client acting on a person's behalf (RFC 8693 act)."""
         claims: dict[str, Any] = {
             "iss": self.issuer,
             "aud": self.audience,
@@ -122,6 +123,8 @@ class TokenIssuer:
         }
         if principal.insured_id is not None:
             claims["insured_id"] = principal.insured_id
+        if actor is not None:
+            claims["act"] = {"sub": actor}
         return jwt.encode(claims, self._key, algorithm=ALGORITHM, headers={"kid": self._kid})
 
 

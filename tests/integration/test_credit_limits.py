@@ -300,3 +300,25 @@ async def test_a_grant_takes_effect_no_earlier_than_its_request(
     assert backdated.status_code == 422 and backdated.json()["earliest_effective_date"] == "2026-04-10"
     granted = await decide(debtors, tokens, limit["id"], decision="granted", effective_date="2026-04-10")
     assert granted.status_code == 200 and granted.json()["versions"][-1]["effective_date"] == "2026-04-10"
+
+
+async def test_the_requests_to_decide_are_listed_apart(
+    debtors: httpx.AsyncClient, tokens: Tokens, draft_policy_id: str, registered_debtor_id: str, clock: Any
+) -> None:
+    at(clock, "2026-01-20")
+    other = await debtors.post(
+        "/v1/debtors", json={"legal_name": "Autre SAS", "country": "FR", "siren": "552100554"}, headers=tokens.insured()
+    )
+    waiting = (await request(debtors, tokens, draft_policy_id, registered_debtor_id)).json()
+    decided = (await request(debtors, tokens, draft_policy_id, other.json()["id"])).json()
+    assert (await decide(debtors, tokens, decided["id"], decision="refused")).status_code == 200
+
+    async def listed(query: str) -> list[str]:
+        answer = await debtors.get(f"/v1/credit-limits?{query}", headers=tokens.underwriter())
+        assert answer.status_code == 200, answer.text
+        return [item["id"] for item in answer.json()["items"]]
+
+    assert await listed("pending=true") == [waiting["id"]]
+    assert await listed("pending=false") == [decided["id"]]
+    assert sorted(await listed("")) == sorted([waiting["id"], decided["id"]])
+    assert (await debtors.get("/v1/credit-limits?pending=maybe", headers=tokens.underwriter())).status_code == 422

@@ -36,6 +36,7 @@ CLIENTS = [
     {"client_id": "acme-erp", "roles": ["insured"], "insured_id": "INS-ACME"},
     {"client_id": "beta-erp", "roles": ["insured"], "insured_id": "INS-BETA"},
     {"client_id": "underwriting", "roles": ["underwriter"]},
+    {"client_id": "back-office", "roles": [], "acts_for": ["claims_handler", "underwriter"]},
 ]
 
 
@@ -135,6 +136,67 @@ async def test_token_with_basic_credentials(gateway: httpx.AsyncClient) -> None:
 async def test_token_refusals(gateway: httpx.AsyncClient, form: dict[str, str], status: int, code: str) -> None:
     response = await gateway.post("/oauth/token", data=form)
     assert response.status_code == status and response.json()["code"] == code
+
+
+def exchange(login: str, scope: str, **overrides: str) -> dict[str, str]:
+    return {
+        "grant_type": "urn:ietf:params:oauth:grant-type:token-exchange",
+        "client_id": "back-office",
+        "client_secret": "back-office-pw",
+        "subject_token": login,
+        "subject_token_type": "urn:credit-claims:token-type:person",
+        "scope": scope,
+        **overrides,
+    }
+
+
+async def test_the_back_office_application_gets_a_token_naming_the_person_it_logged_in(
+    gateway: httpx.AsyncClient,
+) -> None:
+    response = await gateway.post("/oauth/token", data=exchange("claire.martin", "claims_handler"))
+    assert response.status_code == 200, response.text
+    issued = response.json()
+    assert issued["scope"] == "claims_handler"
+    assert issued["issued_token_type"] == "urn:ietf:params:oauth:token-type:access_token"
+    claims = jwt.decode(issued["access_token"], options={"verify_signature": False})
+    assert claims["sub"] == "claire.martin" and claims["roles"] == ["claims_handler"]
+    assert claims["act"] == {"sub": "back-office"}
+    worklist = await gateway.get("/v1/worklist", headers={"Authorization": f"Bearer {issued['access_token']}"})
+    assert worklist.status_code == 200, worklist.text
+
+
+@pytest.mark.parametrize(
+    ("form", "code"),
+    [
+        (
+            exchange("claire.martin", "claims_handler", client_id="acme-erp", client_secret="acme-erp-pw"),
+            "UNAUTHORIZED_CLIENT",
+        ),
+        (exchange("claire.martin", "insured"), "INVALID_TOKEN_REQUEST"),
+        (exchange("claire.martin", "admin"), "INVALID_TOKEN_REQUEST"),
+        (exchange("claire.martin", ""), "INVALID_TOKEN_REQUEST"),
+        (exchange("claire.martin", "claims_handler root"), "INVALID_TOKEN_REQUEST"),
+        (exchange("underwriting", "underwriter"), "INVALID_TOKEN_REQUEST"),
+        (exchange("Claire Martin", "claims_handler"), "INVALID_TOKEN_REQUEST"),
+        (exchange("", "claims_handler"), "INVALID_TOKEN_REQUEST"),
+        (exchange("claire.martin", "claims_handler", subject_token_type="urn:x:jwt"), "INVALID_TOKEN_REQUEST"),
+        (
+            {"grant_type": "client_credentials", "client_id": "back-office", "client_secret": "back-office-pw"},
+            "UNAUTHORIZED_CLIENT",
+        ),
+    ],
+)
+async def test_only_a_client_trusted_with_people_gets_a_token_for_a_back_office_person(
+    gateway: httpx.AsyncClient, form: dict[str, str], code: str
+) -> None:
+    response = await gateway.post("/oauth/token", data=form)
+    assert response.status_code == 422 and response.json()["code"] == code, response.text
+    assert "access_token" not in response.json()
+
+
+async def test_a_token_exchange_with_a_wrong_secret_is_refused(gateway: httpx.AsyncClient) -> None:
+    response = await gateway.post("/oauth/token", data=exchange("claire.martin", "claims_handler", client_secret="x"))
+    assert response.status_code == 401 and response.json()["code"] == "INVALID_CLIENT"
 
 
 @pytest.mark.parametrize(

@@ -309,18 +309,23 @@ class ClaimRepository:
         status: str | None,
         debtor_id: uuid.UUID | None,
         policy_id: uuid.UUID | None,
+        insured_id: str | None = None,
+        action: str | None = None,
         after: tuple[date, uuid.UUID, str] | None,
         limit: int,
     ) -> list[WorkItem]:
         """Worklist rows due by a day (or of unknown date), in deadline order from a row on: one index range."""
         order = [getattr(WorkItem, column) for column in WORK_ORDER]
         statement = select(WorkItem).where(WorkItem.sort_due <= due_by)
-        if status is not None:
-            statement = statement.where(WorkItem.status == status)
-        if debtor_id is not None:
-            statement = statement.where(WorkItem.debtor_id == debtor_id)
-        if policy_id is not None:
-            statement = statement.where(WorkItem.policy_id == policy_id)
+        for column, wanted in (
+            (WorkItem.status, status),
+            (WorkItem.debtor_id, debtor_id),
+            (WorkItem.policy_id, policy_id),
+            (WorkItem.insured_id, insured_id),
+            (WorkItem.action, action),
+        ):
+            if wanted is not None:
+                statement = statement.where(column == wanted)
         if after is not None:
             start = tuple_(*(literal(value, column.type) for value, column in zip(after, order, strict=True)))
             statement = statement.where(tuple_(*order) > start)

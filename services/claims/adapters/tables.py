@@ -219,6 +219,7 @@ class CollectionAction(Table, table=True):
 
 # The worklist reads in this order (unknown deadlines first), alone or within one status, debtor or policy.
 WORK_ORDER = ("sort_due", "claim_id", "kind")
+WORK_FILTERS = ("status", "debtor_id", "policy_id", "insured_id", "action")  # each read in deadline order
 
 
 class WorkItem(Table, table=True):
@@ -227,7 +228,7 @@ class WorkItem(Table, table=True):
     __tablename__ = "work_items"
     __table_args__ = (
         Index("ix_work_items_order", *WORK_ORDER),
-        *(Index(f"ix_work_items_{first}_order", first, *WORK_ORDER) for first in ("status", "debtor_id", "policy_id")),
+        *(Index(f"ix_work_items_{first}_order", first, *WORK_ORDER) for first in WORK_FILTERS),
     )
 
     claim_id: uuid.UUID = Field(sa_column=Column(ForeignKey("claims.id"), primary_key=True))

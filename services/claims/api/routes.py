@@ -16,12 +16,14 @@ from services.claims.api.schemas import (
     DeadlinesOut,
     ExtensionIn,
     IndemnityOut,
+    IndemnityPreviewOut,
     InvoiceOut,
     InvoicesIn,
     PaymentIn,
     ReasonIn,
     RecoveryIn,
     RecoveryOut,
+    RecoverySplitOut,
     ReliefIn,
     SweepIn,
     SweepOut,
@@ -45,8 +47,10 @@ from services.kit.dependencies import (
     etag_of,
 )
 from services.kit.events import events_router
+from services.kit.money import PositiveAmount
 from services.kit.pagination import Page, PageRequest, page_request
 from services.kit.problems import problem_responses
+from services.kit.schemas import Day
 from services.kit.upstream import Upstream
 
 
@@ -344,6 +348,22 @@ async def indemnity(
 
 
 @claims.get(
+    "/{claim_id:uuid}/indemnity-preview",
+    operation_id="previewIndemnity",
+    response_model=IndemnityPreviewOut,
+    responses=problem_responses(404, 409, 422),
+    summary="The indemnity a payment would compute now, line by line (nothing is paid or reserved)",
+)
+async def indemnity_preview(
+    claim_id: uuid.UUID, request: Request, uow: Reader, call: ToHandleClaims
+) -> IndemnityPreviewOut:
+    preview = await settlement.preview_indemnity(
+        uow, claim_id=claim_id, settings_rules=request.app.state.settings.collection, call=call
+    )
+    return IndemnityPreviewOut.model_validate(preview, from_attributes=True)
+
+
+@claims.get(
     "/{claim_id:uuid}/indemnity",
     operation_id="getIndemnity",
     response_model=IndemnityOut,
@@ -353,6 +373,28 @@ async def indemnity(
 async def get_indemnity(claim_id: uuid.UUID, uow: Reader, call: ToRead) -> IndemnityOut:
     paid = await queries.indemnity_of(uow, claim_id=claim_id, principal=call.principal)
     return IndemnityOut.model_validate(paid, from_attributes=True)
+
+
+@claims.get(
+    "/{claim_id:uuid}/recovery-split",
+    operation_id="previewRecoverySplit",
+    response_model=RecoverySplitOut,
+    responses=problem_responses(404, 409, 422),
+    summary="How a recovery would be shared pro rata if recorded now (nothing is written)",
+)
+async def recovery_split(
+    claim_id: uuid.UUID,
+    uow: Reader,
+    call: ToHandleClaims,
+    amount: Annotated[PositiveAmount, Query(description="The amount recovered.")],
+    received_on: Annotated[Day, Query(description="The day it was received.")],
+) -> RecoverySplitOut:
+    currency, insurer, insured = await settlement.preview_recovery(
+        uow, claim_id=claim_id, amount=amount, received_on=received_on, call=call
+    )
+    return RecoverySplitOut(
+        claim_id=claim_id, currency=currency, amount=amount, insurer_share=insurer, insured_share=insured
+    )
 
 
 @claims.post(
@@ -415,6 +457,14 @@ async def get_worklist(
     status: ClaimStatus | None = None,
     debtor_id: uuid.UUID | None = None,
     policy_id: uuid.UUID | None = None,
+    insured_id: Annotated[str | None, Query(max_length=64, description="Only this insured's claims")] = None,
+    action: Annotated[
+        str | None,
+        Query(
+            max_length=64,
+            description="Only this kind of deadline (`creance_to_file`, `indemnity_to_pay`, `collection:…`)",
+        ),
+    ] = None,
 ) -> WorklistOut:
     as_of, found = await worklist_service.page(
         reader,
@@ -424,6 +474,8 @@ async def get_worklist(
         status=status,
         debtor_id=debtor_id,
         policy_id=policy_id,
+        insured_id=insured_id,
+        action=action,
         request=page,
     )
     return WorklistOut(

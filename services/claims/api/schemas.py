@@ -201,6 +201,16 @@ class RecoveryIn(RequestBody):
     origin: Annotated[str, Field(pattern="^(court_officer|debtor|other)$")] = "court_officer"
 
 
+class RecoverySplitOut(ResponseBody):
+    """How a recovery would be shared if recorded now: the insurer's share is indemnity ÷ eligible loss."""
+
+    claim_id: uuid.UUID
+    currency: str
+    amount: Amount
+    insurer_share: Amount
+    insured_share: Amount
+
+
 class SweepIn(RequestBody):
     model_config = example({"on": "2026-06-30"})
 
@@ -219,6 +229,17 @@ class BreakdownLine(ResponseBody):
     amount: str
     invoice_number: str | None
     detail: str
+
+
+class IndemnityPreviewOut(ResponseBody):
+    """The indemnity a payment would compute now, line by line, before the policy's maximum liability (checked and
+    reserved only by the payment)."""
+
+    claim_id: uuid.UUID
+    currency: str
+    eligible_loss: Amount
+    before_maximum_liability: Amount
+    breakdown: list[BreakdownLine]
 
 
 class IndemnityOut(ResponseBody):

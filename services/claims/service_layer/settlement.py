@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -69,6 +69,55 @@ async def _duties(repo: ClaimRepository, claim: Claim, *, settings_rules: dict[s
     return assess_duties(track, required=required, moot=moot).detail
 
 
+async def _computed(
+    repo: ClaimRepository, claim: Claim, *, settings_rules: dict[str, Any], today: date
+) -> tuple[str, list[Invoice], Breakdown]:
+    """What an indemnity of this claim comes to before the policy's maximum liability: (duties, invoices, breakdown);
+    refused as payment would be (status, dispute, unmet duties)."""
+    moved(ClaimStatus(claim.status), ClaimStatus.INDEMNIFIED)
+    duties = await _duties(repo, claim, settings_rules=settings_rules, today=today)
+    invoices = [
+        Invoice(item.number, item.invoice_date, item.due_date, item.amount, item.vat_amount)
+        for item in await repo.invoices([claim.id])
+    ]
+    breakdown = indemnity_for(
+        invoices=invoices,
+        paid=await repo.paid_so_far(claim.id),
+        limits=_limits(claim),
+        terms=_terms(claim),
+        earlier_cover=await repo.earlier_cover(claim.policy_id, claim.debtor_id, besides=claim.id),
+    )
+    return duties, invoices, breakdown
+
+
+@dataclass(frozen=True)
+class IndemnityPreview:
+    """The indemnity a payment would compute now, before the policy's maximum liability (reserved at payment)."""
+
+    claim_id: uuid.UUID
+    currency: str
+    eligible_loss: Decimal
+    before_maximum_liability: Decimal
+    breakdown: list[dict[str, Any]]
+
+
+async def preview_indemnity(
+    uow: ClaimsUnitOfWork, *, claim_id: uuid.UUID, settings_rules: dict[str, Any], call: Call
+) -> IndemnityPreview:
+    """The indemnity as a payment would compute it now, line by line; nothing is written or reserved."""
+    async with uow:
+        claim = await uow.claims.readable_claim(claim_id, call.principal, for_update=False)
+        duties, _, breakdown = await _computed(uow.claims, claim, settings_rules=settings_rules, today=call.now.date())
+    settled = settlement_of(breakdown, duties=duties, reserved=None)
+    return IndemnityPreview(
+        claim_id=claim.id,
+        currency=claim.currency,
+        eligible_loss=breakdown.eligible_loss,
+        before_maximum_liability=breakdown.indemnity_before_liability,
+        breakdown=[asdict(line) | {"amount": f"{line.amount:.2f}"} for line in settled.lines],
+    )
+
+
 async def pay_indemnity(
     uow: ClaimsUnitOfWork,
     outbox: Outbox,
@@ -89,19 +138,7 @@ async def pay_indemnity(
         existing = await repo.indemnity(claim.id)
         if existing is not None:
             return existing, False
-        moved(ClaimStatus(claim.status), ClaimStatus.INDEMNIFIED)
-        duties = await _duties(repo, claim, settings_rules=settings_rules, today=now.date())
-        invoices = [
-            Invoice(item.number, item.invoice_date, item.due_date, item.amount, item.vat_amount)
-            for item in await repo.invoices([claim.id])
-        ]
-        breakdown = indemnity_for(
-            invoices=invoices,
-            paid=await repo.paid_so_far(claim.id),
-            limits=_limits(claim),
-            terms=_terms(claim),
-            earlier_cover=await repo.earlier_cover(claim.policy_id, claim.debtor_id, besides=claim.id),
-        )
+        duties, invoices, breakdown = await _computed(repo, claim, settings_rules=settings_rules, today=now.date())
         reserved = await _reserve(policies, claim, breakdown, invoices=invoices, internal_token=internal_token)
         settled = settlement_of(breakdown, duties=duties, reserved=reserved)
         indemnity = Indemnity(
@@ -162,6 +199,38 @@ def _shared(claim: Claim, recovery: Recovery) -> dict[str, str]:
     }
 
 
+async def _split(repo: ClaimRepository, claim: Claim, *, amount: Decimal, received_on: date) -> tuple[Decimal, Decimal]:
+    """(insurer, insured) shares of a recovery on this claim, checked against the indemnity and what is owed."""
+    indemnity = await repo.indemnity(claim.id)
+    if indemnity is None:
+        raise NotIndemnified(f"The claim is {claim.status}.", current_status=claim.status)
+    insurer_so_far, recovered = await repo.recovered_so_far(claim.id)
+    check_recovery(
+        amount=amount,
+        owed=(await repo.unpaid_by_claim([claim.id]))[claim.id],
+        recovered=recovered,
+        received_on=received_on,
+        indemnified_on=indemnity.paid_at.date(),
+    )
+    return recovery_split(
+        amount=amount,
+        indemnity=indemnity.amount,
+        eligible_loss=indemnity.eligible_loss,
+        insurer_so_far=insurer_so_far,
+    )
+
+
+async def preview_recovery(
+    uow: ClaimsUnitOfWork, *, claim_id: uuid.UUID, amount: Decimal, received_on: date, call: Call
+) -> tuple[str, Decimal, Decimal]:
+    """(currency, insurer, insured): how a recovery would be shared if recorded now; nothing is written."""
+    not_after_today(received_on, today=call.now.date(), field="received_on")
+    async with uow:
+        claim = await uow.claims.readable_claim(claim_id, call.principal, for_update=False)
+        insurer, insured = await _split(uow.claims, claim, amount=amount, received_on=received_on)
+    return claim.currency, insurer, insured
+
+
 async def record_recovery(
     uow: ClaimsUnitOfWork,
     outbox: Outbox,
@@ -178,24 +247,8 @@ async def record_recovery(
     async with uow:
         repo = uow.claims
         claim = await repo.readable_claim(claim_id, principal)
-        indemnity = await repo.indemnity(claim.id)
-        if indemnity is None:
-            raise NotIndemnified(f"The claim is {claim.status}.", current_status=claim.status)
-        insurer_so_far, recovered = await repo.recovered_so_far(claim.id)
         # The claim row is locked since it was read: concurrent recoveries are checked one after the other.
-        check_recovery(
-            amount=amount,
-            owed=(await repo.unpaid_by_claim([claim.id]))[claim.id],
-            recovered=recovered,
-            received_on=received_on,
-            indemnified_on=indemnity.paid_at.date(),
-        )
-        insurer, insured = recovery_split(
-            amount=amount,
-            indemnity=indemnity.amount,
-            eligible_loss=indemnity.eligible_loss,
-            insurer_so_far=insurer_so_far,
-        )
+        insurer, insured = await _split(repo, claim, amount=amount, received_on=received_on)
         recovery = Recovery(
             claim_id=claim.id,
             amount=amount,

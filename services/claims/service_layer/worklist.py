@@ -193,6 +193,8 @@ async def page(
     status: ClaimStatus | None,
     debtor_id: uuid.UUID | None,
     policy_id: uuid.UUID | None,
+    insured_id: str | None = None,
+    action: str | None = None,
     request: PageRequest,
 ) -> tuple[date, Page[WorkItem]]:
     """Actions due within the horizon, nearest deadline first (unknown deadlines first of all), a page at a time."""
@@ -202,6 +204,8 @@ async def page(
         "status": status,
         "debtor_id": debtor_id,
         "policy_id": policy_id,
+        "insured_id": insured_id,
+        "action": action,
         "after": _after(request),
         "limit": request.limit + 1,
     }

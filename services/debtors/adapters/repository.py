@@ -20,6 +20,7 @@ from services.debtors.adapters.tables import (
     ProcedureEventRow,
 )
 from services.debtors.domain.errors import CreditLimitNotFound
+from services.debtors.domain.limits import RequestStatus
 from services.debtors.domain.procedures import ClosureReason, ProcedureEvent, ProcedureEventKind, ProcedureType
 from services.kit.auth import Principal
 from services.kit.bulk import insert_many, one_of
@@ -107,10 +108,12 @@ class Repository:
         seen_by: Principal,
         policy_id: uuid.UUID | None,
         debtor_id: uuid.UUID | None,
+        pending: bool | None = None,
         after: uuid.UUID | None,
         limit: int,
     ) -> list[CreditLimit]:
-        """A page of the credit limits this caller may see (an insured, its own), in id order."""
+        """A page of the credit limits this caller may see (an insured, its own), in id order; `pending`: only those
+        with (or without) a request waiting for a decision."""
         statement = select(CreditLimit).order_by(CreditLimit.id).limit(limit + 1)
         if seen_by.scope_insured_id is not None:
             statement = statement.where(CreditLimit.insured_id == seen_by.scope_insured_id)
@@ -118,6 +121,11 @@ class Repository:
             statement = statement.where(CreditLimit.policy_id == policy_id)
         if debtor_id is not None:
             statement = statement.where(CreditLimit.debtor_id == debtor_id)
+        if pending is not None:
+            waiting = select(CreditLimitRequest.id).where(
+                CreditLimitRequest.credit_limit_id == CreditLimit.id, CreditLimitRequest.status == RequestStatus.PENDING
+            )
+            statement = statement.where(waiting.exists() if pending else ~waiting.exists())
         if after is not None:
             statement = statement.where(CreditLimit.id > after)
         return await self._all(statement)

@@ -358,9 +358,18 @@ async def list_limits(
     page: Page_,
     policy_id: uuid.UUID | None = None,
     debtor_id: uuid.UUID | None = None,
+    pending: Annotated[
+        bool | None, Query(description="Only limits with (true) or without (false) a request waiting")
+    ] = None,
 ) -> Page[CreditLimitOut]:
     result = await credit_limits.list_limits(
-        uow, principal=call.principal, page=page, policy_id=policy_id, debtor_id=debtor_id, today=call.now.date()
+        uow,
+        principal=call.principal,
+        page=page,
+        policy_id=policy_id,
+        debtor_id=debtor_id,
+        pending=pending,
+        today=call.now.date(),
     )
     return Page[CreditLimitOut](items=[_limit_out(view) for view in result.items], next_cursor=result.next_cursor)
 

@@ -250,6 +250,7 @@ async def list_limits(
     page: PageRequest,
     policy_id: uuid.UUID | None,
     debtor_id: uuid.UUID | None,
+    pending: bool | None = None,
     today: date,
 ) -> Page[CreditLimitView]:
     async with uow:
@@ -258,6 +259,7 @@ async def list_limits(
             seen_by=principal,
             policy_id=policy_id,
             debtor_id=debtor_id,
+            pending=pending,
             after=page.after_id(),
             limit=page.limit,
         )

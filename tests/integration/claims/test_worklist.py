@@ -94,6 +94,20 @@ async def test_the_worklist_is_read_a_page_at_a_time_nearest_deadline_first(
     assert [len(page) for page in one_debtor] == [1, 1]
 
 
+async def test_the_worklist_is_filtered_by_kind_of_deadline_and_by_insured(
+    claims_service: httpx.AsyncClient, tokens: Tokens, claims: list[str]
+) -> None:
+    ends = await read_all(claims_service, tokens, "within_days=200&limit=4&action=waiting_period_ends")
+    assert [len(page) for page in ends] == [4, 2]
+    assert {item["action"] for page in ends for item in page} == {"waiting_period_ends"}
+    reminders = await read_all(claims_service, tokens, "within_days=200&action=collection:send_reminder")
+    assert {item["claim_id"] for item in reminders[0]} == set(claims)
+    own = await read_all(claims_service, tokens, "within_days=200&limit=200&insured_id=INS-ACME")
+    assert len(own[0]) == 12
+    assert await read_all(claims_service, tokens, "within_days=200&insured_id=INS-BETA") == [[]]
+    assert await read_all(claims_service, tokens, "within_days=200&action=creance_to_file") == [[]]
+
+
 async def test_a_page_follows_on_where_the_last_ended_though_claims_change_between_reads(
     claims_service: httpx.AsyncClient, tokens: Tokens, claims: list[str]
 ) -> None:
