@@ -13,7 +13,7 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
 	touch $(STAMP)
 
-## run: install if needed, start the five processes (each migrates its SQLite database under var/ first)
+## run: install if needed, start the six processes (each migrates its SQLite database under var/ first)
 run: $(STAMP)
 	$(BIN)/python -m deploy.local
 
@@ -38,8 +38,8 @@ fuzz: $(STAMP)
 
 ## lint: ruff, the layering contracts (import-linter) and strict types on every domain and kit (mypy)
 lint: $(STAMP)
-	$(BIN)/ruff check services gateway deploy tests bench
-	$(BIN)/ruff format --check services gateway deploy tests bench
+	$(BIN)/ruff check services gateway backoffice deploy tests bench
+	$(BIN)/ruff format --check services gateway backoffice deploy tests bench
 	$(BIN)/lint-imports --no-cache
 	$(BIN)/mypy
 

@@ -1,4 +1,4 @@
-"""Run the whole suite on this machine: migrate the SQLite databases, start the five processes.
+"""Run the whole suite on this machine: migrate the SQLite databases, start the six processes.
 
 `make run` calls `python -m deploy.local`; tests and benchmarks use `Suite` to start
 real processes on ports and databases of their own.
@@ -24,7 +24,11 @@ from deploy.keys import ensure_keys
 from services.kit.settings import PROJECT_ROOT
 
 SERVICES = ("policies", "debtors", "claims", "webhooks")
+APPS = ("gateway", "backoffice")  # the processes outside services/
 DEV_CLIENTS = PROJECT_ROOT / "deploy" / "dev-clients.json"
+DEV_PEOPLE = PROJECT_ROOT / "deploy" / "dev-people.json"
+DEV_BACKOFFICE_SECRET = "backoffice-secret"  # the back office's client secret in dev-clients.json (never in production)
+DEMO_PEOPLE = {"claire.martin": "claims handler", "paul.bernard": "underwriter", "nadia.roux": "admin"}
 DEMO_CREDENTIALS = {
     "demo-insured": "insured of INS-ACME",
     "demo-insured-beta": "insured of INS-BETA",
@@ -36,11 +40,18 @@ DEMO_CREDENTIALS = {
 
 @dataclass
 class Suite:
-    """The five processes of the suite, on loopback ports."""
+    """The processes of the suite, on loopback ports: the back office too when it has a port."""
 
     host: str = "127.0.0.1"
     ports: Mapping[str, int] = field(
-        default_factory=lambda: {"gateway": 8000, "policies": 8001, "debtors": 8002, "claims": 8003, "webhooks": 8004}
+        default_factory=lambda: {
+            "gateway": 8000,
+            "policies": 8001,
+            "debtors": 8002,
+            "claims": 8003,
+            "webhooks": 8004,
+            "backoffice": 8005,
+        }
     )
     database_urls: Mapping[str, str] = field(default_factory=dict)
     keys_dir: Path = PROJECT_ROOT / "var" / "keys"
@@ -101,6 +112,11 @@ class Suite:
                 env["GATEWAY_SANDBOX_STATE_FILE"] = str(self.sandbox_state_file)
         env["GATEWAY_JWT_PRIVATE_KEY_FILE"] = str(private)
         env["GATEWAY_CLIENTS_FILE"] = str(self.clients_file)
+        if "backoffice" in self.ports:
+            env["BACKOFFICE_GATEWAY_URL"] = self.url("gateway")
+            env["BACKOFFICE_USERS_FILE"] = str(DEV_PEOPLE)
+            env["BACKOFFICE_CLIENT_SECRET"] = DEV_BACKOFFICE_SECRET
+            env["BACKOFFICE_SECURE_COOKIES"] = "false"  # plain http on loopback
         env.update(self.extra_env)
         return env
 
@@ -118,8 +134,8 @@ class Suite:
 
     def start(self, *names: str) -> None:
         env = self.environment()
-        for name in names or (*SERVICES, "gateway"):
-            target = "gateway.main:create_app" if name == "gateway" else f"services.{name}.main:create_app"
+        for name in names or self.names():
+            target = f"{name}.main:create_app" if name in APPS else f"services.{name}.main:create_app"
             output = open(self.log_dir / f"{name}.log", "ab") if self.log_dir else None  # noqa: SIM115
             self.processes[name] = subprocess.Popen(
                 [
@@ -145,15 +161,19 @@ class Suite:
                 stderr=subprocess.STDOUT if output else None,
             )
 
+    def names(self) -> tuple[str, ...]:
+        return (*SERVICES, "gateway", *(["backoffice"] if "backoffice" in self.ports else []))
+
     def wait_ready(self, timeout: float = 20.0) -> float:
-        """Seconds until the gateway's /readyz says every service is ready."""
+        """Seconds until the gateway's /readyz says every service is ready (and the back office's, when started)."""
         started = time.monotonic()
+        front = [name for name in ("gateway", "backoffice") if name in self.processes] or ["gateway"]
         while time.monotonic() - started < timeout:
             for name, process in self.processes.items():
                 if process.poll() is not None:
                     raise RuntimeError(f"{name} exited with code {process.returncode}")
             try:
-                if httpx.get(f"{self.url('gateway')}/readyz", timeout=1.0).status_code == 200:
+                if all(httpx.get(f"{self.url(name)}/readyz", timeout=1.0).status_code == 200 for name in front):
                     return time.monotonic() - started
             except httpx.HTTPError:
                 pass
@@ -214,12 +234,15 @@ def main() -> int:
     sandbox_today = datetime.now(UTC).date() + timedelta(days=offset)
     print(f"  sandbox   today is {sandbox_today}; an admin moves it forward: POST {gateway}/v1/sandbox/clock")
     print("  services  " + "  ".join(f"{name} {suite.url(name)}" for name in SERVICES))
+    print(f"\n  back office  {suite.url('backoffice')}  (log in as <login>, password <login>-password)")
+    for login, role in DEMO_PEOPLE.items():
+        print(f"    {login:<18} {role}")
     print("\nDemo clients (client_credentials at POST /oauth/token; secret = <client id>-secret):")
     for client, role in DEMO_CREDENTIALS.items():
         print(f"  {client:<20} {role}")
     print(
         f"\n  curl -s -d grant_type=client_credentials -d client_id=demo-underwriter "
-        f"-d client_secret=demo-underwriter-secret {gateway}/oauth/token\n\nCtrl-C stops all five processes.",
+        f"-d client_secret=demo-underwriter-secret {gateway}/oauth/token\n\nCtrl-C stops all six processes.",
         flush=True,
     )
     stopping = False

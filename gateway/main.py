@@ -16,17 +16,18 @@ from prometheus_client import CONTENT_TYPE_LATEST
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from gateway import sandbox
-from gateway.clients import hash_secret, hashing_threads, load_clients
+from gateway.clients import load_clients
 from gateway.config import GatewaySettings
 from gateway.docs import install_docs
 from gateway.proxy import Proxy
 from gateway.ratelimit import RateLimit
-from gateway.throttle import FailedLogins, Limits
 from gateway.token import router as token_router
 from services.kit.auth import TokenIssuer, TokenVerifier
 from services.kit.clock import Clock, SandboxClock, SystemClock, wall_clock
 from services.kit.observability import Metrics, MetricsMiddleware, RequestIdMiddleware
 from services.kit.problems import install_problem_handlers
+from services.kit.secrets import hash_secret, hashing_threads
+from services.kit.throttle import FailedLogins, Limits
 from services.kit.upstream import Upstream, upstream_client, upstream_transport
 
 

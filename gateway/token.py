@@ -13,12 +13,13 @@ from urllib.parse import parse_qs, unquote
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from gateway.clients import RegisteredClient, secret_matches
+from gateway.clients import RegisteredClient
 from services.kit.auth import Principal, Role
 from services.kit.clock import wall_clock
 from services.kit.errors import InvalidInput, MalformedRequest, PayloadTooLarge, TooManyRequests, Unauthenticated
 from services.kit.problems import problem_responses
 from services.kit.schemas import ResponseBody
+from services.kit.secrets import secret_matches
 
 router = APIRouter(tags=["authentication"])
 

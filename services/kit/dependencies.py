@@ -93,6 +93,8 @@ async def known_query_only(request: Request) -> None:
 READ = (Role.INSURED, Role.UNDERWRITER, Role.CLAIMS_HANDLER, Role.ADMIN)  # what the caller may see
 DECLARE = (Role.INSURED,)  # an insured's own claims and the facts of their collection
 COLLECT = (Role.INSURED, Role.CLAIMS_HANDLER, Role.ADMIN)  # the steps of a claim's collection track
+# The déclaration de créance: the insured's, or the insurer's under the policy's mandate to declare for it.
+FILE_CREANCE = (Role.INSURED, Role.CLAIMS_HANDLER, Role.ADMIN)
 REQUEST_LIMITS = (Role.INSURED, Role.UNDERWRITER, Role.ADMIN)  # ask for a credit limit, state an exposure
 UNDERWRITE = (Role.UNDERWRITER, Role.ADMIN)  # policies and credit-limit decisions
 HANDLE_CLAIMS = (Role.CLAIMS_HANDLER, Role.ADMIN)  # indemnities, closures, sweeps, judgments, the worklist
@@ -156,6 +158,7 @@ ToRead = Annotated[Call, Depends(call_by(*READ))]
 ToDeclare = Annotated[Call, Depends(call_by(*DECLARE))]
 ToChangeDeclared = Annotated[Call, Depends(change_by(*DECLARE))]
 ToCollect = Annotated[Call, Depends(call_by(*COLLECT))]
+ToFileCreance = Annotated[Call, Depends(change_by(*FILE_CREANCE))]
 ToRequestLimits = Annotated[Call, Depends(call_by(*REQUEST_LIMITS))]
 ToUnderwrite = Annotated[Call, Depends(call_by(*UNDERWRITE))]
 ToChangeUnderwritten = Annotated[Call, Depends(change_by(*UNDERWRITE))]

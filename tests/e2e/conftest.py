@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
+import pytest
+from playwright.sync_api import Browser, sync_playwright
 
 from deploy.local import DEV_CLIENTS, SERVICES, Suite
 from tests.shared.ports import free_ports
@@ -15,11 +19,17 @@ from tests.support import Databases
 
 @contextmanager
 def suite_running(
-    databases: Databases, workdir: Path, extra_env: Mapping[str, str] | None = None, *, sandbox: bool = False
+    databases: Databases,
+    workdir: Path,
+    extra_env: Mapping[str, str] | None = None,
+    *,
+    sandbox: bool = False,
+    backoffice: bool = False,
 ) -> Iterator[Suite]:
-    """The suite on real processes; in sandbox mode (as `make run`) its business date is an admin's to move."""
+    """The suite on real processes; in sandbox mode (as `make run`) its business date is an admin's to move; the
+    back office's web application beside it when asked."""
     suite = Suite(
-        ports=free_ports((*SERVICES, "gateway")),
+        ports=free_ports((*SERVICES, "gateway", *(["backoffice"] if backoffice else []))),
         database_urls={service: databases.fresh(service) for service in SERVICES},
         keys_dir=workdir / "keys",
         clients_file=DEV_CLIENTS,
@@ -29,10 +39,27 @@ def suite_running(
     )
     suite.start()
     try:
-        suite.wait_ready(timeout=20)
+        # Generous: CI runs the SQLite and PostgreSQL suites side by side, each starting processes of its own.
+        suite.wait_ready(timeout=60)
         yield suite
     finally:
         suite.stop()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    """The machine's Chromium, headless (Playwright's own download is not reachable): `make test` installs Debian's.
+    Where none can start the browser tests are skipped saying so, except in CI, where that is a failure."""
+    executable = shutil.which(os.environ.get("CHROMIUM", "chromium"))
+    if executable is None:
+        reason = "no Chromium: `make browser` installs Debian's, or set CHROMIUM to a Chromium or Chrome"
+        if os.environ.get("CI"):
+            pytest.fail(reason)
+        pytest.skip(reason)
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=executable, args=["--no-sandbox"])
+        yield launched
+        launched.close()
 
 
 def token(gateway: httpx.Client, client_id: str) -> dict[str, str]:

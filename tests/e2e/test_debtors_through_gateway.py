@@ -116,7 +116,7 @@ def test_debtor_limit_exposure_and_procedures_through_the_gateway(suite: Suite, 
             expected["creance_deadline"],
         )
     suite.start("claims")
-    suite.wait_ready(timeout=20)
+    suite.wait_ready(timeout=60)
     # The relay backs off while claims is down (2, 4, 8 s…); within its backoff the events arrive.
     deadline = time.monotonic() + 40
     while replica_count(suite) < len(sirens) and time.monotonic() < deadline:

@@ -3,13 +3,11 @@ lists every operation, its Authorize button gets a token by client credentials, 
 
 from __future__ import annotations
 
-import os
-import shutil
 from collections.abc import Iterator
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Page, Route, sync_playwright
+from playwright.sync_api import Browser, Page, Route
 
 from deploy.local import Suite
 from tests.e2e.conftest import suite_running
@@ -22,16 +20,6 @@ pytestmark = pytest.mark.e2e
 def suite(databases: Databases, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Suite]:
     with suite_running(databases, tmp_path_factory.mktemp("suite-docs")) as running:
         yield running
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    executable = shutil.which(os.environ.get("CHROMIUM", "chromium"))
-    assert executable, "no Chromium: `make test` installs Debian's, or set CHROMIUM to a Chromium or Chrome"
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=executable, args=["--no-sandbox"])
-        yield launched
-        launched.close()
 
 
 def operations_in(gateway: str) -> int:

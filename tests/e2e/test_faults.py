@@ -101,7 +101,7 @@ def test_claims_killed_during_declarations_loses_nothing_and_each_key_succeeds_o
             assert finished - max(started, killed_at) < 2  # no request hangs on the dead process
 
         suite.start("claims")
-        suite.wait_ready(timeout=20)
+        suite.wait_ready(timeout=60)
         time.sleep(1.2)  # the lease of the attempts the kill cut short
 
         # Nothing half-written: every claim the kill left has its invoice and its timeline.

@@ -110,7 +110,7 @@ def test_relay_killed_mid_batch_delivers_every_event_once_in_effect(suite: Suite
         assert count(suite.database_urls["debtors"], undelivered) == DEBTORS  # the batch was never settled
 
         suite.start("debtors")
-        suite.wait_ready(timeout=20)
+        suite.wait_ready(timeout=60)
         deadline = time.monotonic() + 30
         while count(suite.database_urls["debtors"], undelivered) and time.monotonic() < deadline:
             time.sleep(0.2)

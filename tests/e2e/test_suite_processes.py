@@ -97,7 +97,7 @@ def test_killed_service_answers_503_then_recovers_after_restart(suite: Suite, ga
     assert down.status_code == 503 and down.headers["Retry-After"]
     assert down.json()["code"] == "UPSTREAM_UNAVAILABLE"
     suite.start("policies")
-    suite.wait_ready(timeout=20)
+    suite.wait_ready(timeout=60)
     assert gateway.get("/v1/policies", headers=underwriter).status_code == 200
 
 

@@ -16,7 +16,8 @@ import pytest
 from deploy.local import Suite
 from tests.e2e.conftest import suite_running, token
 from tests.e2e.webhook_receiver import Receiver
-from tests.shared.builders import invoice, policy_body, siren
+from tests.e2e.world import World, ok
+from tests.shared.builders import invoice
 from tests.support import Databases
 
 pytestmark = pytest.mark.e2e
@@ -63,11 +64,6 @@ def people(gateway: httpx.Client) -> dict[str, dict[str, str]]:
     return {role: token(gateway, f"demo-{role}") for role in ("insured", "insured-beta", "underwriter", "handler")}
 
 
-def ok(response: httpx.Response, status: int = 200) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    return response.json()
-
-
 def register(gateway: httpx.Client, who: dict[str, str], url: str, events: list[str]) -> dict[str, Any]:
     return ok(gateway.post("/v1/webhook-endpoints", json={"url": url, "event_types": events}, headers=who), 201)
 
@@ -93,34 +89,6 @@ def eventually(check: Callable[[], Any], *, within: float = 30.0) -> Any:
         if value or time.monotonic() > deadline:
             return value
         time.sleep(0.2)
-
-
-class World:
-    """Policies, debtors and limits made through the gateway, as the demo clients would."""
-
-    def __init__(self, gateway: httpx.Client, people: dict[str, dict[str, str]]) -> None:
-        self.gateway, self.people = gateway, people
-        self.today = ok(gateway.get("/v1/sandbox/clock", headers=token(gateway, "demo-admin")))["today"]
-
-    def policy(self, number: str, insured_id: str) -> str:
-        body = policy_body(number=number, insured_id=insured_id, start_date="2026-01-01", end_date="2028-12-31")
-        created = self.gateway.post("/v1/policies", json=body, headers=self.people["underwriter"])
-        headers = {**self.people["underwriter"], "If-Match": created.headers["ETag"]}
-        ok(self.gateway.patch(created.headers["Location"], json={"status": "active"}, headers=headers))
-        return str(created.json()["id"])
-
-    def debtor(self, number: int, who: str = "insured") -> str:
-        body = {"legal_name": f"Buyer {number}", "country": "FR", "siren": siren(number)}
-        answer = self.gateway.post("/v1/debtors", json=body, headers=self.people[who])
-        return str(answer.json().get("existing_debtor_id") or ok(answer, 201)["id"])
-
-    def limit_granted(self, policy_id: str, debtor_id: str, who: str = "insured") -> str:
-        body = {"policy_id": policy_id, "debtor_id": debtor_id, "amount": "10000.00", "currency": "EUR"}
-        requested = self.gateway.post("/v1/credit-limits", json=body, headers=self.people[who])
-        headers = {**self.people["underwriter"], "If-Match": requested.headers["ETag"]}
-        decision = {"decision": "granted", "reason": "accounts 2025"}
-        ok(self.gateway.post(f"{requested.headers['Location']}/decision", json=decision, headers=headers))
-        return str(requested.json()["id"])
 
 
 def test_signed_events_reach_their_insured_only(
@@ -237,7 +205,7 @@ def test_sigkill_of_the_delivering_process_loses_nothing(
     assert eventually(lambda: partner.at("/slow"))  # deliveries are under way
     suite.stop("webhooks", sig=signal.SIGKILL)
     suite.start("webhooks")
-    suite.wait_ready(timeout=20)
+    suite.wait_ready(timeout=60)
     deliveries = f"/v1/webhook-endpoints/{slow['id']}/deliveries"
 
     def settled() -> list[dict[str, Any]]:

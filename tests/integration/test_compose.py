@@ -11,9 +11,12 @@ import pytest
 import yaml
 from sqlalchemy.engine import make_url
 
+from backoffice.config import BackofficeSettings
+from backoffice.users import load_people
 from gateway.config import GatewaySettings
 from services.claims.config import ClaimsSettings
 from services.debtors.config import DebtorsSettings
+from services.kit.secrets import secret_matches
 from services.policies.config import PoliciesSettings
 from services.webhooks.config import WebhooksSettings
 
@@ -68,6 +71,29 @@ def test_gateway_points_at_each_service_port_and_waits_for_it(compose: dict[str,
         assert gateway["depends_on"][name]["condition"] == "service_healthy"
 
 
+def test_the_back_office_reaches_the_suite_through_the_gateway_only_as_a_registered_client(
+    compose: dict[str, Any],
+) -> None:
+    services = compose["services"]
+    backoffice = services["backoffice"]
+    environment = backoffice["environment"]
+    assert set(environment) <= env_names(BackofficeSettings)
+    url = make_url(environment["BACKOFFICE_GATEWAY_URL"])
+    assert (url.host, url.port) == ("gateway", port_of(services["gateway"]["command"]))
+    assert backoffice["depends_on"]["gateway"]["condition"] == "service_healthy"
+    assert str(port_of(backoffice["command"])) in backoffice["healthcheck"]["test"][-1]
+    root = Path(__file__).resolve().parents[2]
+
+    def in_image(path: str) -> Path:
+        return root / path.removeprefix("/app/")
+
+    clients = json.loads(in_image(services["gateway"]["environment"]["GATEWAY_CLIENTS_FILE"]).read_text())
+    registered = next(client for client in clients if client["client_id"] == environment["BACKOFFICE_CLIENT_ID"])
+    assert secret_matches(environment["BACKOFFICE_CLIENT_SECRET"], registered["secret_hash"])
+    assert registered["roles"] == [] and "insured" not in registered["acts_for"]
+    assert load_people(in_image(environment["BACKOFFICE_USERS_FILE"]))
+
+
 def test_events_flow_to_a_service_that_listens_with_the_same_token(compose: dict[str, Any]) -> None:
     services = compose["services"]
     for sender in ("debtors", "claims"):
@@ -86,5 +112,5 @@ def test_one_image_runs_every_process(compose: dict[str, Any]) -> None:
     images = {service.get("image") for name, service in compose["services"].items() if name != "postgres"}
     assert images == {"credit-claims:dev"}
     dockerfile = (Path(__file__).resolve().parents[2] / "deploy" / "Dockerfile").read_text()
-    for needed in ("services", "gateway", "migrations", "alembic.ini", "constraints.txt"):
+    for needed in ("services", "gateway", "backoffice", "migrations", "alembic.ini", "constraints.txt"):
         assert needed in dockerfile

@@ -19,7 +19,6 @@ import pytest
 from cryptography.hazmat.primitives.serialization import load_pem_private_key
 from jsonschema_rs import Draft202012Validator
 
-from gateway.clients import hash_secret
 from gateway.config import GatewaySettings
 from gateway.main import create_app as create_gateway
 from services.claims.config import ClaimsSettings
@@ -28,6 +27,7 @@ from services.debtors.config import DebtorsSettings
 from services.debtors.main import create_app as create_debtors
 from services.kit.auth import generate_key_pair, key_id
 from services.kit.clock import FixedClock
+from services.kit.secrets import hash_secret
 from tests.conftest import NOW
 from tests.shared.builders import cover_check, policy_body
 from tests.support import Databases, running

@@ -13,10 +13,10 @@ import httpx
 import pytest
 
 import gateway.token as token_endpoint
-from gateway.clients import hash_secret
 from gateway.config import GatewaySettings
 from gateway.main import create_app as create_gateway
 from services.kit.clock import FixedClock
+from services.kit.secrets import hash_secret
 from tests.support import running
 
 

@@ -42,6 +42,7 @@ from services.kit.dependencies import (
     ToChangeDeclared,
     ToChangeHandled,
     ToDeclare,
+    ToFileCreance,
     ToHandleClaims,
     ToRead,
     etag_of,
@@ -251,7 +252,7 @@ async def due_date_extension(
     summary="The déclaration de créance filed with the court officer",
 )
 async def creance_filing(
-    claim_id: uuid.UUID, body: CreanceFilingIn, uow: Writer, response: Response, call: ToChangeDeclared
+    claim_id: uuid.UUID, body: CreanceFilingIn, uow: Writer, response: Response, call: ToFileCreance
 ) -> ClaimOut:
     view = await creance.file_creance(
         uow,

@@ -7,6 +7,7 @@ from typing import Any
 import httpx
 import pytest
 
+from services.kit.auth import Principal, Role
 from services.kit.clock import FixedClock
 from tests.integration.claims.events import LJ, SAUVEGARDE, procedure_event
 from tests.integration.claims.reading import as_read
@@ -242,3 +243,24 @@ async def test_an_opening_set_aside_on_appeal_puts_the_claim_back_to_open(
     at(clock, "2026-09-20")
     assert (await case.sweep("2026-09-20"))["forfeited"] == 0
     assert (await case.kinds())[-1] == "procedure_set_aside"
+
+
+async def test_the_insurer_files_the_creance_for_its_insured_under_the_policys_mandate(
+    case: Claim, claims_service: httpx.AsyncClient, debtor_with_limit_id: str, clock: FixedClock, tokens: Tokens
+) -> None:
+    at(clock, "2026-07-10")
+    await procedure_event(claims_service, debtor_with_limit_id, "evt-lj-mandate", LJ)
+    body = {"filed_on": "2026-07-10", "amount": "18000.00", "court_officer": "Me Durand, mandataire judiciaire"}
+    handler = tokens.issuer.issue(
+        Principal(client_id="claire.martin", roles=frozenset({Role.CLAIMS_HANDLER})), now=clock.now()
+    )
+    headers = await as_read(claims_service, case.url, {"Authorization": f"Bearer {handler}"})
+    filed = await claims_service.post(f"{case.url}/creance-filings", json=body, headers=headers)
+    assert filed.status_code == 201 and filed.json()["status"] == "indemnifiable", filed.text
+    timeline = (await claims_service.get(f"{case.url}/timeline", headers=tokens.insured())).json()
+    assert [entry["actor"] for entry in timeline if entry["kind"] == "creance_filed"] == ["claire.martin"]
+    # An underwriter does not declare créances.
+    refused = await claims_service.post(
+        f"{case.url}/creance-filings", json=body, headers=await as_read(claims_service, case.url, tokens.underwriter())
+    )
+    assert refused.status_code == 403

@@ -1,10 +1,11 @@
-"""Failed token requests, counted per client id and address, per address, and per client id from anywhere: past a
-few, 429 until the window passes.
+"""Failed logins (a client's secret at the gateway's token endpoint, a person's password at the back office),
+counted per account and address, per address, and per account from anywhere: past a few, 429 until the window
+passes. The `client_id` is the account: a client id, or a person's login.
 
 A guess costs a scrypt hash; a throttled one costs nothing, so no burst can keep the process hashing. Failures
-from one address lock only that address out of a client id. A guessing spread over many addresses is bounded by
-the count per client id, which never applies to an address the client obtained a token from lately: guessing from
-elsewhere cannot lock a partner out. An IPv6 address counts as its /64 (one host's share). The keys kept are
+from one address lock only that address out of an account. A guessing spread over many addresses is bounded by
+the count per account, which never applies to an address the account logged in from lately: guessing from
+elsewhere cannot lock a partner or a person out. An IPv6 address counts as its /64 (one host's share). The keys kept are
 bounded and expire: a flood of made-up client ids cannot grow the process.
 """
 
@@ -53,9 +54,12 @@ class FailedLogins:
     before its first check ends, and a partner's workers asking at once with the right secret all pass.
     """
 
-    def __init__(self, limits: Limits, *, clock: Clock) -> None:
+    def __init__(
+        self, limits: Limits, *, clock: Clock, account: str = "client", attempts: str = "token requests"
+    ) -> None:
         self.limits = limits
         self.clock = clock
+        self.account, self.attempts = account, attempts  # the words a refusal uses: "client", "token requests"
         self._failures: OrderedDict[tuple[str, ...], deque[float]] = OrderedDict()
         self._known: OrderedDict[tuple[str, str], float] = OrderedDict()
         self._in_flight: dict[str, int] = {}
@@ -66,7 +70,9 @@ class FailedLogins:
         address = source(address)
         self.check(client_id=client_id, address=address)
         if self._in_flight.get(client_id, 0) >= self.limits.in_flight_per_client:
-            raise TooManyRequests("Too many token requests at once for this client; try again shortly.", retry_after=1)
+            raise TooManyRequests(
+                f"Too many {self.attempts} at once for this {self.account}; try again shortly.", retry_after=1
+            )
         self._in_flight[client_id] = self._in_flight.get(client_id, 0) + 1
         attempt = Attempt()
         try:
@@ -95,7 +101,7 @@ class FailedLogins:
             if failures is not None and len(failures) >= limit:
                 wait = math.ceil(failures[0] + self.limits.window - now)
                 raise TooManyRequests(
-                    f"Too many failed token requests for this {what}; try again later.", retry_after=max(wait, 1)
+                    f"Too many failed {self.attempts} for this {what}; try again later.", retry_after=max(wait, 1)
                 )
 
     def failed(self, *, client_id: str, address: str) -> None:
@@ -123,9 +129,9 @@ class FailedLogins:
     def _keys(self, client_id: str, address: str) -> list[tuple[tuple[str, ...], int, str]]:
         limits = self.limits
         return [
-            (("pair", client_id, address), limits.per_client_and_address, "client from this address"),
+            (("pair", client_id, address), limits.per_client_and_address, f"{self.account} from this address"),
             (("address", address), limits.per_address, "address"),
-            (("client", client_id), limits.per_client, "client"),
+            (("client", client_id), limits.per_client, self.account),
         ]
 
     def _recent(self, key: tuple[str, ...], now: float) -> deque[float] | None:
