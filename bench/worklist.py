@@ -20,6 +20,7 @@ from typing import Any
 import httpx
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from bench import backoffice
 from bench.debtors import ids_from
 from bench.harness import (
     BenchDatabases,
@@ -156,6 +157,7 @@ async def run(report: Report, *, backend: str, workdir: Path) -> None:
         wait_ready(base, process)
         async with httpx.AsyncClient(base_url=base, headers=headers, timeout=60) as client:
             await measure(report, client, backend=backend, pid=process.pid, policy_id=policy_id)
+        await backoffice.measure(report, backend=backend, workdir=workdir, claims_url=base)
     finally:
         if process is not None:
             stop([process])

@@ -93,7 +93,8 @@ async def known_query_only(request: Request) -> None:
 READ = (Role.INSURED, Role.UNDERWRITER, Role.CLAIMS_HANDLER, Role.ADMIN)  # what the caller may see
 DECLARE = (Role.INSURED,)  # an insured's own claims and the facts of their collection
 COLLECT = (Role.INSURED, Role.CLAIMS_HANDLER, Role.ADMIN)  # the steps of a claim's collection track
-# The déclaration de créance: the insured's, or the insurer's under the policy's mandate to declare for it.
+# The déclaration de créance: by the creditor or any mandataire of its choice (Code de commerce L622-24 al. 2),
+# so the insured's own, or the insurer's claims handler under the policy's mandate.
 FILE_CREANCE = (Role.INSURED, Role.CLAIMS_HANDLER, Role.ADMIN)
 REQUEST_LIMITS = (Role.INSURED, Role.UNDERWRITER, Role.ADMIN)  # ask for a credit limit, state an exposure
 UNDERWRITE = (Role.UNDERWRITER, Role.ADMIN)  # policies and credit-limit decisions

@@ -160,7 +160,15 @@ def test_a_claims_handler_takes_a_claim_from_the_worklist_to_its_recovery_under_
     # Every action is in the timeline under her name, once.
     timeline = ok(gateway.get(f"/v1/claims/{claim_id}/timeline", headers=people["handler"]))
     by_her = [entry["kind"] for entry in timeline if entry["actor"] == HANDLER]
-    assert by_her == ["creance_filed", "loss_established", "indemnified", "recovery"], timeline
+    # The judgment she recorded on the debtor moved the claim: the move is hers too, from the debtors' event.
+    assert by_her == [
+        "insolvency",
+        "collection_suspended",
+        "creance_filed",
+        "loss_established",
+        "indemnified",
+        "recovery",
+    ], timeline
     rows = page.locator("#timeline tbody tr")
     expect(rows.filter(has_text="créance filed")).to_contain_text(HANDLER)
     expect(rows.filter(has_text="indemnified").first).to_contain_text(HANDLER)

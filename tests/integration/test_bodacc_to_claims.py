@@ -61,6 +61,10 @@ async def test_lj_announcement_puts_open_claims_into_insolvency_and_the_creance_
     for url in (filed_url, missed_url):
         claim = (await claims_service.get(url, headers=tokens.insured())).json()
         assert (claim["status"], claim["deadlines"]["creance_deadline"]) == ("insolvency", "2026-11-09")
+        # The timeline names who brought the judgment in (the handler's ingestion), from which event.
+        timeline = (await claims_service.get(f"{url}/timeline", headers=tokens.insured())).json()
+        [moved] = [entry for entry in timeline if entry["kind"] == "insolvency"]
+        assert moved["actor"] == "test-client" and moved["source"].startswith("event:")
     worklist = (await claims_service.get("/v1/worklist?within_days=180", headers=tokens.handler())).json()["items"]
     assert {(item["action"], item["due"]) for item in worklist} == {("creance_to_file", "2026-11-09")}
     at(clock, "2026-11-09")

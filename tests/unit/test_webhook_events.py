@@ -25,10 +25,10 @@ def test_a_claim_event_goes_to_its_insured_with_the_fields_partners_are_told_of(
 
 
 def test_a_procedure_change_is_for_every_insured_related_to_the_debtor() -> None:
-    event = partner_event(
-        "debtor.procedure_changed.v1", {"debtor_id": "d1", "siren": "732829320", "state": {}}, occurred_at=AT
-    )
+    internal = {"debtor_id": "d1", "siren": "732829320", "state": {}, "recorded_by": "claire.martin"}
+    event = partner_event("debtor.procedure_changed.v1", internal, occurred_at=AT)
     assert event is not None and event.insured_id is None and event.debtor_id == "d1" and not relates(event)
+    assert "recorded_by" not in event.body["data"]  # the insurer's staff stay the insurer's
 
 
 def test_an_event_partners_are_not_told_of_becomes_none() -> None:

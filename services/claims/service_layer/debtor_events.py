@@ -6,7 +6,7 @@ import uuid
 from datetime import date, datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from services.claims.adapters.repository import ClaimsUnitOfWork
 from services.claims.adapters.tables import DebtorProcedure, inbox
@@ -39,6 +39,8 @@ class _ProcedureChanged(BaseModel):
     debtor_id: uuid.UUID
     siren: str | None = None
     state: _ProcedureState
+    recorded_by: str | None = Field(None, max_length=128)
+    """Who recorded the judgment (a person of the back office, a client): the claims' timeline names them."""
 
 
 def checked(envelope: EventEnvelope) -> _ProcedureChanged:
@@ -82,8 +84,7 @@ async def handle(uow: ClaimsUnitOfWork, *, envelope: EventEnvelope, now: datetim
         row.as_of = envelope.occurred_at
         row.last_event_id = envelope.event_id
         repo = uow.claims
-        await apply_procedure(
-            repo, debtor_id=debtor_id, state=state, actor=Actor("debtors", f"event:{envelope.event_id}"), at=now
-        )
+        actor = Actor(envelope.data.get("recorded_by") or "debtors", f"event:{envelope.event_id}")
+        await apply_procedure(repo, debtor_id=debtor_id, state=state, actor=actor, at=now)
         await uow.commit()
     return True

@@ -86,6 +86,7 @@ def procedure_changed(
     return {
         "debtor_id": str(debtor_id),
         "siren": siren,
+        "recorded_by": row["recorded_by"],  # for the claims' timeline; partners' webhooks do not carry it
         "procedure_event": {
             "id": str(row["id"]),
             "announcement_id": row["announcement_id"],
