@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 
 from fastapi import APIRouter
@@ -25,10 +26,10 @@ async def to_decide(visit: Underwriter, cursor: str | None = None) -> HTMLRespon
 
 
 async def _debtor_names(visit: Visit, ids: set[str]) -> dict[str, str]:
-    names = {}
-    for debtor_id in sorted(ids):
-        names[debtor_id] = (await visit.get(f"/v1/debtors/{debtor_id}"))["legal_name"]
-    return names
+    """The legal name of each debtor on the page, read at once."""
+    ordered = sorted(ids)
+    debtors = await asyncio.gather(*(visit.get(f"/v1/debtors/{debtor_id}") for debtor_id in ordered))
+    return {debtor_id: debtor["legal_name"] for debtor_id, debtor in zip(ordered, debtors, strict=True)}
 
 
 async def limit_page(

@@ -46,10 +46,13 @@ def suite_running(
         suite.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     """The machine's Chromium, headless (Playwright's own download is not reachable): `make test` installs Debian's.
-    Where none can start the browser tests are skipped saying so, except in CI, where that is a failure."""
+    Where none can start the browser tests are skipped saying so, except in CI, where that is a failure.
+
+    Per module, never longer: Playwright's sync API holds an event loop in the main thread while it runs, and the
+    asynchronous tests after it need that thread free."""
     executable = shutil.which(os.environ.get("CHROMIUM", "chromium"))
     if executable is None:
         reason = "no Chromium: `make browser` installs Debian's, or set CHROMIUM to a Chromium or Chrome"

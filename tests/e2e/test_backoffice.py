@@ -51,7 +51,14 @@ def page(browser: Browser) -> Iterator[Page]:
     context.close()
 
 
+UNLABELLED = """() => [...document.querySelectorAll('input:not([type=hidden]), select, textarea')]
+    .filter(field => !field.labels || field.labels.length === 0).map(field => field.name)"""
+
+
 def shot(page: Page, name: str) -> None:
+    """The page kept for review, once it shows the basics: one h1, and a label for every field."""
+    assert page.locator("h1").count() == 1, name
+    assert page.evaluate(UNLABELLED) == [], name
     SCREENS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=SCREENS / f"{name}.png", full_page=True)
 
@@ -227,6 +234,16 @@ def test_an_underwriter_decides_a_limit_and_a_stale_form_is_shown_anew(
     context.close()
 
 
+def test_a_person_logs_in_with_the_keyboard_alone(suite: Suite, page: Page) -> None:
+    page.goto(f"{suite.url('backoffice')}/login")
+    expect(page.get_by_label("Login")).to_be_focused()  # the page starts where the person types
+    page.keyboard.type(UNDERWRITER)
+    page.keyboard.press("Tab")
+    page.keyboard.type(f"{UNDERWRITER}-password")
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", name="Credit-limit requests to decide")).to_be_visible()
+
+
 def test_an_insureds_credentials_do_not_open_the_back_office(suite: Suite, page: Page) -> None:
     log_in(page, suite.url("backoffice"), "demo-insured", "demo-insured-secret")
     expect(page.get_by_role("alert")).to_have_text("Wrong login or password.")
@@ -287,12 +304,12 @@ def test_a_form_without_the_sessions_csrf_token_is_refused_and_sends_nothing(
     for token_given in ({}, {"csrf": "forged"}, {"csrf": someone_elses}):
         refused = client.post(f"/claims/{claim_id}/procedure-events", data={**judgment, **token_given})
         assert refused.status_code == 403 and "Form refused" in refused.text
-    procedure = ok(
-        gateway.get(f"/v1/debtors/{claim_debtor(gateway, claim_id, people)}/procedure", headers=people["handler"])
-    )
-    assert procedure["history"] == []
-    accepted = client.post(f"/claims/{claim_id}/procedure-events", data={**judgment, "csrf": csrf})
-    assert accepted.status_code == 303
+    procedure_url = f"/v1/debtors/{claim_debtor(gateway, claim_id, people)}/procedure"
+    assert ok(gateway.get(procedure_url, headers=people["handler"]))["history"] == []
+    # The same form sent twice (a double click, a re-sent page) is one judgment: the form's key is the request's.
+    form = {**judgment, "csrf": csrf, "idempotency_key": "a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6"}
+    assert [client.post(f"/claims/{claim_id}/procedure-events", data=form).status_code for _ in range(2)] == [303] * 2
+    assert len(ok(gateway.get(procedure_url, headers=people["handler"]))["history"]) == 1
     client.close()
 
 
