@@ -65,6 +65,19 @@ def browser() -> Iterator[Browser]:
         launched.close()
 
 
+@pytest.fixture(scope="module")
+def gateway(suite: Suite) -> Iterator[httpx.Client]:
+    """A client of the module's suite's gateway (the module names its `suite`)."""
+    with httpx.Client(base_url=suite.url("gateway"), timeout=30) as client:
+        yield client
+
+
+@pytest.fixture(scope="module")
+def people(gateway: httpx.Client) -> dict[str, dict[str, str]]:
+    """Bearer headers of the demo clients, by role."""
+    return {role: token(gateway, f"demo-{role}") for role in ("insured", "insured-beta", "underwriter", "handler")}
+
+
 def token(gateway: httpx.Client, client_id: str) -> dict[str, str]:
     """A bearer token of a demo client (secret: <client id>-secret)."""
     form = {"grant_type": "client_credentials", "client_id": client_id, "client_secret": f"{client_id}-secret"}

@@ -15,7 +15,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from deploy.local import Suite
 from services.kit.settings import PROJECT_ROOT
-from tests.e2e.conftest import suite_running, token
+from tests.e2e.conftest import suite_running
 from tests.e2e.world import World, ok
 from tests.shared.builders import invoice
 from tests.support import Databases
@@ -31,17 +31,6 @@ def suite(databases: Databases, tmp_path_factory: pytest.TempPathFactory) -> Ite
     workdir = tmp_path_factory.mktemp("suite-backoffice")
     with suite_running(databases, workdir, fast, sandbox=True, backoffice=True) as running:
         yield running
-
-
-@pytest.fixture(scope="module")
-def gateway(suite: Suite) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=suite.url("gateway"), timeout=30) as client:
-        yield client
-
-
-@pytest.fixture(scope="module")
-def people(gateway: httpx.Client) -> dict[str, dict[str, str]]:
-    return {role: token(gateway, f"demo-{role}") for role in ("insured", "insured-beta", "underwriter", "handler")}
 
 
 @pytest.fixture

@@ -53,17 +53,6 @@ def receiver() -> Iterator[tuple[Receiver, str]]:
     partner.stop()
 
 
-@pytest.fixture(scope="module")
-def gateway(suite: Suite) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=suite.url("gateway"), timeout=30) as client:
-        yield client
-
-
-@pytest.fixture(scope="module")
-def people(gateway: httpx.Client) -> dict[str, dict[str, str]]:
-    return {role: token(gateway, f"demo-{role}") for role in ("insured", "insured-beta", "underwriter", "handler")}
-
-
 def register(gateway: httpx.Client, who: dict[str, str], url: str, events: list[str]) -> dict[str, Any]:
     return ok(gateway.post("/v1/webhook-endpoints", json={"url": url, "event_types": events}, headers=who), 201)
 
