@@ -21,6 +21,7 @@ from starlette.types import ASGIApp
 from services.kit.auth import Principal, Role, TokenIssuer
 from services.kit.clock import Clock, FixedClock
 from services.kit.schema_version import alembic_config
+from tests.dropping import drop_later
 
 BACKEND = os.environ.get("TEST_DB", "sqlite")
 POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -88,8 +89,8 @@ class Databases:
         return self._url(name)
 
     def drop_all(self) -> None:
-        for name in reversed(self.created):
-            self._admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        """The run's databases, dropped by a process of their own once the run has ended (see tests.dropping)."""
+        drop_later(POSTGRES_URL, list(reversed(self.created)))
         self.created.clear()
 
     def _url(self, name: str) -> str:
