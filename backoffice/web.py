@@ -77,6 +77,11 @@ class Visit:
         }
         return templates.TemplateResponse(self.request, name, context, status_code=status)
 
+    def refused(self, problem: Problem, to: str) -> RedirectResponse:
+        """A refusal told on the page shown next (a 412: the record as it is now)."""
+        self.session.tell("warning", problem_notice(problem))
+        return RedirectResponse(to, status_code=303)
+
     def done(self, text: str, to: str) -> RedirectResponse:
         """After a change: say what was done and show the page again (a reload sends nothing twice)."""
         self.session.tell("done", text)

@@ -7,7 +7,7 @@ import uuid
 from typing import Any
 
 from fastapi import APIRouter
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
 
 from backoffice.api import Problem
 from backoffice.formats import money
@@ -71,8 +71,7 @@ async def claim_page(
 async def _refused(visit: Visit, claim_id: uuid.UUID, form: str, values: dict[str, str], problem: Problem) -> Response:
     """A stale record is shown anew; any other refusal shows the form again with the reasons."""
     if problem.status == 412:
-        visit.session.tell("warning", problem_notice(problem))
-        return RedirectResponse(f"/claims/{claim_id}", status_code=303)
+        return visit.refused(problem, f"/claims/{claim_id}")
     return await claim_page(visit, claim_id, status=problem.status, form=form, values=values, problem=problem)
 
 
@@ -116,8 +115,7 @@ async def indemnity_to_confirm(claim_id: uuid.UUID, visit: Handler) -> Response:
     try:
         preview = await visit.get(f"/v1/claims/{claim_id}/indemnity-preview")
     except Problem as problem:
-        visit.session.tell("warning", problem_notice(problem))
-        return RedirectResponse(f"/claims/{claim_id}", status_code=303)
+        return visit.refused(problem, f"/claims/{claim_id}")
     return visit.page("indemnity.html", claim=claim, preview=preview, error=None)
 
 
@@ -132,8 +130,7 @@ async def pay_indemnity(claim_id: uuid.UUID, visit: Handler) -> Response:
     try:
         paid = await visit.post(f"/v1/claims/{claim_id}/indemnity", key=await form_key(visit.request))
     except Problem as problem:
-        visit.session.tell("warning", problem_notice(problem))
-        return RedirectResponse(f"/claims/{claim_id}", status_code=303)
+        return visit.refused(problem, f"/claims/{claim_id}")
     return visit.done(f"Indemnity paid: {money(paid['amount'], paid['currency'])}.", f"/claims/{claim_id}")
 
 
@@ -168,8 +165,7 @@ async def record_recovery(claim_id: uuid.UUID, visit: Handler) -> Response:
     try:
         recorded = await visit.post(f"/v1/claims/{claim_id}/recoveries", body, key=await form_key(visit.request))
     except Problem as problem:
-        visit.session.tell("warning", problem_notice(problem))
-        return RedirectResponse(f"/claims/{claim_id}", status_code=303)
+        return visit.refused(problem, f"/claims/{claim_id}")
     currency = (await visit.get(f"/v1/claims/{claim_id}"))["currency"]
     shares = (
         f"insurer {money(recorded['insurer_share'], currency)}, insured {money(recorded['insured_share'], currency)}"

@@ -6,7 +6,7 @@ import asyncio
 import uuid
 
 from fastapi import APIRouter
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
 
 from backoffice.api import Problem
 from backoffice.web import Underwriter, Visit, fields, form_key, problem_notice
@@ -78,7 +78,6 @@ async def decide(limit_id: uuid.UUID, visit: Underwriter) -> Response:
         )
     except Problem as problem:
         if problem.status == 412:
-            visit.session.tell("warning", problem_notice(problem))
-            return RedirectResponse(f"/credit-limits/{limit_id}", status_code=303)
+            return visit.refused(problem, f"/credit-limits/{limit_id}")
         return await limit_page(visit, limit_id, status=problem.status, values=values, problem=problem)
     return visit.done("The decision is recorded as a new version of the limit.", f"/credit-limits/{limit_id}")
