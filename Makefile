@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 DB     ?= sqlite
 
-.PHONY: run browser test test-fast test-postgres lint migrate clean bench demo fuzz
+.PHONY: run browser tools test test-fast test-postgres lint migrate clean bench demo fuzz
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -22,8 +22,15 @@ browser:
 	@command -v $(or $(CHROMIUM),chromium) >/dev/null || \
 		(apt-get install -y -q chromium >/dev/null || (apt-get update -q >/dev/null && apt-get install -y -q chromium >/dev/null))
 
+## tools: what the tests run besides Python: Chromium, docker compose (to check docker-compose.yml), kubectl (to
+## render deploy/kubernetes; not in Debian 12 at a recent version: https://kubernetes.io/docs/tasks/tools/)
+tools: browser
+	@docker compose version >/dev/null 2>&1 || command -v docker-compose >/dev/null || \
+		(apt-get install -y -q docker-compose >/dev/null || (apt-get update -q >/dev/null && apt-get install -y -q docker-compose >/dev/null))
+	@command -v kubectl >/dev/null || (echo "kubectl 1.27 or newer is needed to render deploy/kubernetes" >&2; exit 1)
+
 ## test: the whole suite on SQLite (DB=postgresql for PostgreSQL at TEST_POSTGRES_URL)
-test: $(STAMP) browser
+test: $(STAMP) tools
 	TEST_DB=$(DB) $(BIN)/python -m pytest -q
 
 test-postgres:

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
 
+from services.kit.logs import LogSettings
 from services.kit.settings import PROJECT_ROOT
 
 
-class BackofficeSettings(BaseSettings):
+class BackofficeSettings(LogSettings):
     model_config = SettingsConfigDict(env_prefix="BACKOFFICE_", extra="ignore")
 
     gateway_url: str = "http://127.0.0.1:8000"

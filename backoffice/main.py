@@ -22,7 +22,8 @@ from backoffice.sessions import Sessions
 from backoffice.users import load_people
 from backoffice.web import HERE, CsrfRefused, LoginRequired, NotAllowed, cookie_name, login_redirect, templates
 from services.kit.clock import Clock, SystemClock
-from services.kit.observability import Metrics, MetricsMiddleware, RequestIdMiddleware, health_router
+from services.kit.logs import configure_logging
+from services.kit.observability import Metrics, RequestIdMiddleware, RequestTelemetry, health_router
 from services.kit.secrets import hash_secret, hashing_threads
 from services.kit.throttle import FailedLogins, Limits
 
@@ -68,6 +69,7 @@ def create_app(
     transport: httpx.AsyncBaseTransport | None = None,
 ) -> FastAPI:
     settings = settings or BackofficeSettings()
+    configure_logging("backoffice", settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -104,8 +106,8 @@ def create_app(
     _install_error_pages(app)
 
     app.add_middleware(SecurityHeaders)
-    app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
-    app.add_middleware(RequestIdMiddleware)
+    app.add_middleware(RequestTelemetry, metrics=app.state.metrics)
+    app.add_middleware(RequestIdMiddleware, service="backoffice")
     return app
 
 

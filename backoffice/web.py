@@ -21,6 +21,7 @@ from backoffice.api import Problem, SuiteApi
 from backoffice.sessions import Session, Sessions
 from services.kit.auth import Role
 from services.kit.clock import wall_clock
+from services.kit.logs import note_caller
 
 HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=HERE / "templates")  # .html autoescaped
@@ -99,6 +100,7 @@ def visit_for(*roles: Role) -> Callable[[Request], Awaitable[Visit]]:
         if session is None:
             back = request.url.path + (f"?{request.url.query}" if request.url.query else "")
             raise LoginRequired(back if request.method == "GET" else "/")
+        note_caller(session.person.login)
         if roles and not session.person.may(*roles, Role.ADMIN):
             raise NotAllowed
         if request.method == "POST":

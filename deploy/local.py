@@ -10,8 +10,10 @@ import json
 import os
 import secrets
 import signal
+import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -29,6 +31,8 @@ DEV_CLIENTS = PROJECT_ROOT / "deploy" / "dev-clients.json"
 DEV_PEOPLE = PROJECT_ROOT / "deploy" / "dev-people.json"
 DEV_BACKOFFICE_SECRET = "backoffice-secret"  # the back office's client secret in dev-clients.json (never in production)
 DEMO_PEOPLE = {"claire.martin": "claims handler", "paul.bernard": "underwriter", "nadia.roux": "admin"}
+PROCESSES = ("gateway", "policies", "debtors", "claims", "webhooks", "backoffice")
+"""In the order of their ports: `make run` gives them PORT_BASE (8000 by default) and the five ports after it."""
 DEMO_CREDENTIALS = {
     "demo-insured": "insured of INS-ACME",
     "demo-insured-beta": "insured of INS-BETA",
@@ -43,21 +47,13 @@ class Suite:
     """The processes of the suite, on loopback ports: the back office too when it has a port."""
 
     host: str = "127.0.0.1"
-    ports: Mapping[str, int] = field(
-        default_factory=lambda: {
-            "gateway": 8000,
-            "policies": 8001,
-            "debtors": 8002,
-            "claims": 8003,
-            "webhooks": 8004,
-            "backoffice": 8005,
-        }
-    )
+    ports: Mapping[str, int] = field(default_factory=lambda: ports_from(8000))
     database_urls: Mapping[str, str] = field(default_factory=dict)
     keys_dir: Path = PROJECT_ROOT / "var" / "keys"
     clients_file: Path = DEV_CLIENTS
     extra_env: Mapping[str, str] = field(default_factory=dict)
     log_dir: Path | None = None
+    """Each process writes <name>.log there; without it, to this process's output, each line after its name."""
     migrate_on_start: bool = False
     """Each service brings its own database to head as it starts (in parallel, no extra interpreter)."""
     sandbox_offset_days: int | None = None
@@ -136,7 +132,7 @@ class Suite:
         env = self.environment()
         for name in names or self.names():
             target = f"{name}.main:create_app" if name in APPS else f"services.{name}.main:create_app"
-            output = open(self.log_dir / f"{name}.log", "ab") if self.log_dir else None  # noqa: SIM115
+            output = open(self.log_dir / f"{name}.log", "ab") if self.log_dir else subprocess.PIPE  # noqa: SIM115
             self.processes[name] = subprocess.Popen(
                 [
                     sys.executable,
@@ -148,7 +144,7 @@ class Suite:
                     self.host,
                     "--port",
                     str(self.ports[name]),
-                    "--no-access-log",
+                    "--no-access-log",  # each app writes its own access line (request id, caller, duration)
                     "--log-level",
                     "warning",
                     # Every caller is on loopback here: a forwarding header would be the caller's word, not a
@@ -158,8 +154,10 @@ class Suite:
                 cwd=PROJECT_ROOT,
                 env=env,
                 stdout=output,
-                stderr=subprocess.STDOUT if output else None,
+                stderr=subprocess.STDOUT,
             )
+            if self.log_dir is None:
+                _prefix_lines(name, self.processes[name])
 
     def names(self) -> tuple[str, ...]:
         return (*SERVICES, "gateway", *(["backoffice"] if "backoffice" in self.ports else []))
@@ -194,7 +192,57 @@ class Suite:
                     process.wait()
 
 
-SANDBOX_STATE = PROJECT_ROOT / "var" / "sandbox-clock.json"
+_WRITING = threading.Lock()
+_NAME_WIDTH = max(len(name) for name in PROCESSES)
+
+
+def _prefix_lines(name: str, process: subprocess.Popen[bytes]) -> None:
+    """Copy a process's output to ours, each line after the process's name (one line is never cut by another)."""
+
+    def copy() -> None:
+        assert process.stdout is not None
+        for raw in process.stdout:
+            line = raw.decode(errors="replace").rstrip("\n")
+            with _WRITING:
+                sys.stdout.write(f"{name:<{_NAME_WIDTH}} | {line}\n")
+                sys.stdout.flush()
+
+    threading.Thread(target=copy, name=f"output of {name}", daemon=True).start()
+
+
+def ports_from(base: int) -> dict[str, int]:
+    """The suite's ports: the gateway's is `base`, the others follow in order."""
+    return {name: base + offset for offset, name in enumerate(PROCESSES)}
+
+
+def ports_taken(host: str, ports: Mapping[str, int]) -> list[str]:
+    """Each port another program already listens on, as uvicorn would find it when it binds."""
+    taken = []
+    for name, port in ports.items():
+        with socket.socket() as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+            try:
+                probe.bind((host, port))
+            except OSError:
+                taken.append(f"{port} ({name})")
+    return taken
+
+
+def port_base(environ: Mapping[str, str]) -> int:
+    """PORT_BASE, checked: the six ports must all be valid unprivileged ports."""
+    raw = environ.get("PORT_BASE", "8000")
+    if not raw.isdigit() or not 1024 <= int(raw) <= 65535 - len(PROCESSES):
+        raise SystemExit(f"PORT_BASE must be a number from 1024 to {65535 - len(PROCESSES)}, not {raw!r}.")
+    return int(raw)
+
+
+RUN_DIR = PROJECT_ROOT / "var"
+
+
+def _local_logging(environ: Mapping[str, str]) -> dict[str, str]:
+    """Readable lines at a terminal unless asked otherwise (JSON, the default elsewhere, is for a collector)."""
+    prefixes = [name.upper() for name in PROCESSES]
+    return {f"{prefix}_LOG_FORMAT": environ.get(f"{prefix}_LOG_FORMAT", "text") for prefix in prefixes}
 
 
 def sandbox_offset(state_file: Path, asked: str | None, *, real_today: date) -> int:
@@ -215,11 +263,35 @@ def sandbox_offset(state_file: Path, asked: str | None, *, real_today: date) -> 
 
 
 def main() -> int:
-    (PROJECT_ROOT / "var").mkdir(exist_ok=True)
-    offset = sandbox_offset(SANDBOX_STATE, os.environ.get("SANDBOX_TODAY"), real_today=datetime.now(UTC).date())
-    SANDBOX_STATE.write_text(json.dumps({"offset_days": offset}))
-    suite = Suite(migrate_on_start=True, sandbox_offset_days=offset, sandbox_state_file=SANDBOX_STATE)
-    print("Starting; each service migrates its SQLite database under var/ first ...", flush=True)
+    ports = ports_from(port_base(os.environ))
+    taken = ports_taken("127.0.0.1", ports)
+    if taken:
+        print(
+            f"Cannot start: port {', '.join(taken)} is taken (another `make run`?). Stop it, or start this one on "
+            f"other ports, e.g. PORT_BASE=9000 RUN_DIR=var/second make run",
+            file=sys.stderr,
+        )
+        return 1
+    # RUN_DIR keeps this suite's databases, keys and sandbox date: a second suite beside the first takes another.
+    run_dir = Path(os.environ.get("RUN_DIR") or RUN_DIR).resolve()
+    run_dir.mkdir(parents=True, exist_ok=True)
+    state_file = run_dir / "sandbox-clock.json"
+    offset = sandbox_offset(state_file, os.environ.get("SANDBOX_TODAY"), real_today=datetime.now(UTC).date())
+    state_file.write_text(json.dumps({"offset_days": offset}))
+    suite = Suite(
+        ports=ports,
+        database_urls={
+            service: f"sqlite+aiosqlite:///{run_dir / f'{service}.db'}"
+            for service in SERVICES
+            if not os.environ.get(f"{service.upper()}_DATABASE_URL")
+        },
+        keys_dir=run_dir / "keys",
+        migrate_on_start=True,
+        sandbox_offset_days=offset,
+        sandbox_state_file=state_file,
+        extra_env=_local_logging(os.environ),
+    )
+    print(f"Starting; each service migrates its SQLite database under {run_dir.name}/ first ...", flush=True)
     suite.start()
     try:
         seconds = suite.wait_ready()
@@ -231,6 +303,8 @@ def main() -> int:
     print(f"\ncredit-claims is ready in {seconds:.1f} s")
     print(f"  gateway   {gateway}")
     print(f"  API docs  {gateway}/docs")
+    if ports["gateway"] != 8000:
+        print(f"  demo      GATEWAY_URL={gateway} make demo   (and so for make fuzz)")
     sandbox_today = datetime.now(UTC).date() + timedelta(days=offset)
     print(f"  sandbox   today is {sandbox_today}; an admin moves it forward: POST {gateway}/v1/sandbox/clock")
     print("  services  " + "  ".join(f"{name} {suite.url(name)}" for name in SERVICES))

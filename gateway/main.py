@@ -24,7 +24,8 @@ from gateway.ratelimit import RateLimit
 from gateway.token import router as token_router
 from services.kit.auth import TokenIssuer, TokenVerifier
 from services.kit.clock import Clock, SandboxClock, SystemClock, wall_clock
-from services.kit.observability import Metrics, MetricsMiddleware, RequestIdMiddleware
+from services.kit.logs import configure_logging
+from services.kit.observability import Metrics, RequestIdMiddleware, RequestTelemetry
 from services.kit.problems import install_problem_handlers
 from services.kit.secrets import hash_secret, hashing_threads
 from services.kit.throttle import FailedLogins, Limits
@@ -74,6 +75,7 @@ def create_app(
 ) -> ASGIApp:
     """The gateway ASGI app; `transports` lets tests route upstream calls in process."""
     settings = settings or GatewaySettings()
+    configure_logging("gateway", settings)
     if clock is None:
         clock = SandboxClock(offset_days=settings.sandbox_offset_days) if settings.sandbox else SystemClock()
     transports = transports or {}
@@ -110,7 +112,8 @@ def create_app(
 
     proxy = _proxy(settings, upstreams, verifier, clock=clock)
     own = (sandbox.router.prefix + "/",) if settings.sandbox else ()
-    return RequestIdMiddleware(MetricsMiddleware(Dispatcher(api, proxy, own=own), api.state.metrics))
+    telemetry = RequestTelemetry(Dispatcher(api, proxy, own=own), api.state.metrics)
+    return RequestIdMiddleware(telemetry, service="gateway")
 
 
 def _lifespan(

@@ -20,6 +20,7 @@ from services.kit.errors import (
     UpstreamTimeout,
     UpstreamUnavailable,
 )
+from services.kit.logs import note_caller
 from services.kit.problems import send_problem
 from services.kit.upstream import Upstream
 
@@ -87,6 +88,12 @@ def owner_of(path: str) -> str:
     return service
 
 
+def route_label(path: str) -> str:
+    """What a relayed request is counted and logged under: its resource, not its ids (few labels, no personal data)."""
+    segments = path.split("/")
+    return "/".join(segments[:3]) + ("/*" if len(segments) > 3 else "")
+
+
 def _connection_listed(headers: list[tuple[bytes, bytes]]) -> frozenset[bytes]:
     named = set()
     for name, value in headers:
@@ -138,9 +145,11 @@ class Proxy:
         request_id = scope["state"]["request_id"]
         try:
             service = owner_of(checked_path(scope))
+            scope["state"]["route_label"] = route_label(scope["path"])
             headers = scope["headers"]
             authorization = next((value for name, value in headers if name == b"authorization"), b"")
             principal = self.verifier.verify(bearer_token(authorization.decode("latin-1")), now=self.clock.now())
+            note_caller(principal.client_id)
             if self.rate_limit is not None:
                 self.rate_limit.take(principal.client_id)
             body = await self._body(headers, receive, self.bulk_limits.get(scope["path"], self.max_body))

@@ -22,7 +22,8 @@ from services.kit.db import BeforeCommit, Database
 from services.kit.dependencies import known_query_only
 from services.kit.idempotency import IdempotencyMiddleware
 from services.kit.links import Link, add_links
-from services.kit.observability import Metrics, MetricsMiddleware, RequestIdMiddleware, health_router
+from services.kit.logs import configure_logging
+from services.kit.observability import Metrics, RequestIdMiddleware, RequestTelemetry, health_router
 from services.kit.outbox import Outbox, Relay, Subscriptions
 from services.kit.problems import PROBLEM_SCHEMA, install_problem_handlers, problem_responses
 from services.kit.sandbox import DaysPassed, sandbox_router
@@ -80,6 +81,7 @@ def build_service_app(
         openapi_url="/openapi.json" if settings.docs_enabled else None,
         dependencies=[Depends(known_query_only)],
     )
+    configure_logging(service, settings)
     _install_state(app, service, settings, clock=clock, outbox=outbox)
     install_problem_handlers(app)
     app.include_router(health_router(_readiness(service)))
@@ -129,8 +131,8 @@ def _install_middleware(app: FastAPI, settings: ServiceSettings, *, idempotency:
             IdempotencyMiddleware, table=idempotency, lease=timedelta(seconds=settings.idempotency_lease_seconds)
         )
     app.add_middleware(DatabaseGuard)
-    app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
-    app.add_middleware(RequestIdMiddleware)
+    app.add_middleware(RequestTelemetry, metrics=app.state.metrics)
+    app.add_middleware(RequestIdMiddleware, service=app.state.metrics.service)
 
 
 def _lifespan(

@@ -16,6 +16,7 @@ from fastapi import Request
 
 from services.kit.clock import wall_clock
 from services.kit.errors import Forbidden, NotFound, Unauthenticated
+from services.kit.logs import note_caller
 
 ALGORITHM = "EdDSA"
 
@@ -222,6 +223,7 @@ class Allow:
         principal = verifier.verify(
             bearer_token(request.headers.get("authorization")), now=wall_clock(request.app.state.clock).now()
         )
+        note_caller(principal.client_id)
         if not (principal.roles & self.roles):
             raise Forbidden(f"This operation is for: {', '.join(sorted(self.roles))}.")
         return principal

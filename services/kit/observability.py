@@ -1,4 +1,4 @@
-"""Request ids, Prometheus metrics and health probes (pure ASGI, no BaseHTTPMiddleware)."""
+"""Request ids, access lines, Prometheus metrics and health probes (pure ASGI, no BaseHTTPMiddleware)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,10 @@ from fastapi import APIRouter, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from services.kit.logs import RequestContext, current_request, log_request, trace_id_of
+
 REQUEST_ID_HEADER = b"x-request-id"
+TRACEPARENT_HEADER = b"traceparent"
 
 
 def _valid_request_id(raw: bytes) -> bool:
@@ -19,18 +22,27 @@ def _valid_request_id(raw: bytes) -> bool:
 
 
 class RequestIdMiddleware:
-    """Take X-Request-ID from the caller (or make one), expose it in scope state and echo it back."""
+    """Take X-Request-ID from the caller (or make one), expose it in scope state and to the request's log lines, and
+    echo it back."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, *, service: str) -> None:
         self.app = app
+        self.service = service
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        raw = next((value for name, value in scope["headers"] if name == REQUEST_ID_HEADER), b"")
+        raw = b""
+        traceparent = b""
+        for name, value in scope["headers"]:
+            if name == REQUEST_ID_HEADER:
+                raw = value
+            elif name == TRACEPARENT_HEADER:
+                traceparent = value
         request_id = raw.decode() if _valid_request_id(raw) else uuid.uuid4().hex
         scope.setdefault("state", {})["request_id"] = request_id
+        current_request.set(RequestContext(self.service, request_id, trace_id_of(traceparent)))
         encoded = request_id.encode()
 
         async def send_with_id(message: Message) -> None:
@@ -64,8 +76,16 @@ class Metrics:
         return generate_latest(self.registry)
 
 
-class MetricsMiddleware:
-    """Count requests and time them by route template."""
+def route_of(scope: Scope) -> str:
+    """The request's route template (a proxy's label for what it relays), so labels and lines stay few."""
+    route = scope.get("route")
+    if route is not None:
+        return str(getattr(route, "path", "unmatched"))
+    return str(scope.get("state", {}).get("route_label", "unmatched"))
+
+
+class RequestTelemetry:
+    """Count, time and log each request by route template: its metrics and its one access line."""
 
     def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
         self.app = app
@@ -87,12 +107,11 @@ class MetricsMiddleware:
         try:
             await self.app(scope, receive, send_and_note)
         finally:
-            route = scope.get("route")
-            template = getattr(route, "path", "unmatched")
+            template = route_of(scope)
+            seconds = time.perf_counter() - started
             self.metrics.requests.labels(self.metrics.service, scope["method"], template, str(status)).inc()
-            self.metrics.latency.labels(self.metrics.service, scope["method"], template).observe(
-                time.perf_counter() - started
-            )
+            self.metrics.latency.labels(self.metrics.service, scope["method"], template).observe(seconds)
+            log_request(method=scope["method"], route=template, status=status, seconds=seconds)
 
 
 ReadinessCheck = Callable[[Any], Awaitable[None]]

@@ -12,6 +12,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import Send
 
 from services.kit import errors
+from services.kit.logs import LOGGED_MARK
 
 log = logging.getLogger("credit_claims.errors")
 
@@ -176,7 +177,8 @@ async def _on_http_error(request: Request, exc: Exception) -> ProblemResponse:
 
 
 async def _on_unexpected(request: Request, exc: Exception) -> ProblemResponse:
-    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    setattr(exc, LOGGED_MARK, True)  # logged here with its request id: the server need not log it again
     body = problem_body(
         status=500,
         code="INTERNAL_ERROR",

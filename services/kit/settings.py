@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
+
+from services.kit.logs import LogSettings
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 
-class ServiceSettings(BaseSettings):
+class ServiceSettings(LogSettings):
     """What every service reads from its environment (prefix set by the subclass)."""
 
     model_config = SettingsConfigDict(extra="ignore")

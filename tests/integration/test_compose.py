@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +19,7 @@ from gateway.config import GatewaySettings
 from services.claims.config import ClaimsSettings
 from services.debtors.config import DebtorsSettings
 from services.kit.secrets import secret_matches
+from services.kit.settings import PROJECT_ROOT
 from services.policies.config import PoliciesSettings
 from services.webhooks.config import WebhooksSettings
 
@@ -114,3 +117,23 @@ def test_one_image_runs_every_process(compose: dict[str, Any]) -> None:
     dockerfile = (Path(__file__).resolve().parents[2] / "deploy" / "Dockerfile").read_text()
     for needed in ("services", "gateway", "backoffice", "migrations", "alembic.ini", "constraints.txt"):
         assert needed in dockerfile
+
+
+def compose_cli() -> list[str]:
+    if shutil.which("docker") and subprocess.run(["docker", "compose", "version"], capture_output=True).returncode == 0:
+        return ["docker", "compose"]
+    standalone = shutil.which("docker-compose")
+    assert standalone, (
+        "docker compose (or docker-compose) checks the file: `make test` installs Debian's docker-compose"
+    )
+    return [standalone]
+
+
+def test_docker_compose_accepts_the_file() -> None:
+    checked = subprocess.run(
+        [*compose_cli(), "-f", str(PROJECT_ROOT / "docker-compose.yml"), "config", "-q"],
+        capture_output=True,
+        text=True,
+        cwd=PROJECT_ROOT,
+    )
+    assert checked.returncode == 0, checked.stderr
