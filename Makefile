@@ -22,11 +22,13 @@ browser:
 	@command -v $(or $(CHROMIUM),chromium) >/dev/null || \
 		(apt-get install -y -q chromium >/dev/null || (apt-get update -q >/dev/null && apt-get install -y -q chromium >/dev/null))
 
-## tools: what the tests run besides Python: Chromium, docker compose (to check docker-compose.yml), kubectl (to
-## render deploy/kubernetes; not in Debian 12 at a recent version: https://kubernetes.io/docs/tasks/tools/)
+## tools: what the tests run besides Python: Chromium, docker compose (to check docker-compose.yml), promtool (the
+## alert rules), kubectl (to render deploy/kubernetes; Debian 12's is too old: https://kubernetes.io/docs/tasks/tools/)
 tools: browser
 	@docker compose version >/dev/null 2>&1 || command -v docker-compose >/dev/null || \
 		(apt-get install -y -q docker-compose >/dev/null || (apt-get update -q >/dev/null && apt-get install -y -q docker-compose >/dev/null))
+	@command -v promtool >/dev/null || (apt-get install -y -q --no-install-recommends prometheus >/dev/null || \
+		(apt-get update -q >/dev/null && apt-get install -y -q --no-install-recommends prometheus >/dev/null))
 	@command -v kubectl >/dev/null || (echo "kubectl 1.27 or newer is needed to render deploy/kubernetes" >&2; exit 1)
 
 ## test: the whole suite on SQLite (DB=postgresql for PostgreSQL at TEST_POSTGRES_URL)

@@ -24,7 +24,7 @@ from services.kit.idempotency import IdempotencyMiddleware
 from services.kit.links import Link, add_links
 from services.kit.logs import configure_logging
 from services.kit.observability import Metrics, RequestIdMiddleware, RequestTelemetry, health_router
-from services.kit.outbox import Outbox, Relay, Subscriptions
+from services.kit.outbox import Outbox, Relay, Subscriptions, backlog_of
 from services.kit.problems import PROBLEM_SCHEMA, install_problem_handlers, problem_responses
 from services.kit.sandbox import DaysPassed, sandbox_router
 from services.kit.schema_version import migration_head, upgrade_to_head, version_table
@@ -94,6 +94,29 @@ def build_service_app(
     return app
 
 
+def _refresh_metrics(outbox: Table | None) -> Callable[[FastAPI], Awaitable[None]]:
+    """At each scrape: whether the database answers, and the outbox's backlog (what `outbox stuck` pages on)."""
+
+    async def refresh(app: FastAPI) -> None:
+        metrics: Metrics = app.state.metrics
+        try:
+            if outbox is None:
+                async with app.state.db.engine.connect() as conn:
+                    await conn.execute(text("SELECT 1"))
+            else:
+                backlog = await backlog_of(app.state.db, outbox)
+                oldest = (app.state.clock.now() - backlog.oldest).total_seconds() if backlog.oldest else 0.0
+                metrics.outbox_pending.labels(metrics.service).set(backlog.pending)
+                metrics.outbox_parked.labels(metrics.service).set(backlog.parked)
+                metrics.outbox_oldest_age.labels(metrics.service).set(max(oldest, 0.0))
+        except Exception:  # a scrape must answer: the database being down is the figure to report
+            metrics.database_up.labels(metrics.service).set(0)
+        else:
+            metrics.database_up.labels(metrics.service).set(1)
+
+    return refresh
+
+
 def _readiness(service: str) -> Callable[[FastAPI], Awaitable[None]]:
     """Ready when the database is at the migration head this code expects."""
     head = migration_head(service)
@@ -119,6 +142,7 @@ def _install_state(
         settings.public_key_pem(), issuer=settings.jwt_issuer, audience=settings.jwt_audience
     )
     app.state.metrics = Metrics(service)
+    app.state.refresh_metrics = _refresh_metrics(outbox)
     app.state.clock_lock = asyncio.Lock()  # a sandbox move and a scheduled job do not interleave
     if outbox is not None:
         app.state.outbox = Outbox(outbox, Subscriptions(settings.subscribers), schedule=wall_clock(clock))
@@ -201,6 +225,7 @@ def _start_relay(
         clock=wall_clock(app.state.clock),
         internal_token=settings.internal_token,
         lease=timedelta(seconds=settings.relay_lease_seconds),
+        metrics=app.state.metrics,
     )
     if settings.relay_enabled and settings.subscribers:
         return [asyncio.ensure_future(app.state.relay.run_forever(settings.relay_poll_seconds))]

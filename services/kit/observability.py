@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from services.kit.logs import RequestContext, current_request, log_request, trace_id_of
@@ -56,10 +56,57 @@ class RequestIdMiddleware:
 
 
 class Metrics:
-    """The Prometheus collectors of one app (its own registry, so apps can share a process)."""
+    """The Prometheus collectors of one app (its own registry, so apps can share a process): requests, and what
+    an operator pages on besides (deploy/monitoring/alerts.yaml): the outbox, background jobs, webhooks."""
 
     def __init__(self, service: str) -> None:
         self.registry = CollectorRegistry()
+        registry = self.registry
+        self.outbox_settled = Counter(
+            "outbox_events_settled_total",
+            "Outbox events the relay tried, by outcome (delivered, retry, parked)",
+            ["service", "outcome"],
+            registry=registry,
+        )
+        self.relay_last_pass = Gauge(
+            "outbox_relay_last_pass_timestamp_seconds",
+            "When the relay last finished a pass without failing (Unix time)",
+            ["service"],
+            registry=registry,
+        )
+        self.outbox_pending = Gauge(
+            "outbox_pending_events", "Events not delivered yet, parked ones aside", ["service"], registry=registry
+        )
+        self.outbox_parked = Gauge(
+            "outbox_parked_events", "Events a subscriber refused, kept for an operator", ["service"], registry=registry
+        )
+        self.outbox_oldest_age = Gauge(
+            "outbox_oldest_pending_age_seconds",
+            "Age of the oldest event not delivered yet (0 when none)",
+            ["service"],
+            registry=registry,
+        )
+        self.database_up = Gauge(
+            "database_up", "1 when the service's database answered the last scrape", ["service"], registry=registry
+        )
+        self.job_runs = Counter(
+            "background_job_runs_total",
+            "Runs of a background job, by outcome",
+            ["service", "job", "outcome"],
+            registry=registry,
+        )
+        self.job_last_success = Gauge(
+            "background_job_last_success_timestamp_seconds",
+            "When a background job last ran to its end (Unix time)",
+            ["service", "job"],
+            registry=registry,
+        )
+        self.webhook_deliveries = Counter(
+            "webhook_deliveries_total",
+            "Attempts to deliver a webhook, by outcome (delivered, retry, exhausted, gone)",
+            ["service", "outcome"],
+            registry=registry,
+        )
         self.requests = Counter(
             "http_requests_total", "HTTP requests", ["service", "method", "route", "status"], registry=self.registry
         )
@@ -71,6 +118,11 @@ class Metrics:
             buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
         )
         self.service = service
+
+    def job_ran(self, job: str, *, succeeded: bool) -> None:
+        self.job_runs.labels(self.service, job, "succeeded" if succeeded else "failed").inc()
+        if succeeded:
+            self.job_last_success.labels(self.service, job).set(time.time())
 
     def render(self) -> bytes:
         return generate_latest(self.registry)
@@ -115,6 +167,7 @@ class RequestTelemetry:
 
 
 ReadinessCheck = Callable[[Any], Awaitable[None]]
+ScrapeRefresh = Callable[[Any], Awaitable[None]]
 
 
 def health_router(readiness: ReadinessCheck) -> APIRouter:
@@ -136,6 +189,9 @@ def health_router(readiness: ReadinessCheck) -> APIRouter:
 
     @router.get("/metrics", include_in_schema=False)
     async def metrics(request: Request) -> Response:
+        refresh: ScrapeRefresh | None = getattr(request.app.state, "refresh_metrics", None)
+        if refresh is not None:
+            await refresh(request.app)  # gauges read from the database at scrape time
         return Response(request.app.state.metrics.render(), media_type=CONTENT_TYPE_LATEST)
 
     return router

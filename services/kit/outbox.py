@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import hmac
 import logging
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -19,7 +20,7 @@ from typing import Any
 import httpx
 from fastapi import Request
 from pydantic import BaseModel, Field
-from sqlalchemy import JSON, BigInteger, Column, Index, Integer, MetaData, String, Table, insert, select, update
+from sqlalchemy import JSON, BigInteger, Column, Index, Integer, MetaData, String, Table, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -27,6 +28,7 @@ from services.kit.bulk import insert_many
 from services.kit.clock import Clock
 from services.kit.db import Database
 from services.kit.errors import Unauthenticated
+from services.kit.observability import Metrics
 from services.kit.types import UTCDateTime, new_id
 
 log = logging.getLogger("credit_claims.outbox")
@@ -154,6 +156,32 @@ async def check_internal_token(request: Request) -> None:
         raise Unauthenticated("This endpoint is for the suite's own services.")
 
 
+@dataclass(frozen=True, slots=True)
+class Backlog:
+    """What the outbox holds undelivered: pending (to be tried), parked (refused), and the oldest pending."""
+
+    pending: int
+    parked: int
+    oldest: datetime | None
+
+
+async def backlog_of(database: Database, table: Table) -> Backlog:
+    t = table
+    undelivered = t.c.delivered_at.is_(None)
+    async with database.readers() as session:
+        pending, oldest = (
+            await session.execute(
+                select(func.count(), func.min(t.c.occurred_at)).where(undelivered, t.c.next_attempt_at < PARKED_UNTIL)
+            )
+        ).one()
+        parked = (
+            await session.execute(select(func.count()).where(undelivered, t.c.next_attempt_at >= PARKED_UNTIL))
+        ).scalar_one()
+    if oldest is not None and oldest.tzinfo is None:
+        oldest = oldest.replace(tzinfo=UTC)
+    return Backlog(pending=pending, parked=parked, oldest=oldest)
+
+
 class Relay:
     """Delivers pending outbox rows; several relays (replicas) can run at once."""
 
@@ -168,6 +196,7 @@ class Relay:
         batch_size: int = 200,
         lease: timedelta = timedelta(seconds=30),
         max_backoff: timedelta = timedelta(minutes=5),
+        metrics: Metrics | None = None,
     ) -> None:
         self.database = database
         self.table = table
@@ -177,6 +206,7 @@ class Relay:
         self.batch_size = batch_size
         self.lease = lease
         self.max_backoff = max_backoff
+        self.metrics = metrics
         self.wake = asyncio.Event()
 
     async def claim(self) -> list[dict[str, Any]]:
@@ -237,6 +267,10 @@ class Relay:
                     await session.execute(
                         update(t).where(t.c.id == row["id"]).values(next_attempt_at=due, last_error=error)
                     )
+        if self.metrics is not None:
+            for _, error in outcomes:
+                outcome = "delivered" if error is None else "parked" if error.startswith(PARKED_MARK) else "retry"
+                self.metrics.outbox_settled.labels(self.metrics.service, outcome).inc()
 
     async def run_once(self) -> int:
         """Deliver one batch, in outbox order; the number of rows delivered."""
@@ -255,6 +289,9 @@ class Relay:
             except Exception:  # the relay must outlive a database hiccup
                 log.exception("outbox relay batch failed")
                 delivered = 0
+            else:
+                if self.metrics is not None:
+                    self.metrics.relay_last_pass.labels(self.metrics.service).set(time.time())
             if delivered:
                 continue
             self.wake.clear()

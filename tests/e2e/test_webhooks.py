@@ -12,6 +12,7 @@ from typing import Any
 
 import httpx
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 from deploy.local import Suite
 from tests.e2e.conftest import suite_running, token
@@ -122,8 +123,17 @@ def test_signed_events_reach_their_insured_only(
     assert gateway.get(deliveries, headers=people["insured-beta"]).status_code == 404
 
 
+def scraped(url: str) -> dict[tuple[str, str], float]:
+    """A process's /metrics as Prometheus reads it: (sample name, outcome label or '') → value."""
+    return {
+        (sample.name, sample.labels.get("outcome", "")): sample.value
+        for family in text_string_to_metric_families(httpx.get(f"{url}/metrics").text)
+        for sample in family.samples
+    }
+
+
 def test_a_receiver_failing_twice_gets_the_event_once_in_effect(
-    gateway: httpx.Client, people: dict[str, dict[str, str]], receiver: tuple[Receiver, str]
+    gateway: httpx.Client, people: dict[str, dict[str, str]], receiver: tuple[Receiver, str], suite: Suite
 ) -> None:
     partner, base = receiver
     flaky = register(gateway, people["insured"], f"{base}/flaky", ["credit_limit.decided"])
@@ -137,6 +147,15 @@ def test_a_receiver_failing_twice_gets_the_event_once_in_effect(
         lambda: all_delivered(gateway, f"/v1/webhook-endpoints/{flaky['id']}/deliveries", people["insured"], count=1)
     )
     assert [attempt["status"] for attempt in delivery["attempts"]] == [500, 500, 204]
+    # What an operator sees: the attempts by outcome, the debtors' relay passing.
+    webhooks, debtors = scraped(suite.url("webhooks")), scraped(suite.url("debtors"))
+    assert (
+        webhooks[("webhook_deliveries_total", "retry")] >= 2
+        and webhooks[("webhook_deliveries_total", "delivered")] >= 1
+    )
+    assert webhooks[("background_job_runs_total", "succeeded")] >= 1
+    assert debtors[("outbox_events_settled_total", "delivered")] >= 1 and debtors[("database_up", "")] == 1
+    assert debtors[("outbox_relay_last_pass_timestamp_seconds", "")] > time.time() - 60
 
 
 def test_a_receiver_down_for_the_whole_window_ends_disabled_and_disturbs_nothing(

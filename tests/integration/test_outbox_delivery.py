@@ -15,6 +15,7 @@ from typing import Any
 
 import httpx
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import func, select
 
 from services.claims.adapters.tables import DebtorProcedure
@@ -23,6 +24,7 @@ from services.debtors.adapters.tables import outbox
 from services.debtors.config import DebtorsSettings
 from services.debtors.main import create_app as create_debtors_app
 from services.kit.clock import FixedClock
+from services.kit.db import Database
 from services.kit.outbox import Relay
 from tests.support import Tokens, at, running
 
@@ -202,3 +204,44 @@ async def test_an_event_the_consumer_refuses_for_what_it_is_is_parked_not_retrie
         errors = [row.last_error for row in await session.execute(select(outbox.c.last_error))]
     assert len(errors) == 10 and all(error.startswith("refused, parked: HTTP 422") for error in errors)
     assert await pending(ten_events) == 10  # kept for an operator, not lost
+
+
+async def scraped(app: Any) -> dict[tuple[str, str], float]:
+    """/metrics as Prometheus reads it: (sample name, outcome label or '') → value."""
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://debtors") as client:
+        text = (await client.get("/metrics")).text
+    return {
+        (sample.name, sample.labels.get("outcome", "")): sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+    }
+
+
+async def test_the_backlog_its_age_and_each_outcome_are_scraped_as_they_are(
+    ten_events: Any, consumer: Consumer, clock: FixedClock
+) -> None:
+    relay: Relay = ten_events.state.relay
+    consumer.mode = "down"
+    await relay.run_once()
+    clock.advance(timedelta(seconds=90))
+    metrics = await scraped(ten_events)
+    assert metrics[("outbox_pending_events", "")] == 10 and metrics[("outbox_parked_events", "")] == 0
+    assert metrics[("outbox_oldest_pending_age_seconds", "")] == 90
+    assert metrics[("outbox_events_settled_total", "retry")] == 10 and metrics[("database_up", "")] == 1
+    consumer.mode = "refuse"
+    await relay.run_once()
+    metrics = await scraped(ten_events)
+    assert metrics[("outbox_parked_events", "")] == 10 and metrics[("outbox_pending_events", "")] == 0
+    assert metrics[("outbox_oldest_pending_age_seconds", "")] == 0
+    assert metrics[("outbox_events_settled_total", "parked")] == 10
+
+
+async def test_a_database_that_does_not_answer_is_scraped_as_down(ten_events: Any, tmp_path: Path) -> None:
+    assert (await scraped(ten_events))[("database_up", "")] == 1
+    answering = ten_events.state.db
+    ten_events.state.db = Database(f"sqlite+aiosqlite:///{tmp_path / 'no-such-folder' / 'debtors.db'}")
+    try:
+        assert (await scraped(ten_events))[("database_up", "")] == 0
+    finally:
+        await ten_events.state.db.dispose()
+        ten_events.state.db = answering

@@ -144,5 +144,8 @@ def scheduled_sweep(every_seconds: float) -> Callable[[Any], Awaitable[None]]:
                 )
             except Exception:  # the next run tries again
                 log.exception("deadline sweep failed")
+                app.state.metrics.job_ran("deadline_sweep", succeeded=False)
+            else:
+                app.state.metrics.job_ran("deadline_sweep", succeeded=True)
 
     return job

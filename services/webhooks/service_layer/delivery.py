@@ -87,8 +87,10 @@ async def deliver_due(
     clock: Callable[[], datetime],
     rules: Rules,
     jitter: Callable[[], float] = lambda: random.uniform(-1.0, 1.0),
+    noted: Callable[[Outcome], None] = lambda outcome: None,
 ) -> int:
-    """One pass: the messages due now (at most `rules.concurrency`) tried once each, side by side; how many."""
+    """One pass: the messages due now (at most `rules.concurrency`) tried once each, side by side; how many.
+    `noted` hears each attempt's outcome (for the metrics)."""
     jobs = await take(database, now=clock(), rules=rules)
 
     async def attempt(job: Job) -> None:
@@ -101,14 +103,19 @@ async def deliver_due(
             sent = Sent(status=None, error=f"{type(exc).__name__}: {exc}"[:500], latency_ms=0)
         # The endpoint may have been deleted while its message was tried: nothing is owed any more.
         with contextlib.suppress(NotFound):
-            await record(database, job, sent, now=clock(), rules=rules, jitter=jitter())
+            outcome = await record(database, job, sent, now=clock(), rules=rules, jitter=jitter())
+            if outcome is not None:
+                noted(outcome)
 
     await asyncio.gather(*(attempt(job) for job in jobs))
     return len(jobs)
 
 
-async def record(database: Database, job: Job, sent: Sent, *, now: datetime, rules: Rules, jitter: float) -> None:
-    """The attempt in the log; the message delivered, scheduled again or failed; the endpoint disabled if due."""
+async def record(
+    database: Database, job: Job, sent: Sent, *, now: datetime, rules: Rules, jitter: float
+) -> Outcome | None:
+    """The attempt in the log; the message delivered, scheduled again or failed; the endpoint disabled if due.
+    The attempt's outcome, or None when another worker recorded it already."""
     attempt = Attempt(number=job.number, status=sent.status, error=sent.error)
     outcome = outcome_of(attempt)
     async with WebhooksUnitOfWork(database) as uow:
@@ -116,7 +123,7 @@ async def record(database: Database, job: Job, sent: Sent, *, now: datetime, rul
         message = await repo.message(job.endpoint_id, job.message_id, for_update=True)
         endpoint = await repo.endpoint(job.endpoint_id, for_update=True)
         if endpoint is None or message.state != "pending" or message.attempts >= job.number:
-            return  # recorded already: the lease ran out and another worker tried it too
+            return None  # recorded already: the lease ran out and another worker tried it too
         repo.add(
             AttemptRow(
                 message_id=message.id,
@@ -145,6 +152,7 @@ async def record(database: Database, job: Job, sent: Sent, *, now: datetime, rul
                 endpoint.version += 1
                 log.warning("webhooks: endpoint %s disabled: %s", endpoint.id, reason)
         await uow.commit()
+    return outcome
 
 
 def worker(
@@ -155,13 +163,21 @@ def worker(
     async def job(app: Any) -> None:
         clock = clock_of(app)
         client = delivery_client(timeout=rules.deadline)
+        metrics = app.state.metrics
+
+        def noted(outcome: Outcome) -> None:
+            metrics.webhook_deliveries.labels(metrics.service, outcome.value).inc()
+
         try:
             while True:
                 try:
-                    tried = await deliver_due(app.state.db, client, clock=clock, rules=rules)
+                    tried = await deliver_due(app.state.db, client, clock=clock, rules=rules, noted=noted)
                 except Exception:
                     log.exception("webhooks: a delivery pass failed; the next one takes the same messages")
+                    app.state.metrics.job_ran("webhook_delivery", succeeded=False)
                     tried = 0
+                else:
+                    app.state.metrics.job_ran("webhook_delivery", succeeded=True)
                 if tried < rules.concurrency:
                     await asyncio.sleep(every_seconds)
         finally:

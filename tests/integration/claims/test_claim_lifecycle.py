@@ -268,6 +268,9 @@ async def test_scheduled_sweep_moves_claims_without_being_asked(
         assert status == "indemnifiable"
         timeline = (await client.get(f"/v1/claims/{claim['id']}/timeline", headers=tokens.insured())).json()
         assert timeline[-1]["actor"] == "scheduler" and timeline[-1]["detail"]["ground"] == "protracted_default"
+        metrics = (await client.get("/metrics")).text
+        assert 'background_job_runs_total{job="deadline_sweep",outcome="succeeded",service="claims"}' in metrics
+        assert 'background_job_last_success_timestamp_seconds{job="deadline_sweep",service="claims"}' in metrics
 
 
 async def test_maximum_liability_reached_mid_year_caps_the_next_indemnity(
