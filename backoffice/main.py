@@ -26,6 +26,7 @@ from services.kit.logs import configure_logging
 from services.kit.observability import Metrics, RequestIdMiddleware, RequestTelemetry, health_router
 from services.kit.secrets import hash_secret, hashing_threads
 from services.kit.throttle import FailedLogins, Limits
+from services.kit.tracing import TracedRequests, traced, tracing_for
 
 log = logging.getLogger("credit_claims.backoffice")
 
@@ -74,12 +75,16 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.hashing = await hashing_threads(settings.hashing_concurrency, app.state.dummy_hash)
+        tracer = app.state.tracing.tracer if app.state.tracing is not None else None
+        to_gateway = traced(transport or httpx.AsyncHTTPTransport(), tracer, "gateway")
         async with httpx.AsyncClient(
-            base_url=settings.gateway_url, timeout=settings.timeout_seconds, transport=transport
+            base_url=settings.gateway_url, timeout=settings.timeout_seconds, transport=to_gateway
         ) as client:
             app.state.api = SuiteApi(client, client_id=settings.client_id, client_secret=settings.secret())
             yield
         app.state.hashing.shutdown(wait=False)
+        if app.state.tracing is not None:
+            app.state.tracing.shutdown()
 
     app = FastAPI(title="credit-claims back office", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
     app.state.settings, app.state.clock = settings, clock or SystemClock()
@@ -99,6 +104,7 @@ def create_app(
     )
     app.state.failed_logins = FailedLogins(login_limits, clock=app.state.clock, account="login", attempts="logins")
     app.state.metrics = Metrics("backoffice")
+    app.state.tracing = tracing_for("backoffice", settings)
     for router in (auth.router, worklist.router, claims.router, limits.router, debtors.router, bodacc.router):
         app.include_router(router)
     app.include_router(health_router(_gateway_ready))
@@ -107,6 +113,8 @@ def create_app(
 
     app.add_middleware(SecurityHeaders)
     app.add_middleware(RequestTelemetry, metrics=app.state.metrics)
+    if app.state.tracing is not None:
+        app.add_middleware(TracedRequests, tracer=app.state.tracing.tracer)
     app.add_middleware(RequestIdMiddleware, service="backoffice")
     return app
 

@@ -8,9 +8,10 @@ from pydantic_settings import SettingsConfigDict
 
 from services.kit.logs import LogSettings
 from services.kit.settings import PROJECT_ROOT
+from services.kit.tracing import TraceSettings
 
 
-class GatewaySettings(LogSettings):
+class GatewaySettings(LogSettings, TraceSettings):
     model_config = SettingsConfigDict(env_prefix="GATEWAY_", extra="ignore")
 
     policies_url: str = "http://127.0.0.1:8001"

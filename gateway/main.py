@@ -29,6 +29,7 @@ from services.kit.observability import Metrics, RequestIdMiddleware, RequestTele
 from services.kit.problems import install_problem_handlers
 from services.kit.secrets import hash_secret, hashing_threads
 from services.kit.throttle import FailedLogins, Limits
+from services.kit.tracing import TracedRequests, traced, tracing_for
 from services.kit.upstream import Upstream, upstream_client, upstream_transport
 
 
@@ -102,6 +103,7 @@ def create_app(
     _install_token_state(api, settings, private_pem, clock=clock)
     api.state.upstreams = upstreams
     api.state.metrics = Metrics("gateway")
+    api.state.tracing = tracing_for("gateway", settings)
     api.state.merged_openapi = None
     install_problem_handlers(api)
     api.include_router(token_router)
@@ -112,8 +114,10 @@ def create_app(
 
     proxy = _proxy(settings, upstreams, verifier, clock=clock)
     own = (sandbox.router.prefix + "/",) if settings.sandbox else ()
-    telemetry = RequestTelemetry(Dispatcher(api, proxy, own=own), api.state.metrics)
-    return RequestIdMiddleware(telemetry, service="gateway")
+    served: ASGIApp = RequestTelemetry(Dispatcher(api, proxy, own=own), api.state.metrics)
+    if api.state.tracing is not None:
+        served = TracedRequests(served, tracer=api.state.tracing.tracer)
+    return RequestIdMiddleware(served, service="gateway")
 
 
 def _lifespan(
@@ -124,8 +128,10 @@ def _lifespan(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.hashing = await hashing_threads(settings.token_hashing_concurrency, app.state.dummy_secret_hash)
+        tracer = app.state.tracing.tracer if app.state.tracing is not None else None
         for name, url in settings.upstreams().items():
             transport = transports.get(name) or upstream_transport(max_connections=settings.max_upstream_connections)
+            transport = traced(transport, tracer, name)
             client = upstream_client(
                 url, transport=transport, timeout=settings.upstream_timeout, connect_timeout=settings.connect_timeout
             )
@@ -138,6 +144,8 @@ def _lifespan(
             await asyncio.gather(*(upstream.client.aclose() for upstream in upstreams.values()))
             upstreams.clear()
             app.state.hashing.shutdown(wait=False)
+            if app.state.tracing is not None:
+                app.state.tracing.shutdown()
 
     return lifespan
 

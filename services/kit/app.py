@@ -30,6 +30,7 @@ from services.kit.sandbox import DaysPassed, sandbox_router
 from services.kit.schema_version import migration_head, upgrade_to_head, version_table
 from services.kit.schemas import LINE_PATTERN
 from services.kit.settings import ServiceSettings
+from services.kit.tracing import TracedRequests, traced, tracing_for
 from services.kit.upstream import Upstream, upstream_client, upstream_transport
 
 
@@ -142,6 +143,7 @@ def _install_state(
         settings.public_key_pem(), issuer=settings.jwt_issuer, audience=settings.jwt_audience
     )
     app.state.metrics = Metrics(service)
+    app.state.tracing = tracing_for(service, settings)
     app.state.refresh_metrics = _refresh_metrics(outbox)
     app.state.clock_lock = asyncio.Lock()  # a sandbox move and a scheduled job do not interleave
     if outbox is not None:
@@ -156,6 +158,8 @@ def _install_middleware(app: FastAPI, settings: ServiceSettings, *, idempotency:
         )
     app.add_middleware(DatabaseGuard)
     app.add_middleware(RequestTelemetry, metrics=app.state.metrics)
+    if app.state.tracing is not None:
+        app.add_middleware(TracedRequests, tracer=app.state.tracing.tracer)
     app.add_middleware(RequestIdMiddleware, service=app.state.metrics.service)
 
 
@@ -174,6 +178,7 @@ def _lifespan(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        tracer = app.state.tracing.tracer if app.state.tracing is not None else None
         if settings.migrate_on_start:
             await asyncio.to_thread(upgrade_to_head, service, settings.database_url)
         app.state.db = Database(
@@ -182,19 +187,22 @@ def _lifespan(
             echo=settings.sql_echo,
             timeout=settings.db_timeout_seconds,
             before_commit=before_commit(app) if before_commit else (),
+            tracer=tracer,
         )
         clients: dict[str, httpx.AsyncClient] = {}
         app.state.upstreams = {}
         for name, url in upstreams.items():
             transport = transports.get(name) or upstream_transport(max_connections=settings.upstream_max_connections)
+            transport = traced(transport, tracer, name)
             clients[name] = upstream_client(url, transport=transport)
             app.state.upstreams[name] = Upstream(name, clients[name], transport)
         for step in on_start:
             await step(app)
         tasks: list[asyncio.Future[None]] = [asyncio.ensure_future(job(app)) for job in background]
         if outbox is not None:
+            events = transports.get("events") or upstream_transport()
             clients["events"] = upstream_client(
-                "http://events.invalid", transport=transports.get("events"), timeout=5.0
+                "http://events.invalid", transport=traced(events, tracer, "events"), timeout=5.0
             )
             tasks += _start_relay(app, settings, outbox, clients["events"])
         # What start-up built lives as long as the process: without this, every full collection scans it
@@ -210,6 +218,8 @@ def _lifespan(
             for client in clients.values():
                 await client.aclose()
             await app.state.db.dispose()
+            if app.state.tracing is not None:
+                app.state.tracing.shutdown()
 
     return lifespan
 
@@ -226,6 +236,7 @@ def _start_relay(
         internal_token=settings.internal_token,
         lease=timedelta(seconds=settings.relay_lease_seconds),
         metrics=app.state.metrics,
+        tracer=app.state.tracing.tracer if app.state.tracing is not None else None,
     )
     if settings.relay_enabled and settings.subscribers:
         return [asyncio.ensure_future(app.state.relay.run_forever(settings.relay_poll_seconds))]

@@ -6,6 +6,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 import orjson
+from opentelemetry.trace import Tracer
 from sqlalchemy import MetaData, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
@@ -111,8 +112,11 @@ class Database:
         echo: bool = False,
         timeout: float = 10.0,
         before_commit: Sequence[BeforeCommit] = (),
+        tracer: Tracer | None = None,
     ) -> None:
         self.url = async_url(url)
+        self.tracer = tracer
+        """Each unit of work is a span when tracing is on."""
         self.before_commit = tuple(before_commit)
         self.engine = create_engine(self.url, pool_size=pool_size, echo=echo, timeout=timeout)
         self.writer_engine = self.engine

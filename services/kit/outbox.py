@@ -19,6 +19,7 @@ from typing import Any
 
 import httpx
 from fastapi import Request
+from opentelemetry.trace import SpanKind, Status, StatusCode, Tracer
 from pydantic import BaseModel, Field
 from sqlalchemy import JSON, BigInteger, Column, Index, Integer, MetaData, String, Table, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
@@ -29,6 +30,7 @@ from services.kit.clock import Clock
 from services.kit.db import Database
 from services.kit.errors import Unauthenticated
 from services.kit.observability import Metrics
+from services.kit.tracing import context_of, traceparent_now
 from services.kit.types import UTCDateTime, new_id
 
 log = logging.getLogger("credit_claims.outbox")
@@ -50,6 +52,8 @@ def outbox_table(metadata: MetaData) -> Table:
         Column("next_attempt_at", UTCDateTime(), nullable=False),
         Column("delivered_at", UTCDateTime(), nullable=True),
         Column("last_error", String(500), nullable=True),
+        # The W3C traceparent of the request that wrote the event: its delivery continues that trace.
+        Column("trace_context", String(64), nullable=True),
     )
     Index("ix_outbox_pending", table.c.delivered_at, table.c.next_attempt_at)
     return table
@@ -106,6 +110,7 @@ class Outbox:
 
     def rows(self, event_type: str, payloads: Sequence[dict[str, Any]], *, now: datetime) -> list[dict[str, Any]]:
         due = self.schedule.now() if self.schedule is not None else now
+        trace_context = traceparent_now()
         rows = []
         for payload in payloads:
             event_id = str(new_id())
@@ -119,6 +124,7 @@ class Outbox:
                         "occurred_at": now,
                         "attempts": 0,
                         "next_attempt_at": due,
+                        "trace_context": trace_context,
                     }
                 )
         return rows
@@ -197,6 +203,7 @@ class Relay:
         lease: timedelta = timedelta(seconds=30),
         max_backoff: timedelta = timedelta(minutes=5),
         metrics: Metrics | None = None,
+        tracer: Tracer | None = None,
     ) -> None:
         self.database = database
         self.table = table
@@ -207,6 +214,7 @@ class Relay:
         self.lease = lease
         self.max_backoff = max_backoff
         self.metrics = metrics
+        self.tracer = tracer
         self.wake = asyncio.Event()
 
     async def claim(self) -> list[dict[str, Any]]:
@@ -232,16 +240,28 @@ class Relay:
         return rows
 
     async def deliver(self, row: dict[str, Any]) -> str | None:
-        """POST one event; None when the destination took it, else the error."""
+        """POST one event, in the trace of the request that wrote it; None when the destination took it, else the
+        error."""
+        if self.tracer is None:
+            return await self._post(row)
+        with self.tracer.start_as_current_span(
+            f"deliver {row['event_type']}", context=context_of(row.get("trace_context")), kind=SpanKind.PRODUCER
+        ) as span:
+            error = await self._post(row)
+            span.set_attribute("messaging.destination.name", row["destination"])
+            if error is not None:
+                span.set_status(Status(StatusCode.ERROR, error[:200]))
+            return error
+
+    async def _post(self, row: dict[str, Any]) -> str | None:
         envelope = EventEnvelope(
             event_id=row["event_id"], type=row["event_type"], occurred_at=row["occurred_at"], data=row["payload"]
         )
+        headers = {"content-type": "application/json", INTERNAL_TOKEN_HEADER: self.internal_token}
+        if self.tracer is None and row.get("trace_context"):
+            headers["traceparent"] = row["trace_context"]  # the trace goes on where it is kept, even if not here
         try:
-            response = await self.client.post(
-                row["destination"],
-                content=envelope.model_dump_json(),
-                headers={"content-type": "application/json", INTERNAL_TOKEN_HEADER: self.internal_token},
-            )
+            response = await self.client.post(row["destination"], content=envelope.model_dump_json(), headers=headers)
         except httpx.HTTPError as exc:
             return f"{type(exc).__name__}: {exc}"[:500]
         if 200 <= response.status_code < 300:

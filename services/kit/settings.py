@@ -7,11 +7,12 @@ from pathlib import Path
 from pydantic_settings import SettingsConfigDict
 
 from services.kit.logs import LogSettings
+from services.kit.tracing import TraceSettings
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 
-class ServiceSettings(LogSettings):
+class ServiceSettings(LogSettings, TraceSettings):
     """What every service reads from its environment (prefix set by the subclass)."""
 
     model_config = SettingsConfigDict(extra="ignore")

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.kit import idempotency
 from services.kit.db import Database
 from services.kit.errors import AlreadyExists
+from services.kit.tracing import TransactionSpan
 
 # How each driver says a unique constraint refused a row: PostgreSQL's SQLSTATE, SQLite's message.
 UNIQUE_VIOLATION_SQLSTATE = "23505"
@@ -43,8 +44,13 @@ class UnitOfWork:
         self._before_commit = database.before_commit
         self.dialect = database.dialect
         self._committed = False
+        self._tracer = database.tracer
+        self._write = write
+        self._span: TransactionSpan | None = None
 
     async def __aenter__(self) -> UnitOfWork:
+        if self._tracer is not None:
+            self._span = TransactionSpan(self._tracer, system=self.dialect, write=self._write)
         self.session = self._factory()
         self._committed = False
         self.open_repositories()
@@ -63,6 +69,9 @@ class UnitOfWork:
                 await self.session.rollback()
         finally:
             await self.session.close()
+            if self._span is not None:
+                self._span.end(committed=self._committed, error=exc)
+                self._span = None
 
     async def commit(self) -> None:
         if self._before_commit:
