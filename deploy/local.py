@@ -131,33 +131,38 @@ class Suite:
     def start(self, *names: str) -> None:
         env = self.environment()
         for name in names or self.names():
-            target = f"{name}.main:create_app" if name in APPS else f"services.{name}.main:create_app"
-            output = open(self.log_dir / f"{name}.log", "ab") if self.log_dir else subprocess.PIPE  # noqa: SIM115
-            self.processes[name] = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "uvicorn",
-                    target,
-                    "--factory",
-                    "--host",
-                    self.host,
-                    "--port",
-                    str(self.ports[name]),
-                    "--no-access-log",  # each app writes its own access line (request id, caller, duration)
-                    "--log-level",
-                    "warning",
-                    # Every caller is on loopback here: a forwarding header would be the caller's word, not a
-                    # proxy's (behind a real proxy, FORWARDED_ALLOW_IPS names it).
-                    *(["--no-proxy-headers"] if name == "gateway" else []),
-                ],
-                cwd=PROJECT_ROOT,
-                env=env,
-                stdout=output,
-                stderr=subprocess.STDOUT,
-            )
-            if self.log_dir is None:
-                _prefix_lines(name, self.processes[name])
+            self.start_copy(name, port=self.ports[name], env=env)
+
+    def start_copy(self, name: str, *, port: int, env: dict[str, str], key: str | None = None) -> None:
+        """One process of `name` on `port`; `key` names it among several copies of one service (replicas)."""
+        key = key or name
+        target = f"{name}.main:create_app" if name in APPS else f"services.{name}.main:create_app"
+        output = open(self.log_dir / f"{key}.log", "ab") if self.log_dir else subprocess.PIPE  # noqa: SIM115
+        self.processes[key] = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                target,
+                "--factory",
+                "--host",
+                self.host,
+                "--port",
+                str(port),
+                "--no-access-log",  # each app writes its own access line (request id, caller, duration)
+                "--log-level",
+                "warning",
+                # Every caller is on loopback here: a forwarding header would be the caller's word, not a
+                # proxy's (behind a real proxy, FORWARDED_ALLOW_IPS names it).
+                *(["--no-proxy-headers"] if name == "gateway" else []),
+            ],
+            cwd=PROJECT_ROOT,
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+        if self.log_dir is None:
+            _prefix_lines(key, self.processes[key])
 
     def names(self) -> tuple[str, ...]:
         return (*SERVICES, "gateway", *(["backoffice"] if "backoffice" in self.ports else []))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import httpx
@@ -20,7 +21,11 @@ class World:
 
     def __init__(self, gateway: httpx.Client, people: dict[str, dict[str, str]]) -> None:
         self.gateway, self.people = gateway, people
-        self.today = ok(gateway.get("/v1/sandbox/clock", headers=token(gateway, "demo-admin")))["today"]
+
+    @functools.cached_property
+    def today(self) -> str:
+        """The sandbox's business date (a suite in sandbox mode only)."""
+        return str(ok(self.gateway.get("/v1/sandbox/clock", headers=token(self.gateway, "demo-admin")))["today"])
 
     def policy(self, number: str, insured_id: str) -> str:
         body = policy_body(number=number, insured_id=insured_id, start_date="2026-01-01", end_date="2028-12-31")

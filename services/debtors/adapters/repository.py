@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
-from sqlalchemy import and_, insert, select, update
+from sqlalchemy import and_, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.debtors.adapters.tables import (
@@ -25,6 +25,8 @@ from services.debtors.domain.procedures import ClosureReason, ProcedureEvent, Pr
 from services.kit.auth import Principal
 from services.kit.bulk import insert_many, one_of
 from services.kit.uow import UnitOfWork
+
+INGESTION_LOCK = 0x0B0DACC  # the debtors database's one advisory lock: BODACC ingestions, one at a time
 
 
 class Repository:
@@ -228,6 +230,13 @@ class Repository:
         return {
             value for (value,) in await self.session.execute(select(ProcedureEventRow.announcement_id).where(matching))
         }
+
+    async def take_ingestion_turn(self) -> None:
+        """Wait for any other BODACC ingestion to commit first (another replica's included), so that what this one
+        reads as already recorded is the truth and an announcement is published once. SQLite writers already
+        take turns."""
+        if self.dialect == "postgresql":
+            await self.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": INGESTION_LOCK})
 
     async def insert_events(self, rows: list[dict[str, Any]]) -> None:
         """Batched insert; an announcement already recorded (a concurrent ingestion) is skipped."""

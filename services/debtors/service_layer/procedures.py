@@ -206,6 +206,7 @@ async def ingest(
             fresh[read.announcement_id] = read
     async with uow:
         repo = uow.debtors
+        await repo.take_ingestion_turn()
         known = await repo.known_announcements(list(fresh))
         report.duplicates += len(known)
         new = [announcement for key, announcement in fresh.items() if key not in known]
