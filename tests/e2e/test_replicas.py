@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from deploy.local import DEV_CLIENTS, SERVICES, Suite
 from services.kit.db import async_url
 from tests.e2e.balancer import Balancer
+from tests.e2e.webhook_receiver import Receiver
 from tests.e2e.world import World, ok
 from tests.shared.builders import invoice
 from tests.shared.ports import free_port, free_ports
@@ -39,6 +40,10 @@ FAST = {
     "DEBTORS_RELAY_POLL_SECONDS": "0.1",
     "CLAIMS_RELAY_LEASE_SECONDS": "3",  # a killed copy's batch is taken by the other after 3 s
     "DEBTORS_RELAY_LEASE_SECONDS": "3",
+    # The partner's receiver is on loopback: only a sandboxed webhooks service posts there (its clock is not moved).
+    "WEBHOOKS_SANDBOX": "true",
+    "WEBHOOKS_DELIVERY_POLL_SECONDS": "0.1",
+    "WEBHOOKS_DELIVERY_LEASE_SECONDS": "3",
     # A key taken by a copy that died is free again after this long (60 s in production).
     **{f"{service.upper()}_IDEMPOTENCY_LEASE_SECONDS": "4" for service in SERVICES},
 }
@@ -275,9 +280,20 @@ def test_sweeps_run_on_both_copies_at_once_forfeit_each_late_claim_once(
         assert [line["kind"] for line in timeline].count("forfeited") == 1
 
 
+@pytest.fixture(scope="module")
+def partner() -> Iterator[tuple[Receiver, str]]:
+    receiver = Receiver()
+    base = receiver.start()
+    yield receiver, base
+    receiver.stop()
+
+
 def test_one_copy_of_each_service_killed_mid_run_the_other_carries_on_and_nothing_is_lost(
-    gateway: httpx.Client, people: dict[str, dict[str, str]], replicas: Replicas
+    gateway: httpx.Client, people: dict[str, dict[str, str]], replicas: Replicas, partner: tuple[Receiver, str]
 ) -> None:
+    receiver, partner_url = partner
+    subscription = {"url": f"{partner_url}/ok-replicas", "event_types": ["claim.opened"]}
+    endpoint = ok(gateway.post("/v1/webhook-endpoints", json=subscription, headers=people["insured"]), 201)
     world = World(gateway, people)
     policy_id = world.policy("REPL-KILL", "INS-ACME")
     debtors = [world.debtor(9500 + number) for number in range(16)]
@@ -307,3 +323,7 @@ def test_one_copy_of_each_service_killed_mid_run_the_other_carries_on_and_nothin
         f"AND destination LIKE '%{replicas.suite.ports['debtors']}/internal/events'",
     )
     assert scalar(debtors_db, "SELECT count(*) FROM inbox WHERE event_type = 'claim.opened.v1'") == opened
+    # The partner is told of each claim once in effect (a message the killed copy was sending may come twice,
+    # under the same webhook-id).
+    told = eventually(lambda: len(receiver.verified("/ok-replicas", endpoint["secret"])) >= 16, within=60)
+    assert told and {m["data"]["claim_id"] for m in receiver.verified("/ok-replicas", endpoint["secret"])} == set(ids)
