@@ -299,7 +299,7 @@ def main() -> int:
     print(f"Starting; each service migrates its SQLite database under {run_dir.name}/ first ...", flush=True)
     suite.start()
     try:
-        seconds = suite.wait_ready()
+        seconds = suite.wait_ready(timeout=90)  # a first start migrates four databases, on a busy laptop too
     except (RuntimeError, TimeoutError) as exc:
         print(f"The suite did not start: {exc}", file=sys.stderr)
         suite.stop()

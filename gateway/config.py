@@ -6,12 +6,13 @@ from pathlib import Path
 
 from pydantic_settings import SettingsConfigDict
 
+from services.kit.identity_provider import IdentityProviderSettings
 from services.kit.logs import LogSettings
 from services.kit.settings import PROJECT_ROOT
 from services.kit.tracing import TraceSettings
 
 
-class GatewaySettings(LogSettings, TraceSettings):
+class GatewaySettings(LogSettings, TraceSettings, IdentityProviderSettings):
     model_config = SettingsConfigDict(env_prefix="GATEWAY_", extra="ignore")
 
     policies_url: str = "http://127.0.0.1:8001"

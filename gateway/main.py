@@ -24,6 +24,7 @@ from gateway.ratelimit import RateLimit
 from gateway.token import router as token_router
 from services.kit.auth import TokenIssuer, TokenVerifier
 from services.kit.clock import Clock, SandboxClock, SystemClock, wall_clock
+from services.kit.identity_provider import identity_provider_from
 from services.kit.logs import configure_logging
 from services.kit.observability import Metrics, RequestIdMiddleware, RequestTelemetry
 from services.kit.problems import install_problem_handlers
@@ -81,7 +82,12 @@ def create_app(
         clock = SandboxClock(offset_days=settings.sandbox_offset_days) if settings.sandbox else SystemClock()
     transports = transports or {}
     private_pem = settings.private_key_pem()
-    verifier = TokenVerifier(_public_key_of(private_pem), issuer=settings.jwt_issuer, audience=settings.jwt_audience)
+    verifier = TokenVerifier(
+        _public_key_of(private_pem),
+        issuer=settings.jwt_issuer,
+        audience=settings.jwt_audience,
+        idp=identity_provider_from(settings),
+    )
     upstreams: dict[str, Upstream] = {}
 
     lifespan = _lifespan(settings, transports, upstreams)

@@ -148,7 +148,9 @@ class Proxy:
             scope["state"]["route_label"] = route_label(scope["path"])
             headers = scope["headers"]
             authorization = next((value for name, value in headers if name == b"authorization"), b"")
-            principal = self.verifier.verify(bearer_token(authorization.decode("latin-1")), now=self.clock.now())
+            principal = await self.verifier.authenticate(
+                bearer_token(authorization.decode("latin-1")), now=self.clock.now()
+            )
             note_caller(principal.client_id)
             if self.rate_limit is not None:
                 self.rate_limit.take(principal.client_id)

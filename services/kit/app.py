@@ -21,6 +21,7 @@ from services.kit.database_guard import DatabaseGuard
 from services.kit.db import BeforeCommit, Database
 from services.kit.dependencies import known_query_only
 from services.kit.idempotency import IdempotencyMiddleware
+from services.kit.identity_provider import identity_provider_from
 from services.kit.links import Link, add_links
 from services.kit.logs import configure_logging
 from services.kit.observability import Metrics, RequestIdMiddleware, RequestTelemetry, health_router
@@ -140,7 +141,10 @@ def _install_state(
         clock = SandboxClock(offset_days=settings.sandbox_offset_days) if settings.sandbox else SystemClock()
     app.state.clock = clock
     app.state.token_verifier = TokenVerifier(
-        settings.public_key_pem(), issuer=settings.jwt_issuer, audience=settings.jwt_audience
+        settings.public_key_pem(),
+        issuer=settings.jwt_issuer,
+        audience=settings.jwt_audience,
+        idp=identity_provider_from(settings),
     )
     app.state.metrics = Metrics(service)
     app.state.tracing = tracing_for(service, settings)

@@ -16,6 +16,7 @@ from fastapi import Request
 
 from services.kit.clock import wall_clock
 from services.kit.errors import Forbidden, NotFound, Unauthenticated
+from services.kit.identity_provider import ASYMMETRIC, IdentityProvider, claim_at
 from services.kit.logs import note_caller
 
 ALGORITHM = "EdDSA"
@@ -133,17 +134,45 @@ VERIFIED_KEPT = 4096
 
 
 class TokenVerifier:
-    """Checks signature, key id, algorithm, issuer, audience and expiry; returns the principal."""
+    """Checks signature, key id, algorithm, issuer, audience and expiry; returns the principal.
 
-    def __init__(self, public_key_pem: str, *, issuer: str, audience: str, leeway: int = 5) -> None:
-        key = serialization.load_pem_public_key(public_key_pem.encode())
-        if not isinstance(key, Ed25519PublicKey):
-            raise ValueError("the verifying key must be an Ed25519 public key")
-        self._key = key
-        self._kid = key_id(key)
+    Two issuers may be trusted: the suite's own token endpoint (its Ed25519 key) and the insurer's identity
+    provider (its JWKS); a token's key id says which signed it.
+    """
+
+    def __init__(
+        self,
+        public_key_pem: str | None,
+        *,
+        issuer: str,
+        audience: str,
+        leeway: int = 5,
+        idp: IdentityProvider | None = None,
+    ) -> None:
+        self._key: Ed25519PublicKey | None = None
+        self._kid: str | None = None
+        if public_key_pem is not None:
+            key = serialization.load_pem_public_key(public_key_pem.encode())
+            if not isinstance(key, Ed25519PublicKey):
+                raise ValueError("the verifying key must be an Ed25519 public key")
+            self._key, self._kid = key, key_id(key)
+        if self._key is None and idp is None:
+            raise ValueError("no issuer to trust: give the suite's public key or an identity provider")
+        self.idp = idp
         self.issuer, self.audience, self.leeway = issuer, audience, leeway
         # A client sends the same token for its lifetime: its signature is checked once, its times every time.
         self._verified: dict[str, tuple[Principal, int, int]] = {}
+
+    async def authenticate(self, token: str, *, now: datetime) -> Principal:
+        """`verify`, once the identity provider's keys are fresh and hold the token's key id (fetched if need be)."""
+        if self.idp is not None and token not in self._verified:
+            try:
+                kid = jwt.get_unverified_header(token).get("kid")
+            except jwt.PyJWTError:
+                kid = None  # verify says what is wrong with it
+            if kid is None or kid != self._kid:
+                await self.idp.keys_for(kid)
+        return self.verify(token, now=now)
 
     def verify(self, token: str, *, now: datetime) -> Principal:
         known = self._verified.get(token)
@@ -165,10 +194,14 @@ class TokenVerifier:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError as exc:
             raise Unauthenticated("The token cannot be read.") from exc
+        if header.get("alg") not in ASYMMETRIC:  # none, or a shared secret: never
+            raise Unauthenticated("The token is not signed with an accepted algorithm.")
+        if self._key is None or header.get("kid") != self._kid:
+            if self.idp is None:
+                raise Unauthenticated("The token is signed with an unknown key.")
+            return self._from_provider(self.idp, token, header)
         if header.get("alg") != ALGORITHM:
             raise Unauthenticated("The token is not signed with the expected algorithm.")
-        if header.get("kid") != self._kid:
-            raise Unauthenticated("The token is signed with an unknown key.")
         try:
             claims = jwt.decode(
                 token,
@@ -197,6 +230,19 @@ class TokenVerifier:
         # Times are read against the injected clock, not the wall clock.
         return principal, max(int(claims["iat"]), int(claims.get("nbf", 0))), int(claims["exp"])
 
+    def _from_provider(self, idp: IdentityProvider, token: str, header: dict[str, Any]) -> tuple[Principal, int, int]:
+        """An identity provider's token: its claims mapped to the suite's principal through settings."""
+        claims = idp.check(token, header, leeway=self.leeway)
+        client_id = claim_at(claims, idp.client_id_claim) or claims.get("sub")
+        roles = frozenset(Role(role) for role in idp.roles_of(claims))
+        insured_id = claim_at(claims, idp.insured_id_claim)
+        if not client_id or not roles or (roles == {Role.INSURED} and not insured_id):
+            raise Unauthenticated("The token grants no usable role.")
+        principal = Principal(
+            client_id=str(client_id), roles=roles, insured_id=str(insured_id) if insured_id is not None else None
+        )
+        return principal, max(int(claims["iat"]), int(claims.get("nbf", 0))), int(claims["exp"])
+
 
 def bearer_token(authorization: str | None) -> str:
     if not authorization:
@@ -220,7 +266,7 @@ class Allow:
 
     async def __call__(self, request: Request) -> Principal:
         verifier: TokenVerifier = request.app.state.token_verifier
-        principal = verifier.verify(
+        principal = await verifier.authenticate(
             bearer_token(request.headers.get("authorization")), now=wall_clock(request.app.state.clock).now()
         )
         note_caller(principal.client_id)

@@ -145,7 +145,7 @@ class IdempotencyMiddleware:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         key = _header(scope, KEY_HEADER) if scope["type"] == "http" and scope["method"] == "POST" else None
-        client_id = self._client(scope) if key is not None else None
+        client_id = await self._client(scope) if key is not None else None
         if key is None or client_id is None or scope["path"].startswith("/internal/"):
             await self.app(scope, receive, send)
             return
@@ -203,11 +203,11 @@ class IdempotencyMiddleware:
             if not answered:  # no answer came out (the app failed): forget the key unless something committed
                 await self._finish(state, pending, captured)
 
-    def _client(self, scope: Scope) -> str | None:
+    async def _client(self, scope: Scope) -> str | None:
         authorization = _header(scope, b"authorization")
         state = scope["app"].state
         try:
-            principal = state.token_verifier.verify(
+            principal = await state.token_verifier.authenticate(
                 bearer_token((authorization or b"").decode("latin-1")), now=wall_clock(state.clock).now()
             )
         except AppError:

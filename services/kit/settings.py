@@ -6,13 +6,14 @@ from pathlib import Path
 
 from pydantic_settings import SettingsConfigDict
 
+from services.kit.identity_provider import IdentityProviderSettings
 from services.kit.logs import LogSettings
 from services.kit.tracing import TraceSettings
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 
-class ServiceSettings(LogSettings, TraceSettings):
+class ServiceSettings(LogSettings, TraceSettings, IdentityProviderSettings):
     """What every service reads from its environment (prefix set by the subclass)."""
 
     model_config = SettingsConfigDict(extra="ignore")
@@ -47,9 +48,12 @@ class ServiceSettings(LogSettings, TraceSettings):
     sandbox_offset_days: int = 0
     """In sandbox mode, the days business time runs ahead of (or behind) the real date when the process starts."""
 
-    def public_key_pem(self) -> str:
+    def public_key_pem(self) -> str | None:
+        """The suite's own token key; with an identity provider set, it may be absent (the provider's only)."""
         if self.jwt_public_key:
             return self.jwt_public_key
+        if self.idp_jwks_url and not self.jwt_public_key_file.exists():
+            return None
         return self.jwt_public_key_file.read_text()
 
 

@@ -83,7 +83,7 @@ def test_port_base_moves_every_port_and_each_line_is_prefixed_with_its_process(t
     base = free_base()
     output = tmp_path / "out.txt"
     with make_run(base, tmp_path / "run", output) as process:
-        wait_for(output, "credit-claims is ready", process)
+        wait_for(output, "credit-claims is ready", process, timeout=120)
         gateway = f"http://127.0.0.1:{base}"
         token = httpx.post(
             f"{gateway}/oauth/token",
