@@ -26,7 +26,7 @@ from services.kit.logs import configure_logging
 from services.kit.observability import Metrics, RequestIdMiddleware, RequestTelemetry, health_router
 from services.kit.secrets import hash_secret, hashing_threads
 from services.kit.throttle import FailedLogins, Limits
-from services.kit.tracing import TracedRequests, traced, tracing_for
+from services.kit.tracing import traced, tracing_for
 
 log = logging.getLogger("credit_claims.backoffice")
 
@@ -112,9 +112,8 @@ def create_app(
     _install_error_pages(app)
 
     app.add_middleware(SecurityHeaders)
-    app.add_middleware(RequestTelemetry, metrics=app.state.metrics)
-    if app.state.tracing is not None:
-        app.add_middleware(TracedRequests, tracer=app.state.tracing.tracer)
+    tracer = app.state.tracing.tracer if app.state.tracing is not None else None
+    app.add_middleware(RequestTelemetry, metrics=app.state.metrics, tracer=tracer)
     app.add_middleware(RequestIdMiddleware, service="backoffice")
     return app
 

@@ -30,7 +30,7 @@ from services.kit.observability import Metrics, RequestIdMiddleware, RequestTele
 from services.kit.problems import install_problem_handlers
 from services.kit.secrets import hash_secret, hashing_threads
 from services.kit.throttle import FailedLogins, Limits
-from services.kit.tracing import TracedRequests, traced, tracing_for
+from services.kit.tracing import traced, tracing_for
 from services.kit.upstream import Upstream, upstream_client, upstream_transport
 
 
@@ -120,9 +120,8 @@ def create_app(
 
     proxy = _proxy(settings, upstreams, verifier, clock=clock)
     own = (sandbox.router.prefix + "/",) if settings.sandbox else ()
-    served: ASGIApp = RequestTelemetry(Dispatcher(api, proxy, own=own), api.state.metrics)
-    if api.state.tracing is not None:
-        served = TracedRequests(served, tracer=api.state.tracing.tracer)
+    tracer = api.state.tracing.tracer if api.state.tracing is not None else None
+    served = RequestTelemetry(Dispatcher(api, proxy, own=own), api.state.metrics, tracer)
     return RequestIdMiddleware(served, service="gateway")
 
 

@@ -31,7 +31,7 @@ from services.kit.sandbox import DaysPassed, sandbox_router
 from services.kit.schema_version import migration_head, upgrade_to_head, version_table
 from services.kit.schemas import LINE_PATTERN
 from services.kit.settings import ServiceSettings
-from services.kit.tracing import TracedRequests, traced, tracing_for
+from services.kit.tracing import traced, tracing_for
 from services.kit.upstream import Upstream, upstream_client, upstream_transport
 
 
@@ -161,9 +161,8 @@ def _install_middleware(app: FastAPI, settings: ServiceSettings, *, idempotency:
             IdempotencyMiddleware, table=idempotency, lease=timedelta(seconds=settings.idempotency_lease_seconds)
         )
     app.add_middleware(DatabaseGuard)
-    app.add_middleware(RequestTelemetry, metrics=app.state.metrics)
-    if app.state.tracing is not None:
-        app.add_middleware(TracedRequests, tracer=app.state.tracing.tracer)
+    tracer = app.state.tracing.tracer if app.state.tracing is not None else None
+    app.add_middleware(RequestTelemetry, metrics=app.state.metrics, tracer=tracer)
     app.add_middleware(RequestIdMiddleware, service=app.state.metrics.service)
 
 

@@ -8,10 +8,12 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
+from opentelemetry.trace import Tracer
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from services.kit.logs import RequestContext, current_request, log_request, trace_id_of
+from services.kit.tracing import describe_served, server_span
 
 REQUEST_ID_HEADER = b"x-request-id"
 TRACEPARENT_HEADER = b"traceparent"
@@ -137,11 +139,13 @@ def route_of(scope: Scope) -> str:
 
 
 class RequestTelemetry:
-    """Count, time and log each request by route template: its metrics and its one access line."""
+    """Count, time and log each request by route template: its metrics, its one access line and, when tracing is
+    on, its server span."""
 
-    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
+    def __init__(self, app: ASGIApp, metrics: Metrics, tracer: Tracer | None = None) -> None:
         self.app = app
         self.metrics = metrics
+        self.tracer = tracer
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -156,14 +160,17 @@ class RequestTelemetry:
                 status = message["status"]
             await send(message)
 
-        try:
-            await self.app(scope, receive, send_and_note)
-        finally:
-            template = route_of(scope)
-            seconds = time.perf_counter() - started
-            self.metrics.requests.labels(self.metrics.service, scope["method"], template, str(status)).inc()
-            self.metrics.latency.labels(self.metrics.service, scope["method"], template).observe(seconds)
-            log_request(method=scope["method"], route=template, status=status, seconds=seconds)
+        with server_span(self.tracer, scope) as span:
+            try:
+                await self.app(scope, receive, send_and_note)
+            finally:
+                method, template = scope["method"], route_of(scope)
+                seconds = time.perf_counter() - started
+                if span is not None:
+                    describe_served(span, method=method, route=template, status=status)
+                self.metrics.requests.labels(self.metrics.service, method, template, str(status)).inc()
+                self.metrics.latency.labels(self.metrics.service, method, template).observe(seconds)
+                log_request(method=method, route=template, status=status, seconds=seconds)
 
 
 ReadinessCheck = Callable[[Any], Awaitable[None]]

@@ -3,6 +3,8 @@ context carried between the processes. Off, and nothing installed, unless an OTL
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,10 +18,9 @@ from opentelemetry.sdk.trace.sampling import ParentBased, TraceIdRatioBased
 from opentelemetry.trace import Span, SpanKind, Status, StatusCode, Tracer
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 from pydantic_settings import BaseSettings
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Scope
 
 from services.kit.logs import current_request
-from services.kit.observability import route_of
 
 W3C = TraceContextTextMapPropagator()
 W3C_HEADERS = (b"traceparent", b"tracestate")
@@ -76,43 +77,29 @@ def context_of(traceparent: str | None) -> Context | None:
     return W3C.extract({"traceparent": traceparent}) if traceparent else None
 
 
-class TracedRequests:
-    """A server span per request, child of the caller's traceparent; the request's log lines carry its trace id."""
+@contextmanager
+def server_span(tracer: Tracer | None, scope: Scope) -> Iterator[Span | None]:
+    """The request's server span, a child of the caller's traceparent, current while it is served (None when
+    tracing is off); the request's log lines carry its trace id."""
+    if tracer is None:
+        yield None
+        return
+    carrier = {name.decode(): value.decode("latin-1") for name, value in scope["headers"] if name in W3C_HEADERS}
+    with tracer.start_as_current_span(
+        scope["method"], context=W3C.extract(carrier), kind=SpanKind.SERVER, record_exception=True
+    ) as span:
+        noted = current_request.get()
+        if noted is not None:
+            noted.trace_id = format(span.get_span_context().trace_id, "032x")
+        yield span
 
-    def __init__(self, app: ASGIApp, *, tracer: Tracer) -> None:
-        self.app = app
-        self.tracer = tracer
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        carrier = {name.decode(): value.decode("latin-1") for name, value in scope["headers"] if name in W3C_HEADERS}
-        method = scope["method"]
-        status = 500
-        with self.tracer.start_as_current_span(
-            method, context=W3C.extract(carrier), kind=SpanKind.SERVER, record_exception=True
-        ) as span:
-            noted = current_request.get()
-            if noted is not None:
-                noted.trace_id = format(span.get_span_context().trace_id, "032x")
-
-            async def send_and_note(message: Message) -> None:
-                nonlocal status
-                if message["type"] == "http.response.start":
-                    status = message["status"]
-                await send(message)
-
-            try:
-                await self.app(scope, receive, send_and_note)
-            finally:
-                route = route_of(scope)
-                span.update_name(f"{method} {route}")
-                span.set_attributes(
-                    {"http.request.method": method, "http.route": route, "http.response.status_code": status}
-                )
-                if status >= 500:
-                    span.set_status(Status(StatusCode.ERROR))
+def describe_served(span: Span, *, method: str, route: str, status: int) -> None:
+    """Name the server span by its route once routing found it, with the answer's status."""
+    span.update_name(f"{method} {route}")
+    span.set_attributes({"http.request.method": method, "http.route": route, "http.response.status_code": status})
+    if status >= 500:
+        span.set_status(Status(StatusCode.ERROR))
 
 
 class TracedTransport(httpx.AsyncBaseTransport):

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import signal
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -23,7 +23,7 @@ from deploy.local import DEV_CLIENTS, SERVICES, Suite
 from services.kit.db import async_url
 from tests.e2e.balancer import Balancer
 from tests.e2e.webhook_receiver import Receiver
-from tests.e2e.world import World, ok
+from tests.e2e.world import World, eventually, ok
 from tests.shared.builders import invoice
 from tests.shared.ports import free_port, free_ports
 from tests.support import BACKEND, Databases, in_thread
@@ -97,15 +97,6 @@ def replicas(databases: Databases, tmp_path_factory: pytest.TempPathFactory) -> 
 @pytest.fixture(scope="module")
 def suite(replicas: Replicas) -> Suite:
     return replicas.suite
-
-
-def eventually(check: Callable[[], Any], *, within: float = 30.0) -> Any:
-    deadline = time.monotonic() + within
-    while True:
-        value = check()
-        if value or time.monotonic() > deadline:
-            return value
-        time.sleep(0.2)
 
 
 def scalar(url: str, sql: str) -> Any:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import signal
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import date, timedelta
 from typing import Any
 
@@ -17,7 +17,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from deploy.local import Suite
 from tests.e2e.conftest import suite_running, token
 from tests.e2e.webhook_receiver import Receiver
-from tests.e2e.world import World, ok
+from tests.e2e.world import World, eventually, ok
 from tests.shared.builders import invoice
 from tests.support import Databases
 
@@ -70,15 +70,6 @@ def shown_version(gateway: httpx.Client, url: str, people: dict[str, dict[str, s
 
 def ids(received: list[Any]) -> list[dict[str, str]]:
     return [got.headers for got in received]
-
-
-def eventually(check: Callable[[], Any], *, within: float = 30.0) -> Any:
-    deadline = time.monotonic() + within
-    while True:
-        value = check()
-        if value or time.monotonic() > deadline:
-            return value
-        time.sleep(0.2)
 
 
 def test_signed_events_reach_their_insured_only(

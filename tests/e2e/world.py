@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import functools
+import time
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -14,6 +16,16 @@ from tests.shared.builders import policy_body, siren
 def ok(response: httpx.Response, status: int = 200) -> dict[str, Any]:
     assert response.status_code == status, response.text
     return response.json()
+
+
+def eventually(check: Callable[[], Any], *, within: float = 30.0) -> Any:
+    """The check's first truthy value, tried every 0.2 s; its last value when `within` seconds have passed."""
+    deadline = time.monotonic() + within
+    while True:
+        value = check()
+        if value or time.monotonic() > deadline:
+            return value
+        time.sleep(0.2)
 
 
 class World:
