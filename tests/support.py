@@ -5,9 +5,10 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
+import threading
 import uuid
 from collections.abc import AsyncIterator, Callable, Coroutine
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -54,10 +55,16 @@ class Databases:
         self.templates: dict[str, str] = {}
         self.created: list[str] = []
         self.count = 0
+        self.naming = threading.Lock()
+        # On PostgreSQL each service's next database is copied from its template while the test runs (a copy
+        # waits about 0.13 s on the server: a fifth of the integration tests' time), one copy at a time.
+        self.copier = ThreadPoolExecutor(max_workers=1, thread_name_prefix="database-copier")
+        self.ahead: dict[str, Future[str]] = {}
 
     def _name(self, label: str) -> str:
-        self.count += 1
-        return f"cct_{self.run_id}_{label}_{self.count}"
+        with self.naming:
+            self.count += 1
+            return f"cct_{self.run_id}_{label}_{self.count}"
 
     def empty(self, label: str) -> str:
         """A new empty database (no migration run)."""
@@ -78,18 +85,24 @@ class Databases:
     def fresh(self, service: str) -> str:
         """A database at head for this service."""
         template = self.template(service)
-        name = self._name(service)
         if BACKEND == "sqlite":
             source = Path(make_url(template).database or "")
-            target = self.workdir / (name + ".db")
+            target = self.workdir / (self._name(service) + ".db")
             shutil.copyfile(source, target)
             return f"sqlite+aiosqlite:///{target}"
+        made = self.ahead.pop(service, None) or self.copier.submit(self._copy, template, self._name(service))
+        self.ahead[service] = self.copier.submit(self._copy, template, self._name(service))
+        return self._url(made.result())
+
+    def _copy(self, template: str, name: str) -> str:
         self._admin(f'CREATE DATABASE "{name}" TEMPLATE "{make_url(template).database}"')
-        self.created.append(name)
-        return self._url(name)
+        with self.naming:
+            self.created.append(name)
+        return name
 
     def drop_all(self) -> None:
         """The run's databases, dropped by a process of their own once the run has ended (see tests.dropping)."""
+        self.copier.shutdown(wait=True)
         drop_later(POSTGRES_URL, list(reversed(self.created)))
         self.created.clear()
 
