@@ -236,8 +236,9 @@ def ports_taken(host: str, ports: Mapping[str, int]) -> list[str]:
 def port_base(environ: Mapping[str, str]) -> int:
     """PORT_BASE, checked: the six ports must all be valid unprivileged ports."""
     raw = environ.get("PORT_BASE", "8000")
-    if not raw.isdigit() or not 1024 <= int(raw) <= 65535 - len(PROCESSES):
-        raise SystemExit(f"PORT_BASE must be a number from 1024 to {65535 - len(PROCESSES)}, not {raw!r}.")
+    highest = 65536 - len(PROCESSES)
+    if not (raw.isascii() and raw.isdigit()) or not 1024 <= int(raw) <= highest:
+        raise SystemExit(f"PORT_BASE must be a number from 1024 to {highest}, not {raw!r}.")
     return int(raw)
 
 

@@ -131,6 +131,8 @@ class TokenIssuer:
 
 
 VERIFIED_KEPT = 4096
+Verified = tuple[Principal, int, int, str | None]
+"""A checked token: its principal, valid from, expires (Unix seconds), and the provider's key id that signed it."""
 
 
 class TokenVerifier:
@@ -161,40 +163,47 @@ class TokenVerifier:
         self.idp = idp
         self.issuer, self.audience, self.leeway = issuer, audience, leeway
         # A client sends the same token for its lifetime: its signature is checked once, its times every time.
-        self._verified: dict[str, tuple[Principal, int, int]] = {}
+        self._verified: dict[str, Verified] = {}
 
     async def authenticate(self, token: str, *, now: datetime) -> Principal:
         """`verify`, once the identity provider's keys are fresh and hold the token's key id (fetched if need be)."""
-        if self.idp is not None and token not in self._verified:
-            try:
-                kid = jwt.get_unverified_header(token).get("kid")
-            except jwt.PyJWTError:
-                kid = None  # verify says what is wrong with it
-            if kid is None or kid != self._kid:
-                await self.idp.keys_for(kid)
+        if self.idp is not None:
+            known = self._verified.get(token)
+            if known is None:
+                try:
+                    kid = jwt.get_unverified_header(token).get("kid")
+                except jwt.PyJWTError:
+                    kid = None  # verify says what is wrong with it
+                if kid is None or kid != self._kid:
+                    await self.idp.keys_for(kid if isinstance(kid, str) else None)
+            elif known[3] is not None:  # the provider's: its keys kept fresh, so a withdrawn one stops here too
+                await self.idp.keys_for(known[3])
         return self.verify(token, now=now)
 
     def verify(self, token: str, *, now: datetime) -> Principal:
         known = self._verified.get(token)
+        if known is not None and known[3] is not None and self.idp is not None and known[3] not in self.idp.keys:
+            known = None  # signed by a key the provider has since withdrawn: checked again, and refused
         if known is None:
             known = self._check(token)
             if len(self._verified) >= VERIFIED_KEPT:
                 del self._verified[next(iter(self._verified))]
             self._verified[token] = known
-        principal, valid_from, expires = known
+        principal, valid_from, expires, _ = known
         if expires + self.leeway < now.timestamp():
             raise Unauthenticated("The token has expired.")
         if valid_from - self.leeway > now.timestamp():
             raise Unauthenticated("The token is not valid yet.")
         return principal
 
-    def _check(self, token: str) -> tuple[Principal, int, int]:
+    def _check(self, token: str) -> Verified:
         """Signature, algorithm, key id, issuer, audience and claims; the times are the caller's to read."""
         try:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError as exc:
             raise Unauthenticated("The token cannot be read.") from exc
-        if header.get("alg") not in ASYMMETRIC:  # none, or a shared secret: never
+        algorithm = header.get("alg")
+        if not isinstance(algorithm, str) or algorithm not in ASYMMETRIC:  # none, or a shared secret: never
             raise Unauthenticated("The token is not signed with an accepted algorithm.")
         if self._key is None or header.get("kid") != self._kid:
             if self.idp is None:
@@ -228,20 +237,21 @@ class TokenVerifier:
             raise Unauthenticated("The token grants no usable role.")
         principal = Principal(client_id=str(claims["sub"]), roles=roles, insured_id=insured_id)
         # Times are read against the injected clock, not the wall clock.
-        return principal, max(int(claims["iat"]), int(claims.get("nbf", 0))), int(claims["exp"])
+        return principal, max(int(claims["iat"]), int(claims.get("nbf", 0))), int(claims["exp"]), None
 
-    def _from_provider(self, idp: IdentityProvider, token: str, header: dict[str, Any]) -> tuple[Principal, int, int]:
+    def _from_provider(self, idp: IdentityProvider, token: str, header: dict[str, Any]) -> Verified:
         """An identity provider's token: its claims mapped to the suite's principal through settings."""
         claims = idp.check(token, header, leeway=self.leeway)
         client_id = claim_at(claims, idp.client_id_claim) or claims.get("sub")
         roles = frozenset(Role(role) for role in idp.roles_of(claims))
         insured_id = claim_at(claims, idp.insured_id_claim)
+        if not isinstance(client_id, str) or not isinstance(insured_id, str | None):
+            raise Unauthenticated("The token's client id and insured id must be strings.")
         if not client_id or not roles or (roles == {Role.INSURED} and not insured_id):
             raise Unauthenticated("The token grants no usable role.")
-        principal = Principal(
-            client_id=str(client_id), roles=roles, insured_id=str(insured_id) if insured_id is not None else None
-        )
-        return principal, max(int(claims["iat"]), int(claims.get("nbf", 0))), int(claims["exp"])
+        principal = Principal(client_id=client_id, roles=roles, insured_id=insured_id)
+        valid_from = max(int(claims["iat"]), int(claims.get("nbf", 0)))
+        return principal, valid_from, int(claims["exp"]), str(header["kid"])
 
 
 def bearer_token(authorization: str | None) -> str:

@@ -18,6 +18,8 @@ from pydantic_settings import BaseSettings
 from services.kit.errors import Unauthenticated, UpstreamUnavailable
 
 log = logging.getLogger("credit_claims.auth")
+FETCH_SECONDS = 5.0
+"""The longest a fetch of the provider's keys may take in all (a provider trickling its answer included)."""
 
 # Asymmetric only: a symmetric algorithm would take the provider's public key for a shared secret.
 ASYMMETRIC = frozenset({"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"})
@@ -92,6 +94,8 @@ class IdentityProvider:
         """Fetch the keys if they are stale, or if `kid` is unknown and the last try is old enough."""
         if not self.stale and (kid is None or kid in self.keys):
             return
+        if kid in self.keys and self.lock.locked():
+            return  # another request is fetching them: this one goes on with the keys held
         async with self.lock:
             if not self.stale and (kid is None or kid in self.keys):
                 return  # another request fetched them meanwhile
@@ -102,11 +106,13 @@ class IdentityProvider:
 
     async def _fetch(self) -> None:
         try:
-            async with httpx.AsyncClient(timeout=5.0) as client:
+            async with asyncio.timeout(FETCH_SECONDS), httpx.AsyncClient(timeout=FETCH_SECONDS) as client:
                 answer = await client.get(self.jwks_url)
                 answer.raise_for_status()
-                key_set = jwt.PyJWKSet.from_dict(answer.json())
-        except (httpx.HTTPError, ValueError, jwt.PyJWTError) as exc:
+                # Signing keys only: a key published for encryption verifies nothing.
+                published = [key for key in answer.json().get("keys", []) if key.get("use", "sig") == "sig"]
+                key_set = jwt.PyJWKSet.from_dict({"keys": published})
+        except (httpx.HTTPError, ValueError, TimeoutError, AttributeError, jwt.PyJWTError) as exc:
             log.warning("identity provider keys not fetched from %s: %s", self.jwks_url, exc)
             if not self.keys:
                 raise UpstreamUnavailable("The identity provider's keys cannot be read.") from exc
@@ -120,7 +126,7 @@ class IdentityProvider:
         if key is None:
             raise Unauthenticated("The token is signed with an unknown key.")
         algorithm = header.get("alg")
-        if algorithm not in self.algorithms or (key.algorithm_name and key.algorithm_name != algorithm):
+        if not isinstance(algorithm, str) or algorithm not in self.algorithms or key.algorithm_name != algorithm:
             raise Unauthenticated("The token is not signed with an accepted algorithm.")
         try:
             return jwt.decode(
@@ -142,7 +148,8 @@ class IdentityProvider:
             given = given.split()
         if not isinstance(given, list):
             return []
-        mapped = (self.role_names.get(str(role), str(role)) for role in given)
+        # With a map, only the roles it names count: a provider's own "admin" (another application's) grants nothing.
+        mapped = (self.role_names.get(str(role)) if self.role_names else str(role) for role in given)
         return [role for role in mapped if role in {"insured", "underwriter", "claims_handler", "admin"}]
 
 

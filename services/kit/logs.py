@@ -126,6 +126,9 @@ class JsonLines(logging.Formatter):
         return json.dumps(entry, ensure_ascii=False, default=str)
 
 
+_UNPRINTABLE = {code: f"\\x{code:02x}" for code in (*range(32), 127)}
+
+
 class ReadableText(logging.Formatter):
     """One line for a person at a terminal: time, level, message, then the request's ids."""
 
@@ -134,7 +137,8 @@ class ReadableText(logging.Formatter):
         ids = " ".join(
             f"{name}={value}" for name in _CONTEXT_FIELDS if (value := getattr(record, name, None)) is not None
         )
-        line = f"{clock} {record.levelname:<7} {record.getMessage()}" + (f"  [{ids}]" if ids else "")
+        message = record.getMessage().translate(_UNPRINTABLE)  # no terminal escape from a path someone sent
+        line = f"{clock} {record.levelname:<7} {message}" + (f"  [{ids}]" if ids else "")
         if record.exc_info:
             line += "\n" + self.formatException(record.exc_info)
         return line

@@ -58,7 +58,12 @@ def tracing_for(service: str, settings: TraceSettings, *, processor: SpanProcess
         processor = BatchSpanProcessor(OTLPSpanExporter(endpoint=endpoint))
     provider = TracerProvider(
         resource=Resource.create({"service.name": service, "service.namespace": "credit-claims"}),
-        sampler=ParentBased(TraceIdRatioBased(settings.trace_sample_ratio)),
+        # A caller's traceparent may not force its trace to be kept: a trace id's ratio decides, the same way in
+        # every process (the decision depends on the trace id alone), a parent of the suite's own is followed.
+        sampler=ParentBased(
+            TraceIdRatioBased(settings.trace_sample_ratio),
+            remote_parent_sampled=TraceIdRatioBased(settings.trace_sample_ratio),
+        ),
     )
     provider.add_span_processor(processor)
     return Tracing(provider, provider.get_tracer("credit-claims"))

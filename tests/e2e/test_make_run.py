@@ -16,7 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from deploy.local import PROCESSES, SERVICES, ports_from, ports_taken
+from deploy.local import PROCESSES, SERVICES, port_base, ports_from, ports_taken
 from services.kit.settings import PROJECT_ROOT
 
 pytestmark = pytest.mark.e2e
@@ -103,3 +103,13 @@ def test_port_base_moves_every_port_and_each_line_is_prefixed_with_its_process(t
     assert token not in printed
     assert f"gateway   {gateway}" in printed
     assert {path.name for path in (tmp_path / "run").glob("*.db")} == {f"{service}.db" for service in SERVICES}
+
+
+@pytest.mark.parametrize("given", ["¹⁰²⁴", "80", "65531", "eight thousand"])
+def test_a_port_base_that_is_no_usable_port_is_refused_in_words(given: str) -> None:
+    with pytest.raises(SystemExit, match="PORT_BASE must be a number from 1024 to 65530"):
+        port_base({"PORT_BASE": given})
+
+
+def test_the_highest_port_base_gives_the_last_six_ports() -> None:
+    assert max(ports_from(port_base({"PORT_BASE": "65530"})).values()) == 65535

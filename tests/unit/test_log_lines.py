@@ -60,3 +60,8 @@ def test_a_json_line_names_the_service_request_trace_and_caller_and_nothing_empt
 def test_a_readable_line_ends_with_the_request_ids() -> None:
     text = ReadableText().format(record("POST /oauth/token 200", request_id="r-2", client_id="demo-admin"))
     assert text.endswith("POST /oauth/token 200  [request_id=r-2 client_id=demo-admin]")
+
+
+def test_a_readable_line_shows_control_characters_escaped_never_raw() -> None:
+    text = ReadableText().format(record("unhandled error on GET /v1/\x1b[1A\x1b[2Kx\x7f"))
+    assert "\x1b" not in text and "\x7f" not in text and "/v1/\\x1b[1A\\x1b[2Kx\\x7f" in text

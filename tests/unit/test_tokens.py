@@ -1,3 +1,5 @@
+import base64
+import json
 from datetime import UTC, datetime, timedelta
 
 import jwt
@@ -35,6 +37,14 @@ def test_unsigned_token_is_refused() -> None:
     token = jwt.encode(
         {"sub": "x", "roles": ["admin"], "iss": "credit-claims", "aud": "credit-claims"}, None, algorithm="none"
     )
+    with pytest.raises(Unauthenticated, match="algorithm"):
+        VERIFIER.verify(token, now=NOW)
+
+
+@pytest.mark.parametrize("algorithm", [["EdDSA"], {"EdDSA": 1}, 7, None])
+def test_an_algorithm_that_is_not_a_name_is_refused_not_a_crash(algorithm: object) -> None:
+    encode = lambda part: base64.urlsafe_b64encode(json.dumps(part).encode()).rstrip(b"=").decode()  # noqa: E731
+    token = f"{encode({'alg': algorithm, 'kid': 'x'})}.{encode({'sub': 'x'})}.c2ln"
     with pytest.raises(Unauthenticated, match="algorithm"):
         VERIFIER.verify(token, now=NOW)
 
