@@ -57,8 +57,10 @@ PROBES = frozenset({"/healthz", "/readyz", "/metrics"})
 
 
 def log_request(*, method: str, route: str, status: int, seconds: float) -> None:
-    """The request's one access line: error level when the suite failed it (5xx), info otherwise (probes: debug)."""
-    level = logging.ERROR if status >= 500 else (logging.DEBUG if route in PROBES else logging.INFO)
+    """The request's one access line: error level when the suite failed it (5xx), info otherwise; probes debug."""
+    # A probe's 503 says "not ready yet" (a start, a database away): the metrics and alerts tell of that, not a
+    # line every few seconds.
+    level = logging.DEBUG if route in PROBES else (logging.ERROR if status >= 500 else logging.INFO)
     if access_log.isEnabledFor(level):
         duration_ms = round(seconds * 1000, 2)
         access_log.log(

@@ -8,7 +8,7 @@ import logging
 import pytest
 
 from gateway.proxy import route_label
-from services.kit.logs import JsonLines, ReadableText, trace_id_of
+from services.kit.logs import JsonLines, ReadableText, log_request, trace_id_of
 
 
 @pytest.mark.parametrize(
@@ -65,3 +65,13 @@ def test_a_readable_line_ends_with_the_request_ids() -> None:
 def test_a_readable_line_shows_control_characters_escaped_never_raw() -> None:
     text = ReadableText().format(record("unhandled error on GET /v1/\x1b[1A\x1b[2Kx\x7f"))
     assert "\x1b" not in text and "\x7f" not in text and "/v1/\\x1b[1A\\x1b[2Kx\\x7f" in text
+
+
+def test_a_probe_is_a_debug_line_even_when_not_ready_and_a_failed_request_an_error(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    with caplog.at_level(logging.DEBUG, logger="credit_claims.access"):
+        log_request(method="GET", route="/readyz", status=503, seconds=0.01)
+        log_request(method="POST", route="/v1/claims", status=500, seconds=0.01)
+        log_request(method="GET", route="/v1/claims", status=404, seconds=0.01)
+    assert [record.levelname for record in caplog.records] == ["DEBUG", "ERROR", "INFO"]
