@@ -75,7 +75,7 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.hashing = await hashing_threads(settings.hashing_concurrency, app.state.dummy_hash)
-        tracer = app.state.tracing.tracer if app.state.tracing is not None else None
+        tracer = app.state.tracing.tracer
         to_gateway = traced(transport or httpx.AsyncHTTPTransport(), tracer, "gateway")
         async with httpx.AsyncClient(
             base_url=settings.gateway_url, timeout=settings.timeout_seconds, transport=to_gateway
@@ -83,8 +83,7 @@ def create_app(
             app.state.api = SuiteApi(client, client_id=settings.client_id, client_secret=settings.secret())
             yield
         app.state.hashing.shutdown(wait=False)
-        if app.state.tracing is not None:
-            app.state.tracing.shutdown()
+        app.state.tracing.shutdown()
 
     app = FastAPI(title="credit-claims back office", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
     app.state.settings, app.state.clock = settings, clock or SystemClock()
@@ -112,8 +111,7 @@ def create_app(
     _install_error_pages(app)
 
     app.add_middleware(SecurityHeaders)
-    tracer = app.state.tracing.tracer if app.state.tracing is not None else None
-    app.add_middleware(RequestTelemetry, metrics=app.state.metrics, tracer=tracer)
+    app.add_middleware(RequestTelemetry, metrics=app.state.metrics, tracer=app.state.tracing.tracer)
     app.add_middleware(RequestIdMiddleware, service="backoffice")
     return app
 

@@ -120,8 +120,7 @@ def create_app(
 
     proxy = _proxy(settings, upstreams, verifier, clock=clock)
     own = (sandbox.router.prefix + "/",) if settings.sandbox else ()
-    tracer = api.state.tracing.tracer if api.state.tracing is not None else None
-    served = RequestTelemetry(Dispatcher(api, proxy, own=own), api.state.metrics, tracer)
+    served = RequestTelemetry(Dispatcher(api, proxy, own=own), api.state.metrics, api.state.tracing.tracer)
     return RequestIdMiddleware(served, service="gateway")
 
 
@@ -133,7 +132,7 @@ def _lifespan(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.hashing = await hashing_threads(settings.token_hashing_concurrency, app.state.dummy_secret_hash)
-        tracer = app.state.tracing.tracer if app.state.tracing is not None else None
+        tracer = app.state.tracing.tracer
         for name, url in settings.upstreams().items():
             transport = transports.get(name) or upstream_transport(max_connections=settings.max_upstream_connections)
             transport = traced(transport, tracer, name)
@@ -149,8 +148,7 @@ def _lifespan(
             await asyncio.gather(*(upstream.client.aclose() for upstream in upstreams.values()))
             upstreams.clear()
             app.state.hashing.shutdown(wait=False)
-            if app.state.tracing is not None:
-                app.state.tracing.shutdown()
+            app.state.tracing.shutdown()
 
     return lifespan
 

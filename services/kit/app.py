@@ -161,8 +161,7 @@ def _install_middleware(app: FastAPI, settings: ServiceSettings, *, idempotency:
             IdempotencyMiddleware, table=idempotency, lease=timedelta(seconds=settings.idempotency_lease_seconds)
         )
     app.add_middleware(DatabaseGuard)
-    tracer = app.state.tracing.tracer if app.state.tracing is not None else None
-    app.add_middleware(RequestTelemetry, metrics=app.state.metrics, tracer=tracer)
+    app.add_middleware(RequestTelemetry, metrics=app.state.metrics, tracer=app.state.tracing.tracer)
     app.add_middleware(RequestIdMiddleware, service=app.state.metrics.service)
 
 
@@ -181,7 +180,7 @@ def _lifespan(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        tracer = app.state.tracing.tracer if app.state.tracing is not None else None
+        tracer = app.state.tracing.tracer
         if settings.migrate_on_start:
             await asyncio.to_thread(upgrade_to_head, service, settings.database_url)
         app.state.db = Database(
@@ -221,8 +220,7 @@ def _lifespan(
             for client in clients.values():
                 await client.aclose()
             await app.state.db.dispose()
-            if app.state.tracing is not None:
-                app.state.tracing.shutdown()
+            app.state.tracing.shutdown()
 
     return lifespan
 
@@ -239,7 +237,7 @@ def _start_relay(
         internal_token=settings.internal_token,
         lease=timedelta(seconds=settings.relay_lease_seconds),
         metrics=app.state.metrics,
-        tracer=app.state.tracing.tracer if app.state.tracing is not None else None,
+        tracer=app.state.tracing.tracer,
     )
     if settings.relay_enabled and settings.subscribers:
         return [asyncio.ensure_future(app.state.relay.run_forever(settings.relay_poll_seconds))]

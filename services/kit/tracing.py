@@ -37,21 +37,22 @@ class TraceSettings(BaseSettings):
 
 @dataclass(frozen=True, slots=True)
 class Tracing:
-    """A process's spans: where they are made and where they go."""
+    """A process's spans: where they are made and where they go; no tracer when tracing is off."""
 
-    provider: TracerProvider
-    tracer: Tracer
+    provider: TracerProvider | None = None
+    tracer: Tracer | None = None
 
     def shutdown(self) -> None:
         """Send what is left before the process ends."""
-        self.provider.shutdown()
+        if self.provider is not None:
+            self.provider.shutdown()
 
 
-def tracing_for(service: str, settings: TraceSettings, *, processor: SpanProcessor | None = None) -> Tracing | None:
-    """The process's tracing, exporting over OTLP (or to `processor`, for tests); None when it is off."""
+def tracing_for(service: str, settings: TraceSettings, *, processor: SpanProcessor | None = None) -> Tracing:
+    """The process's tracing, exporting over OTLP (or to `processor`, for tests); off without a collector."""
     if processor is None:
         if not settings.otlp_endpoint:
-            return None
+            return Tracing()
         from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 
         endpoint = settings.otlp_endpoint.rstrip("/") + "/v1/traces"

@@ -12,13 +12,13 @@ from typing import Any
 
 import httpx
 import pytest
-from prometheus_client.parser import text_string_to_metric_families
 
 from deploy.local import Suite
 from tests.e2e.conftest import suite_running, token
 from tests.e2e.webhook_receiver import Receiver
 from tests.e2e.world import World, eventually, ok
 from tests.shared.builders import invoice
+from tests.shared.metrics import by_outcome
 from tests.support import Databases
 
 pytestmark = pytest.mark.e2e
@@ -115,12 +115,7 @@ def test_signed_events_reach_their_insured_only(
 
 
 def scraped(url: str) -> dict[tuple[str, str], float]:
-    """A process's /metrics as Prometheus reads it: (sample name, outcome label or '') → value."""
-    return {
-        (sample.name, sample.labels.get("outcome", "")): sample.value
-        for family in text_string_to_metric_families(httpx.get(f"{url}/metrics").text)
-        for sample in family.samples
-    }
+    return by_outcome(httpx.get(f"{url}/metrics").text)
 
 
 def test_a_receiver_failing_twice_gets_the_event_once_in_effect(

@@ -26,7 +26,7 @@ from gateway.main import create_app as create_gateway
 from services.kit.auth import Principal, Role, TokenVerifier
 from services.kit.clock import FixedClock
 from services.kit.errors import Unauthenticated, UpstreamUnavailable
-from services.kit.identity_provider import IdentityProvider, IdentityProviderSettings
+from services.kit.identity_provider import IdentityProviderSettings, identity_provider_from
 from services.policies.config import PoliciesSettings
 from services.policies.main import create_app as create_policies
 from tests.support import running
@@ -114,19 +114,11 @@ class Ticking:
 
 
 def verifier_for(jwks: Jwks, clock: Ticking | None = None, **settings: Any) -> TokenVerifier:
+    """The verifier the apps build from these settings, on a monotonic clock the test moves."""
     chosen = IdentityProviderSettings(idp_jwks_url=jwks.url, idp_issuer=ISSUER, **{**KEYCLOAK, **settings})
-    provider = IdentityProvider(
-        jwks_url=jwks.url,
-        issuer=ISSUER,
-        audience=chosen.idp_audience,
-        algorithms=frozenset(chosen.idp_algorithms),
-        client_id_claim=chosen.idp_client_id_claim,
-        roles_claim=chosen.idp_roles_claim,
-        role_names=chosen.idp_role_names,
-        cache_seconds=chosen.idp_jwks_cache_seconds,
-        refresh_min_seconds=chosen.idp_jwks_refresh_min_seconds,
-        monotonic=clock or Ticking(),
-    )
+    provider = identity_provider_from(chosen)
+    assert provider is not None
+    provider.monotonic = clock or Ticking()
     return TokenVerifier(None, issuer="credit-claims", audience="credit-claims", idp=provider)
 
 

@@ -15,7 +15,6 @@ from typing import Any
 
 import httpx
 import pytest
-from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import func, select
 
 from services.claims.adapters.tables import DebtorProcedure
@@ -26,6 +25,7 @@ from services.debtors.main import create_app as create_debtors_app
 from services.kit.clock import FixedClock
 from services.kit.db import Database
 from services.kit.outbox import Relay
+from tests.shared.metrics import by_outcome
 from tests.support import Tokens, at, running
 
 SAMPLES = json.loads((Path(__file__).resolve().parents[1] / "data" / "bodacc" / "samples.json").read_text())
@@ -209,12 +209,7 @@ async def test_an_event_the_consumer_refuses_for_what_it_is_is_parked_not_retrie
 async def scraped(app: Any) -> dict[tuple[str, str], float]:
     """/metrics as Prometheus reads it: (sample name, outcome label or '') → value."""
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://debtors") as client:
-        text = (await client.get("/metrics")).text
-    return {
-        (sample.name, sample.labels.get("outcome", "")): sample.value
-        for family in text_string_to_metric_families(text)
-        for sample in family.samples
-    }
+        return by_outcome((await client.get("/metrics")).text)
 
 
 async def test_the_backlog_its_age_and_each_outcome_are_scraped_as_they_are(

@@ -16,7 +16,7 @@ PARTNER = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
 
 def test_tracing_is_off_and_adds_nothing_without_a_collector() -> None:
     transport = httpx.MockTransport(lambda request: httpx.Response(204))
-    assert tracing_for("claims", TraceSettings()) is None
+    assert tracing_for("claims", TraceSettings()).tracer is None
     assert traced(transport, None, "policies") is transport
     assert traceparent_now() is None
     assert "otlp_endpoint" in ServiceSettings.model_fields  # every service reads it under its prefix
@@ -25,7 +25,7 @@ def test_tracing_is_off_and_adds_nothing_without_a_collector() -> None:
 async def test_a_call_to_another_service_sends_its_own_span_as_parent_in_place_of_the_partners() -> None:
     exporter = InMemorySpanExporter()
     tracing = tracing_for("claims", TraceSettings(), processor=SimpleSpanProcessor(exporter))
-    assert tracing is not None
+    assert tracing.tracer is not None
     seen: list[str] = []
 
     def answer(request: httpx.Request) -> httpx.Response:
