@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 
 from services.kit.errors import UpstreamInvalid, UpstreamTimeout, UpstreamUnavailable
+from services.kit.http_transport import AiohttpTransport
 
 MAX_UPSTREAM_BODY = 4 * 1024 * 1024
 
@@ -25,17 +26,10 @@ def tls_context() -> ssl.SSLContext:
 
 
 def upstream_transport(*, max_connections: int = 16) -> httpx.AsyncBaseTransport:
-    """One upstream's connection pool, created once at start-up.
-
-    The pool is kept small on purpose: httpcore walks every pooled connection (a readability check each,
-    and a count of all of them per idle one) whenever a request takes or gives one back.
-    """
-    limits = httpx.Limits(
-        max_connections=max_connections,
-        max_keepalive_connections=max_connections,
-        keepalive_expiry=KEEPALIVE_SECONDS,
+    """One upstream's connection pool (aiohttp's), created once at start-up."""
+    return AiohttpTransport(
+        max_connections=max_connections, keepalive_seconds=KEEPALIVE_SECONDS, ssl_context=tls_context()
     )
-    return httpx.AsyncHTTPTransport(limits=limits, verify=tls_context())
 
 
 def upstream_client(
