@@ -270,3 +270,29 @@ def bearer(workdir: Path, role: Role) -> tuple[Path, dict[str, str]]:
     )
     token = issuer.issue(Principal(client_id="bench", roles=frozenset({role})), now=datetime.now(UTC))
     return public_key, {"Authorization": f"Bearer {token}"}
+
+
+# The machine the CPU targets are written for: `python3 -m timeit "sum(range(10000))"` reads 110 µs there.
+REFERENCE_MICROSECONDS = 110.0
+
+
+def calibration(times: int = 3) -> float:
+    """This machine's `sum(range(10000))` in µs, measured now: the best of `times` timeit runs (each a best of 5)."""
+    readings = []
+    for _ in range(times):
+        output = subprocess.run(
+            [sys.executable, "-m", "timeit", "sum(range(10000))"], capture_output=True, text=True, check=True
+        ).stdout
+        found = re.search(r"best of \d+: ([\d.]+) (nsec|usec|msec|sec) per loop", output)
+        if found is None:
+            raise RuntimeError(f"timeit printed {output!r}")
+        value, unit = found.groups()
+        readings.append(float(value) * {"nsec": 0.001, "usec": 1.0, "msec": 1000.0, "sec": 1_000_000.0}[unit])
+    return min(readings)
+
+
+def rss_megabytes(pid: int) -> float:
+    """The process's resident memory now."""
+    with open(f"/proc/{pid}/status") as status:
+        kilobytes = next(int(line.split()[1]) for line in status if line.startswith("VmRSS:"))
+    return kilobytes / 1024
