@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime
 from typing import Any
 
@@ -322,3 +323,25 @@ async def test_the_requests_to_decide_are_listed_apart(
     assert await listed("pending=false") == [decided["id"]]
     assert sorted(await listed("")) == sorted([waiting["id"], decided["id"]])
     assert (await debtors.get("/v1/credit-limits?pending=maybe", headers=tokens.underwriter())).status_code == 422
+
+
+async def test_one_event_delivered_many_times_at_once_is_applied_once(
+    debtors: httpx.AsyncClient, tokens: Tokens, draft_policy_id: str, registered_debtor_id: str
+) -> None:
+    event = {
+        "event_id": "evt-race",
+        "type": "claim.opened.v1",
+        "occurred_at": datetime(2026, 5, 10).isoformat() + "Z",
+        "data": {
+            "claim_id": "C-race",
+            "policy_id": draft_policy_id,
+            "debtor_id": registered_debtor_id,
+            "opened_on": "2026-05-10",
+        },
+    }
+    headers = {"X-Internal-Token": INTERNAL_TOKEN}
+    answers = await asyncio.gather(*(debtors.post("/internal/events", json=event, headers=headers) for _ in range(8)))
+    assert sorted(answer.json()["applied"] for answer in answers) == [False] * 7 + [True]
+    assert await in_force(debtors, tokens, draft_policy_id, registered_debtor_id, "2026-05-10") == [
+        ("0.00", "none", "claim_open")
+    ]

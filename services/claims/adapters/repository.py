@@ -35,12 +35,22 @@ from services.kit.uow import UnitOfWork
 
 CHANGED = "claims.changed"
 MOVES = "claims.moves"
+OPENED = "claims.opened"
 
 
 def changed_claims(session: AsyncSession) -> set[uuid.UUID]:
     """The claims this transaction changed so far (each wrote a line of its timeline)."""
     changed: set[uuid.UUID] = session.info.setdefault(CHANGED, set())
     return changed
+
+
+def opened_claims(session: AsyncSession) -> dict[uuid.UUID, Decimal]:
+    """The claims this transaction opened, each with the sum of its invoices: nothing of them is stored before it.
+
+    Their worklist rows are worked out from that alone (no collection action, payment or old row to read); a claim
+    given anything else in the same transaction leaves the map and is read like any other."""
+    opened: dict[uuid.UUID, Decimal] = session.info.setdefault(OPENED, {})
+    return opened
 
 
 def status_moves(session: AsyncSession) -> list[TimelineEntry]:
@@ -70,12 +80,28 @@ class ClaimRepository:
     def add(self, row: Any) -> None:
         if isinstance(row, TimelineLine):
             row = _timeline_entry(row)
+        self._note_opened(row)
         self.session.add(row)
         if isinstance(row, TimelineEntry):
             # Every change of a claim writes its timeline: that is where the claim is known to have changed.
             changed_claims(self.session).add(row.claim_id)
             if row.status_from is not None and row.status_to not in (None, row.status_from):
                 status_moves(self.session).append(row)
+
+    def _note_opened(self, row: Any) -> None:
+        opened = opened_claims(self.session)
+        if isinstance(row, Claim):
+            if row not in self.session:
+                opened[row.id] = Decimal(0)
+        elif isinstance(row, ClaimInvoice) and row.claim_id in opened:
+            opened[row.claim_id] += row.amount
+        elif not isinstance(row, TimelineEntry) and getattr(row, "claim_id", None) in opened:
+            del opened[row.claim_id]
+
+    def _stored(self, claim_ids: Sequence[uuid.UUID]) -> list[uuid.UUID]:
+        """Those of these claims that were stored before this transaction."""
+        opened = self.session.info.get(OPENED, {})
+        return [claim_id for claim_id in claim_ids if claim_id not in opened]
 
     async def claim(self, claim_id: uuid.UUID, *, for_update: bool = False) -> Claim | None:
         statement = select(Claim).where(Claim.id == claim_id)
@@ -235,9 +261,10 @@ class ClaimRepository:
 
     async def collection_actions(self, claim_ids: Sequence[uuid.UUID]) -> list[CollectionAction]:
         """The collection actions of these claims in the order they were recorded."""
-        statement = (
-            select(CollectionAction).where(CollectionAction.claim_id.in_(claim_ids)).order_by(CollectionAction.id)
-        )
+        stored = self._stored(claim_ids)
+        if not stored:
+            return []
+        statement = select(CollectionAction).where(CollectionAction.claim_id.in_(stored)).order_by(CollectionAction.id)
         return list((await self.session.execute(statement)).scalars())
 
     async def unpaid_by_claim(self, claim_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Decimal]:
@@ -247,8 +274,13 @@ class ClaimRepository:
             summed = select(func.coalesce(func.sum(table.amount), 0)).where(table.claim_id == Claim.id)
             return type_coerce(summed.scalar_subquery(), ExactDecimal(2))
 
-        statement = select(Claim.id, total(ClaimInvoice), total(PaymentReceived)).where(Claim.id.in_(claim_ids))
-        return {claim_id: owed - paid for claim_id, owed, paid in await self.session.execute(statement)}
+        opened = self.session.info.get(OPENED, {})
+        unpaid = {claim_id: opened[claim_id] for claim_id in claim_ids if claim_id in opened}
+        stored = self._stored(claim_ids)
+        if stored:
+            statement = select(Claim.id, total(ClaimInvoice), total(PaymentReceived)).where(Claim.id.in_(stored))
+            unpaid |= {claim_id: owed - paid for claim_id, owed, paid in await self.session.execute(statement)}
+        return unpaid
 
     async def claims_as_stored(self, claim_ids: Sequence[uuid.UUID]) -> list[Claim]:
         """These claims as the transaction has written them so far: those it holds as they are, the others read.
@@ -275,7 +307,9 @@ class ClaimRepository:
         return since
 
     async def replace_work_items(self, claim_ids: Sequence[uuid.UUID], rows: list[dict[str, Any]]) -> None:
-        await self.session.execute(delete(WorkItem).where(WorkItem.claim_id.in_(claim_ids)))
+        stored = self._stored(claim_ids)
+        if stored:
+            await self.session.execute(delete(WorkItem).where(WorkItem.claim_id.in_(stored)))
         if rows:
             await self.session.execute(insert(WorkItem), rows)
 
