@@ -159,7 +159,13 @@ class Database:
             self.writer_engine.execution_options(sqlite_immediate=True) if is_sqlite(self.url) else self.engine
         )
         self.writers = async_sessionmaker(writer_bind, expire_on_commit=False, autoflush=False)
-        self.readers = async_sessionmaker(self.engine, expire_on_commit=False, autoflush=False)
+        # PostgreSQL's readers run each statement on its own: under READ COMMITTED a read-only transaction's
+        # statements each see what was committed when they began anyway, and its BEGIN and ROLLBACK were two round
+        # trips per read. SQLite's readers keep their transaction: there it is one snapshot for all their reads.
+        reader_bind = (
+            self.engine if is_sqlite(self.url) else self.engine.execution_options(isolation_level="AUTOCOMMIT")
+        )
+        self.readers = async_sessionmaker(reader_bind, expire_on_commit=False, autoflush=False)
 
     @property
     def dialect(self) -> str:

@@ -22,8 +22,6 @@ from fastapi import Request
 from opentelemetry.trace import SpanKind, Status, StatusCode, Tracer
 from pydantic import BaseModel, Field
 from sqlalchemy import JSON, BigInteger, Column, Index, Integer, MetaData, String, Table, func, select, update
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.kit.bulk import insert_many
@@ -31,6 +29,7 @@ from services.kit.clock import Clock
 from services.kit.db import Database
 from services.kit.errors import Unauthenticated
 from services.kit.observability import Metrics
+from services.kit.statements import insert_unless_present
 from services.kit.tracing import context_of, traceparent_now
 from services.kit.types import UTCDateTime, new_id
 
@@ -141,18 +140,9 @@ class Outbox:
 
 
 async def accept_once(session: AsyncSession, inbox: Table, envelope: EventEnvelope, *, now: datetime) -> bool:
-    """Record the event in the inbox; False when it was already taken (its effect must be skipped).
-
-    One statement: an insert that does nothing on a known event id, also when the same event is delivered
-    concurrently (the second waits for the first's transaction, then finds the id taken)."""
-    insert_into = postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    statement = (
-        insert_into(inbox)
-        .values(event_id=envelope.event_id, event_type=envelope.type, received_at=now)
-        .on_conflict_do_nothing(index_elements=[inbox.c.event_id])
-        .returning(inbox.c.event_id)
-    )
-    return (await session.execute(statement)).first() is not None
+    """Record the event in the inbox; False when it was already taken (its effect must be skipped)."""
+    row = {"event_id": envelope.event_id, "event_type": envelope.type, "received_at": now}
+    return await insert_unless_present(session, inbox, row, key=["event_id"])
 
 
 async def check_internal_token(request: Request) -> None:

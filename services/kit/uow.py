@@ -74,6 +74,9 @@ class UnitOfWork:
                 self._span = None
 
     async def commit(self) -> None:
+        if not self._write:
+            # On PostgreSQL a reader's statements commit one by one: a write there would escape the unit of work.
+            raise RuntimeError("A reader's unit of work does not write: take a writer's.")
         if self._before_commit:
             # What the transaction wrote is flushed first, so that the service's hooks read it.
             await self.flush()

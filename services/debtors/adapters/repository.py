@@ -24,6 +24,8 @@ from services.debtors.domain.limits import RequestStatus
 from services.debtors.domain.procedures import ClosureReason, ProcedureEvent, ProcedureEventKind, ProcedureType
 from services.kit.auth import Principal
 from services.kit.bulk import insert_many, one_of
+from services.kit.statements import insert_unless_present
+from services.kit.types import new_id
 from services.kit.uow import UnitOfWork
 
 INGESTION_LOCK = 0x0B0DACC  # the debtors database's one advisory lock: BODACC ingestions, one at a time
@@ -163,6 +165,11 @@ class Repository:
 
     async def cover_stop(self, claim_id: str) -> CoverStop | None:
         return await self._one(select(CoverStop).where(CoverStop.claim_id == claim_id))
+
+    async def stop_cover(self, *, policy_id: uuid.UUID, debtor_id: uuid.UUID, claim_id: str, on: date) -> None:
+        """Cover stops on the buyer under the policy from the day the claim opened (once per claim)."""
+        row = {"id": new_id(), "policy_id": policy_id, "debtor_id": debtor_id, "claim_id": claim_id, "stopped_on": on}
+        await insert_unless_present(self.session, CoverStop.__table__, row, key=["claim_id"])  # type: ignore[arg-type]
 
     # exposure
 

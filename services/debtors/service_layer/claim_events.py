@@ -8,7 +8,7 @@ from datetime import date, datetime
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from services.debtors.adapters.repository import DebtorsUnitOfWork
-from services.debtors.adapters.tables import CoverStop, inbox
+from services.debtors.adapters.tables import inbox
 from services.kit.errors import InvalidInput
 from services.kit.outbox import EventEnvelope, accept_once
 
@@ -51,17 +51,11 @@ async def handle(uow: DebtorsUnitOfWork, *, envelope: EventEnvelope, now: dateti
         if not await accept_once(uow.session, inbox, envelope, now=now):
             return False
         repo = uow.debtors
-        stop = await repo.cover_stop(event.claim_id)
-        if isinstance(event, _ClaimOpened) and stop is None:
-            repo.add(
-                CoverStop(
-                    policy_id=event.policy_id,
-                    debtor_id=event.debtor_id,
-                    claim_id=event.claim_id,
-                    stopped_on=event.opened_on,
-                )
+        if isinstance(event, _ClaimOpened):
+            await repo.stop_cover(
+                policy_id=event.policy_id, debtor_id=event.debtor_id, claim_id=event.claim_id, on=event.opened_on
             )
-        elif isinstance(event, _ClaimClosed) and stop is not None:
+        elif (stop := await repo.cover_stop(event.claim_id)) is not None:
             stop.restored_on = event.closed_on
         await uow.commit()
     return True

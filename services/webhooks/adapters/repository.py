@@ -10,6 +10,8 @@ from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.kit.auth import Principal
+from services.kit.statements import insert_unless_present
+from services.kit.types import new_id
 from services.kit.uow import UnitOfWork
 from services.webhooks.adapters.tables import AttemptRow, Endpoint, Message, Relation
 from services.webhooks.domain.errors import DeliveryNotFound, EndpointNotFound
@@ -73,9 +75,10 @@ class WebhooksRepository:
         statement = select(Relation.insured_id).where(Relation.debtor_id == debtor_id).order_by(Relation.insured_id)
         return list((await self.session.execute(statement)).scalars())
 
-    async def relation(self, insured_id: str, debtor_id: str) -> Relation | None:
-        statement = select(Relation).where(Relation.insured_id == insured_id, Relation.debtor_id == debtor_id)
-        return (await self.session.execute(statement)).scalar_one_or_none()
+    async def relate(self, insured_id: str, debtor_id: str) -> None:
+        """The insured hears of this debtor's procedure from now on (once, however many claims bring it)."""
+        row = {"id": new_id(), "insured_id": insured_id, "debtor_id": debtor_id}
+        await insert_unless_present(self.session, Relation.__table__, row, key=["insured_id", "debtor_id"])  # type: ignore[arg-type]
 
     async def message(self, endpoint_id: uuid.UUID, message_id: str, *, for_update: bool = False) -> Message:
         statement = select(Message).where(Message.id == message_id, Message.endpoint_id == endpoint_id)

@@ -8,7 +8,7 @@ from services.kit.errors import InvalidInput
 from services.kit.outbox import EventEnvelope, accept_once
 from services.kit.types import new_id
 from services.webhooks.adapters.repository import WebhooksUnitOfWork
-from services.webhooks.adapters.tables import Message, Relation, inbox
+from services.webhooks.adapters.tables import Message, inbox
 from services.webhooks.domain.events import PARTNER_TYPE, MalformedEvent, partner_event, relates
 
 SUBSCRIBED = frozenset(PARTNER_TYPE)
@@ -33,8 +33,8 @@ async def handle(uow: WebhooksUnitOfWork, *, envelope: EventEnvelope, now: datet
         if not await accept_once(uow.session, inbox, envelope, now=now):
             return False
         repo = uow.webhooks
-        if relates(event) and await repo.relation(event.insured_id, event.debtor_id) is None:  # type: ignore[arg-type]
-            repo.add(Relation(insured_id=event.insured_id, debtor_id=event.debtor_id))
+        if relates(event):
+            await repo.relate(event.insured_id, event.debtor_id)  # type: ignore[arg-type]
         if event.insured_id is not None:
             insureds = [event.insured_id]
         else:
