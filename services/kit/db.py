@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
@@ -12,6 +13,8 @@ from sqlalchemy import MetaData, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+
+from services.kit import sqlite_inline
 
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -81,7 +84,7 @@ def create_engine(
             pool_size=pool_size,
             max_overflow=overflow,
             pool_timeout=timeout,
-            connect_args={"timeout": 30},
+            async_creator=functools.partial(sqlite_inline.connect, make_url(url).database or "", busy_seconds=30),
             json_serializer=json_text,
         )
         _tune_sqlite(engine)
