@@ -150,20 +150,20 @@ async def test_request_in_another_currency_is_refused(
     assert (await debtors.get("/v1/credit-limits", headers=tokens.underwriter())).json()["items"] == []
 
 
+def _claim_opened(event_id: str, claim_id: str, *, policy_id: str, debtor_id: str) -> dict[str, Any]:
+    """The claims service's event of a claim opened on 10 May 2026 on this buyer under this policy."""
+    return {
+        "event_id": event_id,
+        "type": "claim.opened.v1",
+        "occurred_at": datetime(2026, 5, 10).isoformat() + "Z",
+        "data": {"claim_id": claim_id, "policy_id": policy_id, "debtor_id": debtor_id, "opened_on": "2026-05-10"},
+    }
+
+
 async def test_open_claim_stops_cover_for_later_deliveries_once(
     debtors: httpx.AsyncClient, tokens: Tokens, draft_policy_id: str, registered_debtor_id: str, clock: Any
 ) -> None:
-    event = {
-        "event_id": "evt-1",
-        "type": "claim.opened.v1",
-        "occurred_at": datetime(2026, 5, 10).isoformat() + "Z",
-        "data": {
-            "claim_id": "C-1",
-            "policy_id": draft_policy_id,
-            "debtor_id": registered_debtor_id,
-            "opened_on": "2026-05-10",
-        },
-    }
+    event = _claim_opened("evt-1", "C-1", policy_id=draft_policy_id, debtor_id=registered_debtor_id)
     headers = {"X-Internal-Token": INTERNAL_TOKEN}
     first = await debtors.post("/internal/events", json=event, headers=headers)
     again = await debtors.post("/internal/events", json=event, headers=headers)
@@ -328,17 +328,7 @@ async def test_the_requests_to_decide_are_listed_apart(
 async def test_one_event_delivered_many_times_at_once_is_applied_once(
     debtors: httpx.AsyncClient, tokens: Tokens, draft_policy_id: str, registered_debtor_id: str
 ) -> None:
-    event = {
-        "event_id": "evt-race",
-        "type": "claim.opened.v1",
-        "occurred_at": datetime(2026, 5, 10).isoformat() + "Z",
-        "data": {
-            "claim_id": "C-race",
-            "policy_id": draft_policy_id,
-            "debtor_id": registered_debtor_id,
-            "opened_on": "2026-05-10",
-        },
-    }
+    event = _claim_opened("evt-race", "C-race", policy_id=draft_policy_id, debtor_id=registered_debtor_id)
     headers = {"X-Internal-Token": INTERNAL_TOKEN}
     answers = await asyncio.gather(*(debtors.post("/internal/events", json=event, headers=headers) for _ in range(8)))
     assert sorted(answer.json()["applied"] for answer in answers) == [False] * 7 + [True]

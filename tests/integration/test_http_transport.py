@@ -65,6 +65,18 @@ async def serve() -> AsyncIterator[Callable[[Handler], Awaitable[tuple[Server, U
         listening.close()
 
 
+def _answer_once(raw: bytes, *, then_wait: float = 0.0) -> Handler:
+    """Read one request, write these bytes as the answer, then wait (a server that says no more)."""
+
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await _request_of(reader)
+        writer.write(raw)
+        await writer.drain()
+        await asyncio.sleep(then_wait)
+
+    return handler
+
+
 def _answering(server_box: list[Server], body: bytes = b'{"ok": true}') -> Handler:
     async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         while True:
@@ -106,33 +118,19 @@ async def test_refused_connection_is_an_unavailable_upstream() -> None:
 
 
 async def test_an_upstream_that_does_not_answer_in_time_is_a_timeout(serve) -> None:
-    async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        await _request_of(reader)
-        await asyncio.sleep(5)
-
-    _, upstream = await serve(silent)
+    _, upstream = await serve(_answer_once(b"", then_wait=5))
     with pytest.raises(UpstreamTimeout):
         await upstream.request("GET", "/slow")
 
 
 async def test_a_connection_closed_mid_answer_is_an_unavailable_upstream(serve) -> None:
-    async def cut(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        await _request_of(reader)
-        writer.write(b'HTTP/1.1 200 OK\r\ncontent-length: 100\r\n\r\n{"half":')
-        await writer.drain()
-
-    _, upstream = await serve(cut)
+    _, upstream = await serve(_answer_once(b'HTTP/1.1 200 OK\r\ncontent-length: 100\r\n\r\n{"half":'))
     with pytest.raises(UpstreamUnavailable):
         await upstream.request("GET", "/cut")
 
 
 async def test_a_closed_kept_alive_connection_is_not_reused(serve) -> None:
-    async def once(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        await _request_of(reader)
-        writer.write(b"HTTP/1.1 200 OK\r\nconnection: close\r\ncontent-length: 2\r\n\r\n{}")
-        await writer.drain()
-
-    server, upstream = await serve(once)
+    server, upstream = await serve(_answer_once(b"HTTP/1.1 200 OK\r\nconnection: close\r\ncontent-length: 2\r\n\r\n{}"))
     for _ in range(3):
         assert (await upstream.request("GET", "/x")).status_code == 200
     assert server.connections == 3
@@ -140,27 +138,12 @@ async def test_a_closed_kept_alive_connection_is_not_reused(serve) -> None:
 
 async def test_a_compressed_answer_is_decoded_as_before(serve) -> None:
     packed = gzip.compress(b'{"packed": 1}')
-
-    async def gzipped(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        await _request_of(reader)
-        writer.write(
-            b"HTTP/1.1 200 OK\r\ncontent-encoding: gzip\r\ncontent-length: "
-            + str(len(packed)).encode()
-            + b"\r\n\r\n"
-            + packed
-        )
-        await writer.drain()
-
-    _, upstream = await serve(gzipped)
+    head = f"HTTP/1.1 200 OK\r\ncontent-encoding: gzip\r\ncontent-length: {len(packed)}\r\n\r\n".encode()
+    _, upstream = await serve(_answer_once(head + packed))
     assert Upstream.json_of(await upstream.request("GET", "/z"), "policies") == {"packed": 1}
 
 
 async def test_a_malformed_status_line_is_an_unavailable_upstream(serve) -> None:
-    async def garbage(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        await _request_of(reader)
-        writer.write(b"NOT HTTP AT ALL\r\n\r\n")
-        await writer.drain()
-
-    _, upstream = await serve(garbage)
+    _, upstream = await serve(_answer_once(b"NOT HTTP AT ALL\r\n\r\n"))
     with pytest.raises(UpstreamUnavailable):
         await upstream.request("GET", "/g")

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 
 import asyncpg
 import pytest
 from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.kit import db
 from tests.support import BACKEND, POSTGRES_URL, Databases
@@ -27,28 +29,27 @@ async def _close_server_side(database: str) -> int:
         await admin.close()
 
 
-async def test_a_connection_closed_while_idle_in_the_pool_is_replaced(
-    databases: Databases, monkeypatch: pytest.MonkeyPatch
-) -> None:
+@pytest.fixture
+async def engine(databases: Databases, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[AsyncEngine]:
+    """A service's engine on a database of its own, one connection, pinged after 0.2 s idle."""
     monkeypatch.setattr(db, "IDLE_PING_SECONDS", 0.2)
-    url = databases.empty("pool")
-    engine = db.create_engine(url, pool_size=2)
-    try:
-        async with engine.connect() as conn:
-            assert await conn.scalar(text("SELECT 1")) == 1
-        assert await _close_server_side(engine.url.database or "") == 1
-        await asyncio.sleep(0.3)
-        async with engine.connect() as conn:
-            assert await conn.scalar(text("SELECT 2")) == 2
-    finally:
-        await engine.dispose()
+    made = db.create_engine(databases.empty("pool"), pool_size=1, max_overflow=0)
+    yield made
+    await made.dispose()
+
+
+async def test_a_connection_closed_while_idle_in_the_pool_is_replaced(engine: AsyncEngine) -> None:
+    async with engine.connect() as conn:
+        assert await conn.scalar(text("SELECT 1")) == 1
+    assert await _close_server_side(engine.url.database or "") == 1
+    await asyncio.sleep(0.3)
+    async with engine.connect() as conn:
+        assert await conn.scalar(text("SELECT 2")) == 2
 
 
 async def test_only_a_connection_that_waited_in_the_pool_is_pinged(
-    databases: Databases, monkeypatch: pytest.MonkeyPatch
+    engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(db, "IDLE_PING_SECONDS", 0.2)
-    engine = db.create_engine(databases.empty("pool"), pool_size=1, max_overflow=0)
     pings: list[object] = []
     real_ping = engine.dialect.do_ping
 
@@ -57,14 +58,11 @@ async def test_only_a_connection_that_waited_in_the_pool_is_pinged(
         return real_ping(dbapi_connection)
 
     monkeypatch.setattr(engine.dialect, "do_ping", counted)
-    try:
-        for _ in range(5):  # a connection in steady use: each request takes it a moment after the last gave it back
-            async with engine.connect() as conn:
-                await conn.scalar(text("SELECT 1"))
-        assert pings == []
-        await asyncio.sleep(0.3)
+    for _ in range(5):  # a connection in steady use: each request takes it a moment after the last gave it back
         async with engine.connect() as conn:
-            assert await conn.scalar(text("SELECT 1")) == 1
-        assert len(pings) == 1
-    finally:
-        await engine.dispose()
+            await conn.scalar(text("SELECT 1"))
+    assert pings == []
+    await asyncio.sleep(0.3)
+    async with engine.connect() as conn:
+        assert await conn.scalar(text("SELECT 1")) == 1
+    assert len(pings) == 1
