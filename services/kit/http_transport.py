@@ -32,7 +32,7 @@ def httpx_errors(request: httpx.Request) -> Iterator[None]:
         raise httpx.ConnectError(str(exc), request=request) from exc
     except aiohttp.ServerDisconnectedError as exc:
         raise httpx.RemoteProtocolError(str(exc) or "server disconnected", request=request) from exc
-    except (aiohttp.ClientPayloadError, aiohttp.ClientOSError) as exc:
+    except (aiohttp.ClientPayloadError, aiohttp.ClientConnectionError) as exc:  # reset, closed, cannot send
         raise httpx.ReadError(str(exc), request=request) from exc
     except aiohttp.ClientResponseError as exc:  # a malformed status line or headers
         raise httpx.RemoteProtocolError(str(exc), request=request) from exc
@@ -72,14 +72,20 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
                 limit_per_host=self._max_connections,
                 keepalive_timeout=self._keepalive_seconds,
                 ssl=self._ssl_context,
+                use_dns_cache=False,  # a restarted container's new address is seen at the next connection
             )
             # httpx has written every header already (Host, Accept, User-Agent, Content-Length): aiohttp adds none.
-            self._session = aiohttp.ClientSession(
+            session = aiohttp.ClientSession(
                 connector=connector,
                 skip_auto_headers=("User-Agent", "Accept", "Accept-Encoding", "Content-Type"),
                 auto_decompress=False,  # httpx decodes a Content-Encoding as it always did
                 cookie_jar=aiohttp.DummyCookieJar(),
             )
+            # aiohttp sends a PUT or DELETE again when its connection broke, even after the upstream may have acted
+            # on it; httpx never did, and a caller's retry goes through its idempotency key instead.
+            if hasattr(session, "_retry_connection"):
+                session._retry_connection = False
+            self._session = session
         return self._session
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
@@ -90,16 +96,22 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
             sock_connect=timeout.get("connect"),
             sock_read=timeout.get("read"),
         )
+        # aiohttp has no write timeout: sending the body and waiting for the answer's head share httpx's write
+        # and read budgets, so an upstream that stops reading a large body times out as it did.
+        write, read = timeout.get("write"), timeout.get("read")
+        deadline = write + read if write is not None and read is not None else None
         content = await request.aread()
+        headers = [(name, value) for name, value in request.headers.multi_items() if name.lower() != "expect"]
         with httpx_errors(request):
-            response = await self._opened().request(
-                request.method,
-                yarl.URL(str(request.url), encoded=True),  # as the caller wrote it: no second quoting
-                headers=request.headers.multi_items(),
-                data=content or None,
-                allow_redirects=False,
-                timeout=limits,
-            )
+            async with asyncio.timeout(deadline):
+                response = await self._opened().request(
+                    request.method,
+                    yarl.URL(str(request.url), encoded=True),  # as the caller wrote it: no second quoting
+                    headers=headers,
+                    data=content or None,
+                    allow_redirects=False,
+                    timeout=limits,
+                )
         return httpx.Response(
             status_code=response.status,
             headers=list(response.raw_headers),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Table
+from sqlalchemy import CursorResult, Table
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -19,9 +19,7 @@ async def insert_unless_present(
     A row inserted concurrently by another transaction counts as there: this one waits for that one's end."""
     insert_into = postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     statement = (
-        insert_into(table)
-        .values(**values)
-        .on_conflict_do_nothing(index_elements=[table.c[name] for name in key])
-        .returning(table.c[key[0]])
+        insert_into(table).values(**values).on_conflict_do_nothing(index_elements=[table.c[name] for name in key])
     )
-    return (await session.execute(statement)).first() is not None
+    result: CursorResult[Any] = await session.execute(statement)  # type: ignore[assignment]
+    return result.rowcount == 1

@@ -74,9 +74,7 @@ class UnitOfWork:
                 self._span = None
 
     async def commit(self) -> None:
-        if not self._write:
-            # On PostgreSQL a reader's statements commit one by one: a write there would escape the unit of work.
-            raise RuntimeError("A reader's unit of work does not write: take a writer's.")
+        self._writes()
         if self._before_commit:
             # What the transaction wrote is flushed first, so that the service's hooks read it.
             await self.flush()
@@ -90,7 +88,13 @@ class UnitOfWork:
         self._committed = True
         idempotency.effect_committed()
 
+    def _writes(self) -> None:
+        if not self._write:
+            # On PostgreSQL a reader's statements commit one by one: a write there would escape the unit of work.
+            raise RuntimeError("A reader's unit of work does not write: take a writer's.")
+
     async def flush(self) -> None:
+        self._writes()
         try:
             await self.session.flush()
         except IntegrityError as error:

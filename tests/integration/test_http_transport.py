@@ -147,3 +147,23 @@ async def test_a_malformed_status_line_is_an_unavailable_upstream(serve) -> None
     _, upstream = await serve(_answer_once(b"NOT HTTP AT ALL\r\n\r\n"))
     with pytest.raises(UpstreamUnavailable):
         await upstream.request("GET", "/g")
+
+
+async def test_a_caller_asking_for_100_continue_is_answered_without_it(serve) -> None:
+    box: list[Server] = []
+    server, upstream = await serve(_answering(box))  # never says "100 Continue"
+    box.append(server)
+    response = await upstream.request("POST", "/v1/x", content=b'{"n":1}', headers={"Expect": "100-continue"})
+    assert response.status_code == 200
+    head, body = server.requests[-1]
+    assert b"expect:" not in head.lower()
+    assert body == b'{"n":1}'
+
+
+async def test_a_body_the_upstream_stops_reading_times_out(serve) -> None:
+    async def deaf(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await asyncio.sleep(10)  # reads nothing: the body fills the socket's buffers and the sender waits
+
+    _, upstream = await serve(deaf)
+    with pytest.raises(UpstreamTimeout):
+        await asyncio.wait_for(upstream.request("POST", "/v1/big", content=b"x" * (32 * 1024 * 1024)), 8)

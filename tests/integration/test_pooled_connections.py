@@ -66,3 +66,12 @@ async def test_only_a_connection_that_waited_in_the_pool_is_pinged(
     async with engine.connect() as conn:
         assert await conn.scalar(text("SELECT 1")) == 1
     assert len(pings) == 1
+
+
+async def test_a_connection_the_server_closed_a_moment_ago_is_replaced_unpinged(engine: AsyncEngine) -> None:
+    async with engine.connect() as conn:
+        assert await conn.scalar(text("SELECT 1")) == 1
+    assert await _close_server_side(engine.url.database or "") == 1
+    await asyncio.sleep(0.05)  # the driver hears the socket close; far less than the idle ping's 0.2 s
+    async with engine.connect() as conn:
+        assert await conn.scalar(text("SELECT 2")) == 2
