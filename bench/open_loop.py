@@ -22,9 +22,7 @@ from pathlib import Path
 import aiohttp
 import uvloop
 
-
-def _percentile(ordered: list[float], fraction: float) -> float:
-    return ordered[min(len(ordered) - 1, max(0, round(fraction * (len(ordered) - 1))))]
+from bench.harness import percentile
 
 
 async def offer(
@@ -58,13 +56,12 @@ async def offer(
                 await asyncio.sleep(delay)
             tasks.append(asyncio.create_task(one(bodies[index], due)))
         await asyncio.gather(*tasks)
-    ordered = sorted(latencies)
     return {
         "sent": count,
         "errors": errors,
-        "p50_ms": 1000 * _percentile(ordered, 0.50),
-        "p99_ms": 1000 * _percentile(ordered, 0.99),
-        "max_ms": 1000 * ordered[-1],
+        "p50_ms": 1000 * percentile(latencies, 0.50),
+        "p99_ms": 1000 * percentile(latencies, 0.99),
+        "max_ms": 1000 * max(latencies),
     }
 
 

@@ -49,9 +49,6 @@ HOP_BY_HOP = frozenset(
         b"upgrade",
         b"host",
         b"content-length",
-        # The gateway has read the whole body already: an upstream asked to say "100 Continue" first would make
-        # the relay wait for an answer no timeout covers.
-        b"expect",
     }
 )
 # The gateway's server writes its own.

@@ -101,6 +101,7 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         write, read = timeout.get("write"), timeout.get("read")
         deadline = write + read if write is not None and read is not None else None
         content = await request.aread()
+        # The body is sent whole: an upstream asked to say "100 Continue" first would hold the call with no timeout.
         headers = [(name, value) for name, value in request.headers.multi_items() if name.lower() != "expect"]
         with httpx_errors(request):
             async with asyncio.timeout(deadline):

@@ -66,21 +66,8 @@ class _Cursor:
         for row in self._cursor:
             yield row
 
-
-class _Opening:
-    """What `cursor()` gives: awaited or entered, the new cursor."""
-
-    def __init__(self, cursor: _Cursor) -> None:
-        self._opened = cursor
-
-    def __await__(self) -> Any:
-        return self.__aenter__().__await__()
-
-    async def __aenter__(self) -> _Cursor:
-        return self._opened
-
-    async def __aexit__(self, *_: object) -> None:
-        await self._opened.close()
+    async def __aenter__(self) -> _Cursor:  # the dialect enters what `cursor()` gives to get the cursor
+        return self
 
 
 class _RunNow:
@@ -106,8 +93,8 @@ class InlineConnection:
     def isolation_level(self) -> str | None:
         return self._conn.isolation_level
 
-    def cursor(self) -> _Opening:
-        return _Opening(_Cursor(self._conn.cursor()))
+    def cursor(self) -> _Cursor:
+        return _Cursor(self._conn.cursor())
 
     async def commit(self) -> None:
         self._conn.commit()
