@@ -7,6 +7,7 @@ from collections.abc import Mapping
 import httpx
 from fastapi import FastAPI
 
+from services.debtors.adapters.policies import PolicyBook
 from services.debtors.adapters.tables import idempotency_keys, outbox
 from services.debtors.api.routes import routers
 from services.debtors.config import DebtorsSettings
@@ -30,6 +31,10 @@ LINKS = [
 ]
 
 
+async def _open_policy_book(app: FastAPI) -> None:
+    app.state.policy_book = PolicyBook(app.state.upstreams["policies"])
+
+
 def create_app(
     settings: DebtorsSettings | None = None,
     clock: Clock | None = None,
@@ -48,4 +53,5 @@ def create_app(
         outbox=outbox,
         idempotency=idempotency_keys,
         links=LINKS,
+        on_start=[_open_policy_book],
     )

@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 
+from services.debtors.adapters.policies import PolicyBook
 from services.debtors.adapters.repository import DebtorsUnitOfWork
 from services.debtors.adapters.tables import Debtor, Exposure, ProcedureEventRow
 from services.debtors.api.dependencies import Reader, Writer
@@ -51,18 +52,17 @@ from services.kit.money import CountryCode
 from services.kit.pagination import Page, PageRequest, page_request
 from services.kit.problems import problem_responses
 from services.kit.schemas import Day
-from services.kit.upstream import Upstream
 
 
-async def _policies(request: Request) -> Upstream:
-    return request.app.state.upstreams["policies"]
+async def _policies(request: Request) -> PolicyBook:
+    return request.app.state.policy_book
 
 
 async def _authorization(request: Request) -> str | None:
     return request.headers.get("authorization")
 
 
-Policies = Annotated[Upstream, Depends(_policies)]
+Policies = Annotated[PolicyBook, Depends(_policies)]
 Authorization = Annotated[str | None, Depends(_authorization)]
 Page_ = Annotated[PageRequest, Depends(page_request)]
 DeliveryDates = Annotated[list[Day], Query(min_length=1, max_length=1000, description="Delivery dates")]
@@ -228,7 +228,13 @@ async def get_declaration_context(
     on: DeliveryDates,
 ) -> DeclarationContextOut:
     context = await declaration_context.declaration_context(
-        uow, policies, debtor_id=debtor_id, policy_id=policy_id, dates=on, authorization=authorization
+        uow,
+        policies,
+        debtor_id=debtor_id,
+        policy_id=policy_id,
+        dates=on,
+        principal=call.principal,
+        authorization=authorization,
     )
     return DeclarationContextOut(
         debtor=DebtorOut.model_validate(context.debtor, from_attributes=True),
@@ -392,7 +398,13 @@ async def get_limits_in_force(
 ) -> LimitsInForceOut:
     # The same read as a declaration's: the debtor must exist, its procedure and claims may stop cover.
     context = await declaration_context.declaration_context(
-        uow, policies, debtor_id=debtor_id, policy_id=policy_id, dates=on, authorization=authorization
+        uow,
+        policies,
+        debtor_id=debtor_id,
+        policy_id=policy_id,
+        dates=on,
+        principal=call.principal,
+        authorization=authorization,
     )
     return _limits_in_force_out(policy_id, debtor_id, context.currency, context.limits)
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
-from services.debtors.adapters.policies import PolicyFacts, policy_facts
+from services.debtors.adapters.policies import PolicyBook, PolicyFacts
 from services.debtors.adapters.repository import DebtorsUnitOfWork, Repository
 from services.debtors.adapters.tables import CreditLimit, CreditLimitRequest, CreditLimitVersion
 from services.debtors.domain.errors import (
@@ -36,7 +36,6 @@ from services.kit.dependencies import expected_version
 from services.kit.errors import AlreadyExists
 from services.kit.outbox import Outbox
 from services.kit.pagination import Page, PageRequest, encode_cursor
-from services.kit.upstream import Upstream
 
 LIMIT_DECIDED = "credit_limit.decided.v1"
 
@@ -87,7 +86,7 @@ async def _views(repo: Repository, lines: Sequence[CreditLimit], today: date) ->
 
 async def request_limit(
     uow: DebtorsUnitOfWork,
-    policies: Upstream,
+    policies: PolicyBook,
     *,
     data: LimitRequest,
     principal: Principal,
@@ -95,7 +94,7 @@ async def request_limit(
     now: datetime,
 ) -> CreditLimitView:
     """The insured asks for an amount on a debtor; at most one request is pending per line."""
-    policy = await policy_facts(policies, data.policy_id, authorization=authorization)
+    policy = await policies.facts(data.policy_id, principal=principal, authorization=authorization)
     if data.currency != policy.currency:
         raise CurrencyMismatch(f"The policy is in {policy.currency}.")
     async with uow:
@@ -143,7 +142,7 @@ async def decide(
     uow: DebtorsUnitOfWork,
     reader: DebtorsUnitOfWork,
     outbox: Outbox,
-    policies: Upstream,
+    policies: PolicyBook,
     *,
     limit_id: uuid.UUID,
     data: LimitDecision,
@@ -157,7 +156,7 @@ async def decide(
     async with reader:
         policy_id = (await reader.debtors.readable_credit_limit(limit_id, principal)).policy_id
     # The policy's notice before a cut is read first: no call to another service while the line is locked.
-    policy = await policy_facts(policies, policy_id, authorization=authorization)
+    policy = await policies.facts(policy_id, principal=principal, authorization=authorization)
     async with uow:
         repo = uow.debtors
         line = await repo.readable_credit_limit(limit_id, principal, for_update=True)

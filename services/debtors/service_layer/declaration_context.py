@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from services.debtors.adapters.policies import policy_facts
+from services.debtors.adapters.policies import PolicyBook
 from services.debtors.adapters.repository import DebtorsUnitOfWork
 from services.debtors.adapters.tables import Debtor, ProcedureEventRow
 from services.debtors.domain.errors import DebtorNotFound
@@ -15,7 +15,7 @@ from services.debtors.domain.limits import LimitInForce
 from services.debtors.domain.procedures import ProcedureState, state_of
 from services.debtors.service_layer.credit_limits import limits_on
 from services.debtors.service_layer.procedures import event_of
-from services.kit.upstream import Upstream
+from services.kit.auth import Principal
 
 
 @dataclass(frozen=True)
@@ -29,15 +29,16 @@ class DeclarationContext:
 
 async def declaration_context(
     uow: DebtorsUnitOfWork,
-    policies: Upstream,
+    policies: PolicyBook,
     *,
     debtor_id: uuid.UUID,
     policy_id: uuid.UUID,
     dates: Sequence[date],
+    principal: Principal,
     authorization: str | None,
 ) -> DeclarationContext:
     """The same answers as the debtor, limits-in-force and procedure reads, from one transaction."""
-    policy = await policy_facts(policies, policy_id, authorization=authorization)
+    policy = await policies.facts(policy_id, principal=principal, authorization=authorization)
     async with uow:
         repo = uow.debtors
         debtor = await repo.debtor(debtor_id)

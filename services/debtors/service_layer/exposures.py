@@ -7,7 +7,7 @@ from collections import defaultdict
 from datetime import datetime
 from decimal import Decimal
 
-from services.debtors.adapters.policies import PolicyFacts, policy_facts
+from services.debtors.adapters.policies import PolicyBook, PolicyFacts
 from services.debtors.adapters.repository import DebtorsUnitOfWork
 from services.debtors.adapters.tables import Exposure
 from services.debtors.domain.errors import CurrencyMismatch, DebtorNotFound, ExposureOutdated
@@ -15,12 +15,11 @@ from services.debtors.service_layer.commands import ExposureStatement
 from services.kit.auth import Principal
 from services.kit.dates import not_after_today
 from services.kit.errors import AlreadyExists
-from services.kit.upstream import Upstream
 
 
 async def declare_exposure(
     uow: DebtorsUnitOfWork,
-    policies: Upstream,
+    policies: PolicyBook,
     *,
     policy_id: uuid.UUID,
     debtor_id: uuid.UUID,
@@ -32,7 +31,7 @@ async def declare_exposure(
     """Set (not add) the outstanding amount as of a day, never after today nor before the one on record: the same
     PUT twice leaves the same state. (exposure, created)."""
     not_after_today(data.as_of_date, today=now.date(), field="as_of_date")
-    policy = await policy_facts(policies, policy_id, authorization=authorization)
+    policy = await policies.facts(policy_id, principal=principal, authorization=authorization)
     if data.currency != policy.currency:
         raise CurrencyMismatch(f"The policy is in {policy.currency}.")
     try:
