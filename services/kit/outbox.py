@@ -76,6 +76,8 @@ class EventEnvelope(BaseModel):
     type: str = Field(min_length=1, max_length=100)
     occurred_at: datetime
     data: dict[str, Any]
+    # In a list of events, the trace each goes on in (one event alone carries it as the request's traceparent).
+    traceparent: str | None = Field(default=None, max_length=128)
 
 
 @dataclass(frozen=True)
@@ -92,6 +94,10 @@ class Subscriptions:
 # parked, kept with its error for an operator, never retried in a loop. A refused token or a missing route is
 # a deployment to fix, and is retried.
 REFUSED = frozenset({400, 413, 415, 422})
+# A list of events answered with one of these may be refused for one of them: each is then sent alone. Any other
+# answer (down, unauthorised, no route) is the destination's, and every event of the list waits for the retry.
+ABOUT_AN_EVENT = frozenset({*REFUSED, 500})
+MAX_EVENTS_PER_REQUEST = 200
 PARKED_MARK = "refused, parked:"
 PARKED_UNTIL = datetime(9999, 12, 31, tzinfo=UTC)
 
@@ -245,21 +251,51 @@ class Relay:
             return error
 
     async def _post(self, row: dict[str, Any]) -> str | None:
-        envelope = EventEnvelope(
-            event_id=row["event_id"], type=row["event_type"], occurred_at=row["occurred_at"], data=row["payload"]
-        )
         headers = {"content-type": "application/json", INTERNAL_TOKEN_HEADER: self.internal_token}
         if self.tracer is None and row.get("trace_context"):
             headers["traceparent"] = row["trace_context"]  # the trace goes on where it is kept, even if not here
         try:
-            response = await self.client.post(row["destination"], content=envelope.model_dump_json(), headers=headers)
+            response = await self.client.post(
+                row["destination"], content=_envelope(row).model_dump_json(), headers=headers
+            )
         except httpx.HTTPError as exc:
             return f"{type(exc).__name__}: {exc}"[:500]
         if 200 <= response.status_code < 300:
             return None
-        if response.status_code in REFUSED:
-            return f"{PARKED_MARK} HTTP {response.status_code}: {response.text[:400]}"
-        return f"HTTP {response.status_code}: {response.text[:400]}"
+        return _refusal(response.status_code, response.text)
+
+    async def deliver_all(self, rows: list[dict[str, Any]]) -> list[tuple[dict[str, Any], str | None]]:
+        """One destination's events, in outbox order: several in one request, each sent alone if the destination
+        refuses the list for what one of them is; (row, error or None) each."""
+        if len(rows) > 1:
+            outcomes = await self._post_list(rows)
+            if outcomes is not None:
+                return outcomes
+        return [(row, await self.deliver(row)) for row in rows]
+
+    async def _post_list(self, rows: list[dict[str, Any]]) -> list[tuple[dict[str, Any], str | None]] | None:
+        """POST the events as one list; None when the destination did not answer for each (refused the list)."""
+        body = "[" + ",".join(_envelope(row, traced=True).model_dump_json() for row in rows) + "]"
+        headers = {"content-type": "application/json", INTERNAL_TOKEN_HEADER: self.internal_token}
+        try:
+            response = await self.client.post(rows[0]["destination"], content=body, headers=headers)
+        except httpx.HTTPError as exc:
+            error = f"{type(exc).__name__}: {exc}"[:500]
+            return [(row, error) for row in rows]
+        if response.status_code in ABOUT_AN_EVENT:
+            return None
+        if not 200 <= response.status_code < 300:
+            error = _refusal(response.status_code, response.text)
+            return [(row, error) for row in rows]
+        try:
+            answers = {answer["event_id"]: answer for answer in response.json()["results"]}
+            statuses = [int(answers[row["event_id"]]["status"]) for row in rows]
+        except (ValueError, KeyError, TypeError):
+            return None
+        return [
+            (row, None if 200 <= status < 300 else _refusal(status, str(answers[row["event_id"]].get("detail", ""))))
+            for row, status in zip(rows, statuses, strict=True)
+        ]
 
     async def settle(self, outcomes: list[tuple[dict[str, Any], str | None]]) -> None:
         now = self.clock.now()
@@ -284,9 +320,19 @@ class Relay:
                 self.metrics.outbox_settled.labels(self.metrics.service, outcome).inc()
 
     async def run_once(self) -> int:
-        """Deliver one batch, in outbox order; the number of rows delivered."""
+        """Deliver one batch, in outbox order, to every destination at once; the number of rows delivered."""
         rows = await self.claim()
-        outcomes = [(row, await self.deliver(row)) for row in rows]
+        by_destination: dict[str, list[dict[str, Any]]] = {}
+        for row in rows:
+            by_destination.setdefault(row["destination"], []).append(row)
+        sent = await asyncio.gather(
+            *(
+                self.deliver_all(group[start : start + MAX_EVENTS_PER_REQUEST])
+                for group in by_destination.values()
+                for start in range(0, len(group), MAX_EVENTS_PER_REQUEST)
+            )
+        )
+        outcomes = [outcome for group in sent for outcome in group]
         if outcomes:
             await self.settle(outcomes)
         return sum(1 for _, error in outcomes if error is None)
@@ -308,3 +354,21 @@ class Relay:
             self.wake.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.wake.wait(), timeout=poll_interval)
+
+
+def _envelope(row: dict[str, Any], *, traced: bool = False) -> EventEnvelope:
+    """The event of an outbox row as it travels; in a list, with the trace it goes on in."""
+    return EventEnvelope(
+        event_id=row["event_id"],
+        type=row["event_type"],
+        occurred_at=row["occurred_at"],
+        data=row["payload"],
+        traceparent=row.get("trace_context") if traced else None,
+    )
+
+
+def _refusal(status: int, text: str) -> str:
+    """The error kept on the row: parked when the destination refuses the event for what it is."""
+    if status in REFUSED:
+        return f"{PARKED_MARK} HTTP {status}: {text[:400]}"
+    return f"HTTP {status}: {text[:400]}"

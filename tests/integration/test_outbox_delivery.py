@@ -24,7 +24,7 @@ from services.debtors.config import DebtorsSettings
 from services.debtors.main import create_app as create_debtors_app
 from services.kit.clock import FixedClock
 from services.kit.db import Database
-from services.kit.outbox import Relay
+from services.kit.outbox import Outbox, Relay, Subscriptions
 from tests.shared.metrics import by_outcome
 from tests.support import Tokens, at, running
 
@@ -33,23 +33,27 @@ SIRENS = ["482309382", "853479236", "534640974", "302466339", "629923129", "9736
 
 
 class Consumer(httpx.AsyncBaseTransport):
-    """The claims app behind a link that can be down, lose answers, or hang."""
+    """The claims app behind a link that can be down, lose answers, hang before answering, or refuse."""
 
     def __init__(self, app: Any) -> None:
         self.inner = httpx.ASGITransport(app=app)
         self.mode = "up"
-        self.served = 0
-        self.hang_after: int | None = None
+        self.requests = 0
+        self.served = 0  # events carried by the requests the app took (a list counts each of its events)
         self.hung = asyncio.Event()
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         if self.mode == "down":
             raise httpx.ConnectError("connection refused", request=request)
-        if self.hang_after is not None and self.served >= self.hang_after:
-            self.hung.set()
-            await asyncio.Event().wait()  # until the relay is killed
+        carried = json.loads(await request.aread())
+        if self.mode == "fail_lists" and isinstance(carried, list):
+            return httpx.Response(500, json={"code": "INTERNAL_ERROR"}, request=request)
+        self.requests += 1
         response = await self.inner.handle_async_request(request)
-        self.served += 1
+        self.served += len(carried) if isinstance(carried, list) else 1
+        if self.mode == "hang":
+            self.hung.set()
+            await asyncio.Event().wait()  # the events took effect; the answer never comes, until the relay is killed
         if self.mode == "lose_answers":
             raise httpx.ReadError("connection reset after the request was taken", request=request)
         if self.mode == "refuse":
@@ -144,14 +148,14 @@ async def test_lost_answers_are_redelivered_without_double_effect(
 async def test_relay_killed_mid_batch_resumes_after_restart(
     ten_events: Any, consumer: Consumer, claims_app: Any, clock: FixedClock
 ) -> None:
-    consumer.hang_after = 4
+    consumer.mode = "hang"
     batch = asyncio.create_task(ten_events.state.relay.run_once())
     await asyncio.wait_for(consumer.hung.wait(), timeout=10)
-    batch.cancel()  # the relay dies with four events taken and none marked delivered
+    batch.cancel()  # the relay dies with the events taken and none marked delivered
     with pytest.raises(asyncio.CancelledError):
         await batch
     assert await pending(ten_events) == 10
-    consumer.hang_after = None
+    consumer.mode = "up"
     restarted = Relay(
         database=ten_events.state.db,
         table=outbox,
@@ -197,9 +201,10 @@ async def test_an_event_the_consumer_refuses_for_what_it_is_is_parked_not_retrie
 ) -> None:
     relay: Relay = ten_events.state.relay
     consumer.mode = "refuse"
-    assert await relay.run_once() == 0 and consumer.served == 10
+    assert await relay.run_once() == 0
+    assert consumer.requests == 11, "the list refused, then each event alone"
     clock.advance(timedelta(days=30))
-    assert await relay.run_once() == 0 and consumer.served == 10  # never sent again
+    assert await relay.run_once() == 0 and consumer.requests == 11  # never sent again
     async with ten_events.state.db.readers() as session:
         errors = [row.last_error for row in await session.execute(select(outbox.c.last_error))]
     assert len(errors) == 10 and all(error.startswith("refused, parked: HTTP 422") for error in errors)
@@ -240,3 +245,73 @@ async def test_a_database_that_does_not_answer_is_scraped_as_down(ten_events: An
     finally:
         await ten_events.state.db.dispose()
         ten_events.state.db = answering
+
+
+async def test_a_destinations_backlog_goes_in_one_request(ten_events: Any, consumer: Consumer, claims_app: Any) -> None:
+    assert await ten_events.state.relay.run_once() == 10
+    assert consumer.requests == 1 and consumer.served == 10
+    assert await pending(ten_events) == 0
+    assert await effects(claims_app) == (10, expected_replica())
+
+
+async def test_an_event_refused_in_a_list_holds_back_no_other(
+    ten_events: Any, consumer: Consumer, claims_app: Any, clock: FixedClock
+) -> None:
+    relay: Relay = ten_events.state.relay
+    malformed = relay_rows(ten_events, "debtor.procedure_changed.v1", {"debtor_id": "not a uuid"})
+    async with ten_events.state.db.writers() as session, session.begin():
+        await session.execute(outbox.insert(), malformed)
+    assert await relay.run_once() == 10
+    assert consumer.requests == 1
+    async with ten_events.state.db.readers() as session:
+        left = (
+            await session.execute(select(outbox.c.event_id, outbox.c.last_error).where(outbox.c.delivered_at.is_(None)))
+        ).all()
+    assert [event_id for event_id, _ in left] == [malformed[0]["event_id"]]
+    assert left[0][1].startswith("refused, parked: HTTP 422: Malformed debtor.procedure_changed.v1 event")
+    assert await effects(claims_app) == (10, expected_replica())
+
+
+async def test_a_list_the_destination_fails_on_is_sent_one_event_at_a_time(
+    ten_events: Any, consumer: Consumer, claims_app: Any
+) -> None:
+    consumer.mode = "fail_lists"
+    assert await ten_events.state.relay.run_once() == 10
+    assert consumer.requests == 10 and consumer.served == 10
+    assert await effects(claims_app) == (10, expected_replica())
+
+
+def relay_rows(app: Any, event_type: str, payload: dict[str, Any]) -> list[dict[str, Any]]:
+    """An event as the service's outbox writes it, to every destination of its type."""
+    return Outbox(outbox, Subscriptions(app.state.settings.subscribers)).rows(
+        event_type, [payload], now=app.state.clock.now()
+    )
+
+
+async def test_each_event_of_a_list_is_answered_for_alone(claims_app: Any) -> None:
+    from tests.conftest import INTERNAL_TOKEN
+
+    state = {"procedure": "sauvegarde", "open": True, "insolvent": False, "opened_on": "2026-03-25"}
+    event = {
+        "event_id": "e1",
+        "type": "debtor.procedure_changed.v1",
+        "occurred_at": "2026-04-02T10:00:00Z",
+        "data": {"debtor_id": "01a21902-ff26-779a-8251-1b6812fc3a1b", "state": state},
+    }
+    delivered = [event, {**event, "data": {"debtor_id": "nope"}, "event_id": "e2"}, {"type": "x"}, event]
+    headers = {"X-Internal-Token": INTERNAL_TOKEN}
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=claims_app), base_url="http://claims") as client:
+        answered = await client.post("/internal/events", json=delivered, headers=headers)
+        assert answered.status_code == 200, answered.text
+        assert [(item["event_id"], item["status"], item.get("applied")) for item in answered.json()["results"]] == [
+            ("e1", 200, True),
+            ("e2", 422, None),
+            ("", 422, None),
+            ("e1", 200, False),
+        ]
+        too_many = await client.post("/internal/events", json=[event] * 201, headers=headers)
+        assert too_many.status_code == 422
+        unsigned = await client.post("/internal/events", json=[event], headers={"X-Internal-Token": "wrong"})
+        assert unsigned.status_code == 401
+    taken, _ = await effects(claims_app)
+    assert taken == 1
