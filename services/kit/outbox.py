@@ -274,9 +274,26 @@ class Relay:
         return [(row, await self.deliver(row)) for row in rows]
 
     async def _post_list(self, rows: list[dict[str, Any]]) -> list[tuple[dict[str, Any], str | None]] | None:
-        """POST the events as one list; None when the destination did not answer for each (refused the list)."""
+        """POST the events as one list, in the trace they share if they share one (one request's events); None
+        when the destination did not answer for each (refused the list)."""
+        traces = {row.get("trace_context") for row in rows}
+        shared = traces.pop() if len(traces) == 1 else None
+        if self.tracer is None:
+            return await self._send_list(rows, traceparent=shared)
+        with self.tracer.start_as_current_span(
+            f"deliver {len(rows)} events", context=context_of(shared), kind=SpanKind.PRODUCER
+        ) as span:
+            span.set_attribute("messaging.destination.name", rows[0]["destination"])
+            span.set_attribute("messaging.batch.message_count", len(rows))
+            return await self._send_list(rows, traceparent=None)  # the traced client sends the span's own
+
+    async def _send_list(
+        self, rows: list[dict[str, Any]], *, traceparent: str | None
+    ) -> list[tuple[dict[str, Any], str | None]] | None:
         body = "[" + ",".join(_envelope(row, traced=True).model_dump_json() for row in rows) + "]"
         headers = {"content-type": "application/json", INTERNAL_TOKEN_HEADER: self.internal_token}
+        if traceparent:
+            headers["traceparent"] = traceparent
         try:
             response = await self.client.post(rows[0]["destination"], content=body, headers=headers)
         except httpx.HTTPError as exc:
