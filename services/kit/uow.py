@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from types import TracebackType
+from typing import Self
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -47,8 +48,20 @@ class UnitOfWork:
         self._tracer = database.tracer
         self._write = write
         self._span: TransactionSpan | None = None
+        self._outer: UnitOfWork | None = None
 
-    async def __aenter__(self) -> UnitOfWork:
+    def within(self, outer: UnitOfWork) -> Self:
+        """This unit of work as a part of another's open transaction: its commit only flushes, the other commits
+        (or rolls back) every part at once. A part that leaves without committing must have written nothing."""
+        self._outer = outer
+        return self
+
+    async def __aenter__(self) -> Self:
+        if self._outer is not None:
+            self.session = self._outer.session
+            self._committed = False
+            self.open_repositories()
+            return self
         if self._tracer is not None:
             self._span = TransactionSpan(self._tracer, system=self.dialect, write=self._write)
         self.session = self._factory()
@@ -62,6 +75,10 @@ class UnitOfWork:
     async def __aexit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
+        if self._outer is not None:
+            if exc is None and not self._committed and (self.session.new or self.session.dirty or self.session.deleted):
+                raise RuntimeError("A part of a shared transaction left its writes uncommitted.")
+            return
         try:
             if not self._committed:
                 # Detach first so that objects already read stay readable after the rollback.
@@ -75,6 +92,10 @@ class UnitOfWork:
 
     async def commit(self) -> None:
         self._writes()
+        if self._outer is not None:
+            await self.flush()
+            self._committed = True
+            return
         if self._before_commit:
             # What the transaction wrote is flushed first, so that the service's hooks read it.
             await self.flush()

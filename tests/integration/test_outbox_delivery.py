@@ -15,7 +15,7 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from services.claims.adapters.tables import DebtorProcedure
 from services.claims.adapters.tables import inbox as claims_inbox
@@ -315,3 +315,36 @@ async def test_each_event_of_a_list_is_answered_for_alone(claims_app: Any) -> No
         assert unsigned.status_code == 401
     taken, _ = await effects(claims_app)
     assert taken == 1
+
+
+async def test_the_events_of_a_list_are_applied_in_one_transaction(claims_app: Any) -> None:
+    from tests.conftest import INTERNAL_TOKEN
+
+    commits: list[object] = []
+
+    def committed(connection: object) -> None:
+        commits.append(connection)
+
+    engine = claims_app.state.db.writer_engine.sync_engine
+    event.listen(engine, "commit", committed)
+    state = {"procedure": "sauvegarde", "open": True, "insolvent": False, "opened_on": "2026-03-25"}
+    try:
+        delivered = [
+            {
+                "event_id": f"e{index}",
+                "type": "debtor.procedure_changed.v1",
+                "occurred_at": f"2026-04-0{index}T10:00:00Z",
+                "data": {"debtor_id": f"01a21902-ff26-779a-8251-1b6812fc3a1{index}", "state": state},
+            }
+            for index in range(1, 6)
+        ]
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=claims_app), base_url="http://claims") as client:
+            answered = await client.post(
+                "/internal/events", json=delivered, headers={"X-Internal-Token": INTERNAL_TOKEN}
+            )
+        assert [item["applied"] for item in answered.json()["results"]] == [True] * 5, answered.text
+    finally:
+        event.remove(engine, "commit", committed)
+    assert len(commits) == 1
+    taken, _ = await effects(claims_app)
+    assert taken == 5
