@@ -236,6 +236,7 @@ def _start_relay(
         clock=wall_clock(app.state.clock),
         internal_token=settings.internal_token,
         lease=timedelta(seconds=settings.relay_lease_seconds),
+        per_request=settings.relay_events_per_request,
         metrics=app.state.metrics,
         tracer=app.state.tracing.tracer,
     )

@@ -197,6 +197,7 @@ class Relay:
         clock: Clock,
         internal_token: str | None,
         batch_size: int = 200,
+        per_request: int = MAX_EVENTS_PER_REQUEST,
         lease: timedelta = timedelta(seconds=30),
         max_backoff: timedelta = timedelta(minutes=5),
         metrics: Metrics | None = None,
@@ -208,6 +209,7 @@ class Relay:
         self.clock = clock
         self.internal_token = internal_token or ""
         self.batch_size = batch_size
+        self.per_request = min(per_request, MAX_EVENTS_PER_REQUEST)
         self.lease = lease
         self.max_backoff = max_backoff
         self.metrics = metrics
@@ -263,6 +265,13 @@ class Relay:
         if 200 <= response.status_code < 300:
             return None
         return _refusal(response.status_code, response.text)
+
+    async def _deliver_in_order(self, rows: list[dict[str, Any]]) -> list[tuple[dict[str, Any], str | None]]:
+        """One destination's events, a request after the other (each holds at most `per_request` of them)."""
+        outcomes = []
+        for start in range(0, len(rows), self.per_request):
+            outcomes += await self.deliver_all(rows[start : start + self.per_request])
+        return outcomes
 
     async def deliver_all(self, rows: list[dict[str, Any]]) -> list[tuple[dict[str, Any], str | None]]:
         """One destination's events, in outbox order: several in one request, each sent alone if the destination
@@ -342,13 +351,7 @@ class Relay:
         by_destination: dict[str, list[dict[str, Any]]] = {}
         for row in rows:
             by_destination.setdefault(row["destination"], []).append(row)
-        sent = await asyncio.gather(
-            *(
-                self.deliver_all(group[start : start + MAX_EVENTS_PER_REQUEST])
-                for group in by_destination.values()
-                for start in range(0, len(group), MAX_EVENTS_PER_REQUEST)
-            )
-        )
+        sent = await asyncio.gather(*(self._deliver_in_order(group) for group in by_destination.values()))
         outcomes = [outcome for group in sent for outcome in group]
         if outcomes:
             await self.settle(outcomes)

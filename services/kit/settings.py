@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from services.kit.identity_provider import IdentityProviderSettings
 from services.kit.logs import LogSettings
+from services.kit.outbox import MAX_EVENTS_PER_REQUEST
 from services.kit.tracing import TraceSettings
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -43,6 +45,8 @@ class ServiceSettings(LogSettings, TraceSettings, IdentityProviderSettings):
     SQLite); with several replicas, migrate once before rolling out instead."""
     relay_lease_seconds: float = 30.0
     """A batch a relay took and did not settle (the process died) is sent again after this long."""
+    relay_events_per_request: int = Field(default=MAX_EVENTS_PER_REQUEST, ge=1, le=MAX_EVENTS_PER_REQUEST)
+    """At most this many of a destination's events go in one request (a list, applied in one transaction)."""
     sandbox: bool = False
     """Sandbox mode (`make run`): business time is a clock the gateway moves forward (never in production)."""
     sandbox_offset_days: int = 0

@@ -50,7 +50,12 @@ def announcement(number: int) -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def suite(databases: Databases, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Suite]:
-    fast = {"DEBTORS_RELAY_POLL_SECONDS": "0.05", "DEBTORS_RELAY_LEASE_SECONDS": "2"}
+    # Lists of ten: the first lists are applied in claims while the batch's others are still to be sent.
+    fast = {
+        "DEBTORS_RELAY_POLL_SECONDS": "0.05",
+        "DEBTORS_RELAY_LEASE_SECONDS": "2",
+        "DEBTORS_RELAY_EVENTS_PER_REQUEST": "10",
+    }
     with suite_running(databases, tmp_path_factory.mktemp("suite-relay"), fast) as running:
         yield running
 

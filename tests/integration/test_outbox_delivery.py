@@ -348,3 +348,13 @@ async def test_the_events_of_a_list_are_applied_in_one_transaction(claims_app: A
     assert len(commits) == 1
     taken, _ = await effects(claims_app)
     assert taken == 5
+
+
+async def test_a_long_backlog_goes_in_lists_of_the_configured_length_in_order(
+    ten_events: Any, consumer: Consumer, claims_app: Any
+) -> None:
+    relay: Relay = ten_events.state.relay
+    relay.per_request = 3
+    assert await relay.run_once() == 10
+    assert consumer.requests == 4 and consumer.served == 10
+    assert await effects(claims_app) == (10, expected_replica())
