@@ -138,11 +138,33 @@ class Outbox:
     async def add(
         self, session: AsyncSession, event_type: str, payloads: Sequence[dict[str, Any]], *, now: datetime
     ) -> int:
-        """Queue events; nothing is sent before the transaction commits."""
+        """Queue events; nothing is sent before the transaction commits. In a unit of work the rows are written
+        when it commits, with every other event of the transaction, in one statement."""
         rows = self.rows(event_type, payloads, now=now)
-        if rows:
+        held = session.info.get(HELD_EVENTS)
+        if held is not None:
+            held.setdefault(self.table, []).extend(rows)
+        elif rows:
             await insert_many(await session.connection(), self.table, rows)
         return len(rows)
+
+
+# The outbox rows a unit of work's transaction queued, by table, until it commits (see `write_held_events`).
+HELD_EVENTS = "outbox.held"
+
+
+def hold_events(session: AsyncSession) -> None:
+    """From now on the session's events are held until `write_held_events` (a unit of work's commit)."""
+    session.info[HELD_EVENTS] = {}
+
+
+async def write_held_events(session: AsyncSession) -> None:
+    """Write the events the transaction queued: one statement per outbox table."""
+    held: dict[Table, list[dict[str, Any]]] = session.info.get(HELD_EVENTS) or {}
+    for table, rows in held.items():
+        if rows:
+            await insert_many(await session.connection(), table, rows)
+    held.clear()
 
 
 async def accept_once(session: AsyncSession, inbox: Table, envelope: EventEnvelope, *, now: datetime) -> bool:

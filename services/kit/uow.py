@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.kit import idempotency
 from services.kit.db import Database
 from services.kit.errors import AlreadyExists
+from services.kit.outbox import hold_events, write_held_events
 from services.kit.tracing import TransactionSpan
 
 # How each driver says a unique constraint refused a row: PostgreSQL's SQLSTATE, SQLite's message.
@@ -66,6 +67,8 @@ class UnitOfWork:
             self._span = TransactionSpan(self._tracer, system=self.dialect, write=self._write)
         self.session = self._factory()
         self._committed = False
+        if self._write:
+            hold_events(self.session)
         self.open_repositories()
         return self
 
@@ -101,6 +104,7 @@ class UnitOfWork:
             await self.flush()
             for hook in self._before_commit:
                 await hook(self)
+        await write_held_events(self.session)
         await idempotency.mark_effect(self.session)
         try:
             await self.session.commit()

@@ -36,6 +36,7 @@ from services.kit.uow import UnitOfWork
 CHANGED = "claims.changed"
 MOVES = "claims.moves"
 OPENED = "claims.opened"
+LIVE = sorted(ACTIVE)
 
 
 def changed_claims(session: AsyncSession) -> set[uuid.UUID]:
@@ -168,11 +169,13 @@ class ClaimRepository:
         result: Any = await self.session.execute(statement)
         return bool(result.rowcount == 1)
 
-    async def live_claim_of(self, policy_id: uuid.UUID, debtor_id: uuid.UUID) -> Claim | None:
-        statement = select(Claim).where(
-            Claim.policy_id == policy_id, Claim.debtor_id == debtor_id, Claim.status.in_(sorted(ACTIVE))
+    async def live_claim_of(self, policy_id: uuid.UUID, debtor_id: uuid.UUID) -> uuid.UUID | None:
+        """The claim live on this buyer under this policy, if any (there is at most one)."""
+        statement = select(Claim.id).where(
+            Claim.policy_id == policy_id, Claim.debtor_id == debtor_id, Claim.status.in_(LIVE)
         )
-        return (await self.session.execute(statement.limit(1))).scalar_one_or_none()
+        live: uuid.UUID | None = (await self.session.execute(statement.limit(1))).scalar_one_or_none()
+        return live
 
     async def earlier_cover(
         self, policy_id: uuid.UUID, debtor_id: uuid.UUID, *, besides: uuid.UUID

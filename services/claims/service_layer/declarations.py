@@ -187,9 +187,9 @@ async def _no_live_claim(repo: ClaimRepository, policy_id: uuid.UUID, debtor_id:
     live = await repo.live_claim_of(policy_id, debtor_id)
     if live is not None:
         raise ClaimAlreadyOpen(
-            f"Claim {live.id} is live on this buyer: add the invoices to it.",
-            headers={"Location": f"/v1/claims/{live.id}"},
-            claim_id=str(live.id),
+            f"Claim {live} is live on this buyer: add the invoices to it.",
+            headers={"Location": f"/v1/claims/{live}"},
+            claim_id=str(live),
         )
 
 
@@ -311,7 +311,6 @@ async def _record_declaration(
         await _no_live_claim(repo, claim.policy_id, claim.debtor_id)
         await _none_held(repo, claim, [item.number for item in declared])
         repo.add(claim)
-        await uow.flush()
         invoices = [_invoice_row(claim, invoice, live=not reasons) for invoice in declared]
         for invoice in invoices:
             repo.add(invoice)
