@@ -75,12 +75,18 @@ async def _debtor(debtors: httpx.AsyncClient, tokens: Tokens) -> str:
     return str(registered.json()["id"])
 
 
+async def _active_policy_and_debtor(
+    policies: httpx.AsyncClient, debtors: httpx.AsyncClient, tokens: Tokens
+) -> tuple[str, str]:
+    created = await _draft(policies, tokens, "20000.00")
+    await _change(policies, tokens, created, status="active")
+    return str(created.json()["id"]), await _debtor(debtors, tokens)
+
+
 async def test_a_policy_out_of_draft_is_read_from_policies_once(
     counted_debtors: httpx.AsyncClient, policies: httpx.AsyncClient, tokens: Tokens, policy_reads: CountingTransport
 ) -> None:
-    created = await _draft(policies, tokens, "20000.00")
-    await _change(policies, tokens, created, status="active")
-    debtor_id, policy_id = await _debtor(counted_debtors, tokens), created.json()["id"]
+    policy_id, debtor_id = await _active_policy_and_debtor(policies, counted_debtors, tokens)
     for _ in range(3):
         assert await _discretionary(counted_debtors, tokens.insured(), policy_id, debtor_id) == "20000.00"
     assert policy_reads.reads == 1
@@ -102,9 +108,7 @@ async def test_a_drafts_changed_terms_apply_to_the_next_read(
 async def test_a_kept_policy_does_not_exist_for_another_insured(
     counted_debtors: httpx.AsyncClient, policies: httpx.AsyncClient, tokens: Tokens, policy_reads: CountingTransport
 ) -> None:
-    created = await _draft(policies, tokens, "20000.00")
-    await _change(policies, tokens, created, status="active")
-    debtor_id, policy_id = await _debtor(counted_debtors, tokens), created.json()["id"]
+    policy_id, debtor_id = await _active_policy_and_debtor(policies, counted_debtors, tokens)
     assert await _discretionary(counted_debtors, tokens.handler(), policy_id, debtor_id) == "20000.00"
     assert policy_reads.reads == 1
     asked = {"policy_id": policy_id, "on": "2026-03-01"}
