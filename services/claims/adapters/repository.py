@@ -8,11 +8,27 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, delete, func, insert, literal, or_, select, tuple_, type_coerce, update
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    delete,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    text,
+    tuple_,
+    type_coerce,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.util import identity_key
 
 from services.claims.adapters.tables import (
+    HELD,
+    LIVE_STATUSES,
     WORK_ORDER,
     Claim,
     ClaimInvoice,
@@ -28,7 +44,7 @@ from services.claims.adapters.tables import (
 )
 from services.claims.domain.claim import TimelineLine
 from services.claims.domain.errors import ClaimNotFound
-from services.claims.domain.status import ACTIVE, ClaimStatus
+from services.claims.domain.status import ClaimStatus
 from services.kit.auth import Principal
 from services.kit.types import ExactDecimal
 from services.kit.uow import UnitOfWork
@@ -36,7 +52,6 @@ from services.kit.uow import UnitOfWork
 CHANGED = "claims.changed"
 MOVES = "claims.moves"
 OPENED = "claims.opened"
-LIVE = sorted(ACTIVE)
 
 
 def changed_claims(session: AsyncSession) -> set[uuid.UUID]:
@@ -171,10 +186,7 @@ class ClaimRepository:
 
     async def live_claim_of(self, policy_id: uuid.UUID, debtor_id: uuid.UUID) -> uuid.UUID | None:
         """The claim live on this buyer under this policy, if any (there is at most one)."""
-        statement = select(Claim.id).where(
-            Claim.policy_id == policy_id, Claim.debtor_id == debtor_id, Claim.status.in_(LIVE)
-        )
-        live: uuid.UUID | None = (await self.session.execute(statement.limit(1))).scalar_one_or_none()
+        live: uuid.UUID | None = (await self.session.execute(live_claim_query(policy_id, debtor_id))).scalar()
         return live
 
     async def earlier_cover(
@@ -220,12 +232,7 @@ class ClaimRepository:
 
     async def held_invoice_numbers(self, insured_id: str, debtor_id: uuid.UUID, keys: Sequence[str]) -> list[str]:
         """The numbers, as held, of the insured's invoices on the buyer with these keys that a claim holds."""
-        statement = select(ClaimInvoice.number).where(
-            ClaimInvoice.insured_id == insured_id,
-            ClaimInvoice.debtor_id == debtor_id,
-            ClaimInvoice.number_key.in_(keys),
-            ClaimInvoice.live.is_(True),
-        )
+        statement = held_invoices_query(insured_id, debtor_id, keys)
         return sorted(number for (number,) in await self.session.execute(statement))
 
     async def page(
@@ -384,6 +391,21 @@ class ClaimRepository:
             .order_by(WorkItem.due, WorkItem.claim_id, WorkItem.kind)
         )
         return list((await self.session.execute(statement)).scalars())
+
+
+def live_claim_query(policy_id: uuid.UUID, debtor_id: uuid.UUID) -> Select[tuple[uuid.UUID]]:
+    """The live claim on a buyer under a policy, found by the one-live-claim-per-buyer index."""
+    return select(Claim.id).where(Claim.policy_id == policy_id, Claim.debtor_id == debtor_id, text(LIVE_STATUSES))
+
+
+def held_invoices_query(insured_id: str, debtor_id: uuid.UUID, keys: Sequence[str]) -> Select[tuple[str]]:
+    """The insured's invoices on the buyer with these keys that a claim holds, found by the held-invoices index."""
+    return select(ClaimInvoice.number).where(
+        ClaimInvoice.insured_id == insured_id,
+        ClaimInvoice.debtor_id == debtor_id,
+        ClaimInvoice.number_key.in_(keys),
+        text(HELD),
+    )
 
 
 def _behind(today: date) -> ColumnElement[bool]:

@@ -47,6 +47,10 @@ class DebtorProcedure(Table, table=True):
 
 # One live claim per buyer and policy, even under concurrent declarations (the statuses of domain.status.ACTIVE).
 LIVE_STATUSES = "status IN ('open', 'insolvency', 'indemnifiable', 'indemnified', 'forfeited')"
+HELD = "live"
+# A query meant for a partial index says the index's condition in the same words (`text(LIVE_STATUSES)`,
+# `text(HELD)`): SQLite uses a partial index only for a query whose WHERE holds the index's own terms, and a
+# bound `status IN (?, …)` or `live IS 1` is not one of them (it scanned every claim invoice instead).
 
 
 class Claim(Table, ClaimMoves, table=True):
@@ -114,8 +118,8 @@ class ClaimInvoice(Table, table=True):
             "debtor_id",
             "number_key",
             unique=True,
-            sqlite_where=text("live"),
-            postgresql_where=text("live"),
+            sqlite_where=text(HELD),
+            postgresql_where=text(HELD),
         ),
     )
 
