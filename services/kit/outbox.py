@@ -98,6 +98,7 @@ REFUSED = frozenset({400, 413, 415, 422})
 # answer (down, unauthorised, no route) is the destination's, and every event of the list waits for the retry.
 ABOUT_AN_EVENT = frozenset({*REFUSED, 500})
 MAX_EVENTS_PER_REQUEST = 200
+LIST_SECONDS_PER_EVENT = 0.05  # beyond the client's timeout, what a list may take for each of its events
 PARKED_MARK = "refused, parked:"
 PARKED_UNTIL = datetime(9999, 12, 31, tzinfo=UTC)
 
@@ -325,8 +326,11 @@ class Relay:
         headers = {"content-type": "application/json", INTERNAL_TOKEN_HEADER: self.internal_token}
         if traceparent:
             headers["traceparent"] = traceparent
+        # Applied in one transaction, or one by one if an event of it fails: a list is given time by its length.
+        usual = self.client.timeout
+        allowed = httpx.Timeout((usual.read or 5.0) + LIST_SECONDS_PER_EVENT * len(rows), connect=usual.connect)
         try:
-            response = await self.client.post(rows[0]["destination"], content=body, headers=headers)
+            response = await self.client.post(rows[0]["destination"], content=body, headers=headers, timeout=allowed)
         except httpx.HTTPError as exc:
             error = f"{type(exc).__name__}: {exc}"[:500]
             return [(row, error) for row in rows]

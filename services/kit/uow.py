@@ -32,6 +32,10 @@ def unique_violations_are_conflicts(error: IntegrityError) -> Exception:
     return error
 
 
+class PartNotCommitted(RuntimeError):
+    """A unit of work taken `within` another left without committing: the other must roll back."""
+
+
 class UnitOfWork:
     """`async with uow: ...; await uow.commit()` — leaving without commit rolls back.
 
@@ -53,7 +57,8 @@ class UnitOfWork:
 
     def within(self, outer: UnitOfWork) -> Self:
         """This unit of work as a part of another's open transaction: its commit only flushes, the other commits
-        (or rolls back) every part at once. A part that leaves without committing must have written nothing."""
+        (or rolls back) every part at once. A part that leaves without committing (an event already taken, say)
+        raises `PartNotCommitted`: what it may have written cannot be told apart, so the whole is rolled back."""
         self._outer = outer
         return self
 
@@ -79,8 +84,8 @@ class UnitOfWork:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         if self._outer is not None:
-            if exc is None and not self._committed and (self.session.new or self.session.dirty or self.session.deleted):
-                raise RuntimeError("A part of a shared transaction left its writes uncommitted.")
+            if exc is None and not self._committed:
+                raise PartNotCommitted("A part of a shared transaction left without committing.")
             return
         try:
             if not self._committed:

@@ -358,3 +358,24 @@ async def test_a_long_backlog_goes_in_lists_of_the_configured_length_in_order(
     assert await relay.run_once() == 10
     assert consumer.requests == 4 and consumer.served == 10
     assert await effects(claims_app) == (10, expected_replica())
+
+
+async def test_a_procedure_date_sent_as_a_timestamp_is_read_as_its_day(claims_app: Any) -> None:
+    from datetime import date
+
+    from tests.conftest import INTERNAL_TOKEN
+
+    state = {"procedure": "sauvegarde", "open": True, "insolvent": False, "opened_on": 1774396800}
+    delivered = {
+        "event_id": "e1",
+        "type": "debtor.procedure_changed.v1",
+        "occurred_at": "2026-04-02T10:00:00Z",
+        "data": {"debtor_id": "01a21902-ff26-779a-8251-1b6812fc3a1b", "state": state},
+    }
+    headers = {"X-Internal-Token": INTERNAL_TOKEN}
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=claims_app), base_url="http://claims") as client:
+        answered = await client.post("/internal/events", json=delivered, headers=headers)
+    assert answered.json() == {"applied": True}
+    async with claims_app.state.db.readers() as session:
+        [opened_on] = (await session.execute(select(DebtorProcedure.opened_on))).scalars()
+    assert opened_on == date(2026, 3, 25)

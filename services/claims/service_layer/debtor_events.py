@@ -59,12 +59,13 @@ async def handle(uow: ClaimsUnitOfWork, *, envelope: EventEnvelope, now: datetim
     """Apply one event once; False when it was already applied or is not ours."""
     if envelope.type != PROCEDURE_CHANGED:
         return False
-    checked(envelope)
+    event = checked(envelope)
+    # The state as validated (a date sent in another form than ISO is one now), with what else debtors said.
+    state = event.state.model_dump(mode="json")
     async with uow:
         if not await accept_once(uow.session, inbox, envelope, now=now):
             return False
-        debtor_id = uuid.UUID(str(envelope.data["debtor_id"]))
-        state = envelope.data["state"]
+        debtor_id = event.debtor_id
         row = await uow.claims.debtor_procedure(debtor_id)
         if row is None:
             row = DebtorProcedure(debtor_id=debtor_id, as_of=envelope.occurred_at, last_event_id=envelope.event_id)
@@ -73,7 +74,7 @@ async def handle(uow: ClaimsUnitOfWork, *, envelope: EventEnvelope, now: datetim
             # An older event delivered late: it is recorded as received but changes nothing.
             await uow.commit()
             return True
-        row.siren = envelope.data.get("siren")
+        row.siren = event.siren
         row.procedure = state.get("procedure")
         row.open = bool(state.get("open"))
         row.insolvent = bool(state.get("insolvent"))
@@ -84,7 +85,7 @@ async def handle(uow: ClaimsUnitOfWork, *, envelope: EventEnvelope, now: datetim
         row.as_of = envelope.occurred_at
         row.last_event_id = envelope.event_id
         repo = uow.claims
-        actor = Actor(envelope.data.get("recorded_by") or "debtors", f"event:{envelope.event_id}")
+        actor = Actor(event.recorded_by or "debtors", f"event:{envelope.event_id}")
         await apply_procedure(repo, debtor_id=debtor_id, state=state, actor=actor, at=now)
         await uow.commit()
     return True
