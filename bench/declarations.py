@@ -23,7 +23,6 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from bench.debtors import ids_from, siren_of
@@ -46,6 +45,7 @@ from services.kit.db import async_url
 from services.kit.settings import PROJECT_ROOT
 from services.kit.types import new_id
 from tests.shared.builders import policy_body
+from tests.shared.metrics import by_outcome
 from tests.shared.ports import free_ports
 
 CONNECTIONS = 16
@@ -292,16 +292,10 @@ def _closed_loop(
 
 def _pending_events(suite: Suite) -> float:
     """The events still waiting in the services' outboxes, as each service's /metrics counts them."""
-    pending = 0.0
-    for service in SERVICES:
-        exposition = httpx.get(f"{suite.url(service)}/metrics", timeout=10).text
-        pending += sum(
-            sample.value
-            for family in text_string_to_metric_families(exposition)
-            for sample in family.samples
-            if sample.name == "outbox_pending_events"
-        )
-    return pending
+    return sum(
+        by_outcome(httpx.get(f"{suite.url(service)}/metrics", timeout=10).text).get(("outbox_pending_events", ""), 0)
+        for service in SERVICES
+    )
 
 
 def _drain(suite: Suite, *, started: float, within: float = DRAIN_SECONDS) -> float:

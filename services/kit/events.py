@@ -82,14 +82,13 @@ def events_router(unit_of_work: Callable[[Any], Work], handle: EventHandler[Work
         envelopes = [_envelope(item) for item in delivered]
         valid = [envelope for envelope in envelopes if isinstance(envelope, EventEnvelope)]
         applied = await together(request, valid) if valid else []
-        if applied is not None:
-            answers = {id(envelope): done for envelope, done in zip(valid, applied, strict=True)}
+        answers = iter(applied or ())
         results = []
         for envelope in envelopes:
             if not isinstance(envelope, EventEnvelope):
-                results.append(envelope)
+                results.append(envelope)  # the answer that refuses it
             elif applied is not None:
-                results.append({"event_id": envelope.event_id, "status": 200, "applied": answers[id(envelope)]})
+                results.append({"event_id": envelope.event_id, "status": 200, "applied": next(answers)})
             else:
                 results.append(await alone(request, envelope))
         return {"results": results}

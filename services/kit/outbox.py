@@ -275,16 +275,21 @@ class Relay:
                 span.set_status(Status(StatusCode.ERROR, error[:200]))
             return error
 
-    async def _post(self, row: dict[str, Any]) -> str | None:
+    def _headers(self, traceparent: str | None) -> dict[str, str]:
         headers = {"content-type": "application/json", INTERNAL_TOKEN_HEADER: self.internal_token}
-        if self.tracer is None and row.get("trace_context"):
-            headers["traceparent"] = row["trace_context"]  # the trace goes on where it is kept, even if not here
+        if traceparent:
+            headers["traceparent"] = traceparent
+        return headers
+
+    async def _post(self, row: dict[str, Any]) -> str | None:
+        # Without a tracer here the trace still goes on where the row keeps it.
+        headers = self._headers(row.get("trace_context") if self.tracer is None else None)
         try:
             response = await self.client.post(
                 row["destination"], content=_envelope(row).model_dump_json(), headers=headers
             )
         except httpx.HTTPError as exc:
-            return f"{type(exc).__name__}: {exc}"[:500]
+            return _unsent(exc)
         if 200 <= response.status_code < 300:
             return None
         return _refusal(response.status_code, response.text)
@@ -293,10 +298,10 @@ class Relay:
         """One destination's events, a request after the other (each holds at most `per_request` of them)."""
         outcomes = []
         for start in range(0, len(rows), self.per_request):
-            outcomes += await self.deliver_all(rows[start : start + self.per_request])
+            outcomes += await self._deliver_chunk(rows[start : start + self.per_request])
         return outcomes
 
-    async def deliver_all(self, rows: list[dict[str, Any]]) -> list[tuple[dict[str, Any], str | None]]:
+    async def _deliver_chunk(self, rows: list[dict[str, Any]]) -> list[tuple[dict[str, Any], str | None]]:
         """One destination's events, in outbox order: several in one request, each sent alone if the destination
         refuses the list for what one of them is; (row, error or None) each."""
         if len(rows) > 1:
@@ -323,16 +328,14 @@ class Relay:
         self, rows: list[dict[str, Any]], *, traceparent: str | None
     ) -> list[tuple[dict[str, Any], str | None]] | None:
         body = "[" + ",".join(_envelope(row, traced=True).model_dump_json() for row in rows) + "]"
-        headers = {"content-type": "application/json", INTERNAL_TOKEN_HEADER: self.internal_token}
-        if traceparent:
-            headers["traceparent"] = traceparent
+        headers = self._headers(traceparent)
         # Applied in one transaction, or one by one if an event of it fails: a list is given time by its length.
         usual = self.client.timeout
         allowed = httpx.Timeout((usual.read or 5.0) + LIST_SECONDS_PER_EVENT * len(rows), connect=usual.connect)
         try:
             response = await self.client.post(rows[0]["destination"], content=body, headers=headers, timeout=allowed)
         except httpx.HTTPError as exc:
-            error = f"{type(exc).__name__}: {exc}"[:500]
+            error = _unsent(exc)
             return [(row, error) for row in rows]
         if response.status_code in ABOUT_AN_EVENT:
             return None
@@ -411,6 +414,11 @@ def _envelope(row: dict[str, Any], *, traced: bool = False) -> EventEnvelope:
         data=row["payload"],
         traceparent=row.get("trace_context") if traced else None,
     )
+
+
+def _unsent(error: httpx.HTTPError) -> str:
+    """The error kept on the row when the request did not get an answer."""
+    return f"{type(error).__name__}: {error}"[:500]
 
 
 def _refusal(status: int, text: str) -> str:
